@@ -1,0 +1,179 @@
+//! The embedded gateway: a custom build of Hive Router (no home-made query planner).
+//!
+//! The router runs on ntex, whose workers are single-threaded runtimes, so it gets its own OS
+//! thread and ntex system next to the tokio runtime of the subgraphs. We do not call
+//! `hive_router::router_entrypoint`: it installs a global tracing subscriber (ours is already
+//! installed, and a second one panics), reads its config path from a process-wide environment
+//! variable and binds its own address. Instead we assemble the same server from the crate's
+//! public parts, with our listener, our subgraph URLs and our shutdown.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow};
+use hive_router::background_tasks::BackgroundTasksManager;
+use hive_router::config::override_subgraph_urls::OverrideUrlConfig;
+use hive_router::config::{HiveRouterConfig, load_config};
+use hive_router::ntex::web;
+use hive_router::ntex::{self, SharedCfg};
+use hive_router::pipeline::long_lived_client_limit::LongLivedClientLimitService;
+use hive_router::pipeline::request_identifiers::RequestIdentifiersService;
+use hive_router::pipeline::request_summary::RequestSummaryService;
+use hive_router::pipeline::response_compression::ResponseCompressionService;
+use hive_router::plugins::plugins_service::PluginService;
+use hive_router::telemetry::TelemetryContext;
+use hive_router::{
+    PluginRegistry, RouterPaths, build_http_service_config, configure_app_from_config, configure_ntex_app,
+    invoke_shutdown_hooks,
+};
+
+/// What the embedded router needs to start.
+pub struct RouterOptions {
+    /// `router.config.yaml`; its `supergraph.path` is relative to the file.
+    pub config_path: PathBuf,
+    /// Already bound, so callers know the address (tests bind port 0).
+    pub listener: TcpListener,
+    /// Subgraph name → GraphQL URL, overriding the URLs composed into the supergraph.
+    pub subgraph_urls: HashMap<String, String>,
+}
+
+/// A running router; [`RouterHandle::stop`] drains and stops it.
+pub struct RouterHandle {
+    server: ntex::server::Server,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+}
+
+impl RouterHandle {
+    /// Stops accepting, lets in-flight requests finish (within the config's shutdown timeout)
+    /// and joins the router thread.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.server.stop(true).await;
+        if let Some(thread) = self.thread.take() {
+            tokio::task::spawn_blocking(move || thread.join())
+                .await?
+                .map_err(|_| anyhow!("router thread panicked"))?
+                .map_err(|e| anyhow!(e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads the router config and applies our overrides.
+pub fn load(config_path: &Path, subgraph_urls: &HashMap<String, String>) -> anyhow::Result<HiveRouterConfig> {
+    let path = config_path
+        .to_str()
+        .ok_or_else(|| anyhow!("router config path {} is not UTF-8", config_path.display()))?;
+    let mut config =
+        load_config(Some(path.to_string())).map_err(|e| anyhow!("router config {}: {e}", config_path.display()))?;
+    for (name, url) in subgraph_urls {
+        // The config type is non-exhaustive; going through serde builds it the way YAML would.
+        let entry: OverrideUrlConfig = serde_json::from_value(serde_json::json!({ "url": url }))
+            .with_context(|| format!("subgraph URL override for {name}"))?;
+        config.override_subgraph_urls.subgraphs.insert(name.clone(), entry);
+    }
+    Ok(config)
+}
+
+/// Starts the router on its own thread and returns once it is accepting connections.
+pub fn start(options: RouterOptions) -> anyhow::Result<RouterHandle> {
+    static CRYPTO: std::sync::Once = std::sync::Once::new();
+    // The router's HTTP client needs a process-wide rustls provider, installed exactly once.
+    CRYPTO.call_once(hive_router::init_rustls_crypto_provider);
+    let config = load(&options.config_path, &options.subgraph_urls)?;
+    let listener = options.listener;
+    listener.set_nonblocking(true).context("router listener")?;
+    let (tx, rx) = std::sync::mpsc::channel::<Result<ntex::server::Server, String>>();
+    let thread = std::thread::Builder::new()
+        .name("gateway".into())
+        .spawn(move || {
+            ntex::rt::System::build()
+                .name("gateway")
+                .build(ntex::rt::DefaultRuntime)
+                .block_on(serve(config.into_static(), listener, tx))
+        })
+        .context("spawning the gateway thread")?;
+    match rx.recv() {
+        Ok(Ok(server)) => Ok(RouterHandle {
+            server,
+            thread: Some(thread),
+        }),
+        Ok(Err(e)) => {
+            let _ = thread.join();
+            Err(anyhow!("gateway failed to start: {e}"))
+        }
+        Err(_) => {
+            let reason = match thread.join() {
+                Ok(Err(e)) => e,
+                Ok(Ok(())) => "stopped before starting".to_string(),
+                Err(_) => "panicked while starting".to_string(),
+            };
+            Err(anyhow!("gateway failed to start: {reason}"))
+        }
+    }
+}
+
+/// The body of the router thread. `RouterInitError` is not `Send`, so errors become strings here.
+async fn serve(
+    config: &'static HiveRouterConfig,
+    listener: TcpListener,
+    started: std::sync::mpsc::Sender<Result<ntex::server::Server, String>>,
+) -> Result<(), String> {
+    let telemetry = TelemetryContext::from_propagation_config(&config.telemetry.tracing.propagation, &config.log);
+    let mut bg_tasks = BackgroundTasksManager::new();
+    let (shared_state, schema_state) =
+        match configure_app_from_config(config, telemetry, &mut bg_tasks, PluginRegistry::new()).await {
+            Ok(states) => states,
+            Err(e) => {
+                let msg = e.to_string();
+                let _ = started.send(Err(msg.clone()));
+                return Err(msg);
+            }
+        };
+    let graphql_path = config.graphql_path().to_string();
+    let paths = RouterPaths::new(graphql_path.clone(), config.websocket_path().map(str::to_string), None);
+    if let Err(e) = paths.detect_conflicts(&None) {
+        let msg = e.to_string();
+        let _ = started.send(Err(msg.clone()));
+        return Err(msg);
+    }
+    let long_lived = LongLivedClientLimitService::new(config);
+    let compression = ResponseCompressionService::new(config);
+    let app_shared = shared_state.clone();
+    let mut server = web::HttpServer::new(async move || {
+        let paths_for_plugin = paths.clone();
+        web::App::new()
+            .middleware(long_lived.clone())
+            .middleware(PluginService::new(paths_for_plugin, None))
+            .middleware(RequestSummaryService::new(&graphql_path))
+            .middleware(RequestIdentifiersService)
+            .middleware(compression.clone())
+            .state(app_shared.clone())
+            .state(schema_state.clone())
+            .state(app_shared.telemetry_context.clone())
+            .state(schema_state.callback_subscriptions.clone())
+            .configure(|m| configure_ntex_app(m, &paths, None))
+            .default_service(web::to(|| async {
+                web::HttpResponse::NotFound().body("not found; GraphQL is at /graphql")
+            }))
+    })
+    .config(SharedCfg::new("ROADMAP_HUB_GATEWAY").add(build_http_service_config(config)))
+    .shutdown_timeout(config.shutdown_timeout())
+    .disable_signals();
+    if let Some(workers) = config.workers() {
+        server = server.workers(workers.get());
+    }
+    let server = match server.listen(listener) {
+        Ok(s) => s.run(),
+        Err(e) => {
+            let msg = format!("cannot listen: {e}");
+            let _ = started.send(Err(msg.clone()));
+            return Err(msg);
+        }
+    };
+    let _ = started.send(Ok(server.clone()));
+    let result = server.await.map_err(|e| e.to_string());
+    bg_tasks.graceful_shutdown().await;
+    invoke_shutdown_hooks(&shared_state).await;
+    result
+}

@@ -1,0 +1,327 @@
+//! Targets and the hub that runs any set of them in one process.
+//!
+//! `up` is `serve --target all`; a split deployment runs one target per process with the same
+//! code. A subgraph target owns a Postgres schema and serves on its own port; the gateway target
+//! embeds the router and points it at the subgraphs, local or remote.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use roadmap_common::{db, server};
+use sqlx::PgPool;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::router::{self, RouterHandle, RouterOptions};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    Plans,
+    Indicators,
+    People,
+    Events,
+    Gateway,
+}
+
+impl Target {
+    pub const ALL: [Target; 5] = [
+        Target::Plans,
+        Target::Indicators,
+        Target::People,
+        Target::Events,
+        Target::Gateway,
+    ];
+    pub const SUBGRAPHS: [Target; 4] = [Target::Plans, Target::Indicators, Target::People, Target::Events];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Plans => roadmap_plans::NAME,
+            Target::Indicators => roadmap_indicators::NAME,
+            Target::People => roadmap_people::NAME,
+            Target::Events => roadmap_events::NAME,
+            Target::Gateway => "gateway",
+        }
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            Target::Gateway => 4000,
+            Target::Plans => 4001,
+            Target::Indicators => 4002,
+            Target::People => 4003,
+            Target::Events => 4004,
+        }
+    }
+
+    /// Parses `plans,gateway` or `all`.
+    pub fn parse_list(text: &str) -> anyhow::Result<Vec<Target>> {
+        let mut out = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            if part == "all" {
+                out.extend(Target::ALL);
+                continue;
+            }
+            let target = Target::ALL.into_iter().find(|t| t.name() == part).ok_or_else(|| {
+                anyhow!("unknown target `{part}`; expected one of plans, indicators, people, events, gateway, all")
+            })?;
+            out.push(target);
+        }
+        if out.is_empty() {
+            bail!("no target given");
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    fn env_prefix(self) -> String {
+        format!("ROADMAP_{}", self.name().to_uppercase())
+    }
+}
+
+/// Everything a hub needs to start; [`HubConfig::from_env`] documents the variables.
+#[derive(Clone, Debug)]
+pub struct HubConfig {
+    pub database_url: String,
+    pub host: IpAddr,
+    /// Port per target; 0 lets the OS choose (tests).
+    pub ports: BTreeMap<Target, u16>,
+    /// GraphQL URLs of subgraphs this process does not run (split deployment).
+    pub remote_urls: BTreeMap<Target, String>,
+    pub router_config: PathBuf,
+}
+
+impl HubConfig {
+    /// Defaults, overridden by `DATABASE_URL`, `ROADMAP_HOST`, `ROADMAP_<TARGET>_PORT`,
+    /// `ROADMAP_<SUBGRAPH>_URL` and `ROUTER_CONFIG_FILE_PATH`.
+    pub fn from_env() -> anyhow::Result<Self> {
+        let mut config = Self::defaults();
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            config.database_url = url;
+        }
+        if let Ok(host) = std::env::var("ROADMAP_HOST") {
+            config.host = host
+                .parse()
+                .with_context(|| format!("ROADMAP_HOST `{host}` is not an IP address"))?;
+        }
+        for target in Target::ALL {
+            let var = format!("{}_PORT", target.env_prefix());
+            if let Ok(port) = std::env::var(&var) {
+                let port = port
+                    .parse()
+                    .with_context(|| format!("{var} `{port}` is not a port number"))?;
+                config.ports.insert(target, port);
+            }
+            let var = format!("{}_URL", target.env_prefix());
+            if let Ok(url) = std::env::var(&var) {
+                config.remote_urls.insert(target, url);
+            }
+        }
+        if let Ok(path) = std::env::var("ROUTER_CONFIG_FILE_PATH") {
+            config.router_config = path.into();
+        }
+        Ok(config)
+    }
+
+    pub fn defaults() -> Self {
+        Self {
+            database_url: db::DEFAULT_DATABASE_URL.to_string(),
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ports: Target::ALL.into_iter().map(|t| (t, t.default_port())).collect(),
+            remote_urls: BTreeMap::new(),
+            router_config: crate::workspace_root().join("gateway/router.config.yaml"),
+        }
+    }
+
+    /// Every port 0: for tests, which run many hubs side by side.
+    pub fn ephemeral(database_url: String) -> Self {
+        Self {
+            database_url,
+            ports: Target::ALL.into_iter().map(|t| (t, 0)).collect(),
+            ..Self::defaults()
+        }
+    }
+
+    fn port(&self, target: Target) -> u16 {
+        self.ports.get(&target).copied().unwrap_or(target.default_port())
+    }
+}
+
+/// A set of running targets.
+pub struct Hub {
+    addrs: BTreeMap<Target, SocketAddr>,
+    pools: BTreeMap<Target, PgPool>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<(Target, JoinHandle<std::io::Result<()>>)>,
+    router: Option<RouterHandle>,
+}
+
+async fn connect(config: &HubConfig, target: Target) -> anyhow::Result<PgPool> {
+    let migrator = match target {
+        Target::Plans => &roadmap_plans::MIGRATOR,
+        Target::Indicators => &roadmap_indicators::MIGRATOR,
+        Target::People => &roadmap_people::MIGRATOR,
+        Target::Events => &roadmap_events::MIGRATOR,
+        Target::Gateway => bail!("the gateway has no database"),
+    };
+    Ok(db::prepare(&config.database_url, target.name(), migrator).await?)
+}
+
+fn subgraph_router(target: Target, pool: PgPool) -> axum::Router {
+    match target {
+        Target::Plans => roadmap_plans::router(pool),
+        Target::Indicators => roadmap_indicators::router(pool),
+        Target::People => roadmap_people::router(pool),
+        Target::Events => roadmap_events::router(pool),
+        Target::Gateway => unreachable!("the gateway is not an axum router"),
+    }
+}
+
+impl Hub {
+    /// Starts `targets`: databases prepared and migrated, subgraphs listening, the gateway ready
+    /// to answer (its supergraph loaded) before this returns.
+    pub async fn start(config: &HubConfig, targets: &[Target]) -> anyhow::Result<Hub> {
+        let (shutdown, _) = watch::channel(false);
+        let mut hub = Hub {
+            addrs: BTreeMap::new(),
+            pools: BTreeMap::new(),
+            shutdown,
+            tasks: Vec::new(),
+            router: None,
+        };
+        let subgraphs: Vec<Target> = targets.iter().copied().filter(|t| *t != Target::Gateway).collect();
+        if !subgraphs.is_empty() {
+            db::ensure_database(&config.database_url).await?;
+        }
+        for target in subgraphs {
+            let pool = connect(config, target)
+                .await
+                .with_context(|| format!("starting {}", target.name()))?;
+            let addr = SocketAddr::new(config.host, config.port(target));
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("{}: cannot listen on {addr}", target.name()))?;
+            let addr = listener.local_addr()?;
+            let mut rx = hub.shutdown.subscribe();
+            let app = subgraph_router(target, pool.clone());
+            let task = tokio::spawn(server::run(listener, app, async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            }));
+            tracing::info!(target = target.name(), %addr, "subgraph listening");
+            hub.addrs.insert(target, addr);
+            hub.pools.insert(target, pool);
+            hub.tasks.push((target, task));
+        }
+        if targets.contains(&Target::Gateway) {
+            let mut urls = HashMap::new();
+            for target in Target::SUBGRAPHS {
+                let url = match (hub.addrs.get(&target), config.remote_urls.get(&target)) {
+                    (Some(addr), _) => format!("http://{addr}{}", server::GRAPHQL_PATH),
+                    (None, Some(url)) => url.clone(),
+                    (None, None) => format!(
+                        "http://{}{}",
+                        SocketAddr::new(config.host, target.default_port()),
+                        server::GRAPHQL_PATH
+                    ),
+                };
+                urls.insert(target.name().to_string(), url);
+            }
+            let addr = SocketAddr::new(config.host, config.port(Target::Gateway));
+            let listener =
+                std::net::TcpListener::bind(addr).with_context(|| format!("gateway: cannot listen on {addr}"))?;
+            let addr = listener.local_addr()?;
+            let handle = router::start(RouterOptions {
+                config_path: config.router_config.clone(),
+                listener,
+                subgraph_urls: urls,
+            })?;
+            hub.router = Some(handle);
+            hub.addrs.insert(Target::Gateway, addr);
+            hub.wait_gateway_ready(addr).await?;
+            tracing::info!(%addr, "gateway listening on http://{addr}/graphql");
+        }
+        Ok(hub)
+    }
+
+    async fn wait_gateway_ready(&self, addr: SocketAddr) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if probe(addr, "/readiness").await {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!("gateway at {addr} did not become ready in 30 s (is schema/supergraph.graphql present?)");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn addr(&self, target: Target) -> Option<SocketAddr> {
+        self.addrs.get(&target).copied()
+    }
+
+    /// `http://host:port/graphql` of a running target.
+    pub fn graphql_url(&self, target: Target) -> Option<String> {
+        self.addr(target).map(|a| format!("http://{a}{}", server::GRAPHQL_PATH))
+    }
+
+    /// The pool of a running subgraph (demo loading and tests' direct checks).
+    pub fn pool(&self, target: Target) -> Option<&PgPool> {
+        self.pools.get(&target)
+    }
+
+    /// Stops the gateway first (no new requests reach the subgraphs), then the subgraphs,
+    /// letting in-flight requests finish.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(router) = self.router.take() {
+            router.stop().await?;
+        }
+        let _ = self.shutdown.send(true);
+        for (target, task) in self.tasks.drain(..) {
+            task.await?
+                .with_context(|| format!("{} stopped with an error", target.name()))?;
+        }
+        for pool in self.pools.values() {
+            pool.close().await;
+        }
+        Ok(())
+    }
+}
+
+/// A plain HTTP/1.1 GET that reports whether the answer was 200.
+async fn probe(addr: SocketAddr, path: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(Ok(mut stream)) = tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(addr)).await
+    else {
+        return false;
+    };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), stream.read_exact(&mut head)).await,
+        Ok(Ok(_)) if head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_target_lists() {
+        assert_eq!(Target::parse_list("all").unwrap(), Target::ALL.to_vec());
+        assert_eq!(
+            Target::parse_list("gateway, plans").unwrap(),
+            vec![Target::Plans, Target::Gateway]
+        );
+        let err = Target::parse_list("plans,ledger").unwrap_err().to_string();
+        assert!(err.contains("ledger"), "{err}");
+        assert!(Target::parse_list("").is_err());
+    }
+}

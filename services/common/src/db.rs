@@ -1,0 +1,170 @@
+//! Database access: every service owns one Postgres schema (named like the service) and keeps its
+//! own migrations table inside it, so services can be deployed and migrated independently while
+//! sharing one database on a laptop.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, Executor, PgConnection};
+
+/// Default database of a local installation.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/roadmap_hub";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("invalid DATABASE_URL: {0}")]
+    Url(#[source] sqlx::Error),
+    #[error("cannot connect to PostgreSQL at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot create database {name}: {source}")]
+    Create {
+        name: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("migrations of schema {schema} failed: {source}")]
+    Migrate {
+        schema: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+/// The URL with its password hidden, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Creates the database named in `url` if it does not exist yet (connecting to the `postgres`
+/// maintenance database to do so).
+pub async fn ensure_database(url: &str) -> Result<(), DbError> {
+    let options = PgConnectOptions::from_str(url).map_err(DbError::Url)?;
+    let name = options.get_database().unwrap_or("postgres").to_string();
+    let maintenance = options.clone().database("postgres");
+    let mut conn = maintenance.connect().await.map_err(|source| DbError::Connect {
+        url: redact_url(url),
+        source,
+    })?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await?;
+    if !exists {
+        let quoted = name.replace('"', "\"\"");
+        match conn.execute(format!("CREATE DATABASE \"{quoted}\"").as_str()).await {
+            Ok(_) => tracing::info!(database = %name, "created database"),
+            // Two targets starting at once may race to create it; losing that race is fine.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(source) => return Err(DbError::Create { name, source }),
+        }
+    }
+    conn.close().await.ok();
+    Ok(())
+}
+
+/// Drops a database (used by tests that create one per test).
+pub async fn drop_database(url: &str) -> Result<(), DbError> {
+    let options = PgConnectOptions::from_str(url).map_err(DbError::Url)?;
+    let name = options.get_database().unwrap_or("postgres").to_string();
+    let mut conn = options
+        .database("postgres")
+        .connect()
+        .await
+        .map_err(|source| DbError::Connect {
+            url: redact_url(url),
+            source,
+        })?;
+    let quoted = name.replace('"', "\"\"");
+    conn.execute(format!("DROP DATABASE IF EXISTS \"{quoted}\" WITH (FORCE)").as_str())
+        .await?;
+    Ok(())
+}
+
+/// A pool whose connections see the service's schema first, then `public`.
+pub async fn connect_schema(url: &str, schema: &str, max_connections: u32) -> Result<PgPool, DbError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(DbError::Url)?
+        .options([("search_path", schema)])
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|source| DbError::Connect {
+            url: redact_url(url),
+            source,
+        })
+}
+
+/// Creates the service's schema and applies its migrations; the migrations table lives inside the
+/// schema, so each service has its own.
+pub async fn migrate(pool: &PgPool, schema: &str, migrator: &Migrator) -> Result<(), DbError> {
+    let mut conn: sqlx::pool::PoolConnection<sqlx::Postgres> = pool.acquire().await?;
+    let quoted = schema.replace('"', "\"\"");
+    // Several services migrating at once would race on CREATE SCHEMA.
+    conn.execute("SELECT pg_advisory_lock(7412309)").await?;
+    let result = async {
+        conn.execute(format!("CREATE SCHEMA IF NOT EXISTS \"{quoted}\"").as_str())
+            .await?;
+        migrator.run(&mut *conn).await.map_err(|source| DbError::Migrate {
+            schema: schema.to_string(),
+            source,
+        })
+    }
+    .await;
+    conn.execute("SELECT pg_advisory_unlock(7412309)").await?;
+    result
+}
+
+/// Connects, creates the database if needed, migrates: what every service does at start.
+pub async fn prepare(url: &str, schema: &str, migrator: &Migrator) -> Result<PgPool, DbError> {
+    ensure_database(url).await?;
+    let pool = connect_schema(url, schema, 16).await?;
+    migrate(&pool, schema, migrator).await?;
+    Ok(pool)
+}
+
+/// A direct connection (for tools that need exactly one, like COPY or the SQL floor benchmark).
+pub async fn connect_one(url: &str) -> Result<PgConnection, DbError> {
+    PgConnectOptions::from_str(url)
+        .map_err(DbError::Url)?
+        .connect()
+        .await
+        .map_err(|source| DbError::Connect {
+            url: redact_url(url),
+            source,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn hides_password_only() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
+}

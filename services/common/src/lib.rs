@@ -1,0 +1,20 @@
+//! Shared plumbing of the Roadmap Hub services.
+//!
+//! Layout:
+//! - [`db`]: connecting to PostgreSQL, creating the database when missing, one Postgres schema and
+//!   one migrations table per service.
+//! - [`error`]: the error type every service returns; internal causes are logged, never sent.
+//! - [`server`]: the axum router around an async-graphql schema (`/graphql`, `/ws`, health) and
+//!   `run(listener, router, shutdown)`.
+//! - [`telemetry`]: tracing initialisation and the SQL statement counter tests rely on.
+//! - [`relay`]: Relay connection cursors shared by every paginated query.
+//!
+//! Nothing here knows about plans, measures or territories.
+
+pub mod db;
+pub mod error;
+pub mod relay;
+pub mod server;
+pub mod telemetry;
+
+pub use error::{LoadError, ServiceError, ServiceResult};

@@ -1,0 +1,1 @@
+//! Roadmap document parsers.

@@ -1,0 +1,154 @@
+//! SQL of the people subgraph.
+
+use sqlx::{FromRow, PgExecutor, PgPool};
+use uuid::Uuid;
+
+use roadmap_common::ServiceResult;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct TerritoryRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<Uuid>,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct OrganisationRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub territory_id: Option<Uuid>,
+    pub abbreviations: Vec<String>,
+}
+
+const ORGANISATION_SELECT: &str = "SELECT o.id, o.name, o.kind, o.territory_id, \
+     COALESCE(array_agg(a.abbreviation ORDER BY a.abbreviation) FILTER (WHERE a.abbreviation IS NOT NULL), '{}') AS abbreviations \
+     FROM organisation o LEFT JOIN organisation_abbreviation a ON a.organisation_id = o.id";
+
+pub async fn territories_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<TerritoryRow>> {
+    sqlx::query_as("SELECT id, name, kind, parent_id FROM territory WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+        .map_err(Into::into)
+}
+
+pub async fn territory_children(pool: &PgPool, parent_ids: &[Uuid]) -> ServiceResult<Vec<TerritoryRow>> {
+    sqlx::query_as("SELECT id, name, kind, parent_id FROM territory WHERE parent_id = ANY($1) ORDER BY name")
+        .bind(parent_ids)
+        .fetch_all(pool)
+        .await
+        .map_err(Into::into)
+}
+
+pub async fn list_territories(
+    pool: &PgPool,
+    kind: Option<&str>,
+    parent: Option<Uuid>,
+) -> ServiceResult<Vec<TerritoryRow>> {
+    sqlx::query_as(
+        "SELECT id, name, kind, parent_id FROM territory \
+         WHERE ($1::text IS NULL OR kind = $1) AND ($2::uuid IS NULL OR parent_id = $2) ORDER BY name",
+    )
+    .bind(kind)
+    .bind(parent)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
+
+pub async fn organisations_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<OrganisationRow>> {
+    sqlx::query_as(&format!("{ORGANISATION_SELECT} WHERE o.id = ANY($1) GROUP BY o.id"))
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+        .map_err(Into::into)
+}
+
+pub async fn organisations_by_territories(
+    pool: &PgPool,
+    territory_ids: &[Uuid],
+) -> ServiceResult<Vec<OrganisationRow>> {
+    sqlx::query_as(&format!(
+        "{ORGANISATION_SELECT} WHERE o.territory_id = ANY($1) GROUP BY o.id ORDER BY o.name"
+    ))
+    .bind(territory_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
+
+/// Organisations whose name or abbreviation contains `search` (case-insensitive).
+pub async fn search_organisations(
+    pool: &PgPool,
+    search: Option<&str>,
+    territory: Option<Uuid>,
+    limit: i64,
+) -> ServiceResult<Vec<OrganisationRow>> {
+    sqlx::query_as(&format!(
+        "{ORGANISATION_SELECT} WHERE ($1::uuid IS NULL OR o.territory_id = $1) \
+         AND ($2::text IS NULL OR o.name ILIKE '%' || $2 || '%' OR EXISTS ( \
+             SELECT 1 FROM organisation_abbreviation s WHERE s.organisation_id = o.id AND s.abbreviation ILIKE $2)) \
+         GROUP BY o.id ORDER BY o.name LIMIT $3"
+    ))
+    .bind(territory)
+    .bind(search)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
+
+pub async fn insert_territory(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    name: &str,
+    kind: &str,
+    parent_id: Option<Uuid>,
+) -> ServiceResult<()> {
+    sqlx::query("INSERT INTO territory (id, name, kind, parent_id) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(name)
+        .bind(kind)
+        .bind(parent_id)
+        .execute(db)
+        .await
+        .map(|_| ())
+        .map_err(Into::into)
+}
+
+pub async fn insert_organisation(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    name: &str,
+    kind: &str,
+    territory_id: Option<Uuid>,
+) -> ServiceResult<()> {
+    sqlx::query("INSERT INTO organisation (id, name, kind, territory_id) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(name)
+        .bind(kind)
+        .bind(territory_id)
+        .execute(db)
+        .await
+        .map(|_| ())
+        .map_err(Into::into)
+}
+
+pub async fn insert_abbreviations(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    abbreviations: &[String],
+) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO organisation_abbreviation (organisation_id, abbreviation) \
+         SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(organisation_id)
+    .bind(abbreviations)
+    .execute(db)
+    .await
+    .map(|_| ())
+    .map_err(Into::into)
+}

@@ -1,0 +1,441 @@
+//! GraphQL types of the plans subgraph.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use roadmap_common::relay::{decode_cursor, encode_cursor, page_size};
+use roadmap_common::{ServiceError, ServiceResult};
+
+use crate::loaders::Loaders;
+use crate::store::{self, MeasureRow, PlanRow, SectionRow};
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum PlanLevel {
+    Federal,
+    Regional,
+    Municipal,
+    School,
+}
+
+impl PlanLevel {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Federal => "FEDERAL",
+            Self::Regional => "REGIONAL",
+            Self::Municipal => "MUNICIPAL",
+            Self::School => "SCHOOL",
+        }
+    }
+
+    pub fn from_db(text: &str) -> Option<Self> {
+        match text {
+            "FEDERAL" => Some(Self::Federal),
+            "REGIONAL" => Some(Self::Regional),
+            "MUNICIPAL" => Some(Self::Municipal),
+            "SCHOOL" => Some(Self::School),
+            _ => None,
+        }
+    }
+}
+
+pub fn parse_id(field: &str, id: &ID) -> ServiceResult<Uuid> {
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| ServiceError::invalid(field, format!("`{}` is not a valid id", id.as_str())))
+}
+
+/// An organisation of the people subgraph, referenced by id.
+#[derive(SimpleObject)]
+#[graphql(unresolvable)]
+pub struct Organisation {
+    pub id: ID,
+}
+
+/// A territory of the people subgraph, referenced by id.
+#[derive(SimpleObject)]
+#[graphql(unresolvable)]
+pub struct Territory {
+    pub id: ID,
+}
+
+/// A roadmap as approved: regional, municipal, school (or federal).
+pub struct Plan(pub PlanRow);
+
+#[Object]
+impl Plan {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn level(&self) -> Option<PlanLevel> {
+        PlanLevel::from_db(&self.0.level)
+    }
+
+    async fn period_start(&self) -> Option<NaiveDate> {
+        self.0.period_start
+    }
+
+    async fn period_end(&self) -> Option<NaiveDate> {
+        self.0.period_end
+    }
+
+    /// The period as the document states it (e.g. "2023/2024 учебный год").
+    async fn period_text(&self) -> Option<&str> {
+        self.0.period_text.as_deref()
+    }
+
+    async fn owner(&self) -> Option<Organisation> {
+        self.0
+            .owner_organisation_id
+            .map(|id| Organisation { id: ID(id.to_string()) })
+    }
+
+    async fn territory(&self) -> Option<Territory> {
+        self.0.territory_id.map(|id| Territory { id: ID(id.to_string()) })
+    }
+
+    async fn sections(&self, ctx: &Context<'_>) -> Result<Vec<Section>> {
+        let rows = ctx.data::<Loaders>()?.sections_by_plan.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Section).collect())
+    }
+
+    /// Every measure of the plan in document order, children included.
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        let rows = ctx.data::<Loaders>()?.measures_by_plan.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Measure).collect())
+    }
+}
+
+pub struct Section(pub SectionRow);
+
+#[Object]
+impl Section {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// As written ("1", "III"); empty when the document has none.
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+
+    /// Top-level measures of the section (children hang under their measure).
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        let rows = ctx.data::<Loaders>()?.measures_by_section.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Measure).collect())
+    }
+}
+
+/// One item of a roadmap.
+pub struct Measure(pub MeasureRow);
+
+#[Object]
+impl Measure {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The number exactly as written in the document ("1.3", "III.5", "5.").
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// The schedule as written ("октябрь 2023 г. – март 2024 г. еженедельно").
+    async fn schedule_text(&self) -> Option<&str> {
+        self.0.schedule_text.as_deref()
+    }
+
+    async fn expected_result(&self) -> Option<&str> {
+        self.0.expected_result.as_deref()
+    }
+
+    /// The responsible parties as written, next to the resolved `responsible`.
+    async fn responsible_text(&self) -> Option<&str> {
+        self.0.responsible_text.as_deref()
+    }
+
+    async fn responsible(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let ids = ctx
+            .data::<Loaders>()?
+            .responsible_by_measure
+            .load_one(self.0.id)
+            .await?;
+        Ok(ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(|id| Organisation { id: ID(id.to_string()) })
+            .collect())
+    }
+
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
+        let row = ctx.data::<Loaders>()?.plan_by_id.load_one(self.0.plan_id).await?;
+        row.map(Plan)
+            .ok_or_else(|| ServiceError::not_found("Plan", self.0.plan_id).into())
+    }
+
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        let rows = ctx.data::<Loaders>()?.measures_by_parent.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Measure).collect())
+    }
+}
+
+pub struct QueryRoot;
+
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// Plans ordered by title, filtered by level and by the territory they belong to.
+    async fn plans(
+        &self,
+        ctx: &Context<'_>,
+        level: Option<PlanLevel>,
+        territory: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Plan, EmptyFields, EmptyFields>> {
+        let territory = territory.as_ref().map(|t| parse_id("territory", t)).transpose()?;
+        let limit = page_size(first, 20, 200)?;
+        let after = match after {
+            Some(c) => {
+                let key = decode_cursor("after", &c)?;
+                Some(Uuid::parse_str(&key).map_err(|_| ServiceError::invalid("after", "is not a plan cursor"))?)
+            }
+            None => None,
+        };
+        let mut rows = store::list_plans(
+            ctx.data::<PgPool>()?,
+            level.map(PlanLevel::as_db),
+            territory,
+            after,
+            limit + 1,
+        )
+        .await?;
+        let has_next = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let mut connection = Connection::new(after.is_some(), has_next);
+        connection.edges.extend(
+            rows.into_iter()
+                .map(|r| Edge::new(encode_cursor(&r.id.to_string()), Plan(r))),
+        );
+        Ok(connection)
+    }
+
+    async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {
+        let id = parse_id("id", &id)?;
+        Ok(ctx.data::<Loaders>()?.plan_by_id.load_one(id).await?.map(Plan))
+    }
+
+    async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
+        let id = parse_id("id", &id)?;
+        Ok(ctx.data::<Loaders>()?.measure_by_id.load_one(id).await?.map(Measure))
+    }
+
+    #[graphql(entity)]
+    async fn find_plan_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {
+        self.plan(ctx, id).await
+    }
+
+    #[graphql(entity)]
+    async fn find_measure_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
+        self.measure(ctx, id).await
+    }
+}
+
+#[derive(InputObject)]
+pub struct MeasureInput {
+    /// As written in the document.
+    pub number: String,
+    pub title: String,
+    pub schedule_text: Option<String>,
+    pub expected_result: Option<String>,
+    pub responsible_text: Option<String>,
+    /// Organisations of the people subgraph, in the order the document names them.
+    #[graphql(default)]
+    pub responsible: Vec<ID>,
+    #[graphql(default)]
+    pub children: Vec<MeasureInput>,
+}
+
+#[derive(InputObject)]
+pub struct SectionInput {
+    #[graphql(default)]
+    pub number: String,
+    pub title: String,
+    #[graphql(default)]
+    pub measures: Vec<MeasureInput>,
+}
+
+#[derive(InputObject)]
+pub struct CreatePlanInput {
+    pub title: String,
+    pub level: PlanLevel,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+    pub period_text: Option<String>,
+    pub owner: Option<ID>,
+    pub territory: Option<ID>,
+    #[graphql(default)]
+    pub sections: Vec<SectionInput>,
+}
+
+/// Rows of a plan ready to insert, built and validated before the transaction starts.
+#[derive(Default)]
+pub struct PlanRows {
+    pub plan: Option<PlanRow>,
+    pub sections: Vec<SectionRow>,
+    pub measures: Vec<MeasureRow>,
+    pub responsible: Vec<(Uuid, Uuid, i32)>,
+}
+
+fn non_empty(field: &str, value: &str) -> ServiceResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ServiceError::invalid(field, "must not be empty"));
+    }
+    Ok(v.to_string())
+}
+
+/// Turns the input into rows; every error names the input path of the offending field.
+pub fn plan_rows(input: &CreatePlanInput) -> ServiceResult<PlanRows> {
+    let plan_id = Uuid::new_v4();
+    let title = non_empty("input.title", &input.title)?;
+    if let (Some(s), Some(e)) = (input.period_start, input.period_end)
+        && s > e
+    {
+        return Err(ServiceError::invalid(
+            "input.periodEnd",
+            format!("{e} is before periodStart {s}"),
+        ));
+    }
+    let mut rows = PlanRows {
+        plan: Some(PlanRow {
+            id: plan_id,
+            title,
+            level: input.level.as_db().to_string(),
+            period_start: input.period_start,
+            period_end: input.period_end,
+            period_text: input.period_text.clone(),
+            owner_organisation_id: input.owner.as_ref().map(|o| parse_id("input.owner", o)).transpose()?,
+            territory_id: input
+                .territory
+                .as_ref()
+                .map(|t| parse_id("input.territory", t))
+                .transpose()?,
+        }),
+        ..Default::default()
+    };
+    let mut position = 0;
+    for (si, section) in input.sections.iter().enumerate() {
+        let section_id = Uuid::new_v4();
+        rows.sections.push(SectionRow {
+            id: section_id,
+            plan_id,
+            position: si as i32,
+            number: section.number.trim().to_string(),
+            title: non_empty(&format!("input.sections[{si}].title"), &section.title)?,
+        });
+        for (mi, measure) in section.measures.iter().enumerate() {
+            let path = format!("input.sections[{si}].measures[{mi}]");
+            add_measure(&mut rows, &path, plan_id, section_id, None, measure, &mut position)?;
+        }
+    }
+    Ok(rows)
+}
+
+fn add_measure(
+    rows: &mut PlanRows,
+    path: &str,
+    plan_id: Uuid,
+    section_id: Uuid,
+    parent: Option<Uuid>,
+    input: &MeasureInput,
+    position: &mut i32,
+) -> ServiceResult<()> {
+    let id = Uuid::new_v4();
+    let number = input.number.trim().to_string();
+    rows.measures.push(MeasureRow {
+        id,
+        plan_id,
+        section_id: Some(section_id),
+        parent_measure_id: parent,
+        position: *position,
+        number,
+        title: non_empty(&format!("{path}.title"), &input.title)?,
+        schedule_text: input.schedule_text.clone(),
+        expected_result: input.expected_result.clone(),
+        responsible_text: input.responsible_text.clone(),
+    });
+    *position += 1;
+    let mut seen = std::collections::HashSet::new();
+    for (ri, org) in input.responsible.iter().enumerate() {
+        let org = parse_id(&format!("{path}.responsible[{ri}]"), org)?;
+        if !seen.insert(org) {
+            return Err(ServiceError::invalid(
+                format!("{path}.responsible[{ri}]"),
+                "names the same organisation twice",
+            ));
+        }
+        rows.responsible.push((id, org, ri as i32));
+    }
+    for (ci, child) in input.children.iter().enumerate() {
+        add_measure(
+            rows,
+            &format!("{path}.children[{ci}]"),
+            plan_id,
+            section_id,
+            Some(id),
+            child,
+            position,
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes validated rows in one transaction: all of the plan or nothing.
+pub async fn insert_plan_rows(pool: &PgPool, rows: &PlanRows) -> ServiceResult<Uuid> {
+    let plan = rows
+        .plan
+        .as_ref()
+        .ok_or_else(|| ServiceError::invalid("input", "no plan"))?;
+    let mut tx = pool.begin().await?;
+    store::insert_plan(&mut tx, plan).await?;
+    store::insert_sections(&mut tx, &rows.sections).await?;
+    store::insert_measures(&mut tx, &rows.measures).await?;
+    store::insert_responsible(&mut tx, &rows.responsible).await?;
+    tx.commit().await?;
+    Ok(plan.id)
+}
+
+pub struct MutationRoot;
+
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// Creates a plan with its sections and measures in one all-or-nothing call.
+    async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Plan> {
+        let rows = plan_rows(&input)?;
+        let pool = ctx.data::<PgPool>()?;
+        let id = insert_plan_rows(pool, &rows).await?;
+        let plan = store::plans_by_ids(pool, &[id]).await?;
+        plan.into_iter()
+            .next()
+            .map(Plan)
+            .ok_or_else(|| ServiceError::not_found("Plan", id).into())
+    }
+}
