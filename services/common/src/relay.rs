@@ -21,7 +21,7 @@ mod base64_free {
     }
 
     pub fn decode(s: &str) -> Option<String> {
-        if s.len() % 2 != 0 || !s.is_ascii() {
+        if !s.len().is_multiple_of(2) || !s.is_ascii() {
             return None;
         }
         let bytes: Option<Vec<u8>> = (0..s.len())
