@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use roadmap_common::telemetry::{self, LogFormat};
 
+use roadmap_plans::graphql::PlanLevel;
+use roadmap_plans::import::{ImportOptions, ImportSummary, import_document};
+use roadmap_plans::people_client::PeopleClient;
+
 use crate::targets::{Hub, HubConfig, Target};
 
 #[derive(Parser, Debug)]
@@ -37,6 +41,25 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Import one roadmap document (plain text) as a plan, all or nothing, and print a summary.
+    Import {
+        file: std::path::PathBuf,
+        /// federal, regional, municipal or school (default: what the document says).
+        #[arg(long)]
+        level: Option<String>,
+        /// Territory path, e.g. "Хабаровский край/Николаевский муниципальный район".
+        #[arg(long)]
+        territory: Option<String>,
+        /// Name of the owning organisation.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Identity of the document across re-imports (default: its approving act, else its title).
+        #[arg(long)]
+        key: Option<String>,
+        /// Print the whole summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Regenerate schema/<service>.graphql and schema/supergraph.graphql.
     Compose {
         /// Only report whether the committed files are stale (exit 1 if so).
@@ -47,7 +70,11 @@ pub enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(if cli.log_json { LogFormat::Json } else { LogFormat::Text });
+    let format = if cli.log_json { LogFormat::Json } else { LogFormat::Text };
+    match cli.command {
+        Command::Import { .. } | Command::Compose { .. } => telemetry::init_with_default(format, "warn"),
+        _ => telemetry::init(format),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -68,6 +95,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Up { demo } => serve(Target::ALL.to_vec(), demo).await,
         Command::Serve { target, demo } => serve(Target::parse_list(&target)?, demo).await,
+        Command::Import {
+            file,
+            level,
+            territory,
+            owner,
+            key,
+            json,
+        } => import(file, level, territory, owner, key, json).await,
         Command::Compose { check } => {
             let root = crate::workspace_root();
             if check {
@@ -126,5 +161,88 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+fn parse_level(text: &str) -> anyhow::Result<PlanLevel> {
+    Ok(match text.to_lowercase().as_str() {
+        "federal" => PlanLevel::Federal,
+        "regional" => PlanLevel::Regional,
+        "municipal" => PlanLevel::Municipal,
+        "school" => PlanLevel::School,
+        other => anyhow::bail!("--level `{other}`: expected federal, regional, municipal or school"),
+    })
+}
+
+/// Runs the people and plans targets in-process (on free ports, against `DATABASE_URL`) and
+/// imports through the same code as the `importRoadmap` mutation.
+async fn import(
+    file: std::path::PathBuf,
+    level: Option<String>,
+    territory: Option<String>,
+    owner: Option<String>,
+    key: Option<String>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let level = level.as_deref().map(parse_level).transpose()?;
+    let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut config = HubConfig::from_env()?;
+    for port in config.ports.values_mut() {
+        *port = 0;
+    }
+    let hub = Hub::start(&config, &[Target::People, Target::Plans]).await?;
+    let options = ImportOptions {
+        level,
+        territory,
+        owner,
+        key,
+        file_name: Some(file.display().to_string()),
+    };
+    let people = PeopleClient::new(hub.graphql_url(Target::People).unwrap_or_default());
+    let pool = hub.pool(Target::Plans).cloned();
+    let result = match pool {
+        Some(pool) => import_document(&pool, &people, &bytes, &options).await,
+        None => Err(roadmap_common::ServiceError::invalid("plans", "not running")),
+    };
+    hub.shutdown().await?;
+    match result {
+        Ok(summary) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print_summary(&summary);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {}", e.message());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn print_summary(s: &ImportSummary) {
+    println!("{:?}: plan {} version {} ({})", s.status, s.plan_id, s.version, s.level);
+    println!("title:       {}", s.title);
+    println!(
+        "structure:   {} sections, {} measures, {} child measures, {} milestones",
+        s.sections, s.measures, s.child_measures, s.milestones
+    );
+    let kinds: Vec<String> = s.deadlines_by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!("deadlines:   {}", kinds.join(", "));
+    println!("organisations resolved: {}", s.organisations.len());
+    for name in &s.unresolved_names {
+        println!("unresolved:  {name}");
+    }
+    println!("indicator targets: {}", s.indicator_targets.len());
+    for f in &s.lint {
+        println!("lint:        line {} [{}] {}", f.line, f.code, f.message);
+    }
+    let c = &s.changes;
+    if !(c.added.is_empty() && c.removed.is_empty() && c.changed.is_empty()) {
+        println!(
+            "changes:     added {:?}, removed {:?}, changed {:?}",
+            c.added, c.removed, c.changed
+        );
     }
 }

@@ -170,9 +170,9 @@ async fn connect(config: &HubConfig, target: Target) -> anyhow::Result<PgPool> {
     Ok(db::prepare(&config.database_url, target.name(), migrator).await?)
 }
 
-fn subgraph_router(target: Target, pool: PgPool) -> axum::Router {
+fn subgraph_router(target: Target, pool: PgPool, urls: &HashMap<String, String>) -> axum::Router {
     match target {
-        Target::Plans => roadmap_plans::router(pool),
+        Target::Plans => roadmap_plans::router(pool, urls.get(roadmap_people::NAME).map(String::as_str).unwrap_or("")),
         Target::Indicators => roadmap_indicators::router(pool),
         Target::People => roadmap_people::router(pool),
         Target::Events => roadmap_events::router(pool),
@@ -196,39 +196,34 @@ impl Hub {
         if !subgraphs.is_empty() {
             db::ensure_database(&config.database_url).await?;
         }
-        for target in subgraphs {
-            let pool = connect(config, target)
-                .await
-                .with_context(|| format!("starting {}", target.name()))?;
+        // Bind every listener first: subgraphs that call each other (plans → people) need the
+        // addresses before they start.
+        let mut listeners = Vec::new();
+        for &target in &subgraphs {
             let addr = SocketAddr::new(config.host, config.port(target));
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("{}: cannot listen on {addr}", target.name()))?;
+            hub.addrs.insert(target, listener.local_addr()?);
+            listeners.push((target, listener));
+        }
+        let urls = hub.subgraph_urls(config);
+        for (target, listener) in listeners {
+            let pool = connect(config, target)
+                .await
+                .with_context(|| format!("starting {}", target.name()))?;
             let addr = listener.local_addr()?;
             let mut rx = hub.shutdown.subscribe();
-            let app = subgraph_router(target, pool.clone());
+            let app = subgraph_router(target, pool.clone(), &urls);
             let task = tokio::spawn(server::run(listener, app, async move {
                 let _ = rx.wait_for(|stop| *stop).await;
             }));
             tracing::info!(target = target.name(), %addr, "subgraph listening");
-            hub.addrs.insert(target, addr);
             hub.pools.insert(target, pool);
             hub.tasks.push((target, task));
         }
         if targets.contains(&Target::Gateway) {
-            let mut urls = HashMap::new();
-            for target in Target::SUBGRAPHS {
-                let url = match (hub.addrs.get(&target), config.remote_urls.get(&target)) {
-                    (Some(addr), _) => format!("http://{addr}{}", server::GRAPHQL_PATH),
-                    (None, Some(url)) => url.clone(),
-                    (None, None) => format!(
-                        "http://{}{}",
-                        SocketAddr::new(config.host, target.default_port()),
-                        server::GRAPHQL_PATH
-                    ),
-                };
-                urls.insert(target.name().to_string(), url);
-            }
+            let urls = hub.subgraph_urls(config);
             let addr = SocketAddr::new(config.host, config.port(Target::Gateway));
             let listener =
                 std::net::TcpListener::bind(addr).with_context(|| format!("gateway: cannot listen on {addr}"))?;
@@ -244,6 +239,26 @@ impl Hub {
             tracing::info!(%addr, "gateway listening on http://{addr}/graphql");
         }
         Ok(hub)
+    }
+
+    /// GraphQL URL of every subgraph: the local one when this process runs it, else the
+    /// configured remote URL, else the default port on the configured host.
+    fn subgraph_urls(&self, config: &HubConfig) -> HashMap<String, String> {
+        Target::SUBGRAPHS
+            .into_iter()
+            .map(|target| {
+                let url = match (self.addrs.get(&target), config.remote_urls.get(&target)) {
+                    (Some(addr), _) => format!("http://{addr}{}", server::GRAPHQL_PATH),
+                    (None, Some(url)) => url.clone(),
+                    (None, None) => format!(
+                        "http://{}{}",
+                        SocketAddr::new(config.host, target.default_port()),
+                        server::GRAPHQL_PATH
+                    ),
+                };
+                (target.name().to_string(), url)
+            })
+            .collect()
     }
 
     async fn wait_gateway_ready(&self, addr: SocketAddr) -> anyhow::Result<()> {

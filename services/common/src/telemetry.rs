@@ -46,18 +46,32 @@ const DEFAULT_FILTER: &str =
 /// Installs the global subscriber once: logs filtered by `RUST_LOG` (default `info`), plus the SQL
 /// counter. Later calls are no-ops, so every target and every test may call it.
 pub fn init(format: LogFormat) {
+    init_with_default(format, DEFAULT_FILTER)
+}
+
+/// Like [`init`] with another filter for when `RUST_LOG` is unset (one-shot commands log less).
+pub fn init_with_default(format: LogFormat, default_filter: &str) {
     INIT.get_or_init(|| {
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
         // sqlx statements must reach the counter even when logs are quiet.
         let counter = SqlCounter
             .with_filter(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
         let registry = tracing_subscriber::registry().with(counter);
         let result = match format {
             LogFormat::Text => registry
-                .with(tracing_subscriber::fmt::layer().with_filter(filter))
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .with_writer(std::io::stderr)
+                        .with_filter(filter),
+                )
                 .try_init(),
             LogFormat::Json => registry
-                .with(tracing_subscriber::fmt::layer().json().with_filter(filter))
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .json()
+                        .with_writer(std::io::stderr)
+                        .with_filter(filter),
+                )
                 .try_init(),
         };
         if let Err(err) = result {

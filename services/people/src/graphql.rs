@@ -203,6 +203,15 @@ pub struct CreateOrganisationInput {
     pub abbreviations: Vec<String>,
 }
 
+#[derive(InputObject, Clone)]
+pub struct EnsureOrganisationInput {
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub territory: Option<ID>,
+    #[graphql(default)]
+    pub abbreviations: Vec<String>,
+}
+
 pub struct MutationRoot;
 
 #[Object(name = "Mutation")]
@@ -222,6 +231,72 @@ impl MutationRoot {
             .next()
             .ok_or_else(|| ServiceError::not_found("Territory", id))?;
         Ok(Territory(row))
+    }
+
+    /// Finds the territory with this name under `parent` (and kind), or creates it. Idempotent.
+    async fn ensure_territory(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        kind: TerritoryKind,
+        parent: Option<ID>,
+    ) -> Result<Territory> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ServiceError::invalid("name", "must not be empty").into());
+        }
+        let parent = parent.as_ref().map(|p| parse_id("parent", p)).transpose()?;
+        let row = store::ensure_territory(ctx.data::<PgPool>()?, name, kind.as_db(), parent).await?;
+        Ok(Territory(row))
+    }
+
+    /// Resolves each input to one organisation, creating what is missing, in one transaction;
+    /// results are in input order. An existing organisation matches when it is in the same
+    /// territory and has the same name (case-insensitive) or shares an abbreviation; new
+    /// abbreviations are added to it. Idempotent: importing the same document twice resolves to
+    /// the same organisations.
+    async fn ensure_organisations(
+        &self,
+        ctx: &Context<'_>,
+        inputs: Vec<EnsureOrganisationInput>,
+    ) -> Result<Vec<Organisation>> {
+        let mut wanted = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            let name = input.name.trim();
+            if name.is_empty() {
+                return Err(ServiceError::invalid(format!("inputs[{i}].name"), "must not be empty").into());
+            }
+            let territory = input
+                .territory
+                .as_ref()
+                .map(|t| parse_id(&format!("inputs[{i}].territory"), t))
+                .transpose()?;
+            let abbreviations: Vec<String> = input
+                .abbreviations
+                .iter()
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty())
+                .collect();
+            wanted.push(store::WantedOrganisation {
+                name: name.to_string(),
+                kind: input.kind.as_db(),
+                territory,
+                abbreviations,
+            });
+        }
+        let pool = ctx.data::<PgPool>()?;
+        let ids = store::ensure_organisations(pool, &wanted).await?;
+        let rows = store::organisations_by_ids(pool, &ids).await?;
+        let by_id: std::collections::HashMap<Uuid, OrganisationRow> = rows.into_iter().map(|r| (r.id, r)).collect();
+        ids.iter()
+            .map(|id| {
+                by_id
+                    .get(id)
+                    .cloned()
+                    .map(Organisation)
+                    .ok_or_else(|| ServiceError::not_found("Organisation", id).into())
+            })
+            .collect()
     }
 
     /// Creates an organisation with its abbreviations in one transaction.

@@ -152,3 +152,97 @@ pub async fn insert_abbreviations(
     .map(|_| ())
     .map_err(Into::into)
 }
+
+/// Finds or creates a territory (name, parent) atomically.
+pub async fn ensure_territory(
+    pool: &PgPool,
+    name: &str,
+    kind: &str,
+    parent_id: Option<Uuid>,
+) -> ServiceResult<TerritoryRow> {
+    sqlx::query(
+        "INSERT INTO territory (id, name, kind, parent_id) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT ON CONSTRAINT territory_name_unique DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(name)
+    .bind(kind)
+    .bind(parent_id)
+    .execute(pool)
+    .await?;
+    Ok(sqlx::query_as(
+        "SELECT id, name, kind, parent_id FROM territory WHERE name = $1 AND parent_id IS NOT DISTINCT FROM $2",
+    )
+    .bind(name)
+    .bind(parent_id)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// An organisation an import needs, before it is known whether it exists.
+#[derive(Clone, Debug)]
+pub struct WantedOrganisation {
+    pub name: String,
+    pub kind: &'static str,
+    pub territory: Option<Uuid>,
+    pub abbreviations: Vec<String>,
+}
+
+/// Resolves every wanted organisation to an id (see `ensureOrganisations`), in one transaction.
+/// Locks the territory's organisations so two imports cannot create the same one twice.
+pub async fn ensure_organisations(pool: &PgPool, wanted: &[WantedOrganisation]) -> ServiceResult<Vec<Uuid>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("LOCK TABLE organisation IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *tx)
+        .await?;
+    let mut territories: Vec<Option<Uuid>> = wanted.iter().map(|w| w.territory).collect();
+    territories.sort();
+    territories.dedup();
+    let existing: Vec<OrganisationRow> = sqlx::query_as(&format!(
+        "{ORGANISATION_SELECT} WHERE o.territory_id = ANY($1) OR ($2 AND o.territory_id IS NULL) GROUP BY o.id"
+    ))
+    .bind(territories.iter().flatten().copied().collect::<Vec<_>>())
+    .bind(territories.contains(&None))
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut known: Vec<OrganisationRow> = existing;
+    let mut ids = Vec::with_capacity(wanted.len());
+    for w in wanted {
+        let name = w.name.to_lowercase();
+        let found = known.iter_mut().find(|o| {
+            o.territory_id == w.territory
+                && (o.name.to_lowercase() == name || w.abbreviations.iter().any(|a| o.abbreviations.contains(a)))
+        });
+        let id = match found {
+            Some(o) => {
+                let new: Vec<String> = w
+                    .abbreviations
+                    .iter()
+                    .filter(|a| !o.abbreviations.contains(a))
+                    .cloned()
+                    .collect();
+                if !new.is_empty() {
+                    insert_abbreviations(&mut *tx, o.id, &new).await?;
+                    o.abbreviations.extend(new);
+                }
+                o.id
+            }
+            None => {
+                let id = Uuid::new_v4();
+                insert_organisation(&mut *tx, id, &w.name, w.kind, w.territory).await?;
+                insert_abbreviations(&mut *tx, id, &w.abbreviations).await?;
+                known.push(OrganisationRow {
+                    id,
+                    name: w.name.clone(),
+                    kind: w.kind.to_string(),
+                    territory_id: w.territory,
+                    abbreviations: w.abbreviations.clone(),
+                });
+                id
+            }
+        };
+        ids.push(id);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}

@@ -1,7 +1,7 @@
 //! GraphQL types of the plans subgraph.
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -9,8 +9,10 @@ use uuid::Uuid;
 use roadmap_common::relay::{decode_cursor, encode_cursor, page_size};
 use roadmap_common::{ServiceError, ServiceResult};
 
+use crate::import::{ImportOptions, ImportStatus, ImportSummary};
 use crate::loaders::Loaders;
-use crate::store::{self, MeasureRow, PlanRow, SectionRow};
+use crate::people_client::PeopleClient;
+use crate::store::{self, LintRow, MeasureRow, PlanRow, SectionRow};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum PlanLevel {
@@ -100,6 +102,32 @@ impl Plan {
         self.0.territory_id.map(|id| Territory { id: ID(id.to_string()) })
     }
 
+    /// Version of the source document (1 for plans entered by hand; +1 per changed re-import).
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// The act that approved the plan, as the document states it.
+    async fn approval(&self) -> Option<Approval> {
+        let p = &self.0;
+        (p.approval_kind.is_some() || p.approval_number.is_some() || p.approval_date.is_some()).then(|| Approval {
+            kind: p.approval_kind.clone(),
+            number: p.approval_number.clone(),
+            date: p.approval_date,
+            signatory: p.approval_signatory.clone(),
+        })
+    }
+
+    async fn goals(&self) -> &[String] {
+        &self.0.goals
+    }
+
+    /// Doubtful data the importer found, for a person to decide on (nothing was "fixed").
+    async fn lint(&self, ctx: &Context<'_>) -> Result<Vec<LintFinding>> {
+        let rows = ctx.data::<Loaders>()?.lint_by_plan.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(LintFinding::from).collect())
+    }
+
     async fn sections(&self, ctx: &Context<'_>) -> Result<Vec<Section>> {
         let rows = ctx.data::<Loaders>()?.sections_by_plan.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Section).collect())
@@ -109,6 +137,53 @@ impl Plan {
     async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
         let rows = ctx.data::<Loaders>()?.measures_by_plan.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Measure).collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Approval {
+    /// "приказ", "распоряжение" ...
+    pub kind: Option<String>,
+    /// As written: "114-р", "450/1-осн.р.".
+    pub number: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub signatory: Option<String>,
+}
+
+/// A defect found on import (date outside the period, duplicate number, unresolved abbreviation...).
+#[derive(SimpleObject, Clone)]
+pub struct LintFinding {
+    /// Stable code, e.g. `duplicate-number`, `schedule-outside-period`, `note-to-self`.
+    pub code: String,
+    /// INFO, WARNING or ERROR.
+    pub severity: String,
+    pub message: String,
+    /// 1-based line of the source document.
+    pub line: Option<i32>,
+    pub measure_number: Option<String>,
+}
+
+impl From<LintRow> for LintFinding {
+    fn from(r: LintRow) -> Self {
+        Self {
+            code: r.code,
+            severity: r.severity,
+            message: r.message,
+            line: r.line,
+            measure_number: r.measure_number,
+        }
+    }
+}
+
+impl From<&roadmap_import::LintFinding> for LintFinding {
+    fn from(f: &roadmap_import::LintFinding) -> Self {
+        Self {
+            code: f.code.clone(),
+            severity: format!("{:?}", f.severity).to_uppercase(),
+            message: f.message.clone(),
+            line: i32::try_from(f.line).ok(),
+            measure_number: f.measure_number.clone(),
+        }
     }
 }
 
@@ -170,6 +245,67 @@ impl Measure {
     /// The responsible parties as written, next to the resolved `responsible`.
     async fn responsible_text(&self) -> Option<&str> {
         self.0.responsible_text.as_deref()
+    }
+
+    /// Stable identity within the plan across re-imports (e.g. `III.5`, `III.5~2` for a repeated number).
+    async fn key(&self) -> Option<&str> {
+        self.0.key.as_deref()
+    }
+
+    /// MEASURE, or MILESTONE for a control point.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+
+    /// The schedule as parsed: `{raw, items: [{type: Window|On|Deadline|Starting|Months|Recurrence|
+    /// Continuous|External, ...}], kind}`; `scheduleText` keeps what the document said.
+    async fn schedule(&self) -> Option<Json<serde_json::Value>> {
+        self.0.schedule.clone().map(Json)
+    }
+
+    /// One-word summary of the schedule (Window, Deadline, Recurrence, Continuous, External ...).
+    async fn schedule_kind(&self) -> Option<&str> {
+        self.0.schedule_kind.as_deref()
+    }
+
+    /// First day of work, when the schedule dates it.
+    async fn starts_on(&self) -> Option<NaiveDate> {
+        self.0.starts_on
+    }
+
+    /// Last day it is due, when the schedule dates it.
+    async fn due_on(&self) -> Option<NaiveDate> {
+        self.0.due_on
+    }
+
+    /// "Формы отчетных документов".
+    async fn reporting_forms(&self) -> Option<&str> {
+        self.0.reporting_forms.as_deref()
+    }
+
+    /// "Примечания/комментарий".
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+
+    async fn indicator_text(&self) -> Option<&str> {
+        self.0.indicator_text.as_deref()
+    }
+
+    /// Quantitative targets found in the result text: `[{comparator, value, value_raw, unit, subject, raw}]`.
+    async fn targets(&self) -> Json<serde_json::Value> {
+        Json(self.0.targets.clone())
+    }
+
+    /// Every responsible party as parsed (organisations, roles, teams), with raw text:
+    /// `[{kind, name, full_name, abbreviation, raw}]`.
+    async fn parties(&self) -> Json<serde_json::Value> {
+        Json(self.0.parties.clone())
+    }
+
+    /// Line of the source document the row starts on.
+    async fn source_line(&self) -> Option<i32> {
+        self.0.source_line
     }
 
     async fn responsible(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
@@ -338,6 +474,13 @@ pub fn plan_rows(input: &CreatePlanInput) -> ServiceResult<PlanRows> {
                 .as_ref()
                 .map(|t| parse_id("input.territory", t))
                 .transpose()?,
+            source_key: None,
+            version: 1,
+            approval_kind: None,
+            approval_number: None,
+            approval_date: None,
+            approval_signatory: None,
+            goals: Vec::new(),
         }),
         ..Default::default()
     };
@@ -370,17 +513,14 @@ fn add_measure(
 ) -> ServiceResult<()> {
     let id = Uuid::new_v4();
     let number = input.number.trim().to_string();
+    let title = non_empty(&format!("{path}.title"), &input.title)?;
     rows.measures.push(MeasureRow {
-        id,
-        plan_id,
         section_id: Some(section_id),
         parent_measure_id: parent,
-        position: *position,
-        number,
-        title: non_empty(&format!("{path}.title"), &input.title)?,
         schedule_text: input.schedule_text.clone(),
         expected_result: input.expected_result.clone(),
         responsible_text: input.responsible_text.clone(),
+        ..MeasureRow::manual(id, plan_id, *position, number, title)
     });
     *position += 1;
     let mut seen = std::collections::HashSet::new();
@@ -423,10 +563,133 @@ pub async fn insert_plan_rows(pool: &PgPool, rows: &PlanRows) -> ServiceResult<U
     Ok(plan.id)
 }
 
+#[derive(InputObject)]
+pub struct ImportRoadmapInput {
+    /// The document's text (UTF-8, as extracted from DOCX/PDF).
+    pub document: String,
+    /// Shown in errors and kept with the version.
+    pub file_name: Option<String>,
+    /// Overrides the level the document states.
+    pub level: Option<PlanLevel>,
+    /// "Region/Municipality", e.g. "Хабаровский край/Николаевский муниципальный район".
+    pub territory: Option<String>,
+    /// Name of the owning organisation.
+    pub owner: Option<String>,
+    /// Overrides the derived identity of the document (see the importer docs).
+    pub key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct KindCount {
+    pub kind: String,
+    pub count: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct ImportChanges {
+    /// Measure keys new in this version.
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// Measures whose number, title, schedule, responsible or result text changed.
+    pub changed: Vec<String>,
+}
+
+/// What an import did.
+pub struct ImportReport(pub ImportSummary);
+
+#[Object]
+impl ImportReport {
+    async fn status(&self) -> ImportStatus {
+        self.0.status
+    }
+
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
+        let row = ctx.data::<Loaders>()?.plan_by_id.load_one(self.0.plan_id).await?;
+        row.map(Plan)
+            .ok_or_else(|| ServiceError::not_found("Plan", self.0.plan_id).into())
+    }
+
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    async fn source_key(&self) -> &str {
+        &self.0.source_key
+    }
+
+    async fn sections(&self) -> usize {
+        self.0.sections
+    }
+
+    async fn measures(&self) -> usize {
+        self.0.measures
+    }
+
+    async fn child_measures(&self) -> usize {
+        self.0.child_measures
+    }
+
+    async fn milestones(&self) -> usize {
+        self.0.milestones
+    }
+
+    /// Parsed deadlines: measures per schedule kind.
+    async fn deadlines_by_kind(&self) -> Vec<KindCount> {
+        self.0
+            .deadlines_by_kind
+            .iter()
+            .map(|(kind, count)| KindCount {
+                kind: kind.clone(),
+                count: *count as i32,
+            })
+            .collect()
+    }
+
+    async fn unresolved_names(&self) -> &[String] {
+        &self.0.unresolved_names
+    }
+
+    async fn lint(&self) -> Vec<LintFinding> {
+        self.0.lint.iter().map(LintFinding::from).collect()
+    }
+
+    /// Indicator targets and baselines read from the document's tables and goals.
+    async fn indicator_targets(&self) -> Json<serde_json::Value> {
+        Json(serde_json::to_value(&self.0.indicator_targets).unwrap_or_default())
+    }
+
+    async fn changes(&self) -> ImportChanges {
+        let c = &self.0.changes;
+        ImportChanges {
+            added: c.added.clone(),
+            removed: c.removed.clone(),
+            changed: c.changed.clone(),
+        }
+    }
+}
+
 pub struct MutationRoot;
 
 #[Object(name = "Mutation")]
 impl MutationRoot {
+    /// Imports one roadmap document as a plan, all or nothing. Re-importing the same text changes
+    /// nothing; changed text becomes a new version of the same plan.
+    async fn import_roadmap(&self, ctx: &Context<'_>, input: ImportRoadmapInput) -> Result<ImportReport> {
+        let people = ctx
+            .data::<PeopleClient>()
+            .map_err(|_| ServiceError::internal(std::io::Error::other("the plans service has no people URL")))?;
+        let options = ImportOptions {
+            level: input.level,
+            territory: input.territory,
+            owner: input.owner,
+            key: input.key,
+            file_name: input.file_name,
+        };
+        let summary =
+            crate::import::import_document(ctx.data::<PgPool>()?, people, input.document.as_bytes(), &options).await?;
+        Ok(ImportReport(summary))
+    }
+
     /// Creates a plan with its sections and measures in one all-or-nothing call.
     async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Plan> {
         let rows = plan_rows(&input)?;

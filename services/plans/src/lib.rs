@@ -8,7 +8,9 @@
 //!   subgraph through the gateway.
 
 pub mod graphql;
+pub mod import;
 pub mod loaders;
+pub mod people_client;
 pub mod store;
 
 use async_graphql::{EmptySubscription, Schema};
@@ -22,14 +24,21 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/
 
 pub type PlansSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub fn schema(pool: Option<PgPool>) -> PlansSchema {
+/// Builds the schema; without a pool it can only print its SDL. `people` is the people
+/// subgraph the importer resolves organisations with.
+pub fn schema(pool: Option<PgPool>, people: Option<people_client::PeopleClient>) -> PlansSchema {
     let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription).enable_federation();
     if let Some(pool) = pool {
         builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
     }
+    if let Some(people) = people {
+        builder = builder.data(people);
+    }
     builder.finish()
 }
 
-pub fn router(pool: PgPool) -> axum::Router {
-    roadmap_common::server::graphql_router(schema(Some(pool.clone())), pool)
+/// The axum router of this subgraph; `people_url` is the people subgraph's GraphQL URL.
+pub fn router(pool: PgPool, people_url: &str) -> axum::Router {
+    let people = people_client::PeopleClient::new(people_url);
+    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(people)), pool)
 }

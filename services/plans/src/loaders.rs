@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use roadmap_common::LoadError;
 
-use crate::store::{self, MeasureRow, PlanRow, SectionRow};
+use crate::store::{self, LintRow, MeasureRow, PlanRow, SectionRow};
 
 pub const BATCH_DELAY: Duration = Duration::from_micros(500);
 
@@ -22,6 +22,7 @@ pub struct Loaders {
     pub measures_by_plan: DataLoader<MeasuresByPlanLoader>,
     pub measures_by_parent: DataLoader<MeasuresByParentLoader>,
     pub responsible_by_measure: DataLoader<ResponsibleByMeasureLoader>,
+    pub lint_by_plan: DataLoader<LintByPlanLoader>,
 }
 
 fn loader<L: Loader<Uuid>>(l: L) -> DataLoader<L> {
@@ -37,7 +38,8 @@ impl Loaders {
             measures_by_section: loader(MeasuresBySectionLoader(pool.clone())),
             measures_by_plan: loader(MeasuresByPlanLoader(pool.clone())),
             measures_by_parent: loader(MeasuresByParentLoader(pool.clone())),
-            responsible_by_measure: loader(ResponsibleByMeasureLoader(pool)),
+            responsible_by_measure: loader(ResponsibleByMeasureLoader(pool.clone())),
+            lint_by_plan: loader(LintByPlanLoader(pool)),
         }
     }
 }
@@ -147,5 +149,16 @@ impl Loader<Uuid> for ResponsibleByMeasureLoader {
             map.entry(measure).or_default().push(organisation);
         }
         Ok(map)
+    }
+}
+
+pub struct LintByPlanLoader(PgPool);
+
+impl Loader<Uuid> for LintByPlanLoader {
+    type Value = Vec<LintRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<LintRow>>, LoadError> {
+        Ok(group(store::lint_by_plans(&self.0, keys).await?, |r| Some(r.plan_id)))
     }
 }

@@ -16,6 +16,14 @@ pub struct PlanRow {
     pub period_text: Option<String>,
     pub owner_organisation_id: Option<Uuid>,
     pub territory_id: Option<Uuid>,
+    /// Identity of the source document across re-imports; `None` for plans entered by hand.
+    pub source_key: Option<String>,
+    pub version: i32,
+    pub approval_kind: Option<String>,
+    pub approval_number: Option<String>,
+    pub approval_date: Option<NaiveDate>,
+    pub approval_signatory: Option<String>,
+    pub goals: Vec<String>,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -39,12 +47,57 @@ pub struct MeasureRow {
     pub schedule_text: Option<String>,
     pub expected_result: Option<String>,
     pub responsible_text: Option<String>,
+    /// Stable identity within the plan across re-imports (the parser's key); `None` for measures
+    /// entered by hand.
+    pub key: Option<String>,
+    pub kind: String,
+    pub schedule: Option<serde_json::Value>,
+    pub schedule_kind: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub due_on: Option<NaiveDate>,
+    pub reporting_forms: Option<String>,
+    pub notes: Option<String>,
+    pub indicator_text: Option<String>,
+    pub targets: serde_json::Value,
+    pub parties: serde_json::Value,
+    pub source_line: Option<i32>,
 }
 
-const PLAN_COLUMNS: &str =
-    "id, title, level, period_start, period_end, period_text, owner_organisation_id, territory_id";
+impl MeasureRow {
+    /// A measure with only the fields a person types by hand.
+    pub fn manual(id: Uuid, plan_id: Uuid, position: i32, number: String, title: String) -> Self {
+        Self {
+            id,
+            plan_id,
+            section_id: None,
+            parent_measure_id: None,
+            position,
+            number,
+            title,
+            schedule_text: None,
+            expected_result: None,
+            responsible_text: None,
+            key: None,
+            kind: "MEASURE".to_string(),
+            schedule: None,
+            schedule_kind: None,
+            starts_on: None,
+            due_on: None,
+            reporting_forms: None,
+            notes: None,
+            indicator_text: None,
+            targets: serde_json::Value::Array(Vec::new()),
+            parties: serde_json::Value::Array(Vec::new()),
+            source_line: None,
+        }
+    }
+}
+
+const PLAN_COLUMNS: &str = "id, title, level, period_start, period_end, period_text, owner_organisation_id, \
+     territory_id, source_key, version, approval_kind, approval_number, approval_date, approval_signatory, goals";
 const MEASURE_COLUMNS: &str = "id, plan_id, section_id, parent_measure_id, position, number, title, \
-     schedule_text, expected_result, responsible_text";
+     schedule_text, expected_result, responsible_text, key, kind, schedule, schedule_kind, starts_on, due_on, \
+     reporting_forms, notes, indicator_text, targets, parties, source_line";
 
 pub async fn plans_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<PlanRow>> {
     Ok(
@@ -136,10 +189,9 @@ pub async fn responsible_by_measures(pool: &PgPool, measure_ids: &[Uuid]) -> Ser
 }
 
 pub async fn insert_plan(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -> ServiceResult<()> {
-    sqlx::query(
-        "INSERT INTO plan (id, title, level, period_start, period_end, period_text, owner_organisation_id, territory_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
+    sqlx::query(&format!(
+        "INSERT INTO plan ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    ))
     .bind(plan.id)
     .bind(&plan.title)
     .bind(&plan.level)
@@ -148,6 +200,13 @@ pub async fn insert_plan(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -> 
     .bind(&plan.period_text)
     .bind(plan.owner_organisation_id)
     .bind(plan.territory_id)
+    .bind(&plan.source_key)
+    .bind(plan.version)
+    .bind(&plan.approval_kind)
+    .bind(&plan.approval_number)
+    .bind(plan.approval_date)
+    .bind(&plan.approval_signatory)
+    .bind(&plan.goals)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -172,18 +231,29 @@ pub async fn insert_sections(tx: &mut Transaction<'_, Postgres>, rows: &[Section
     Ok(())
 }
 
-/// Inserts all measures in one statement; parents must precede their children in `rows`, which
+/// Inserts (or, for ids that exist, updates: re-imports keep measure ids) all measures in one
+/// statement; parents must precede their children in `rows`, which
 /// one statement satisfies because foreign keys are checked at its end.
 pub async fn insert_measures(tx: &mut Transaction<'_, Postgres>, rows: &[MeasureRow]) -> ServiceResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "INSERT INTO measure (id, plan_id, section_id, parent_measure_id, position, number, title, \
-                              schedule_text, expected_result, responsible_text) \
+    let col = |f: fn(&MeasureRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(&format!(
+        "INSERT INTO measure ({MEASURE_COLUMNS}) \
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[], \
-                              $8::text[], $9::text[], $10::text[])",
-    )
+                              $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::jsonb[], $14::text[], \
+                              $15::date[], $16::date[], $17::text[], $18::text[], $19::text[], $20::jsonb[], $21::jsonb[], \
+                              $22::int[]) \
+         ON CONFLICT (id) DO UPDATE SET section_id = EXCLUDED.section_id, parent_measure_id = EXCLUDED.parent_measure_id, \
+            position = EXCLUDED.position, number = EXCLUDED.number, title = EXCLUDED.title, \
+            schedule_text = EXCLUDED.schedule_text, expected_result = EXCLUDED.expected_result, \
+            responsible_text = EXCLUDED.responsible_text, key = EXCLUDED.key, kind = EXCLUDED.kind, \
+            schedule = EXCLUDED.schedule, schedule_kind = EXCLUDED.schedule_kind, starts_on = EXCLUDED.starts_on, \
+            due_on = EXCLUDED.due_on, reporting_forms = EXCLUDED.reporting_forms, notes = EXCLUDED.notes, \
+            indicator_text = EXCLUDED.indicator_text, targets = EXCLUDED.targets, parties = EXCLUDED.parties, \
+            source_line = EXCLUDED.source_line"
+    ))
     .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.plan_id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.section_id).collect::<Vec<_>>())
@@ -191,9 +261,21 @@ pub async fn insert_measures(tx: &mut Transaction<'_, Postgres>, rows: &[Measure
     .bind(rows.iter().map(|r| r.position).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.number.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.title.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.schedule_text.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.expected_result.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.responsible_text.clone()).collect::<Vec<_>>())
+    .bind(col(|r| r.schedule_text.clone()))
+    .bind(col(|r| r.expected_result.clone()))
+    .bind(col(|r| r.responsible_text.clone()))
+    .bind(col(|r| r.key.clone()))
+    .bind(rows.iter().map(|r| r.kind.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.schedule.clone()).collect::<Vec<_>>())
+    .bind(col(|r| r.schedule_kind.clone()))
+    .bind(rows.iter().map(|r| r.starts_on).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.due_on).collect::<Vec<_>>())
+    .bind(col(|r| r.reporting_forms.clone()))
+    .bind(col(|r| r.notes.clone()))
+    .bind(col(|r| r.indicator_text.clone()))
+    .bind(rows.iter().map(|r| r.targets.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.parties.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.source_line).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -213,5 +295,195 @@ pub async fn insert_responsible(tx: &mut Transaction<'_, Postgres>, rows: &[(Uui
     .bind(rows.iter().map(|r| r.2).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+pub async fn plan_by_source_key(
+    tx: &mut Transaction<'_, Postgres>,
+    source_key: &str,
+) -> ServiceResult<Option<PlanRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plan WHERE source_key = $1 FOR UPDATE"
+    ))
+    .bind(source_key)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+pub async fn version_sha(
+    tx: &mut Transaction<'_, Postgres>,
+    plan_id: Uuid,
+    version: i32,
+) -> ServiceResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT source_sha256 FROM plan_version WHERE plan_id = $1 AND version = $2")
+            .bind(plan_id)
+            .bind(version)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
+pub async fn version_summary(pool: &PgPool, plan_id: Uuid, version: i32) -> ServiceResult<Option<serde_json::Value>> {
+    Ok(
+        sqlx::query_scalar("SELECT summary FROM plan_version WHERE plan_id = $1 AND version = $2")
+            .bind(plan_id)
+            .bind(version)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// The measures of a plan as stored, for comparing with a new version.
+pub async fn plan_measures_for_update(
+    tx: &mut Transaction<'_, Postgres>,
+    plan_id: Uuid,
+) -> ServiceResult<Vec<MeasureRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {MEASURE_COLUMNS} FROM measure WHERE plan_id = $1 ORDER BY position FOR UPDATE"
+    ))
+    .bind(plan_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+pub async fn update_plan_meta(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -> ServiceResult<()> {
+    sqlx::query(
+        "UPDATE plan SET title = $2, level = $3, period_start = $4, period_end = $5, period_text = $6, \
+         owner_organisation_id = $7, territory_id = $8, version = $9, approval_kind = $10, approval_number = $11, \
+         approval_date = $12, approval_signatory = $13, goals = $14, updated_at = now() WHERE id = $1",
+    )
+    .bind(plan.id)
+    .bind(&plan.title)
+    .bind(&plan.level)
+    .bind(plan.period_start)
+    .bind(plan.period_end)
+    .bind(&plan.period_text)
+    .bind(plan.owner_organisation_id)
+    .bind(plan.territory_id)
+    .bind(plan.version)
+    .bind(&plan.approval_kind)
+    .bind(&plan.approval_number)
+    .bind(plan.approval_date)
+    .bind(&plan.approval_signatory)
+    .bind(&plan.goals)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Removes a plan's measures that are not in `keep` (their children and links go with them).
+pub async fn delete_measures_except(
+    tx: &mut Transaction<'_, Postgres>,
+    plan_id: Uuid,
+    keep: &[Uuid],
+) -> ServiceResult<()> {
+    sqlx::query("DELETE FROM measure WHERE plan_id = $1 AND NOT (id = ANY($2))")
+        .bind(plan_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_sections_except(
+    tx: &mut Transaction<'_, Postgres>,
+    plan_id: Uuid,
+    keep: &[Uuid],
+) -> ServiceResult<()> {
+    sqlx::query("DELETE FROM section WHERE plan_id = $1 AND NOT (id = ANY($2))")
+        .bind(plan_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_plan_responsible(tx: &mut Transaction<'_, Postgres>, plan_id: Uuid) -> ServiceResult<()> {
+    sqlx::query("DELETE FROM measure_responsible r USING measure m WHERE r.measure_id = m.id AND m.plan_id = $1")
+        .bind(plan_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct LintRow {
+    pub plan_id: Uuid,
+    pub position: i32,
+    pub code: String,
+    pub severity: String,
+    pub message: String,
+    pub line: Option<i32>,
+    pub measure_number: Option<String>,
+}
+
+pub async fn replace_lint(tx: &mut Transaction<'_, Postgres>, plan_id: Uuid, rows: &[LintRow]) -> ServiceResult<()> {
+    sqlx::query("DELETE FROM lint_finding WHERE plan_id = $1")
+        .bind(plan_id)
+        .execute(&mut **tx)
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO lint_finding (plan_id, position, code, severity, message, line, measure_number) \
+         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[])",
+    )
+    .bind(rows.iter().map(|r| r.plan_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.position).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.severity.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.message.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.line).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.measure_number.clone()).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn lint_by_plans(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResult<Vec<LintRow>> {
+    Ok(sqlx::query_as(
+        "SELECT plan_id, position, code, severity, message, line, measure_number FROM lint_finding \
+         WHERE plan_id = ANY($1) ORDER BY plan_id, position",
+    )
+    .bind(plan_ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub struct VersionRow<'a> {
+    pub plan_id: Uuid,
+    pub version: i32,
+    pub sha256: &'a str,
+    pub source_text: &'a str,
+    pub file_name: Option<&'a str>,
+    pub summary: serde_json::Value,
+    pub changes: serde_json::Value,
+}
+
+pub async fn insert_version(tx: &mut Transaction<'_, Postgres>, v: &VersionRow<'_>) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO plan_version (plan_id, version, source_sha256, source_text, file_name, summary, changes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(v.plan_id)
+    .bind(v.version)
+    .bind(v.sha256)
+    .bind(v.source_text)
+    .bind(v.file_name)
+    .bind(&v.summary)
+    .bind(&v.changes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Moves a plan's current sections out of the way of the positions a new version takes.
+pub async fn park_sections(tx: &mut Transaction<'_, Postgres>, plan_id: Uuid) -> ServiceResult<()> {
+    sqlx::query("UPDATE section SET position = -position - 1 WHERE plan_id = $1")
+        .bind(plan_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }

@@ -1,0 +1,114 @@
+//! The plans subgraph's client of the people subgraph, used by the importer to resolve
+//! territories and organisations (created when missing, idempotently).
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use roadmap_common::{ServiceError, ServiceResult};
+
+/// Talks GraphQL over HTTP to the people subgraph.
+#[derive(Clone, Debug)]
+pub struct PeopleClient {
+    url: String,
+    http: reqwest::Client,
+}
+
+/// An organisation the importer needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrganisationRef {
+    pub name: String,
+    pub kind: &'static str,
+    pub territory: Option<Uuid>,
+    pub abbreviations: Vec<String>,
+}
+
+impl PeopleClient {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(&self, query: &str, variables: Value) -> ServiceResult<Value> {
+        let response = self
+            .http
+            .post(&self.url)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .map_err(ServiceError::internal)?;
+        let body: Value = response.json().await.map_err(ServiceError::internal)?;
+        if let Some(message) = body["errors"][0]["message"].as_str() {
+            let field = body["errors"][0]["extensions"]["field"].as_str().unwrap_or("people");
+            return Err(ServiceError::invalid(field, message));
+        }
+        Ok(body["data"].clone())
+    }
+
+    /// Resolves "Region/Municipality[/Settlement]" to the id of its last part, creating each
+    /// level when missing.
+    pub async fn ensure_territory_path(&self, path: &str) -> ServiceResult<Uuid> {
+        const KINDS: [&str; 3] = ["REGION", "MUNICIPALITY", "SETTLEMENT"];
+        let parts: Vec<&str> = path.split('/').map(str::trim).collect();
+        if parts.is_empty() || parts.len() > KINDS.len() || parts.iter().any(|p| p.is_empty()) {
+            return Err(ServiceError::invalid(
+                "territory",
+                format!("`{path}` is not a territory path like `Хабаровский край/Николаевский муниципальный район`"),
+            ));
+        }
+        let mut parent: Option<Uuid> = None;
+        for (depth, name) in parts.iter().enumerate() {
+            let data = self
+                .call(
+                    "mutation($name: String!, $kind: TerritoryKind!, $parent: ID) { \
+                     ensureTerritory(name: $name, kind: $kind, parent: $parent) { id } }",
+                    json!({ "name": name, "kind": KINDS[depth], "parent": parent.map(|p| p.to_string()) }),
+                )
+                .await?;
+            parent = Some(parse_uuid(&data["ensureTerritory"]["id"])?);
+        }
+        parent.ok_or_else(|| ServiceError::invalid("territory", "is empty"))
+    }
+
+    /// Resolves organisations to ids, in input order (see the people subgraph's
+    /// `ensureOrganisations`).
+    pub async fn ensure_organisations(&self, wanted: &[OrganisationRef]) -> ServiceResult<Vec<Uuid>> {
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inputs: Vec<Value> = wanted
+            .iter()
+            .map(|w| {
+                json!({
+                    "name": w.name,
+                    "kind": w.kind,
+                    "territory": w.territory.map(|t| t.to_string()),
+                    "abbreviations": w.abbreviations,
+                })
+            })
+            .collect();
+        let data = self
+            .call(
+                "mutation($inputs: [EnsureOrganisationInput!]!) { ensureOrganisations(inputs: $inputs) { id } }",
+                json!({ "inputs": inputs }),
+            )
+            .await?;
+        let ids = data["ensureOrganisations"]
+            .as_array()
+            .ok_or_else(|| ServiceError::internal(std::io::Error::other("people: no ensureOrganisations list")))?;
+        if ids.len() != wanted.len() {
+            return Err(ServiceError::internal(std::io::Error::other(
+                "people: wrong number of organisations",
+            )));
+        }
+        ids.iter().map(|v| parse_uuid(&v["id"])).collect()
+    }
+}
+
+fn parse_uuid(value: &Value) -> ServiceResult<Uuid> {
+    value
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| ServiceError::internal(std::io::Error::other(format!("people: bad id {value}"))))
+}
