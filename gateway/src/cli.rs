@@ -41,6 +41,8 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Create the database if missing, apply every service's migrations, and exit (deployment job).
+    Migrate,
     /// Import one roadmap document (plain text) as a plan, all or nothing, and print a summary.
     Import {
         file: std::path::PathBuf,
@@ -72,7 +74,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = if cli.log_json { LogFormat::Json } else { LogFormat::Text };
     match cli.command {
-        Command::Import { .. } | Command::Compose { .. } => telemetry::init_with_default(format, "warn"),
+        Command::Import { .. } | Command::Compose { .. } | Command::Migrate => {
+            telemetry::init_with_default(format, "warn")
+        }
         _ => telemetry::init(format),
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -95,6 +99,15 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Up { demo } => serve(Target::ALL.to_vec(), demo).await,
         Command::Serve { target, demo } => serve(Target::parse_list(&target)?, demo).await,
+        Command::Migrate => {
+            let config = HubConfig::from_env()?;
+            for target in Target::SUBGRAPHS {
+                let pool = crate::targets::connect(&config, target).await?;
+                pool.close().await;
+                println!("{}: migrated", target.name());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import {
             file,
             level,

@@ -24,8 +24,8 @@ pub fn subgraph_sdls() -> Vec<(&'static str, String)> {
         .into_iter()
         .map(|t| {
             let sdl = match t {
-                Target::Plans => roadmap_plans::schema(None, None).sdl_with_options(options()),
-                Target::Indicators => roadmap_indicators::schema(None).sdl_with_options(options()),
+                Target::Plans => roadmap_plans::schema(None, None, Default::default()).sdl_with_options(options()),
+                Target::Indicators => roadmap_indicators::schema(None, None).sdl_with_options(options()),
                 Target::People => roadmap_people::schema(None).sdl_with_options(options()),
                 Target::Events => roadmap_events::schema(None).sdl_with_options(options()),
                 Target::Gateway => unreachable!("not a subgraph"),

@@ -3,7 +3,8 @@
 
 use anyhow::{Context as _, anyhow};
 use roadmap_plans::graphql::PlanLevel;
-use roadmap_plans::import::{ImportOptions, ImportSummary, import_document};
+use roadmap_plans::import::{ImportOptions, ImportSummary, import_document_with};
+use roadmap_plans::indicators_client::IndicatorsClient;
 use roadmap_plans::people_client::PeopleClient;
 
 use crate::targets::{Hub, Target};
@@ -74,6 +75,8 @@ pub async fn load(hub: &Hub) -> anyhow::Result<Vec<ImportSummary>> {
         hub.graphql_url(Target::People)
             .ok_or_else(|| anyhow!("demo data needs the people target in this process"))?,
     );
+    // Indicator targets go to the indicators target when this process runs it.
+    let indicators = hub.graphql_url(Target::Indicators).map(IndicatorsClient::new);
     let mut out = Vec::new();
     for seed in &SEEDS {
         let options = ImportOptions {
@@ -83,7 +86,7 @@ pub async fn load(hub: &Hub) -> anyhow::Result<Vec<ImportSummary>> {
             key: None,
             file_name: Some(seed.file_name.to_string()),
         };
-        let summary = import_document(pool, &people, seed.text, &options)
+        let summary = import_document_with(pool, &people, indicators.as_ref(), seed.text, &options)
             .await
             .map_err(|e| anyhow!("{}: {}", seed.file_name, e.message()))
             .with_context(|| "loading demo data")?;

@@ -92,6 +92,8 @@ pub struct HubConfig {
     /// GraphQL URLs of subgraphs this process does not run (split deployment).
     pub remote_urls: BTreeMap<Target, String>,
     pub router_config: PathBuf,
+    /// What "today" is for derived statuses (overdue); `ROADMAP_CLOCK=YYYY-MM-DD` fixes it.
+    pub clock: roadmap_common::clock::Clock,
 }
 
 impl HubConfig {
@@ -120,6 +122,7 @@ impl HubConfig {
                 config.remote_urls.insert(target, url);
             }
         }
+        config.clock = roadmap_common::clock::Clock::from_env().map_err(|e| anyhow!(e))?;
         if let Ok(path) = std::env::var("ROUTER_CONFIG_FILE_PATH") {
             config.router_config = path.into();
         }
@@ -133,6 +136,7 @@ impl HubConfig {
             ports: Target::ALL.into_iter().map(|t| (t, t.default_port())).collect(),
             remote_urls: BTreeMap::new(),
             router_config: crate::workspace_root().join("gateway/router.config.yaml"),
+            clock: roadmap_common::clock::Clock::system(),
         }
     }
 
@@ -159,7 +163,8 @@ pub struct Hub {
     router: Option<RouterHandle>,
 }
 
-async fn connect(config: &HubConfig, target: Target) -> anyhow::Result<PgPool> {
+/// Prepares a subgraph's database: creates it if missing, applies the service's migrations.
+pub async fn connect(config: &HubConfig, target: Target) -> anyhow::Result<PgPool> {
     let migrator = match target {
         Target::Plans => &roadmap_plans::MIGRATOR,
         Target::Indicators => &roadmap_indicators::MIGRATOR,
@@ -170,10 +175,17 @@ async fn connect(config: &HubConfig, target: Target) -> anyhow::Result<PgPool> {
     Ok(db::prepare(&config.database_url, target.name(), migrator).await?)
 }
 
-fn subgraph_router(target: Target, pool: PgPool, urls: &HashMap<String, String>) -> axum::Router {
+fn subgraph_router(config: &HubConfig, target: Target, pool: PgPool, urls: &HashMap<String, String>) -> axum::Router {
     match target {
-        Target::Plans => roadmap_plans::router(pool, urls.get(roadmap_people::NAME).map(String::as_str).unwrap_or("")),
-        Target::Indicators => roadmap_indicators::router(pool),
+        Target::Plans => roadmap_plans::router(
+            pool,
+            urls.get(roadmap_people::NAME).map(String::as_str).unwrap_or(""),
+            urls.get(roadmap_indicators::NAME).map(String::as_str).unwrap_or(""),
+            config.clock,
+        ),
+        Target::Indicators => {
+            roadmap_indicators::router(pool, urls.get(roadmap_people::NAME).map(String::as_str).unwrap_or(""))
+        }
         Target::People => roadmap_people::router(pool),
         Target::Events => roadmap_events::router(pool),
         Target::Gateway => unreachable!("the gateway is not an axum router"),
@@ -214,7 +226,7 @@ impl Hub {
                 .with_context(|| format!("starting {}", target.name()))?;
             let addr = listener.local_addr()?;
             let mut rx = hub.shutdown.subscribe();
-            let app = subgraph_router(target, pool.clone(), &urls);
+            let app = subgraph_router(config, target, pool.clone(), &urls);
             let task = tokio::spawn(server::run(listener, app, async move {
                 let _ = rx.wait_for(|stop| *stop).await;
             }));

@@ -29,9 +29,15 @@ impl TestHub {
     }
 
     pub async fn spawn_targets(targets: &[Target]) -> anyhow::Result<TestHub> {
+        Self::spawn_with(targets, |_| {}).await
+    }
+
+    /// Like [`TestHub::spawn_targets`], with a chance to adjust the config (e.g. fix the clock).
+    pub async fn spawn_with(targets: &[Target], adjust: impl FnOnce(&mut HubConfig)) -> anyhow::Result<TestHub> {
         roadmap_common::telemetry::init_for_tests();
         let database_url = format!("{}/roadmap_test_{}", server_url(), uuid::Uuid::new_v4().simple());
-        let config = HubConfig::ephemeral(database_url.clone());
+        let mut config = HubConfig::ephemeral(database_url.clone());
+        adjust(&mut config);
         let hub = Hub::start(&config, targets).await?;
         let gateway = hub.graphql_url(Target::Gateway).unwrap_or_default();
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;

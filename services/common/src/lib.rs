@@ -11,6 +11,7 @@
 //!
 //! Nothing here knows about plans, measures or territories.
 
+pub mod clock;
 pub mod db;
 pub mod error;
 pub mod relay;

@@ -1,11 +1,52 @@
-//! The indicators subgraph. For now it owns indicator definitions (`Indicator`, keyed by `id`);
-//! baselines, targets, observations and rollups are added on this base.
+//! The indicators subgraph: indicator definitions, baselines and targets plans set, observed
+//! values, and rollups for dashboards.
+//!
+//! Layout:
+//! - `store`: SQL over the `indicators` schema (indicator, indicator_target, observation,
+//!   measure_indicator).
+//! - `loaders`: one DataLoader per key; rollups of any number of territories cost two statements.
+//! - `rollup`: the arithmetic (weighted means, gaps, direction-aware status, ranks), pure and
+//!   unit-tested; its docs state the status rule.
+//! - `graphql`: types, queries and mutations. `Indicator` is this subgraph's entity; `Territory`,
+//!   `Plan` and `Measure` are entities of other subgraphs that this one extends (same `@key(id)`)
+//!   with `Territory.indicators/rollup/series`, `Plan.targets` and `Measure.contributesTo`;
+//!   `Indicator.measures` goes back to plans.
+//! - `people_client`: asks the people subgraph where an observation rolls up to.
+//! - `events`: the hook every status-relevant write calls inside its transaction.
+//!
+//! Decisions:
+//! - **Territory tree.** This service never reads another service's schema. Each observation
+//!   stores `parent_territory_id`, the territory it rolls up into, asked from the people subgraph
+//!   once when it is recorded: a territory's parent for a territory's own value, the
+//!   organisation's territory for a school's. A region's rollup is then its municipalities'
+//!   observations, a municipality's its schools', in one indexed query. A territory moved to
+//!   another parent later keeps its old parent on values already recorded (re-record to move
+//!   them). The children a rollup knows are those that reported the indicator in any period:
+//!   children that never reported are invisible to it; those that reported other periods or
+//!   subjects count as `missingChildren`.
+//! - **Periods** are years (the exam campaign's year). A plan target without a year (goal
+//!   sentences: "снижение доли ... до 12 %") is for the year the plan's period ends in.
+//! - **Values** keep their text as written (`valueRaw`, "32,79") next to an exact NUMERIC; the
+//!   API reads them as floats.
+//! - **Several plans** may set a target for the same territory, period and subject; rollups and
+//!   `TerritoryIndicator.target` use the most recently set one.
+//! - **Plan targets** come from the plans importer through `recordPlanTargets`, after the plan's
+//!   own transaction committed: best-effort but idempotent (the mutation replaces that plan's
+//!   targets in one transaction), so a failed load is repaired by re-importing. The seed
+//!   indicators (`ege_below_min`, `oge_below_min`: %, lower is better, weighted mean by
+//!   participants, by subject) are created on demand.
 
-use async_graphql::{Context, EmptySubscription, ID, InputObject, Object, Result, Schema};
-use sqlx::{FromRow, PgPool};
-use uuid::Uuid;
+pub mod events;
+pub mod graphql;
+pub mod loaders;
+pub mod people_client;
+pub mod rollup;
+pub mod store;
 
-use roadmap_common::ServiceError;
+use async_graphql::{EmptySubscription, Schema};
+use sqlx::PgPool;
+
+pub use graphql::{MutationRoot, QueryRoot};
 
 pub const NAME: &str = "indicators";
 
@@ -13,100 +54,21 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/
 
 pub type IndicatorsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-pub fn schema(pool: Option<PgPool>) -> IndicatorsSchema {
+/// Builds the schema; without a pool it can only print its SDL. `people` is the people subgraph
+/// observations are placed in the territory tree with.
+pub fn schema(pool: Option<PgPool>, people: Option<people_client::PeopleClient>) -> IndicatorsSchema {
     let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription).enable_federation();
     if let Some(pool) = pool {
-        builder = builder.data(pool);
+        builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
+    }
+    if let Some(people) = people {
+        builder = builder.data(people);
     }
     builder.finish()
 }
 
-pub fn router(pool: PgPool) -> axum::Router {
-    roadmap_common::server::graphql_router(schema(Some(pool.clone())), pool)
-}
-
-/// A row of `indicator`.
-#[derive(FromRow, Clone, Debug)]
-pub struct Indicator {
-    pub id: Uuid,
-    pub code: String,
-    pub name: String,
-    pub unit: String,
-}
-
-pub struct QueryRoot;
-
-#[Object(name = "Query")]
-impl QueryRoot {
-    async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<IndicatorNode>> {
-        let rows: Vec<Indicator> = sqlx::query_as("SELECT id, code, name, unit FROM indicator ORDER BY code")
-            .fetch_all(ctx.data::<PgPool>()?)
-            .await
-            .map_err(ServiceError::from)?;
-        Ok(rows.into_iter().map(IndicatorNode).collect())
-    }
-
-    #[graphql(entity)]
-    async fn find_indicator_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<IndicatorNode>> {
-        let id = Uuid::parse_str(id.as_str()).map_err(|_| ServiceError::invalid("id", "is not a valid id"))?;
-        let row: Option<Indicator> = sqlx::query_as("SELECT id, code, name, unit FROM indicator WHERE id = $1")
-            .bind(id)
-            .fetch_optional(ctx.data::<PgPool>()?)
-            .await
-            .map_err(ServiceError::from)?;
-        Ok(row.map(IndicatorNode))
-    }
-}
-
-/// A measurable quantity a plan sets targets for (e.g. share of graduates below the minimum score).
-pub struct IndicatorNode(pub Indicator);
-
-#[Object(name = "Indicator")]
-impl IndicatorNode {
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
-    }
-
-    async fn code(&self) -> &str {
-        &self.0.code
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    async fn unit(&self) -> &str {
-        &self.0.unit
-    }
-}
-
-#[derive(InputObject)]
-pub struct CreateIndicatorInput {
-    pub code: String,
-    pub name: String,
-    pub unit: String,
-}
-
-pub struct MutationRoot;
-
-#[Object(name = "Mutation")]
-impl MutationRoot {
-    async fn create_indicator(&self, ctx: &Context<'_>, input: CreateIndicatorInput) -> Result<IndicatorNode> {
-        for (field, value) in [("input.code", &input.code), ("input.name", &input.name)] {
-            if value.trim().is_empty() {
-                return Err(ServiceError::invalid(field, "must not be empty").into());
-            }
-        }
-        let row: Indicator = sqlx::query_as(
-            "INSERT INTO indicator (id, code, name, unit) VALUES ($1, $2, $3, $4) RETURNING id, code, name, unit",
-        )
-        .bind(Uuid::new_v4())
-        .bind(input.code.trim())
-        .bind(input.name.trim())
-        .bind(input.unit.trim())
-        .fetch_one(ctx.data::<PgPool>()?)
-        .await
-        .map_err(ServiceError::from)?;
-        Ok(IndicatorNode(row))
-    }
+/// The axum router of this subgraph; `people_url` is the people subgraph's GraphQL URL.
+pub fn router(pool: PgPool, people_url: &str) -> axum::Router {
+    let people = people_client::PeopleClient::new(people_url);
+    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(people)), pool)
 }

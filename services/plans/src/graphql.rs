@@ -9,10 +9,13 @@ use uuid::Uuid;
 use roadmap_common::relay::{decode_cursor, encode_cursor, page_size};
 use roadmap_common::{ServiceError, ServiceResult};
 
+use std::collections::{HashMap, HashSet};
+
+use crate::cascade::{self, MeasureStatus};
 use crate::import::{ImportOptions, ImportStatus, ImportSummary};
 use crate::loaders::Loaders;
 use crate::people_client::PeopleClient;
-use crate::store::{self, LintRow, MeasureRow, PlanRow, SectionRow};
+use crate::store::{self, LintRow, MeasureRow, PlanRow, SectionRow, StatusRow};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum PlanLevel {
@@ -126,6 +129,98 @@ impl Plan {
     async fn lint(&self, ctx: &Context<'_>) -> Result<Vec<LintFinding>> {
         let rows = ctx.data::<Loaders>()?.lint_by_plan.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(LintFinding::from).collect())
+    }
+
+    /// Plans this plan declares it implements.
+    async fn parents(&self, ctx: &Context<'_>) -> Result<Vec<Plan>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let ids = loaders.parents_by_plan.load_one(self.0.id).await?.unwrap_or_default();
+        let rows = loaders.plan_by_id.load_many(ids.iter().copied()).await?;
+        Ok(ids.iter().filter_map(|id| rows.get(id).cloned()).map(Plan).collect())
+    }
+
+    /// Which measures of my parent plans do I implement, and which not.
+    async fn parent_coverage(&self, ctx: &Context<'_>) -> Result<Vec<cascade::ParentMeasureCoverage>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let parents = loaders.parents_by_plan.load_one(self.0.id).await?.unwrap_or_default();
+        let parent_measures = loaders.measures_by_plan.load_many(parents.iter().copied()).await?;
+        let parent_measures: Vec<MeasureRow> = parents
+            .iter()
+            .flat_map(|p| parent_measures.get(p).cloned().unwrap_or_default())
+            .collect();
+        let traces = loaders
+            .trace_down
+            .load_many(parent_measures.iter().map(|m| (m.id, 1)))
+            .await?;
+        let mine: Vec<Uuid> = traces.values().flatten().map(|r| r.measure_id).collect();
+        let mine = loaders.measure_by_id.load_many(mine).await?;
+        Ok(parent_measures
+            .into_iter()
+            .map(|m| {
+                let implemented_by = traces
+                    .get(&(m.id, 1))
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| mine.get(&r.measure_id))
+                    .filter(|x| x.plan_id == self.0.id)
+                    .cloned()
+                    .map(Measure)
+                    .collect();
+                cascade::ParentMeasureCoverage {
+                    parent_measure: Measure(m),
+                    implemented_by,
+                }
+            })
+            .collect())
+    }
+
+    /// For a plan with a territory: per child territory, how many of this plan's measures have an
+    /// implementing measure there (at any depth), out of all its measures.
+    async fn implementation_by_territory(&self, ctx: &Context<'_>) -> Result<Vec<cascade::TerritoryImplementation>> {
+        let Some(territory) = self.0.territory_id else {
+            return Ok(Vec::new());
+        };
+        let loaders = ctx.data::<Loaders>()?;
+        let people = ctx
+            .data::<PeopleClient>()
+            .map_err(|_| ServiceError::internal(std::io::Error::other("the plans service has no people URL")))?;
+        let children = people.children(territory).await?;
+        let measures: Vec<MeasureRow> = loaders
+            .measures_by_plan
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| m.kind == "MEASURE")
+            .collect();
+        let traces = loaders
+            .trace_down
+            .load_many(measures.iter().map(|m| (m.id, cascade::MAX_DEPTH)))
+            .await?;
+        let mut implemented: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
+        for m in &measures {
+            let rows = traces.get(&(m.id, cascade::MAX_DEPTH)).cloned().unwrap_or_default();
+            for t in cascade::implementers_by_territory(ctx, &rows).await?.into_keys() {
+                implemented.entry(t).or_default().insert(m.id);
+            }
+        }
+        let total = measures.len() as i32;
+        Ok(children
+            .into_iter()
+            .map(|t| {
+                let n = implemented.get(&t).map(HashSet::len).unwrap_or(0) as i32;
+                cascade::TerritoryImplementation {
+                    territory: Territory { id: ID(t.to_string()) },
+                    implemented: n,
+                    total,
+                    share: if total > 0 {
+                        f64::from(n) / f64::from(total)
+                    } else {
+                        0.0
+                    },
+                }
+            })
+            .collect())
     }
 
     async fn sections(&self, ctx: &Context<'_>) -> Result<Vec<Section>> {
@@ -318,6 +413,120 @@ impl Measure {
             .unwrap_or_default()
             .into_iter()
             .map(|id| Organisation { id: ID(id.to_string()) })
+            .collect())
+    }
+
+    /// Effective status: what people set, or OVERDUE once the last due day has passed unfinished.
+    async fn status(&self, ctx: &Context<'_>) -> Result<Option<MeasureStatus>> {
+        let row = ctx.data::<Loaders>()?.status_by_measure.load_one(self.0.id).await?;
+        Ok(row.map(|r| cascade::effective_status(&r, cascade::today(ctx))))
+    }
+
+    /// The status as people set it (never OVERDUE).
+    async fn reported_status(&self, ctx: &Context<'_>) -> Result<Option<MeasureStatus>> {
+        let row = ctx.data::<Loaders>()?.status_by_measure.load_one(self.0.id).await?;
+        Ok(row.map(|r| cascade::effective_status(&StatusRow { due_on: None, ..r }, cascade::today(ctx))))
+    }
+
+    /// Reported progress in percent.
+    async fn progress(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .status_by_measure
+            .load_one(self.0.id)
+            .await?
+            .and_then(|r| r.progress))
+    }
+
+    /// Progress rolled up over confirmed implementers (rule in the cascade module docs);
+    /// null for a cancelled measure.
+    async fn rolled_progress(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let rows = loaders
+            .trace_down
+            .load_one((self.0.id, cascade::MAX_DEPTH))
+            .await?
+            .unwrap_or_default();
+        let links = loaders.link_by_id.load_many(rows.iter().map(|r| r.link_id)).await?;
+        let mut edges: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for r in rows
+            .iter()
+            .filter(|r| links.get(&r.link_id).is_some_and(|l| l.state == "CONFIRMED"))
+        {
+            edges.entry(r.implements_id).or_default().push(r.measure_id);
+        }
+        let ids: Vec<Uuid> = std::iter::once(self.0.id)
+            .chain(rows.iter().map(|r| r.measure_id))
+            .collect();
+        let statuses = loaders.status_by_measure.load_many(ids).await?;
+        Ok(cascade::rolled_progress(
+            self.0.id,
+            &edges,
+            &statuses,
+            &mut Default::default(),
+        ))
+    }
+
+    /// Measures of lower-level plans that carry this one out, level by level, down to `depth`.
+    async fn implemented_by(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5)] depth: i32,
+    ) -> Result<Vec<cascade::TraceNode>> {
+        let depth = cascade::check_depth(depth)?;
+        let rows = ctx
+            .data::<Loaders>()?
+            .trace_down
+            .load_one((self.0.id, depth))
+            .await?
+            .unwrap_or_default();
+        Ok(cascade::build_tree(self.0.id, &rows, true))
+    }
+
+    /// Measures of higher-level plans this one carries out, up to the top.
+    async fn implements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5)] depth: i32,
+    ) -> Result<Vec<cascade::TraceNode>> {
+        let depth = cascade::check_depth(depth)?;
+        let rows = ctx
+            .data::<Loaders>()?
+            .trace_up
+            .load_one((self.0.id, depth))
+            .await?
+            .unwrap_or_default();
+        Ok(cascade::build_tree(self.0.id, &rows, false))
+    }
+
+    /// For a measure of a plan with a territory: each child territory (municipalities of a
+    /// region), whether some measure of a plan there implements this one (at any depth), and which.
+    async fn coverage(&self, ctx: &Context<'_>) -> Result<Vec<cascade::CoverageRow>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let plan = loaders.plan_by_id.load_one(self.0.plan_id).await?;
+        let Some(territory) = plan.and_then(|p| p.territory_id) else {
+            return Ok(Vec::new());
+        };
+        let people = ctx
+            .data::<PeopleClient>()
+            .map_err(|_| ServiceError::internal(std::io::Error::other("the plans service has no people URL")))?;
+        let children = people.children(territory).await?;
+        let rows = loaders
+            .trace_down
+            .load_one((self.0.id, cascade::MAX_DEPTH))
+            .await?
+            .unwrap_or_default();
+        let mut by_territory = cascade::implementers_by_territory(ctx, &rows).await?;
+        Ok(children
+            .into_iter()
+            .map(|t| {
+                let measures = by_territory.remove(&t).unwrap_or_default();
+                cascade::CoverageRow {
+                    territory: Territory { id: ID(t.to_string()) },
+                    covered: !measures.is_empty(),
+                    implementing_measures: measures.into_iter().map(Measure).collect(),
+                }
+            })
             .collect())
     }
 
@@ -668,10 +877,16 @@ impl ImportReport {
     }
 }
 
-pub struct MutationRoot;
+/// Every mutation of the subgraph.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(PlanMutation, crate::cascade::CascadeMutation);
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+#[derive(Default)]
+pub struct PlanMutation;
+
+#[Object]
+impl PlanMutation {
     /// Imports one roadmap document as a plan, all or nothing. Re-importing the same text changes
     /// nothing; changed text becomes a new version of the same plan.
     async fn import_roadmap(&self, ctx: &Context<'_>, input: ImportRoadmapInput) -> Result<ImportReport> {
@@ -685,8 +900,15 @@ impl MutationRoot {
             key: input.key,
             file_name: input.file_name,
         };
-        let summary =
-            crate::import::import_document(ctx.data::<PgPool>()?, people, input.document.as_bytes(), &options).await?;
+        let indicators = ctx.data_opt::<crate::indicators_client::IndicatorsClient>();
+        let summary = crate::import::import_document_with(
+            ctx.data::<PgPool>()?,
+            people,
+            indicators,
+            input.document.as_bytes(),
+            &options,
+        )
+        .await?;
         Ok(ImportReport(summary))
     }
 

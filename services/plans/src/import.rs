@@ -24,6 +24,7 @@ use roadmap_common::{ServiceError, ServiceResult};
 use roadmap_import::{Level, MeasureKind, ParsedDocument, PartyKind, Schedule};
 
 use crate::graphql::PlanLevel;
+use crate::indicators_client::IndicatorsClient;
 use crate::people_client::{OrganisationRef, PeopleClient};
 use crate::store::{self, LintRow, MeasureRow, PlanRow, SectionRow, VersionRow};
 
@@ -243,10 +244,25 @@ fn org_key(name: &str, abbreviation: Option<&str>) -> String {
     abbreviation.map(str::to_string).unwrap_or_else(|| normalise(name))
 }
 
-/// Imports one document (bytes as read from the file).
+/// Imports one document (bytes as read from the file), without handing its indicator targets to
+/// the indicators subgraph (see [`import_document_with`]).
 pub async fn import_document(
     pool: &PgPool,
     people: &PeopleClient,
+    bytes: &[u8],
+    options: &ImportOptions,
+) -> ServiceResult<ImportSummary> {
+    import_document_with(pool, people, None, bytes, options).await
+}
+
+/// Imports one document; when `indicators` is given and the import changed something, the
+/// document's baselines and targets then replace the plan's in the indicators subgraph. That step
+/// runs after the plan's transaction committed: best-effort (a failure is logged, the import
+/// stands) and idempotent, so re-importing the document retries it.
+pub async fn import_document_with(
+    pool: &PgPool,
+    people: &PeopleClient,
+    indicators: Option<&IndicatorsClient>,
     bytes: &[u8],
     options: &ImportOptions,
 ) -> ServiceResult<ImportSummary> {
@@ -543,6 +559,17 @@ pub async fn import_document(
     )
     .await?;
     tx.commit().await?;
+    if let Some(indicators) = indicators
+        && (!summary.indicator_targets.is_empty() || summary.status == ImportStatus::Updated)
+        && let Err(err) = indicators
+            .record_plan_targets(plan_id, territory, plan.period_end, &summary.indicator_targets)
+            .await
+    {
+        tracing::warn!(plan = %plan_id, error = %err.message(), "indicator targets not recorded; re-import to retry");
+        if let ServiceError::Internal(cause) = &err {
+            tracing::warn!(plan = %plan_id, %cause, "indicator targets: cause");
+        }
+    }
     Ok(summary)
 }
 

@@ -7,8 +7,11 @@
 //!   nothing). `Organisation` and `Territory` are referenced by id and resolved by the people
 //!   subgraph through the gateway.
 
+pub mod cascade;
+pub mod events;
 pub mod graphql;
 pub mod import;
+pub mod indicators_client;
 pub mod loaders;
 pub mod people_client;
 pub mod store;
@@ -26,19 +29,48 @@ pub type PlansSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema; without a pool it can only print its SDL. `people` is the people
 /// subgraph the importer resolves organisations with.
-pub fn schema(pool: Option<PgPool>, people: Option<people_client::PeopleClient>) -> PlansSchema {
-    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription).enable_federation();
+pub fn schema(
+    pool: Option<PgPool>,
+    people: Option<people_client::PeopleClient>,
+    clock: roadmap_common::clock::Clock,
+) -> PlansSchema {
+    schema_with(pool, people, None, clock)
+}
+
+/// [`schema`] with the indicators subgraph the importer hands indicator targets to.
+pub fn schema_with(
+    pool: Option<PgPool>,
+    people: Option<people_client::PeopleClient>,
+    indicators: Option<indicators_client::IndicatorsClient>,
+    clock: roadmap_common::clock::Clock,
+) -> PlansSchema {
+    let mut builder = Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+        .enable_federation()
+        .data(clock);
     if let Some(pool) = pool {
         builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
     }
     if let Some(people) = people {
         builder = builder.data(people);
     }
+    if let Some(indicators) = indicators {
+        builder = builder.data(indicators);
+    }
     builder.finish()
 }
 
-/// The axum router of this subgraph; `people_url` is the people subgraph's GraphQL URL.
-pub fn router(pool: PgPool, people_url: &str) -> axum::Router {
+/// The axum router of this subgraph; `people_url` and `indicators_url` are the people and
+/// indicators subgraphs' GraphQL URLs, `clock` decides what "today" is for overdue measures.
+pub fn router(
+    pool: PgPool,
+    people_url: &str,
+    indicators_url: &str,
+    clock: roadmap_common::clock::Clock,
+) -> axum::Router {
     let people = people_client::PeopleClient::new(people_url);
-    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(people)), pool)
+    let indicators = indicators_client::IndicatorsClient::new(indicators_url);
+    roadmap_common::server::graphql_router(
+        schema_with(Some(pool.clone()), Some(people), Some(indicators), clock),
+        pool,
+    )
 }

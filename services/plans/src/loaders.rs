@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use roadmap_common::LoadError;
 
-use crate::store::{self, LintRow, MeasureRow, PlanRow, SectionRow};
+use crate::store::{self, LinkRow, LintRow, MeasureRow, PlanRow, SectionRow, StatusRow, TraceRow};
 
 pub const BATCH_DELAY: Duration = Duration::from_micros(500);
 
@@ -23,6 +23,11 @@ pub struct Loaders {
     pub measures_by_parent: DataLoader<MeasuresByParentLoader>,
     pub responsible_by_measure: DataLoader<ResponsibleByMeasureLoader>,
     pub lint_by_plan: DataLoader<LintByPlanLoader>,
+    pub trace_down: DataLoader<TraceDownLoader>,
+    pub trace_up: DataLoader<TraceUpLoader>,
+    pub link_by_id: DataLoader<LinkByIdLoader>,
+    pub status_by_measure: DataLoader<StatusByMeasureLoader>,
+    pub parents_by_plan: DataLoader<ParentsByPlanLoader>,
 }
 
 fn loader<L: Loader<Uuid>>(l: L) -> DataLoader<L> {
@@ -39,7 +44,12 @@ impl Loaders {
             measures_by_plan: loader(MeasuresByPlanLoader(pool.clone())),
             measures_by_parent: loader(MeasuresByParentLoader(pool.clone())),
             responsible_by_measure: loader(ResponsibleByMeasureLoader(pool.clone())),
-            lint_by_plan: loader(LintByPlanLoader(pool)),
+            lint_by_plan: loader(LintByPlanLoader(pool.clone())),
+            trace_down: DataLoader::new(TraceDownLoader(pool.clone()), tokio::spawn).delay(BATCH_DELAY),
+            trace_up: DataLoader::new(TraceUpLoader(pool.clone()), tokio::spawn).delay(BATCH_DELAY),
+            link_by_id: loader(LinkByIdLoader(pool.clone())),
+            status_by_measure: loader(StatusByMeasureLoader(pool.clone())),
+            parents_by_plan: loader(ParentsByPlanLoader(pool)),
         }
     }
 }
@@ -160,5 +170,98 @@ impl Loader<Uuid> for LintByPlanLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<LintRow>>, LoadError> {
         Ok(group(store::lint_by_plans(&self.0, keys).await?, |r| Some(r.plan_id)))
+    }
+}
+
+/// A trace request: from this measure, this many levels.
+pub type TraceKey = (Uuid, i32);
+
+fn split_traces(rows: Vec<TraceRow>, keys: &[TraceKey]) -> HashMap<TraceKey, Vec<TraceRow>> {
+    let mut by_root: HashMap<Uuid, Vec<TraceRow>> = HashMap::new();
+    for row in rows {
+        by_root.entry(row.root).or_default().push(row);
+    }
+    keys.iter()
+        .map(|key| {
+            let rows = by_root
+                .get(&key.0)
+                .map(|r| r.iter().filter(|t| t.depth <= key.1).cloned().collect());
+            (*key, rows.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Links below measures: one recursive statement for all the traces a request asks for.
+pub struct TraceDownLoader(PgPool);
+
+impl Loader<TraceKey> for TraceDownLoader {
+    type Value = Vec<TraceRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[TraceKey]) -> Result<HashMap<TraceKey, Vec<TraceRow>>, LoadError> {
+        let roots: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let depth = keys.iter().map(|k| k.1).max().unwrap_or(1);
+        Ok(split_traces(store::trace_down(&self.0, &roots, depth).await?, keys))
+    }
+}
+
+/// Links above measures, up to the top.
+pub struct TraceUpLoader(PgPool);
+
+impl Loader<TraceKey> for TraceUpLoader {
+    type Value = Vec<TraceRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[TraceKey]) -> Result<HashMap<TraceKey, Vec<TraceRow>>, LoadError> {
+        let roots: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let depth = keys.iter().map(|k| k.1).max().unwrap_or(1);
+        Ok(split_traces(store::trace_up(&self.0, &roots, depth).await?, keys))
+    }
+}
+
+pub struct LinkByIdLoader(PgPool);
+
+impl Loader<Uuid> for LinkByIdLoader {
+    type Value = LinkRow;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, LinkRow>, LoadError> {
+        Ok(store::links_by_ids(&self.0, keys)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect())
+    }
+}
+
+/// Status, progress, weight and due date; read fresh (statuses change often, rows rarely).
+pub struct StatusByMeasureLoader(PgPool);
+
+impl Loader<Uuid> for StatusByMeasureLoader {
+    type Value = StatusRow;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, StatusRow>, LoadError> {
+        Ok(store::statuses(&self.0, keys)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect())
+    }
+}
+
+/// Plans a plan declares it implements.
+pub struct ParentsByPlanLoader(PgPool);
+
+impl Loader<Uuid> for ParentsByPlanLoader {
+    type Value = Vec<Uuid>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, LoadError> {
+        let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for (plan, parent) in store::plan_parents(&self.0, keys).await? {
+            map.entry(plan).or_default().push(parent);
+        }
+        Ok(map)
     }
 }

@@ -71,6 +71,22 @@ impl PeopleClient {
         parent.ok_or_else(|| ServiceError::invalid("territory", "is empty"))
     }
 
+    /// Child territories of a territory (municipalities of a region).
+    pub async fn children(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
+        let data = self
+            .call(
+                "query($id: ID!) { territory(id: $id) { children { id } } }",
+                json!({ "id": territory.to_string() }),
+            )
+            .await?;
+        data["territory"]["children"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| parse_uuid(&c["id"]))
+            .collect()
+    }
+
     /// Resolves organisations to ids, in input order (see the people subgraph's
     /// `ensureOrganisations`).
     pub async fn ensure_organisations(&self, wanted: &[OrganisationRef]) -> ServiceResult<Vec<Uuid>> {

@@ -487,3 +487,193 @@ pub async fn park_sections(tx: &mut Transaction<'_, Postgres>, plan_id: Uuid) ->
         .await?;
     Ok(())
 }
+
+// ---- cascade ----------------------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct LinkRow {
+    pub id: Uuid,
+    pub measure_id: Uuid,
+    pub implements_id: Uuid,
+    pub state: String,
+    pub score: Option<f64>,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+const LINK_COLUMNS: &str =
+    "id, measure_id, implements_id, state, score, created_by, created_at, decided_by, decided_at";
+
+/// One edge reached by a trace: `depth` 1 is a direct link of a root.
+#[derive(Clone, Debug, FromRow)]
+pub struct TraceRow {
+    pub root: Uuid,
+    pub depth: i32,
+    pub link_id: Uuid,
+    pub measure_id: Uuid,
+    pub implements_id: Uuid,
+}
+
+/// Every non-rejected link below the roots, down to `max_depth`, in one statement whatever the
+/// size of the tree. Paths never revisit a measure.
+pub async fn trace_down(pool: &PgPool, roots: &[Uuid], max_depth: i32) -> ServiceResult<Vec<TraceRow>> {
+    Ok(sqlx::query_as(
+        "WITH RECURSIVE t(root, depth, link_id, measure_id, implements_id, path) AS ( \
+           SELECT l.implements_id, 1, l.id, l.measure_id, l.implements_id, ARRAY[l.implements_id, l.measure_id] \
+             FROM measure_link l WHERE l.implements_id = ANY($1) AND l.state <> 'REJECTED' \
+           UNION ALL \
+           SELECT t.root, t.depth + 1, l.id, l.measure_id, l.implements_id, t.path || l.measure_id \
+             FROM measure_link l JOIN t ON l.implements_id = t.measure_id \
+            WHERE t.depth < $2 AND l.state <> 'REJECTED' AND NOT l.measure_id = ANY(t.path)) \
+         SELECT root, depth, link_id, measure_id, implements_id FROM t ORDER BY root, depth",
+    )
+    .bind(roots)
+    .bind(max_depth)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Every non-rejected link above the roots, up to the top (bounded by `max_depth`).
+pub async fn trace_up(pool: &PgPool, roots: &[Uuid], max_depth: i32) -> ServiceResult<Vec<TraceRow>> {
+    Ok(sqlx::query_as(
+        "WITH RECURSIVE t(root, depth, link_id, measure_id, implements_id, path) AS ( \
+           SELECT l.measure_id, 1, l.id, l.measure_id, l.implements_id, ARRAY[l.measure_id, l.implements_id] \
+             FROM measure_link l WHERE l.measure_id = ANY($1) AND l.state <> 'REJECTED' \
+           UNION ALL \
+           SELECT t.root, t.depth + 1, l.id, l.measure_id, l.implements_id, t.path || l.implements_id \
+             FROM measure_link l JOIN t ON l.measure_id = t.implements_id \
+            WHERE t.depth < $2 AND l.state <> 'REJECTED' AND NOT l.implements_id = ANY(t.path)) \
+         SELECT root, depth, link_id, measure_id, implements_id FROM t ORDER BY root, depth",
+    )
+    .bind(roots)
+    .bind(max_depth)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn links_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<LinkRow>> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM measure_link WHERE id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+/// Would linking `measure` → `implements` close a cycle (is `measure` already above `implements`)?
+pub async fn creates_cycle(tx: &mut Transaction<'_, Postgres>, measure: Uuid, implements: Uuid) -> ServiceResult<bool> {
+    Ok(sqlx::query_scalar(
+        "WITH RECURSIVE up(id) AS ( \
+           SELECT implements_id FROM measure_link WHERE measure_id = $1 AND state <> 'REJECTED' \
+           UNION SELECT l.implements_id FROM measure_link l JOIN up ON l.measure_id = up.id WHERE l.state <> 'REJECTED') \
+         SELECT $1 = $2 OR EXISTS (SELECT 1 FROM up WHERE id = $2)",
+    )
+    .bind(implements)
+    .bind(measure)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+pub async fn is_parent_plan(tx: &mut Transaction<'_, Postgres>, plan: Uuid, parent: Uuid) -> ServiceResult<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM plan_parent WHERE plan_id = $1 AND parent_plan_id = $2)")
+            .bind(plan)
+            .bind(parent)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+pub async fn upsert_link(tx: &mut Transaction<'_, Postgres>, link: &LinkRow) -> ServiceResult<LinkRow> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO measure_link ({LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT ON CONSTRAINT measure_link_unique DO UPDATE SET state = EXCLUDED.state, \
+            score = COALESCE(EXCLUDED.score, measure_link.score), decided_by = EXCLUDED.decided_by, \
+            decided_at = EXCLUDED.decided_at \
+         RETURNING {LINK_COLUMNS}"
+    ))
+    .bind(link.id)
+    .bind(link.measure_id)
+    .bind(link.implements_id)
+    .bind(&link.state)
+    .bind(link.score)
+    .bind(&link.created_by)
+    .bind(link.created_at)
+    .bind(&link.decided_by)
+    .bind(link.decided_at)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+pub async fn set_link_state(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    state: &str,
+    by: &str,
+) -> ServiceResult<Option<LinkRow>> {
+    Ok(sqlx::query_as(&format!(
+        "UPDATE measure_link SET state = $2, decided_by = $3, decided_at = now() WHERE id = $1 RETURNING {LINK_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(state)
+    .bind(by)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+pub async fn add_plan_parent(tx: &mut Transaction<'_, Postgres>, plan: Uuid, parent: Uuid) -> ServiceResult<()> {
+    sqlx::query("INSERT INTO plan_parent (plan_id, parent_plan_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(plan)
+        .bind(parent)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn plan_parents(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResult<Vec<(Uuid, Uuid)>> {
+    Ok(
+        sqlx::query_as("SELECT plan_id, parent_plan_id FROM plan_parent WHERE plan_id = ANY($1)")
+            .bind(plan_ids)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+/// Status and progress of measures, keyed by id.
+#[derive(Clone, Debug, FromRow)]
+pub struct StatusRow {
+    pub id: Uuid,
+    pub status: String,
+    pub progress: Option<f64>,
+    pub weight: f64,
+    pub due_on: Option<NaiveDate>,
+}
+
+pub async fn statuses(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<StatusRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, status, progress::float8 AS progress, weight::float8 AS weight, due_on FROM measure WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn set_status(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    status: &str,
+    progress: Option<f64>,
+) -> ServiceResult<Option<(String, Option<f64>)>> {
+    Ok(sqlx::query_as(
+        "UPDATE measure m SET status = $2, progress = COALESCE($3::numeric, m.progress), status_changed_at = now() \
+         FROM (SELECT id, status AS old_status, progress AS old_progress FROM measure WHERE id = $1 FOR UPDATE) old \
+         WHERE m.id = old.id RETURNING old.old_status, old.old_progress::float8",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(progress)
+    .fetch_optional(&mut **tx)
+    .await?)
+}

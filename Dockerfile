@@ -1,0 +1,38 @@
+# Roadmap Hub: one image, any set of targets.
+#
+#   docker build -t roadmap-hub .
+#   docker run --rm -p 4000:4000 -e DATABASE_URL=postgres://... roadmap-hub            # up (all targets)
+#   docker run --rm -p 4001:4001 -e DATABASE_URL=... roadmap-hub serve --target plans  # one target
+#
+# The build needs no Node.js: schema/supergraph.graphql is composed at development time and committed.
+
+FROM rust:1.95-bookworm AS builder
+WORKDIR /src
+COPY . .
+# Cache mounts (BuildKit) keep the crate registry and the target dir between builds; the binary is
+# copied out of the cached target dir because the mount is not part of the image.
+RUN --mount=type=cache,id=roadmap-hub-cargo-registry,target=/usr/local/cargo/registry \
+    --mount=type=cache,id=roadmap-hub-target,target=/src/target \
+    cargo build --release --locked -p roadmap-hub \
+    && install -m 0755 target/release/roadmap-hub /usr/local/bin/roadmap-hub
+
+FROM debian:bookworm-slim AS runtime
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 roadmap \
+    && useradd --system --uid 10001 --gid roadmap --no-create-home --home-dir /app --shell /usr/sbin/nologin roadmap
+COPY --from=builder /usr/local/bin/roadmap-hub /usr/local/bin/roadmap-hub
+# The router config names its supergraph relative to itself (../schema/supergraph.graphql), so
+# the repository layout is kept under /app.
+COPY gateway/router.config.yaml /app/gateway/router.config.yaml
+COPY schema/ /app/schema/
+WORKDIR /app
+ENV ROUTER_CONFIG_FILE_PATH=/app/gateway/router.config.yaml \
+    ROADMAP_HOST=0.0.0.0 \
+    RUST_LOG=info
+USER 10001:10001
+# gateway, plans, indicators, people, events
+EXPOSE 4000 4001 4002 4003 4004
+ENTRYPOINT ["roadmap-hub"]
+CMD ["up"]

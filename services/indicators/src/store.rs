@@ -1,0 +1,425 @@
+//! SQL of the indicators subgraph (schema `indicators`: indicator, indicator_target, observation,
+//! measure_indicator). NUMERIC values are written from their decimal text and read as float8.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{FromRow, PgExecutor, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use roadmap_common::ServiceResult;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct IndicatorRow {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub direction: String,
+    pub aggregation: String,
+    pub dimensions: Vec<String>,
+    pub exam: Option<String>,
+    pub grade: Option<i32>,
+    pub period_from: Option<i32>,
+    pub period_to: Option<i32>,
+    pub min_value: Option<f64>,
+    pub max_value: Option<f64>,
+}
+
+const INDICATOR_SELECT: &str = "SELECT id, code, name, unit, direction, aggregation, dimensions, exam, grade, \
+     period_from, period_to, min_value::float8 AS min_value, max_value::float8 AS max_value FROM indicator";
+
+#[derive(Clone, Debug, FromRow)]
+pub struct TargetRow {
+    pub id: Uuid,
+    pub indicator_id: Uuid,
+    pub territory_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
+    pub period: i32,
+    pub subject: String,
+    /// BASELINE or TARGET.
+    pub kind: String,
+    pub comparator: String,
+    pub value: f64,
+    pub value_raw: String,
+    pub plan_id: Option<Uuid>,
+    pub measure_id: Option<Uuid>,
+    pub source_line: Option<i32>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const TARGET_SELECT: &str = "SELECT t.id, t.indicator_id, t.territory_id, t.organisation_id, t.period, t.subject, \
+     t.kind, t.comparator, t.value::float8 AS value, t.value_raw, t.plan_id, t.measure_id, t.source_line, t.updated_at \
+     FROM indicator_target t";
+
+/// A target before it is written; `value` is decimal text with a point ("32.79").
+#[derive(Clone, Debug)]
+pub struct NewTarget {
+    pub indicator_id: Uuid,
+    pub territory_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
+    pub period: i32,
+    pub subject: String,
+    pub kind: &'static str,
+    pub comparator: &'static str,
+    pub value: String,
+    pub value_raw: String,
+    pub plan_id: Option<Uuid>,
+    pub measure_id: Option<Uuid>,
+    pub source_line: Option<i32>,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ObservationRow {
+    pub id: Uuid,
+    pub indicator_id: Uuid,
+    pub territory_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
+    pub parent_territory_id: Option<Uuid>,
+    pub period: i32,
+    pub subject: String,
+    pub value: f64,
+    pub value_raw: String,
+    pub denominator: Option<f64>,
+    pub source: Option<String>,
+    pub observed_on: Option<NaiveDate>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+const OBSERVATION_SELECT: &str = "SELECT o.id, o.indicator_id, o.territory_id, o.organisation_id, \
+     o.parent_territory_id, o.period, o.subject, o.value::float8 AS value, o.value_raw, \
+     o.denominator::float8 AS denominator, o.source, o.observed_on, o.recorded_at FROM observation o";
+
+#[derive(Clone, Debug)]
+pub struct NewObservation {
+    pub indicator_id: Uuid,
+    pub territory_id: Option<Uuid>,
+    pub organisation_id: Option<Uuid>,
+    pub parent_territory_id: Option<Uuid>,
+    pub period: i32,
+    pub subject: String,
+    pub value: String,
+    pub value_raw: String,
+    pub denominator: Option<String>,
+    pub source: Option<String>,
+    pub observed_on: Option<NaiveDate>,
+}
+
+/// An indicator definition before it is written; min/max are decimal text.
+#[derive(Clone, Debug)]
+pub struct NewIndicator {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub direction: &'static str,
+    pub aggregation: &'static str,
+    pub dimensions: Vec<String>,
+    pub exam: Option<String>,
+    pub grade: Option<i32>,
+    pub period_from: Option<i32>,
+    pub period_to: Option<i32>,
+    pub min_value: Option<String>,
+    pub max_value: Option<String>,
+}
+
+pub async fn list_indicators(pool: &PgPool) -> ServiceResult<Vec<IndicatorRow>> {
+    sqlx::query_as(&format!("{INDICATOR_SELECT} ORDER BY code"))
+        .fetch_all(pool)
+        .await
+        .map_err(Into::into)
+}
+
+pub async fn indicators_by_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> ServiceResult<Vec<IndicatorRow>> {
+    sqlx::query_as(&format!("{INDICATOR_SELECT} WHERE id = ANY($1)"))
+        .bind(ids)
+        .fetch_all(db)
+        .await
+        .map_err(Into::into)
+}
+
+pub async fn indicators_by_codes(pool: &PgPool, codes: &[String]) -> ServiceResult<Vec<IndicatorRow>> {
+    sqlx::query_as(&format!("{INDICATOR_SELECT} WHERE code = ANY($1)"))
+        .bind(codes)
+        .fetch_all(pool)
+        .await
+        .map_err(Into::into)
+}
+
+const INDICATOR_INSERT: &str = "INSERT INTO indicator (id, code, name, unit, direction, aggregation, dimensions, \
+     exam, grade, period_from, period_to, min_value, max_value) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::numeric, $13::numeric)";
+
+fn bind_indicator<'q>(
+    query: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    id: Uuid,
+    i: &'q NewIndicator,
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(id)
+        .bind(&i.code)
+        .bind(&i.name)
+        .bind(&i.unit)
+        .bind(i.direction)
+        .bind(i.aggregation)
+        .bind(&i.dimensions)
+        .bind(&i.exam)
+        .bind(i.grade)
+        .bind(i.period_from)
+        .bind(i.period_to)
+        .bind(&i.min_value)
+        .bind(&i.max_value)
+}
+
+pub async fn insert_indicator(pool: &PgPool, indicator: &NewIndicator) -> ServiceResult<Uuid> {
+    let id = Uuid::new_v4();
+    bind_indicator(sqlx::query(INDICATOR_INSERT), id, indicator)
+        .execute(pool)
+        .await?;
+    Ok(id)
+}
+
+/// The id of the indicator with this code, created from `indicator` when missing.
+pub async fn ensure_indicator(tx: &mut Transaction<'_, Postgres>, indicator: &NewIndicator) -> ServiceResult<Uuid> {
+    let insert = format!("{INDICATOR_INSERT} ON CONFLICT ON CONSTRAINT indicator_code_unique DO NOTHING");
+    bind_indicator(sqlx::query(&insert), Uuid::new_v4(), indicator)
+        .execute(&mut **tx)
+        .await?;
+    Ok(sqlx::query_scalar("SELECT id FROM indicator WHERE code = $1")
+        .bind(&indicator.code)
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+pub async fn delete_plan_targets(tx: &mut Transaction<'_, Postgres>, plan_id: Uuid) -> ServiceResult<u64> {
+    Ok(sqlx::query("DELETE FROM indicator_target WHERE plan_id = $1")
+        .bind(plan_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected())
+}
+
+/// Inserts or replaces (same indicator, plan, place, period, subject, kind) targets in one
+/// statement; returns their ids in input order. The caller makes sure no key repeats.
+pub async fn upsert_targets(tx: &mut Transaction<'_, Postgres>, rows: &[NewTarget]) -> ServiceResult<Vec<Uuid>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::new_v4()).collect();
+    let col = |f: fn(&NewTarget) -> Option<Uuid>| rows.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "INSERT INTO indicator_target (id, indicator_id, territory_id, organisation_id, period, subject, kind, \
+             comparator, value, value_raw, plan_id, measure_id, source_line) \
+         SELECT id, indicator_id, territory_id, organisation_id, period, subject, kind, comparator, value::numeric, \
+             value_raw, plan_id, measure_id, source_line \
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[], $8::text[], \
+             $9::text[], $10::text[], $11::uuid[], $12::uuid[], $13::int[]) \
+             AS r(id, indicator_id, territory_id, organisation_id, period, subject, kind, comparator, value, value_raw, \
+                  plan_id, measure_id, source_line) \
+         ON CONFLICT ON CONSTRAINT indicator_target_unique DO UPDATE SET comparator = EXCLUDED.comparator, \
+             value = EXCLUDED.value, value_raw = EXCLUDED.value_raw, measure_id = EXCLUDED.measure_id, \
+             source_line = EXCLUDED.source_line, updated_at = now()",
+    )
+    .bind(&ids)
+    .bind(rows.iter().map(|r| r.indicator_id).collect::<Vec<_>>())
+    .bind(col(|r| r.territory_id))
+    .bind(col(|r| r.organisation_id))
+    .bind(rows.iter().map(|r| r.period).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.subject.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.comparator).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.value.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.value_raw.clone()).collect::<Vec<_>>())
+    .bind(col(|r| r.plan_id))
+    .bind(col(|r| r.measure_id))
+    .bind(rows.iter().map(|r| r.source_line).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    // Rows that replaced an existing one keep its id: read the ids back by key.
+    let keyed: Vec<TargetRow> = sqlx::query_as(&format!(
+        "{TARGET_SELECT} JOIN unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[]) \
+             WITH ORDINALITY AS k(indicator_id, plan_id, territory_id, organisation_id, period, subject, kind, n) \
+         ON t.indicator_id = k.indicator_id AND t.plan_id IS NOT DISTINCT FROM k.plan_id \
+            AND t.territory_id IS NOT DISTINCT FROM k.territory_id \
+            AND t.organisation_id IS NOT DISTINCT FROM k.organisation_id \
+            AND t.period = k.period AND t.subject = k.subject AND t.kind = k.kind ORDER BY k.n"
+    ))
+    .bind(rows.iter().map(|r| r.indicator_id).collect::<Vec<_>>())
+    .bind(col(|r| r.plan_id))
+    .bind(col(|r| r.territory_id))
+    .bind(col(|r| r.organisation_id))
+    .bind(rows.iter().map(|r| r.period).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.subject.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(keyed.into_iter().map(|t| t.id).collect())
+}
+
+/// Inserts or replaces the observation of (indicator, place, period, subject); returns its id.
+pub async fn upsert_observation(tx: &mut Transaction<'_, Postgres>, o: &NewObservation) -> ServiceResult<Uuid> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO observation (id, indicator_id, territory_id, organisation_id, parent_territory_id, period, \
+             subject, value, value_raw, denominator, source, observed_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9, $10::numeric, $11, $12) \
+         ON CONFLICT ON CONSTRAINT observation_unique DO UPDATE SET parent_territory_id = EXCLUDED.parent_territory_id, \
+             value = EXCLUDED.value, value_raw = EXCLUDED.value_raw, denominator = EXCLUDED.denominator, \
+             source = EXCLUDED.source, observed_on = EXCLUDED.observed_on, recorded_at = now() \
+         RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(o.indicator_id)
+    .bind(o.territory_id)
+    .bind(o.organisation_id)
+    .bind(o.parent_territory_id)
+    .bind(o.period)
+    .bind(&o.subject)
+    .bind(&o.value)
+    .bind(&o.value_raw)
+    .bind(&o.denominator)
+    .bind(&o.source)
+    .bind(o.observed_on)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+pub async fn targets_by_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> ServiceResult<Vec<TargetRow>> {
+    sqlx::query_as(&format!(
+        "{TARGET_SELECT} WHERE t.id = ANY($1) ORDER BY t.period, t.subject, t.kind"
+    ))
+    .bind(ids)
+    .fetch_all(db)
+    .await
+    .map_err(Into::into)
+}
+
+pub async fn observations_by_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> ServiceResult<Vec<ObservationRow>> {
+    sqlx::query_as(&format!("{OBSERVATION_SELECT} WHERE o.id = ANY($1)"))
+        .bind(ids)
+        .fetch_all(db)
+        .await
+        .map_err(Into::into)
+}
+
+pub async fn targets_by_plans(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResult<Vec<TargetRow>> {
+    sqlx::query_as(&format!(
+        "{TARGET_SELECT} WHERE t.plan_id = ANY($1) ORDER BY t.source_line NULLS LAST, t.subject, t.period, t.kind"
+    ))
+    .bind(plan_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
+
+/// Targets and baselines set for territories themselves (not for their organisations).
+pub async fn targets_by_territories(pool: &PgPool, territory_ids: &[Uuid]) -> ServiceResult<Vec<TargetRow>> {
+    sqlx::query_as(&format!(
+        "{TARGET_SELECT} WHERE t.territory_id = ANY($1) AND t.organisation_id IS NULL \
+         ORDER BY t.indicator_id, t.subject, t.period, t.kind, t.updated_at"
+    ))
+    .bind(territory_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
+
+pub async fn targets_by_indicators(pool: &PgPool, indicator_ids: &[Uuid]) -> ServiceResult<Vec<TargetRow>> {
+    sqlx::query_as(&format!(
+        "{TARGET_SELECT} WHERE t.indicator_id = ANY($1) ORDER BY t.subject, t.period, t.kind, t.updated_at"
+    ))
+    .bind(indicator_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
+
+/// Territories' own observations (not their organisations').
+pub async fn observations_by_territories(pool: &PgPool, territory_ids: &[Uuid]) -> ServiceResult<Vec<ObservationRow>> {
+    sqlx::query_as(&format!(
+        "{OBSERVATION_SELECT} WHERE o.territory_id = ANY($1) AND o.organisation_id IS NULL \
+         ORDER BY o.indicator_id, o.subject, o.period"
+    ))
+    .bind(territory_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
+
+/// Everything rollups of these parents need, in one statement: the parents' own observations and
+/// their children's (territories and organisations recorded with the parent as
+/// `parent_territory_id`), every period and subject.
+pub async fn rollup_observations(
+    pool: &PgPool,
+    indicator_ids: &[Uuid],
+    parent_ids: &[Uuid],
+) -> ServiceResult<Vec<ObservationRow>> {
+    sqlx::query_as(&format!(
+        "{OBSERVATION_SELECT} WHERE o.indicator_id = ANY($1) \
+         AND (o.parent_territory_id = ANY($2) OR (o.territory_id = ANY($2) AND o.organisation_id IS NULL)) \
+         ORDER BY o.period, o.subject"
+    ))
+    .bind(indicator_ids)
+    .bind(parent_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
+
+/// Targets of these parents and of every child that has observations under them, in one statement.
+pub async fn rollup_targets(
+    pool: &PgPool,
+    indicator_ids: &[Uuid],
+    parent_ids: &[Uuid],
+) -> ServiceResult<Vec<TargetRow>> {
+    sqlx::query_as(&format!(
+        "{TARGET_SELECT} WHERE t.indicator_id = ANY($1) AND ( \
+             (t.territory_id = ANY($2) AND t.organisation_id IS NULL) \
+             OR EXISTS (SELECT 1 FROM observation o WHERE o.indicator_id = t.indicator_id \
+                 AND o.parent_territory_id = ANY($2) \
+                 AND o.territory_id IS NOT DISTINCT FROM t.territory_id \
+                 AND o.organisation_id IS NOT DISTINCT FROM t.organisation_id)) \
+         ORDER BY t.period, t.subject, t.updated_at"
+    ))
+    .bind(indicator_ids)
+    .bind(parent_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
+
+pub async fn link_measure(pool: &PgPool, measure_id: Uuid, indicator_id: Uuid) -> ServiceResult<()> {
+    sqlx::query("INSERT INTO measure_indicator (measure_id, indicator_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(measure_id)
+        .bind(indicator_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// (measure id, indicator) for these measures.
+pub async fn indicators_by_measures(pool: &PgPool, measure_ids: &[Uuid]) -> ServiceResult<Vec<(Uuid, IndicatorRow)>> {
+    #[derive(FromRow)]
+    struct Linked {
+        measure_id: Uuid,
+        #[sqlx(flatten)]
+        indicator: IndicatorRow,
+    }
+    let rows: Vec<Linked> = sqlx::query_as(
+        "SELECT m.measure_id, i.id, i.code, i.name, i.unit, i.direction, i.aggregation, i.dimensions, i.exam, \
+             i.grade, i.period_from, i.period_to, i.min_value::float8 AS min_value, i.max_value::float8 AS max_value \
+         FROM measure_indicator m JOIN indicator i ON i.id = m.indicator_id \
+         WHERE m.measure_id = ANY($1) ORDER BY i.code",
+    )
+    .bind(measure_ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.measure_id, r.indicator)).collect())
+}
+
+/// (indicator id, measure id) for these indicators.
+pub async fn measures_by_indicators(pool: &PgPool, indicator_ids: &[Uuid]) -> ServiceResult<Vec<(Uuid, Uuid)>> {
+    sqlx::query_as(
+        "SELECT indicator_id, measure_id FROM measure_indicator WHERE indicator_id = ANY($1) ORDER BY measure_id",
+    )
+    .bind(indicator_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
