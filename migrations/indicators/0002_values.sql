@@ -38,6 +38,8 @@ CREATE TABLE indicator_target (
     plan_id          uuid,
     measure_id       uuid,
     source_line      int,
+    -- Order within the plan's call (document order).
+    position         int,
     updated_at       timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT indicator_target_unique UNIQUE NULLS NOT DISTINCT
         (indicator_id, plan_id, territory_id, organisation_id, period, subject, kind)

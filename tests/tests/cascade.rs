@@ -354,3 +354,58 @@ async fn trace_statements_are_bounded_by_depth_not_by_nodes() {
     assert_eq!(counts[0], counts[1], "statements for 2 and 12 branches: {counts:?}");
     hub.finish().await.expect("finish");
 }
+
+#[tokio::test]
+async fn suggestions_rank_the_same_measure_at_another_level_first() {
+    let hub = TestHub::spawn().await.expect("hub");
+    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
+        .await
+        .expect("seeds");
+    let data = hub
+        .gql(
+            "{ plans(first: 10) { edges { node { title measures { id key } } } } }",
+            json!({}),
+        )
+        .await
+        .expect("plans");
+    let find = |title_part: &str, key: &str| -> String {
+        data["plans"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .find(|e| e["node"]["title"].as_str().is_some_and(|t| t.contains(title_part)))
+            .and_then(|e| {
+                e["node"]["measures"]
+                    .as_array()?
+                    .iter()
+                    .find(|m| m["key"] == key)
+                    .cloned()
+            })
+            .and_then(|m| m["id"].as_str().map(str::to_string))
+            .unwrap_or_else(|| panic!("{title_part} {key}"))
+    };
+    let nikolaevsky = find("Николаевского", "III.1");
+    let zabaykalsky = find("Забайкальском", "3.7");
+    let query = "query($id: ID!) { measure(id: $id) { similarMeasures(first: 3, scope: OTHER_PLANS) { score measure { id key } } } }";
+    for (from, to) in [(&nikolaevsky, &zabaykalsky), (&zabaykalsky, &nikolaevsky)] {
+        let got = hub.gql(query, json!({ "id": from })).await.expect("similar");
+        let list = got["measure"]["similarMeasures"].as_array().expect("list");
+        assert_eq!(list[0]["measure"]["id"], to.as_str(), "{got}");
+        assert!(
+            list[0]["score"].as_f64().unwrap_or(0.0) > list.get(1).and_then(|s| s["score"].as_f64()).unwrap_or(0.0)
+        );
+    }
+    // The default scope for a municipal measure is every higher-level plan: 002 is regional.
+    let got = hub
+        .gql(
+            "query($id: ID!) { measure(id: $id) { similarMeasures { measure { id } } } }",
+            json!({ "id": nikolaevsky }),
+        )
+        .await
+        .expect("default scope");
+    assert_eq!(
+        got["measure"]["similarMeasures"][0]["measure"]["id"],
+        zabaykalsky.as_str()
+    );
+    hub.finish().await.expect("finish");
+}

@@ -271,6 +271,34 @@ pub fn check_depth(depth: i32) -> Result<i32, ServiceError> {
     Ok(depth)
 }
 
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum SuggestionScope {
+    /// Measures of the plans this plan declares as parents.
+    Parents,
+    /// Measures of every plan of a higher level.
+    Higher,
+    /// Measures of every other plan (for finding the same measure at another level anywhere).
+    OtherPlans,
+}
+
+impl SuggestionScope {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Parents => "PARENTS",
+            Self::Higher => "HIGHER",
+            Self::OtherPlans => "OTHER_PLANS",
+        }
+    }
+}
+
+/// A measure similar by text, for a person to confirm (`linkMeasures`) or ignore.
+#[derive(SimpleObject)]
+pub struct Suggestion {
+    pub measure: Measure,
+    /// BM25 score; comparable within one list only.
+    pub score: f64,
+}
+
 /// Coverage of a measure in one child territory.
 #[derive(SimpleObject)]
 pub struct CoverageRow {

@@ -499,6 +499,45 @@ impl Measure {
         Ok(cascade::build_tree(self.0.id, &rows, false))
     }
 
+    /// Measures this one most likely implements (or duplicates), ranked by text similarity
+    /// (Russian stemming + BM25). Default scope: the declared parent plans when there are any,
+    /// else every plan of a higher level.
+    async fn similar_measures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5)] first: i32,
+        scope: Option<cascade::SuggestionScope>,
+    ) -> Result<Vec<cascade::Suggestion>> {
+        if !(1..=50).contains(&first) {
+            return Err(ServiceError::invalid("first", "must be between 1 and 50").into());
+        }
+        let loaders = ctx.data::<Loaders>()?;
+        let scope = match scope {
+            Some(s) => s,
+            None if loaders
+                .parents_by_plan
+                .load_one(self.0.plan_id)
+                .await?
+                .is_some_and(|p| !p.is_empty()) =>
+            {
+                cascade::SuggestionScope::Parents
+            }
+            None => cascade::SuggestionScope::Higher,
+        };
+        let candidates = store::link_candidates(ctx.data::<PgPool>()?, self.0.plan_id, scope.as_db()).await?;
+        let ranked = crate::similarity::Index::new(candidates).rank(&self.0.title, first as usize);
+        let rows = loaders.measure_by_id.load_many(ranked.iter().map(|r| r.0)).await?;
+        Ok(ranked
+            .into_iter()
+            .filter_map(|(id, score)| {
+                rows.get(&id).cloned().map(|m| cascade::Suggestion {
+                    measure: Measure(m),
+                    score,
+                })
+            })
+            .collect())
+    }
+
     /// For a measure of a plan with a territory: each child territory (municipalities of a
     /// region), whether some measure of a plan there implements this one (at any depth), and which.
     async fn coverage(&self, ctx: &Context<'_>) -> Result<Vec<cascade::CoverageRow>> {

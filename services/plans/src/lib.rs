@@ -14,6 +14,7 @@ pub mod import;
 pub mod indicators_client;
 pub mod loaders;
 pub mod people_client;
+pub mod similarity;
 pub mod store;
 
 use async_graphql::{EmptySubscription, Schema};

@@ -677,3 +677,22 @@ pub async fn set_status(
     .fetch_optional(&mut **tx)
     .await?)
 }
+
+/// (id, title) of the measures a measure of `plan_id` could be linked to: of its declared parent
+/// plans (`scope` = "PARENTS"), of plans of a higher level ("HIGHER"), or of any other plan.
+pub async fn link_candidates(pool: &PgPool, plan_id: Uuid, scope: &str) -> ServiceResult<Vec<(Uuid, String)>> {
+    Ok(sqlx::query_as(
+        "WITH me AS (SELECT level FROM plan WHERE id = $1), \
+              rank(level, r) AS (VALUES ('FEDERAL', 4), ('REGIONAL', 3), ('MUNICIPAL', 2), ('SCHOOL', 1)) \
+         SELECT m.id, m.title FROM measure m JOIN plan p ON p.id = m.plan_id \
+         WHERE m.plan_id <> $1 AND m.kind = 'MEASURE' AND btrim(m.title) <> '' AND CASE $2 \
+             WHEN 'PARENTS' THEN EXISTS (SELECT 1 FROM plan_parent pp WHERE pp.plan_id = $1 AND pp.parent_plan_id = p.id) \
+             WHEN 'HIGHER' THEN (SELECT r FROM rank WHERE level = p.level) > \
+                                (SELECT r FROM rank, me WHERE rank.level = me.level) \
+             ELSE true END",
+    )
+    .bind(plan_id)
+    .bind(scope)
+    .fetch_all(pool)
+    .await?)
+}
