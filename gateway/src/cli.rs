@@ -41,6 +41,19 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Load a deterministic generated cascade (fictional territories) with COPY, with a progress bar.
+    Generate {
+        #[arg(long, default_value_t = 2)]
+        regions: usize,
+        /// Municipalities per region.
+        #[arg(long, default_value_t = 3)]
+        municipalities: usize,
+        /// Schools per municipality.
+        #[arg(long, default_value_t = 2)]
+        schools: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Create the database if missing, apply every service's migrations, and exit (deployment job).
     Migrate,
     /// Import one roadmap document (plain text) as a plan, all or nothing, and print a summary.
@@ -74,7 +87,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = if cli.log_json { LogFormat::Json } else { LogFormat::Text };
     match cli.command {
-        Command::Import { .. } | Command::Compose { .. } | Command::Migrate => {
+        Command::Import { .. } | Command::Compose { .. } | Command::Migrate | Command::Generate { .. } => {
             telemetry::init_with_default(format, "warn")
         }
         _ => telemetry::init(format),
@@ -99,6 +112,31 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Up { demo } => serve(Target::ALL.to_vec(), demo).await,
         Command::Serve { target, demo } => serve(Target::parse_list(&target)?, demo).await,
+        Command::Generate {
+            regions,
+            municipalities,
+            schools,
+            seed,
+        } => {
+            let config = HubConfig::from_env()?;
+            for target in Target::SUBGRAPHS {
+                crate::targets::connect(&config, target).await?.close().await;
+            }
+            let mut conn = roadmap_common::db::connect_one(&config.database_url).await?;
+            if crate::generate::exists(&mut conn, seed).await? {
+                anyhow::bail!("a cascade generated with seed {seed} is already loaded; pick another --seed");
+            }
+            let params = crate::generate::Params {
+                regions,
+                municipalities,
+                schools,
+                seed,
+            };
+            let started = std::time::Instant::now();
+            let measures = crate::generate::load(&mut conn, params, true).await?;
+            println!("loaded {measures} measures in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             let config = HubConfig::from_env()?;
             for target in Target::SUBGRAPHS {

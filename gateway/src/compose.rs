@@ -113,6 +113,17 @@ pub fn write(root: &Path) -> anyhow::Result<()> {
     if !status.success() {
         bail!("composition failed (see the errors above)");
     }
+    // The Helm chart ships its own copy of the supergraph and router config.
+    let sync = root.join("helm/sync-files.sh");
+    if sync.exists() {
+        let status = Command::new("bash")
+            .arg(&sync)
+            .status()
+            .context("running helm/sync-files.sh")?;
+        if !status.success() {
+            bail!("helm/sync-files.sh failed");
+        }
+    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! Demo data for `up --demo`: the five seed roadmaps, imported as far as the importer can.
-//! Idempotent: a second run finds every document unchanged.
+//! Demo data for `up --demo`: the five seed roadmaps, imported as far as the importer can, and a
+//! small generated cascade under fictional names. Idempotent: a second run finds every document
+//! unchanged and the cascade present.
 
 use anyhow::{Context as _, anyhow};
 use roadmap_plans::graphql::PlanLevel;
@@ -93,5 +94,18 @@ pub async fn load(hub: &Hub) -> anyhow::Result<Vec<ImportSummary>> {
         tracing::info!(file = seed.file_name, status = ?summary.status, measures = summary.measures, "demo roadmap");
         out.push(summary);
     }
+    let mut conn = pool.acquire().await?;
+    if !crate::generate::exists(&mut conn, DEMO_CASCADE.seed).await? {
+        crate::generate::load(&mut conn, DEMO_CASCADE, false).await?;
+    }
     Ok(out)
 }
+
+/// The small generated cascade `up --demo` adds next to the seeds, so ministry → region →
+/// municipality → school can be traced at once.
+pub const DEMO_CASCADE: crate::generate::Params = crate::generate::Params {
+    regions: 2,
+    municipalities: 3,
+    schools: 2,
+    seed: 1,
+};

@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod compose;
 pub mod demo;
+pub mod generate;
 pub mod router;
 pub mod targets;
 

@@ -358,9 +358,16 @@ async fn trace_statements_are_bounded_by_depth_not_by_nodes() {
 #[tokio::test]
 async fn suggestions_rank_the_same_measure_at_another_level_first() {
     let hub = TestHub::spawn().await.expect("hub");
-    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
+    // Only the five seeds (the generated demo cascade copies seed texts on purpose).
+    for seed in &roadmap_hub::demo::SEEDS {
+        hub.gql(
+            "mutation($input: ImportRoadmapInput!) { importRoadmap(input: $input) { status } }",
+            json!({ "input": { "document": String::from_utf8_lossy(seed.text), "fileName": seed.file_name,
+                               "territory": seed.territory } }),
+        )
         .await
-        .expect("seeds");
+        .expect("import");
+    }
     let data = hub
         .gql(
             "{ plans(first: 10) { edges { node { title measures { id key } } } } }",
@@ -407,5 +414,62 @@ async fn suggestions_rank_the_same_measure_at_another_level_first() {
         got["measure"]["similarMeasures"][0]["measure"]["id"],
         zabaykalsky.as_str()
     );
+    hub.finish().await.expect("finish");
+}
+
+/// `up --demo`: one query traces ministry → region → municipality → school and back up.
+#[tokio::test]
+async fn demo_cascade_traces_from_ministry_to_school_and_back() {
+    let hub = TestHub::spawn().await.expect("hub");
+    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
+        .await
+        .expect("demo");
+    let data = hub
+        .gql(
+            "{ plans(level: FEDERAL) { edges { node { title measures { id number \
+               implementedBy(depth: 3) { measure { status plan { level territory { name } } responsible { name } } \
+                 next { measure { plan { level territory { name } } responsible { name kind } } \
+                   next { measure { id status plan { level } responsible { name kind } } } } } } } } } }",
+            json!({}),
+        )
+        .await
+        .expect("trace");
+    let plan = &data["plans"]["edges"][0]["node"];
+    assert!(plan["title"].as_str().unwrap_or("").contains("сгенерировано"), "{plan}");
+    // Find a path federal → regional → municipal → school.
+    let mut school_measure = None;
+    for m in plan["measures"].as_array().expect("measures") {
+        for r in m["implementedBy"].as_array().into_iter().flatten() {
+            assert_eq!(r["measure"]["plan"]["level"], "REGIONAL");
+            assert!(
+                r["measure"]["responsible"][0]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("Министерство"))
+            );
+            for mu in r["next"].as_array().into_iter().flatten() {
+                assert_eq!(mu["measure"]["plan"]["level"], "MUNICIPAL");
+                assert_eq!(mu["measure"]["responsible"][0]["kind"], "MUNICIPAL_AUTHORITY");
+                if let Some(s) = mu["next"].as_array().and_then(|n| n.first()) {
+                    assert_eq!(s["measure"]["plan"]["level"], "SCHOOL");
+                    assert_eq!(s["measure"]["responsible"][0]["kind"], "SCHOOL");
+                    assert!(s["measure"]["status"].as_str().is_some());
+                    school_measure = s["measure"]["id"].as_str().map(str::to_string);
+                }
+            }
+        }
+    }
+    let school_measure = school_measure.expect("a path down to a school");
+    let up = hub
+        .gql(
+            "query($id: ID!) { measure(id: $id) { implements(depth: 5) { measure { plan { level } } \
+               next { measure { plan { level } } next { measure { plan { level } } } } } } }",
+            json!({ "id": school_measure }),
+        )
+        .await
+        .expect("up");
+    let first = &up["measure"]["implements"][0];
+    assert_eq!(first["measure"]["plan"]["level"], "MUNICIPAL");
+    assert_eq!(first["next"][0]["measure"]["plan"]["level"], "REGIONAL");
+    assert_eq!(first["next"][0]["next"][0]["measure"]["plan"]["level"], "FEDERAL");
     hub.finish().await.expect("finish");
 }

@@ -243,8 +243,8 @@ async fn regional_value_is_weighted_from_municipalities_with_gap_status_and_rank
     assert_eq!(children[1]["rank"], 2);
     assert_eq!(children[2]["rank"], Value::Null);
 
-    // Borzya worsens to 60 %: (20·300 + 60·100) / 400 = 30 → exactly the target, still on track;
-    // then a target of 28 for 2024 makes it at risk (2 ≤ 10 % of 28 is false → off track at 27).
+    // Borzya worsens to 60 %: (20·300 + 60·100) / 400 = 30, exactly the target: still on track.
+    // A changed target of 28 makes it at risk (2 over, within 10 % of 28); 25 makes it off track.
     hub.gql(RECORD, record(&borzya, 2024, 60.0, None, 100.0))
         .await
         .expect("borzya again");

@@ -1205,6 +1205,7 @@ impl MutationRoot {
                     .map(|m| parse_id(&format!("{path}.measure"), m))
                     .transpose()?,
                 source_line: t.line,
+                position: i32::try_from(i).ok(),
             };
             wanted.push((definition, target));
         }
@@ -1274,6 +1275,7 @@ impl MutationRoot {
                 .map(|m| parse_id("input.measure", m))
                 .transpose()?,
             source_line: None,
+            position: None,
         };
         let mut tx = pool.begin().await?;
         let ids = store::upsert_targets(&mut tx, std::slice::from_ref(&row)).await?;

@@ -43,11 +43,12 @@ pub struct TargetRow {
     pub plan_id: Option<Uuid>,
     pub measure_id: Option<Uuid>,
     pub source_line: Option<i32>,
+    pub position: Option<i32>,
     pub updated_at: DateTime<Utc>,
 }
 
 const TARGET_SELECT: &str = "SELECT t.id, t.indicator_id, t.territory_id, t.organisation_id, t.period, t.subject, \
-     t.kind, t.comparator, t.value::float8 AS value, t.value_raw, t.plan_id, t.measure_id, t.source_line, t.updated_at \
+     t.kind, t.comparator, t.value::float8 AS value, t.value_raw, t.plan_id, t.measure_id, t.source_line, t.position, t.updated_at \
      FROM indicator_target t";
 
 /// A target before it is written; `value` is decimal text with a point ("32.79").
@@ -65,6 +66,7 @@ pub struct NewTarget {
     pub plan_id: Option<Uuid>,
     pub measure_id: Option<Uuid>,
     pub source_line: Option<i32>,
+    pub position: Option<i32>,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -206,16 +208,16 @@ pub async fn upsert_targets(tx: &mut Transaction<'_, Postgres>, rows: &[NewTarge
     let col = |f: fn(&NewTarget) -> Option<Uuid>| rows.iter().map(f).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO indicator_target (id, indicator_id, territory_id, organisation_id, period, subject, kind, \
-             comparator, value, value_raw, plan_id, measure_id, source_line) \
+             comparator, value, value_raw, plan_id, measure_id, source_line, position) \
          SELECT id, indicator_id, territory_id, organisation_id, period, subject, kind, comparator, value::numeric, \
-             value_raw, plan_id, measure_id, source_line \
+             value_raw, plan_id, measure_id, source_line, position \
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[], $8::text[], \
-             $9::text[], $10::text[], $11::uuid[], $12::uuid[], $13::int[]) \
+             $9::text[], $10::text[], $11::uuid[], $12::uuid[], $13::int[], $14::int[]) \
              AS r(id, indicator_id, territory_id, organisation_id, period, subject, kind, comparator, value, value_raw, \
-                  plan_id, measure_id, source_line) \
+                  plan_id, measure_id, source_line, position) \
          ON CONFLICT ON CONSTRAINT indicator_target_unique DO UPDATE SET comparator = EXCLUDED.comparator, \
              value = EXCLUDED.value, value_raw = EXCLUDED.value_raw, measure_id = EXCLUDED.measure_id, \
-             source_line = EXCLUDED.source_line, updated_at = now()",
+             source_line = EXCLUDED.source_line, position = EXCLUDED.position, updated_at = now()",
     )
     .bind(&ids)
     .bind(rows.iter().map(|r| r.indicator_id).collect::<Vec<_>>())
@@ -230,6 +232,7 @@ pub async fn upsert_targets(tx: &mut Transaction<'_, Postgres>, rows: &[NewTarge
     .bind(col(|r| r.plan_id))
     .bind(col(|r| r.measure_id))
     .bind(rows.iter().map(|r| r.source_line).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.position).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
     // Rows that replaced an existing one keep its id: read the ids back by key.
@@ -300,7 +303,7 @@ pub async fn observations_by_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Servi
 
 pub async fn targets_by_plans(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResult<Vec<TargetRow>> {
     sqlx::query_as(&format!(
-        "{TARGET_SELECT} WHERE t.plan_id = ANY($1) ORDER BY t.source_line NULLS LAST, t.subject, t.period, t.kind"
+        "{TARGET_SELECT} WHERE t.plan_id = ANY($1) ORDER BY t.position NULLS LAST, t.source_line NULLS LAST, t.subject, t.period, t.kind"
     ))
     .bind(plan_ids)
     .fetch_all(pool)
