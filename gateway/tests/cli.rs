@@ -34,7 +34,12 @@ fn import_every_seed_from_the_command_line() {
             args.extend(["--territory", t]);
         }
         let out = hub(&db, &args);
-        assert!(out.status.success(), "{}: {}", seed.file_name, String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            seed.file_name,
+            String::from_utf8_lossy(&out.stderr)
+        );
         let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the summary is JSON on stdout");
         assert_eq!(summary["status"], "CREATED", "{}", seed.file_name);
         let parsed = roadmap_import::parse_document_bytes(seed.text).expect("parses");
@@ -44,7 +49,10 @@ fn import_every_seed_from_the_command_line() {
         assert!(again.status.success());
         let text = String::from_utf8_lossy(&again.stdout);
         assert!(text.starts_with("Unchanged: plan "), "{text}");
-        assert!(text.contains("deadlines:"), "the text summary lists parsed deadlines: {text}");
+        assert!(
+            text.contains("deadlines:"),
+            "the text summary lists parsed deadlines: {text}"
+        );
     }
     let bad = std::env::temp_dir().join(format!("roadmap-bad-{}.txt", std::process::id()));
     std::fs::write(&bad, b"\x00\x01\x02 not text").expect("write");
