@@ -497,11 +497,15 @@ impl Generator {
                 self.school_index += 1;
                 let school_name = format!("МБОУ СОШ № {} ({name})", s + 1);
                 let school = self.organisation(&mut b, &school_name, "SCHOOL", municipality);
+                // A school carries out most of its municipality's measures, often in several
+                // steps of its own (one to three school measures each).
                 let mut picked = Vec::new();
                 for id in &municipal_ids {
-                    if self.rng.chance(60) {
-                        let tpl = self.sources.school[self.rng.below(self.sources.school.len())].clone();
-                        picked.push((tpl, Some(*id)));
+                    if self.rng.chance(90) {
+                        for _ in 0..1 + self.rng.below(3) {
+                            let tpl = self.sources.school[self.rng.below(self.sources.school.len())].clone();
+                            picked.push((tpl, Some(*id)));
+                        }
                     }
                 }
                 let spec = PlanSpec {

@@ -1,0 +1,117 @@
+//! Trace latency through the gateway next to the raw SQL floor for the same traversal.
+//!
+//! Generates a cascade (default: national scale, 89 regions × 26 municipalities × 17 schools,
+//! about 1.8 million measures) into `BENCH_DATABASE_URL` unless one with the same seed is
+//! already there, starts every target in-process, then for `BENCH_TRACES` regional measures
+//! times (a) `measure { implementedBy(depth: 2) { measure { number status plan { level } } next
+//! { measure { number status } } } }` through the gateway over HTTP and (b) the recursive SQL
+//! statement that returns the same edges. Prints p50/p95/max of both; asserts nothing.
+//!
+//! `cargo bench -p roadmap-hub --bench trace` (release; `--profile dev` builds faster).
+//! Sizes: `BENCH_REGIONS`, `BENCH_MUNICIPALITIES`, `BENCH_SCHOOLS`, `BENCH_SEED`.
+
+use std::time::{Duration, Instant};
+
+use roadmap_hub::generate::{self, Params};
+use roadmap_hub::targets::{Hub, HubConfig, Target};
+
+fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn stats(mut v: Vec<Duration>) -> String {
+    v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let at = |q: f64| v[((v.len() as f64 - 1.0) * q) as usize];
+    format!(
+        "p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        ms(at(0.5)),
+        ms(at(0.95)),
+        ms(at(1.0))
+    )
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    roadmap_common::telemetry::init_with_default(roadmap_common::telemetry::LogFormat::Text, "warn");
+    let url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/roadmap_bench_national".to_string());
+    let params = Params {
+        regions: env("BENCH_REGIONS", 89),
+        municipalities: env("BENCH_MUNICIPALITIES", 26),
+        schools: env("BENCH_SCHOOLS", 17),
+        seed: env("BENCH_SEED", 1),
+    };
+    let traces: usize = env("BENCH_TRACES", 200);
+    let mut config = HubConfig::ephemeral(url.clone());
+    config.ports.values_mut().for_each(|p| *p = 0);
+    let hub = Hub::start(&config, &Target::ALL).await?;
+    let mut conn = roadmap_common::db::connect_one(&url).await?;
+    if !generate::exists(&mut conn, params.seed).await? {
+        let started = Instant::now();
+        let measures = generate::load(&mut conn, params, true).await?;
+        println!(
+            "generated {measures} measures in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        sqlx::query("ANALYZE").execute(&mut conn).await?;
+    }
+    let roots: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT m.id FROM plans.measure m JOIN plans.plan p ON p.id = m.plan_id \
+         WHERE p.level = 'REGIONAL' AND p.source_key LIKE 'generated:%' ORDER BY m.id LIMIT $1",
+    )
+    .bind(traces as i64)
+    .fetch_all(&mut conn)
+    .await?;
+    let gateway = hub.graphql_url(Target::Gateway).unwrap_or_default();
+    let client = reqwest::Client::new();
+    let query = "query($id: ID!) { measure(id: $id) { implementedBy(depth: 2) { \
+        measure { number status plan { level } } next { measure { number status } } } } }";
+    let (mut via_gateway, mut via_sql, mut nodes) = (Vec::new(), Vec::new(), 0usize);
+    for root in &roots {
+        let t = Instant::now();
+        let body: serde_json::Value = client
+            .post(&gateway)
+            .json(&serde_json::json!({ "query": query, "variables": { "id": root } }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        via_gateway.push(t.elapsed());
+        let level1 = body["data"]["measure"]["implementedBy"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or(0);
+        nodes += level1;
+        let t = Instant::now();
+        let rows = sqlx::query(
+            "WITH RECURSIVE t(depth, measure_id) AS ( \
+               SELECT 1, l.measure_id FROM plans.measure_link l WHERE l.implements_id = $1 AND l.state <> 'REJECTED' \
+               UNION ALL SELECT t.depth + 1, l.measure_id FROM plans.measure_link l JOIN t ON l.implements_id = t.measure_id \
+               WHERE t.depth < 2 AND l.state <> 'REJECTED') \
+             SELECT m.number, m.status, p.level FROM t JOIN plans.measure m ON m.id = t.measure_id \
+             JOIN plans.plan p ON p.id = m.plan_id",
+        )
+        .bind(root)
+        .fetch_all(&mut conn)
+        .await?;
+        via_sql.push(t.elapsed());
+        assert_eq!(
+            rows.is_empty(),
+            level1 == 0,
+            "the gateway and SQL reach the same cascade"
+        );
+    }
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM plans.measure")
+        .fetch_one(&mut conn)
+        .await?;
+    println!(
+        "trace of {} regional measures, depth 2, {total} measures in the database:",
+        roots.len()
+    );
+    println!("  through the gateway: {}", stats(via_gateway));
+    println!("  raw SQL floor:       {}", stats(via_sql));
+    println!("  ({nodes} municipal implementers reached at depth 1 in total)");
+    hub.shutdown().await?;
+    Ok(())
+}
