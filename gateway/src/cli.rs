@@ -86,11 +86,26 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = if cli.log_json { LogFormat::Json } else { LogFormat::Text };
+    let mut tracing_shutdown = None;
     match cli.command {
         Command::Import { .. } | Command::Compose { .. } | Command::Migrate | Command::Generate { .. } => {
             telemetry::init_with_default(format, "warn")
         }
-        _ => telemetry::init(format),
+        _ => {
+            // Serving: OpenTelemetry export when OTEL_EXPORTER_OTLP_* says where to.
+            let extra = match crate::router::otel_layer_from_env() {
+                Ok(Some((layer, shutdown))) => {
+                    tracing_shutdown = Some(shutdown);
+                    Some(layer)
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            telemetry::init_with(format, telemetry::DEFAULT_FILTER, extra)
+        }
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -99,7 +114,11 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let result = runtime.block_on(run(cli.command));
+    if let Some(shutdown) = tracing_shutdown {
+        shutdown();
+    }
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

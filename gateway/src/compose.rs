@@ -27,7 +27,7 @@ pub fn subgraph_sdls() -> Vec<(&'static str, String)> {
                 Target::Plans => roadmap_plans::schema(None, None, Default::default()).sdl_with_options(options()),
                 Target::Indicators => roadmap_indicators::schema(None, None).sdl_with_options(options()),
                 Target::People => roadmap_people::schema(None).sdl_with_options(options()),
-                Target::Events => roadmap_events::schema(None).sdl_with_options(options()),
+                Target::Events => roadmap_events::schema(None, None).sdl_with_options(options()),
                 Target::Gateway => unreachable!("not a subgraph"),
             };
             (t.name(), sdl)

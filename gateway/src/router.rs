@@ -17,12 +17,15 @@ use hive_router::config::override_subgraph_urls::OverrideUrlConfig;
 use hive_router::config::{HiveRouterConfig, load_config};
 use hive_router::ntex::web;
 use hive_router::ntex::{self, SharedCfg};
+use hive_router::opentelemetry::metrics::MeterProvider as _;
 use hive_router::pipeline::long_lived_client_limit::LongLivedClientLimitService;
 use hive_router::pipeline::request_identifiers::RequestIdentifiersService;
 use hive_router::pipeline::request_summary::RequestSummaryService;
 use hive_router::pipeline::response_compression::ResponseCompressionService;
 use hive_router::plugins::plugins_service::PluginService;
-use hive_router::telemetry::TelemetryContext;
+use hive_router::telemetry::metrics::build_meter_provider_from_config;
+use hive_router::telemetry::utils::http::normalize_route_path;
+use hive_router::telemetry::{PrometheusAttached, TelemetryContext, build_resource, build_scope};
 use hive_router::{
     PluginRegistry, RouterPaths, build_http_service_config, configure_app_from_config, configure_ntex_app,
     invoke_shutdown_hooks,
@@ -119,7 +122,38 @@ async fn serve(
     listener: TcpListener,
     started: std::sync::mpsc::Sender<Result<ntex::server::Server, String>>,
 ) -> Result<(), String> {
-    let telemetry = TelemetryContext::from_propagation_config(&config.telemetry.tracing.propagation, &config.log);
+    // The router's own metrics, built the way `Telemetry::init_global` builds them but without
+    // installing anything global: a meter provider from `telemetry.metrics`, its meter in the
+    // telemetry context, and a Prometheus exporter served on the router's listener.
+    let metrics = match build_resource(&config.telemetry)
+        .and_then(|resource| build_meter_provider_from_config(&config.telemetry, resource))
+    {
+        Ok(metrics) => metrics,
+        Err(e) => {
+            let msg = format!("router telemetry: {e}");
+            let _ = started.send(Err(msg.clone()));
+            return Err(msg);
+        }
+    };
+    let meter = metrics.as_ref().map(|m| m.provider.meter_with_scope(build_scope()));
+    let prometheus = metrics.as_ref().and_then(|m| m.prometheus.as_ref()).map(|p| {
+        if p.port.is_some_and(|port| port != config.port()) {
+            tracing::warn!(
+                path = %p.path,
+                "router metrics: a separate Prometheus port is not supported here; serving on the gateway port"
+            );
+        }
+        PrometheusAttached {
+            registry: p.registry.clone(),
+            endpoint: normalize_route_path(&p.path),
+        }
+    });
+    let telemetry = TelemetryContext::from_propagation_config_with_meter(
+        &config.telemetry.tracing.propagation,
+        &config.log,
+        meter,
+        false,
+    );
     let mut bg_tasks = BackgroundTasksManager::new();
     let (shared_state, schema_state) =
         match configure_app_from_config(config, telemetry, &mut bg_tasks, PluginRegistry::new()).await {
@@ -132,7 +166,7 @@ async fn serve(
         };
     let graphql_path = config.graphql_path().to_string();
     let paths = RouterPaths::new(graphql_path.clone(), config.websocket_path().map(str::to_string), None);
-    if let Err(e) = paths.detect_conflicts(&None) {
+    if let Err(e) = paths.detect_conflicts(&prometheus) {
         let msg = e.to_string();
         let _ = started.send(Err(msg.clone()));
         return Err(msg);
@@ -142,9 +176,13 @@ async fn serve(
     let app_shared = shared_state.clone();
     let mut server = web::HttpServer::new(async move || {
         let paths_for_plugin = paths.clone();
+        let prometheus = prometheus.clone();
         web::App::new()
             .middleware(long_lived.clone())
-            .middleware(PluginService::new(paths_for_plugin, None))
+            .middleware(PluginService::new(
+                paths_for_plugin,
+                prometheus.as_ref().map(|p| p.endpoint.clone()),
+            ))
             .middleware(RequestSummaryService::new(&graphql_path))
             .middleware(RequestIdentifiersService)
             .middleware(compression.clone())
@@ -152,7 +190,7 @@ async fn serve(
             .state(schema_state.clone())
             .state(app_shared.telemetry_context.clone())
             .state(schema_state.callback_subscriptions.clone())
-            .configure(|m| configure_ntex_app(m, &paths, None))
+            .configure(|m| configure_ntex_app(m, &paths, prometheus))
             .default_service(web::to(|| async {
                 web::HttpResponse::NotFound().body("not found; GraphQL is at /graphql")
             }))
@@ -175,5 +213,83 @@ async fn serve(
     let result = server.await.map_err(|e| e.to_string());
     bg_tasks.graceful_shutdown().await;
     invoke_shutdown_hooks(&shared_state).await;
+    if let Some(metrics) = metrics {
+        let _ = metrics.provider.shutdown();
+    }
     result
+}
+
+/// Where traces go: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the full URL), else
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` (+ `/v1/traces` over HTTP); `None` when neither is set.
+fn otlp_endpoint_from_env() -> Option<(String, &'static str)> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let protocol = match var("OTEL_EXPORTER_OTLP_PROTOCOL").as_deref() {
+        Some("grpc") => "grpc",
+        _ => "http",
+    };
+    if let Some(url) = var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+        return Some((url, protocol));
+    }
+    let base = var("OTEL_EXPORTER_OTLP_ENDPOINT")?;
+    let base = base.trim_end_matches('/');
+    Some(match protocol {
+        "grpc" => (base.to_string(), protocol),
+        _ => (format!("{base}/v1/traces"), protocol),
+    })
+}
+
+/// Flushes and stops the trace exporter (call before the process exits).
+pub type TracingShutdown = Box<dyn FnOnce() + Send>;
+
+/// The OpenTelemetry layer of the whole process from `OTEL_EXPORTER_OTLP_*` and
+/// `OTEL_SERVICE_NAME` (default `roadmap-hub`); `None` when no endpoint is configured: tracing
+/// export is off by default. See [`otel_layer`].
+pub fn otel_layer_from_env() -> anyhow::Result<Option<(roadmap_common::telemetry::ExtraLayer, TracingShutdown)>> {
+    let Some((endpoint, protocol)) = otlp_endpoint_from_env() else {
+        return Ok(None);
+    };
+    let service = std::env::var("OTEL_SERVICE_NAME")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "roadmap-hub".to_string());
+    otel_layer(&endpoint, protocol, &service).map(Some)
+}
+
+/// The OpenTelemetry layer of the whole process: router and subgraphs share it, so one request
+/// is one trace. The exporter is the router's own pipeline (its batch processor and OTLP
+/// exporter, `protocol` `http` = OTLP/HTTP protobuf or `grpc`), the layer is
+/// [`roadmap_common::telemetry::otel_layer`] (spans plus SQL statements as span events).
+///
+/// The router's `telemetry.tracing` section of `router.config.yaml` is not used:
+/// `Telemetry::init_global`, which would read it, installs its own global subscriber.
+pub fn otel_layer(
+    endpoint: &str,
+    protocol: &str,
+    service: &str,
+) -> anyhow::Result<(roadmap_common::telemetry::ExtraLayer, TracingShutdown)> {
+    use hive_router::opentelemetry::trace::TracerProvider as _;
+    // The config type is non-exhaustive; serde builds it the way YAML would.
+    let config: hive_router::config::telemetry::TelemetryConfig = serde_json::from_value(serde_json::json!({
+        "resource": { "attributes": { "service.name": service } },
+        "tracing": {
+            "exporters": [{ "kind": "otlp", "endpoint": endpoint, "protocol": protocol }],
+        },
+    }))
+    .context("OpenTelemetry configuration")?;
+    let resource = build_resource(&config).map_err(|e| anyhow!("OpenTelemetry resource: {e}"))?;
+    let (_, provider) = hive_router::telemetry::build_otel_layer_from_config::<tracing_subscriber::Registry, _>(
+        &config,
+        opentelemetry_sdk::trace::RandomIdGenerator::default(),
+        build_scope(),
+        resource,
+    )
+    .map_err(|e| anyhow!("OpenTelemetry exporter: {e}"))?
+    .ok_or_else(|| anyhow!("OpenTelemetry exporter: tracing not enabled"))?;
+    hive_router::telemetry::traces::set_tracing_enabled(true);
+    let layer = roadmap_common::telemetry::otel_layer(provider.tracer_with_scope(build_scope()));
+    let shutdown: TracingShutdown = Box::new(move || {
+        let _ = provider.force_flush();
+        let _ = provider.shutdown();
+    });
+    Ok((layer, shutdown))
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
-use roadmap_common::{db, server};
+use roadmap_common::{db, outbox, server};
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -77,6 +77,11 @@ impl Target {
         Ok(out)
     }
 
+    /// Targets that write status-change events to an outbox (and run a relay).
+    pub fn produces_events(self) -> bool {
+        matches!(self, Target::Plans | Target::Indicators)
+    }
+
     fn env_prefix(self) -> String {
         format!("ROADMAP_{}", self.name().to_uppercase())
     }
@@ -94,11 +99,20 @@ pub struct HubConfig {
     pub router_config: PathBuf,
     /// What "today" is for derived statuses (overdue); `ROADMAP_CLOCK=YYYY-MM-DD` fixes it.
     pub clock: roadmap_common::clock::Clock,
+    /// Redis carrying status-change events from the outboxes to the events service
+    /// (`REDIS_URL`); without it, an in-process channel (all targets in one process).
+    pub redis_url: Option<String>,
+    /// The Redis Stream of events (`ROADMAP_EVENT_STREAM`, default `roadmap:events`).
+    pub event_stream: String,
+    /// Consumer name of the events service in the stream's consumer group
+    /// (`ROADMAP_EVENTS_CONSUMER`, default `events-1`; one per events replica).
+    pub events_consumer: String,
 }
 
 impl HubConfig {
     /// Defaults, overridden by `DATABASE_URL`, `ROADMAP_HOST`, `ROADMAP_<TARGET>_PORT`,
-    /// `ROADMAP_<SUBGRAPH>_URL` and `ROUTER_CONFIG_FILE_PATH`.
+    /// `ROADMAP_<SUBGRAPH>_URL`, `ROUTER_CONFIG_FILE_PATH`, `REDIS_URL`, `ROADMAP_EVENT_STREAM` and
+    /// `ROADMAP_EVENTS_CONSUMER`.
     pub fn from_env() -> anyhow::Result<Self> {
         let mut config = Self::defaults();
         if let Ok(url) = std::env::var("DATABASE_URL") {
@@ -126,6 +140,17 @@ impl HubConfig {
         if let Ok(path) = std::env::var("ROUTER_CONFIG_FILE_PATH") {
             config.router_config = path.into();
         }
+        if let Ok(url) = std::env::var("REDIS_URL")
+            && !url.trim().is_empty()
+        {
+            config.redis_url = Some(url);
+        }
+        if let Ok(stream) = std::env::var("ROADMAP_EVENT_STREAM") {
+            config.event_stream = stream;
+        }
+        if let Ok(consumer) = std::env::var("ROADMAP_EVENTS_CONSUMER") {
+            config.events_consumer = consumer;
+        }
         Ok(config)
     }
 
@@ -137,6 +162,9 @@ impl HubConfig {
             remote_urls: BTreeMap::new(),
             router_config: crate::workspace_root().join("gateway/router.config.yaml"),
             clock: roadmap_common::clock::Clock::system(),
+            redis_url: None,
+            event_stream: outbox::DEFAULT_STREAM.to_string(),
+            events_consumer: "events-1".to_string(),
         }
     }
 
@@ -175,7 +203,13 @@ pub async fn connect(config: &HubConfig, target: Target) -> anyhow::Result<PgPoo
     Ok(db::prepare(&config.database_url, target.name(), migrator).await?)
 }
 
-fn subgraph_router(config: &HubConfig, target: Target, pool: PgPool, urls: &HashMap<String, String>) -> axum::Router {
+fn subgraph_router(
+    config: &HubConfig,
+    target: Target,
+    pool: PgPool,
+    urls: &HashMap<String, String>,
+    live: &roadmap_events::Live,
+) -> axum::Router {
     match target {
         Target::Plans => roadmap_plans::router(
             pool,
@@ -187,7 +221,7 @@ fn subgraph_router(config: &HubConfig, target: Target, pool: PgPool, urls: &Hash
             roadmap_indicators::router(pool, urls.get(roadmap_people::NAME).map(String::as_str).unwrap_or(""))
         }
         Target::People => roadmap_people::router(pool),
-        Target::Events => roadmap_events::router(pool),
+        Target::Events => roadmap_events::router(pool, live.clone()),
         Target::Gateway => unreachable!("the gateway is not an axum router"),
     }
 }
@@ -220,17 +254,85 @@ impl Hub {
             listeners.push((target, listener));
         }
         let urls = hub.subgraph_urls(config);
+        // The event stream: with Redis, relays XADD and the events target reads a consumer group;
+        // without, an in-process channel (dropped, so sends fail and rows stay in the outboxes,
+        // when this process runs no events target).
+        let live = roadmap_events::Live::default();
+        let (bus, bus_rx) = outbox::in_process_channel();
+        let mut bus_rx = subgraphs.contains(&Target::Events).then_some(bus_rx);
+        if config.redis_url.is_none()
+            && subgraphs.contains(&Target::Events) != subgraphs.iter().any(|t| t.produces_events())
+        {
+            tracing::warn!("no REDIS_URL: status-change events only travel within this process");
+        }
         for (target, listener) in listeners {
             let pool = connect(config, target)
                 .await
                 .with_context(|| format!("starting {}", target.name()))?;
             let addr = listener.local_addr()?;
             let mut rx = hub.shutdown.subscribe();
-            let app = subgraph_router(config, target, pool.clone(), &urls);
+            let app = subgraph_router(config, target, pool.clone(), &urls, &live);
+            // `connect` applied the migrations; `/ready` also waits for Redis when configured and
+            // the target uses it (the event producers and the events target).
+            let uses_redis = target.produces_events() || target == Target::Events;
+            let readiness = server::Readiness::new().with_redis(config.redis_url.as_deref().filter(|_| uses_redis));
+            readiness.set_migrated();
+            let app = server::with_ops(app, target.name(), pool.clone(), readiness);
             let task = tokio::spawn(server::run(listener, app, async move {
                 let _ = rx.wait_for(|stop| *stop).await;
             }));
             tracing::info!(target = target.name(), %addr, "subgraph listening");
+            let background = if target.produces_events() || target == Target::Events {
+                Some(db::connect_schema_quiet(&config.database_url, target.name(), 2).await?)
+            } else {
+                None
+            };
+            if target.produces_events() {
+                let publisher = match &config.redis_url {
+                    Some(url) => outbox::Publisher::redis(url, &config.event_stream)
+                        .with_context(|| format!("REDIS_URL `{}`", db::redact_url(url)))?,
+                    None => outbox::Publisher::in_process(bus.clone()),
+                };
+                let relay = outbox::run_relay(
+                    target.name(),
+                    background.clone().unwrap_or_else(|| pool.clone()),
+                    publisher,
+                    hub.shutdown.subscribe(),
+                );
+                hub.tasks.push((
+                    target,
+                    tokio::spawn(async move {
+                        relay.await;
+                        Ok(())
+                    }),
+                ));
+            }
+            if target == Target::Events {
+                let source = match &config.redis_url {
+                    Some(url) => roadmap_events::Source::Redis {
+                        url: url.clone(),
+                        stream: config.event_stream.clone(),
+                        consumer: config.events_consumer.clone(),
+                    },
+                    None => match bus_rx.take() {
+                        Some(rx) => roadmap_events::Source::InProcess(rx),
+                        None => bail!("events: the in-process event channel was already taken"),
+                    },
+                };
+                let consumer = roadmap_events::consume(
+                    background.clone().unwrap_or_else(|| pool.clone()),
+                    live.clone(),
+                    source,
+                    hub.shutdown.subscribe(),
+                );
+                hub.tasks.push((
+                    target,
+                    tokio::spawn(async move {
+                        consumer.await;
+                        Ok(())
+                    }),
+                ));
+            }
             hub.pools.insert(target, pool);
             hub.tasks.push((target, task));
         }

@@ -114,6 +114,24 @@ pub async fn connect_schema(url: &str, schema: &str, max_connections: u32) -> Re
         })
 }
 
+/// Like [`connect_schema`], with statement logging off: for background tasks (the outbox relay,
+/// the event consumer), whose polling must not show in logs or in the SQL statement counter.
+pub async fn connect_schema_quiet(url: &str, schema: &str, max_connections: u32) -> Result<PgPool, DbError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(DbError::Url)?
+        .options([("search_path", schema)])
+        .disable_statement_logging();
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|source| DbError::Connect {
+            url: redact_url(url),
+            source,
+        })
+}
+
 /// Creates the service's schema and applies its migrations; the migrations table lives inside the
 /// schema, so each service has its own.
 pub async fn migrate(pool: &PgPool, schema: &str, migrator: &Migrator) -> Result<(), DbError> {

@@ -6,7 +6,11 @@
 //! - [`error`]: the error type every service returns; internal causes are logged, never sent.
 //! - [`server`]: the axum router around an async-graphql schema (`/graphql`, `/ws`, health) and
 //!   `run(listener, router, shutdown)`.
+//! - [`metrics`]: the Prometheus registry behind every subgraph's `/metrics`, request and
+//!   DataLoader instrumentation.
 //! - [`telemetry`]: tracing initialisation and the SQL statement counter tests rely on.
+//! - [`outbox`]: the transactional outbox of status-change events and its relay (Redis Stream or
+//!   in-process).
 //! - [`relay`]: Relay connection cursors shared by every paginated query.
 //!
 //! Nothing here knows about plans, measures or territories.
@@ -14,6 +18,8 @@
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod metrics;
+pub mod outbox;
 pub mod relay;
 pub mod server;
 pub mod telemetry;

@@ -1,19 +1,41 @@
-//! Tracing set-up shared by every target, and the SQL statement counter.
+//! Tracing set-up shared by every target, the SQL statement counter, and W3C trace context.
 //!
 //! sqlx reports every statement it runs as a tracing event with target `sqlx::query`. The
 //! counter layer counts those events, which lets tests assert that a query's SQL statement count
 //! does not grow with the data (no N+1) without wrapping the database driver.
+//!
+//! OpenTelemetry is off unless the binary passes an exporting layer to [`init_with`] (the gateway
+//! crate builds it from `OTEL_EXPORTER_OTLP_*`). Every subgraph request runs in a
+//! `subgraph.request` span whose parent is the caller's `traceparent` ([`trace_http`]), and which
+//! records `trace_id`, so JSON log lines inside a request carry the trace id (`span.trace_id`).
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use tracing::Subscriber;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{TraceContextExt, TraceId};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tracing::{Instrument, Subscriber};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+/// A layer installed first on the registry, e.g. an OpenTelemetry exporter.
+pub type ExtraLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
 static SQL_STATEMENTS: AtomicU64 = AtomicU64::new(0);
 static INIT: OnceLock<()> = OnceLock::new();
+static EXPORT: AtomicBool = AtomicBool::new(false);
+
+/// Whether an exporting layer was installed: services then add resolver spans (async-graphql's
+/// `Tracing` extension), which are not worth their cost when nothing exports them.
+pub fn export_enabled() -> bool {
+    EXPORT.load(Ordering::SeqCst)
+}
 
 /// SQL statements executed by this process since it started (only counted once
 /// [`init`] or [`init_for_tests`] installed the counter).
@@ -40,7 +62,7 @@ pub enum LogFormat {
 }
 
 /// Log filter used when `RUST_LOG` is not set: the router's runtime is chatty at `info`.
-const DEFAULT_FILTER: &str =
+pub const DEFAULT_FILTER: &str =
     "info,ntex=warn,ntex_server=warn,ntex_rt=warn,ntex_service=warn,ntex_io=warn,sqlx::postgres::notice=warn";
 
 /// Installs the global subscriber once: logs filtered by `RUST_LOG` (default `info`), plus the SQL
@@ -51,12 +73,18 @@ pub fn init(format: LogFormat) {
 
 /// Like [`init`] with another filter for when `RUST_LOG` is unset (one-shot commands log less).
 pub fn init_with_default(format: LogFormat, default_filter: &str) {
+    init_with(format, default_filter, None)
+}
+
+/// Like [`init_with_default`], with `extra` (an OpenTelemetry exporting layer) under the logs.
+pub fn init_with(format: LogFormat, default_filter: &str, extra: Option<ExtraLayer>) {
     INIT.get_or_init(|| {
+        EXPORT.store(extra.is_some(), Ordering::SeqCst);
         let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
         // sqlx statements must reach the counter even when logs are quiet.
         let counter = SqlCounter
             .with_filter(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
-        let registry = tracing_subscriber::registry().with(counter);
+        let registry = tracing_subscriber::registry().with(extra).with(counter);
         let result = match format {
             LogFormat::Text => registry
                 .with(
@@ -82,10 +110,17 @@ pub fn init_with_default(format: LogFormat, default_filter: &str) {
 
 /// For tests: silent unless `TEST_LOG` is set (then like [`init`]).
 pub fn init_for_tests() {
+    init_for_tests_with(None)
+}
+
+/// Like [`init_for_tests`] with an extra layer (tests of the OpenTelemetry export). Only the
+/// first call of a process installs anything.
+pub fn init_for_tests_with(extra: Option<ExtraLayer>) {
     INIT.get_or_init(|| {
+        EXPORT.store(extra.is_some(), Ordering::SeqCst);
         let counter = SqlCounter
             .with_filter(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
-        let registry = tracing_subscriber::registry().with(counter);
+        let registry = tracing_subscriber::registry().with(extra).with(counter);
         let result = if std::env::var_os("TEST_LOG").is_some() {
             let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
             registry
@@ -96,4 +131,60 @@ pub fn init_for_tests() {
         };
         let _ = result;
     });
+}
+
+/// The OpenTelemetry layer over `tracer`: spans at `info` and above (requests, resolvers,
+/// DataLoader batches, the router's), plus each SQL statement (sqlx's `sqlx::query` events) as an
+/// event of the span that ran it. Installed once per process through [`init_with`].
+pub fn otel_layer<T>(tracer: T) -> ExtraLayer
+where
+    T: opentelemetry::trace::Tracer + Send + Sync + 'static,
+    T::Span: Send + Sync,
+{
+    Box::new(
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_tracked_inactivity(false)
+            .with_threads(false)
+            .with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
+                (metadata.is_span() && *metadata.level() <= tracing::Level::INFO)
+                    || (metadata.is_event() && metadata.target() == "sqlx::query")
+            })),
+    )
+}
+
+struct HeaderExtractor<'a>(&'a axum::http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+/// axum middleware: runs the request in a `subgraph.request` span continuing the caller's W3C
+/// trace (`traceparent`, as the router sends it when its tracing is on) and records the trace id.
+pub async fn trace_http(State(subgraph): State<&'static str>, request: Request, next: Next) -> Response {
+    let parent = TraceContextPropagator::new().extract(&HeaderExtractor(request.headers()));
+    let span = tracing::info_span!(
+        "subgraph.request",
+        otel.name = %format!("{subgraph} {} {}", request.method(), request.uri().path()),
+        subgraph,
+        http.method = %request.method(),
+        http.path = %request.uri().path(),
+        trace_id = tracing::field::Empty,
+    );
+    let incoming = parent.span().span_context().trace_id();
+    // Without an OpenTelemetry layer there is no span context to attach to; the caller's id is
+    // still recorded for the logs.
+    let _ = span.set_parent(parent);
+    let own = span.context().span().span_context().trace_id();
+    let trace_id = if own != TraceId::INVALID { own } else { incoming };
+    if trace_id != TraceId::INVALID {
+        span.record("trace_id", tracing::field::display(trace_id));
+    }
+    next.run(request).instrument(span).await
 }

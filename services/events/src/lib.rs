@@ -1,30 +1,98 @@
 //! The events subgraph: the ordered log of status changes (`Event`, keyed by `id`, ordered by
-//! `cursor`). The outbox relay, subscriptions, webhooks and the calendar are built on this base.
+//! `cursor`), fed by the producers' outboxes, and `Subscription.statusChanged`.
+//!
+//! # The path of an event
+//!
+//! 1. **Outbox.** plans (`MEASURE_STATUS_CHANGED`, `LINK_CONFIRMED`, `LINK_CHANGED`) and
+//!    indicators (`TARGET_SET`, `OBSERVATION_RECORDED`) write an outbox row in the transaction of
+//!    the change ([`roadmap_common::outbox::record`]): no event without its change, no change
+//!    without its event.
+//! 2. **Relay.** One task per producing service ([`roadmap_common::outbox::run_relay`], started by
+//!    the hub) publishes unpublished rows in order and marks them; woken by `NOTIFY` at commit,
+//!    polling every second as a fallback. Transport down → rows stay, retried with backoff
+//!    (100 ms doubling to 5 s).
+//! 3. **Transport.** With `REDIS_URL`, the Redis Stream `ROADMAP_EVENT_STREAM` (default
+//!    `roadmap:events`). Without it, an in-process channel to the events target of the same
+//!    process (`up`, tests): the relay marks a batch published only after the consumer has
+//!    stored it in the log, so a crash re-publishes rather than loses. Nothing crosses processes
+//!    that way: a split deployment needs Redis (a producer without a local events target and
+//!    without Redis keeps its rows in the outbox and logs a warning on each retry).
+//! 4. **Consumer** ([`consume`]). Redis: consumer group `events` (created at `0` with `MKSTREAM`,
+//!    so events published before the first start are read), consumer name from
+//!    `ROADMAP_EVENTS_CONSUMER` (default `events-1`). On every (re)connection it first re-reads
+//!    its own pending entries (delivered, not acknowledged: a crash between insert and `XACK`),
+//!    then new ones. Each event is inserted once (`ON CONFLICT (id) DO NOTHING`: delivery is at
+//!    least once, the log is exactly once), then acknowledged. An entry that cannot be decoded is
+//!    logged and acknowledged (it would block the group forever). Only newly inserted events are
+//!    broadcast to live subscribers.
+//! 5. **Subscription.** `statusChanged(filter, after)` subscribes to the broadcast *before*
+//!    reading the backlog after `after`, then replays the backlog in cursor order, then live
+//!    events, dropping any with a cursor not above the last one sent: no gap, no duplicate. A
+//!    subscriber that falls behind the broadcast buffer (1024 events) catches up from the log.
+//!    Without `after`, only live events are sent.
+//!
+//! **One events replica.** Live delivery is a per-process broadcast and the log's cursor is
+//! assigned by one consumer inserting in stream order; several events replicas in one consumer
+//! group would each see only their share of live events and could commit cursors out of order.
+//! Scaling out needs a shared live fan-out (e.g. Postgres `LISTEN` on inserts) first.
+//!
+//! `Event.measure` / `Event.indicator` are entity references (`@key(fields: "id", resolvable:
+//! false)`): the router resolves `measure { title plan { title } }` in the plans subgraph within
+//! the same subscription.
+//!
+//! Filters (`EventFilter`): `territory`, `plan`, `level` (plan level), `kinds`, `underMeasure`
+//! (the subject is that measure or implements it through confirmed links, transitively, as of the
+//! moment of the event). They match the `context` the producer recorded.
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Object, Result, Schema};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use async_graphql::{
+    Context, EmptyMutation, Enum, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription,
+};
 use chrono::{DateTime, Utc};
+use futures::Stream;
+use serde_json::Value;
 use sqlx::{FromRow, PgPool};
+use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
 use roadmap_common::ServiceError;
+use roadmap_common::outbox::{InProcessBatch, OutboxEvent};
 use roadmap_common::relay::page_size;
 
 pub const NAME: &str = "events";
 
+/// Consumer group of the events service on the stream.
+pub const GROUP: &str = "events";
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/events");
 
-pub type EventsSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type EventsSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
 
-pub fn schema(pool: Option<PgPool>) -> EventsSchema {
-    let mut builder = Schema::build(QueryRoot, EmptyMutation, EmptySubscription).enable_federation();
+/// Live events, newly inserted into the log, in cursor order.
+#[derive(Clone)]
+pub struct Live(broadcast::Sender<EventRow>);
+
+impl Default for Live {
+    fn default() -> Self {
+        Live(broadcast::channel(1024).0)
+    }
+}
+
+pub fn schema(pool: Option<PgPool>, live: Option<Live>) -> EventsSchema {
+    let mut builder = Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot)
+        .enable_federation()
+        .enable_subscription_in_federation();
     if let Some(pool) = pool {
         builder = builder.data(pool);
     }
+    builder = builder.data(live.unwrap_or_default());
     builder.finish()
 }
 
-pub fn router(pool: PgPool) -> axum::Router {
-    roadmap_common::server::graphql_router(schema(Some(pool.clone())), pool)
+pub fn router(pool: PgPool, live: Live) -> axum::Router {
+    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(live)), pool)
 }
 
 #[derive(FromRow, Clone, Debug)]
@@ -35,6 +103,23 @@ pub struct EventRow {
     pub subject_type: String,
     pub subject_id: Uuid,
     pub occurred_at: DateTime<Utc>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub context: Value,
+}
+
+/// A measure of the plans subgraph, by reference.
+#[derive(SimpleObject)]
+#[graphql(name = "Measure", unresolvable)]
+pub struct MeasureRef {
+    pub id: ID,
+}
+
+/// An indicator of the indicators subgraph, by reference.
+#[derive(SimpleObject)]
+#[graphql(name = "Indicator", unresolvable)]
+pub struct IndicatorRef {
+    pub id: ID,
 }
 
 /// One entry of the log.
@@ -51,10 +136,13 @@ impl Event {
         self.0.cursor.to_string()
     }
 
+    /// `MEASURE_STATUS_CHANGED`, `LINK_CONFIRMED`, `LINK_CHANGED`, `TARGET_SET`,
+    /// `OBSERVATION_RECORDED`.
     async fn kind(&self) -> &str {
         &self.0.kind
     }
 
+    /// `Measure` or `Indicator`.
     async fn subject_type(&self) -> &str {
         &self.0.subject_type
     }
@@ -63,34 +151,209 @@ impl Event {
         ID(self.0.subject_id.to_string())
     }
 
+    /// The subject when it is a measure (resolved by the plans subgraph).
+    async fn measure(&self) -> Option<MeasureRef> {
+        (self.0.subject_type == "Measure").then(|| MeasureRef {
+            id: ID(self.0.subject_id.to_string()),
+        })
+    }
+
+    /// The subject when it is an indicator (resolved by the indicators subgraph).
+    async fn indicator(&self) -> Option<IndicatorRef> {
+        (self.0.subject_type == "Indicator").then(|| IndicatorRef {
+            id: ID(self.0.subject_id.to_string()),
+        })
+    }
+
     async fn occurred_at(&self) -> DateTime<Utc> {
         self.0.occurred_at
     }
+
+    /// The relevant values before the change (e.g. `{"status": "PLANNED"}`), as JSON text.
+    async fn before(&self) -> Option<String> {
+        self.0.before.as_ref().map(Value::to_string)
+    }
+
+    /// The relevant values after the change, as JSON text.
+    async fn after(&self) -> Option<String> {
+        self.0.after.as_ref().map(Value::to_string)
+    }
+
+    /// Plan id of the subject, when it has one.
+    async fn plan_id(&self) -> Option<ID> {
+        self.0
+            .context
+            .get("plan")
+            .and_then(Value::as_str)
+            .map(|s| ID(s.to_string()))
+    }
+
+    /// Territory id of the subject, when it has one.
+    async fn territory_id(&self) -> Option<ID> {
+        self.0
+            .context
+            .get("territory")
+            .and_then(Value::as_str)
+            .map(|s| ID(s.to_string()))
+    }
+
+    /// Plan level of the subject, when it has one.
+    async fn level(&self) -> Option<&str> {
+        self.0.context.get("level").and_then(Value::as_str)
+    }
 }
 
-const EVENT_COLUMNS: &str = "id, cursor, kind, subject_type, subject_id, occurred_at";
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    MeasureStatusChanged,
+    LinkConfirmed,
+    LinkChanged,
+    TargetSet,
+    ObservationRecorded,
+}
+
+impl EventKind {
+    fn as_db(self) -> &'static str {
+        use roadmap_common::outbox::kind;
+        match self {
+            EventKind::MeasureStatusChanged => kind::MEASURE_STATUS_CHANGED,
+            EventKind::LinkConfirmed => kind::LINK_CONFIRMED,
+            EventKind::LinkChanged => kind::LINK_CHANGED,
+            EventKind::TargetSet => kind::TARGET_SET,
+            EventKind::ObservationRecorded => kind::OBSERVATION_RECORDED,
+        }
+    }
+}
+
+/// Which events to receive; all given conditions must hold.
+#[derive(InputObject, Default, Clone, Debug)]
+pub struct EventFilter {
+    /// Territory of the subject (the plan's territory for measures).
+    pub territory: Option<ID>,
+    /// Plan of the subject.
+    pub plan: Option<ID>,
+    /// Plan level: FEDERAL, REGIONAL, MUNICIPAL or SCHOOL.
+    pub level: Option<String>,
+    pub kinds: Option<Vec<EventKind>>,
+    /// The subject is this measure or implements it (confirmed links, transitively).
+    pub under_measure: Option<ID>,
+}
+
+/// A validated [`EventFilter`].
+#[derive(Clone, Debug, Default)]
+struct Filter {
+    territory: Option<String>,
+    plan: Option<String>,
+    level: Option<String>,
+    kinds: Option<Vec<String>>,
+    under_measure: Option<String>,
+}
+
+fn parse_uuid(field: &str, id: &Option<ID>) -> Result<Option<String>, ServiceError> {
+    id.as_ref()
+        .map(|id| {
+            Uuid::parse_str(id.as_str())
+                .map(|u| u.to_string())
+                .map_err(|_| ServiceError::invalid(field, format!("`{}` is not a valid id", id.as_str())))
+        })
+        .transpose()
+}
+
+impl Filter {
+    fn parse(filter: Option<EventFilter>) -> Result<Filter, ServiceError> {
+        let Some(f) = filter else {
+            return Ok(Filter::default());
+        };
+        let level = match f.level {
+            Some(l) if ["FEDERAL", "REGIONAL", "MUNICIPAL", "SCHOOL"].contains(&l.as_str()) => Some(l),
+            Some(l) => {
+                return Err(ServiceError::invalid(
+                    "filter.level",
+                    format!("`{l}` is not one of FEDERAL, REGIONAL, MUNICIPAL, SCHOOL"),
+                ));
+            }
+            None => None,
+        };
+        Ok(Filter {
+            territory: parse_uuid("filter.territory", &f.territory)?,
+            plan: parse_uuid("filter.plan", &f.plan)?,
+            level,
+            kinds: f.kinds.map(|k| k.into_iter().map(|k| k.as_db().to_string()).collect()),
+            under_measure: parse_uuid("filter.underMeasure", &f.under_measure)?,
+        })
+    }
+
+    /// The same conditions as the SQL of [`read_log`], for live events.
+    fn matches(&self, e: &EventRow) -> bool {
+        let ctx = |key: &str| e.context.get(key).and_then(Value::as_str);
+        let eq = |want: &Option<String>, key: &str| want.as_deref().is_none_or(|w| ctx(key) == Some(w));
+        eq(&self.territory, "territory")
+            && eq(&self.plan, "plan")
+            && eq(&self.level, "level")
+            && self.kinds.as_ref().is_none_or(|k| k.contains(&e.kind))
+            && self.under_measure.as_deref().is_none_or(|m| {
+                e.subject_id.to_string() == m
+                    || e.context
+                        .get("ancestors")
+                        .and_then(Value::as_array)
+                        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(m)))
+            })
+    }
+}
+
+const EVENT_COLUMNS: &str = "id, cursor, kind, subject_type, subject_id, occurred_at, before, after, context";
+
+/// Events after `after` that match `filter`, in cursor order.
+async fn read_log(pool: &PgPool, filter: &Filter, after: i64, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM event WHERE cursor > $1 \
+         AND ($2::text IS NULL OR context->>'territory' = $2) \
+         AND ($3::text IS NULL OR context->>'plan' = $3) \
+         AND ($4::text IS NULL OR context->>'level' = $4) \
+         AND ($5::text[] IS NULL OR kind = ANY($5)) \
+         AND ($6::text IS NULL OR subject_id::text = $6 OR context->'ancestors' ? $6) \
+         ORDER BY cursor LIMIT $7"
+    ))
+    .bind(after)
+    .bind(&filter.territory)
+    .bind(&filter.plan)
+    .bind(&filter.level)
+    .bind(&filter.kinds)
+    .bind(&filter.under_measure)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+fn parse_cursor(after: Option<String>) -> Result<Option<i64>, ServiceError> {
+    after
+        .map(|a| {
+            a.parse::<i64>()
+                .ok()
+                .filter(|c| *c >= 0)
+                .ok_or_else(|| ServiceError::invalid("after", format!("`{a}` is not an event cursor")))
+        })
+        .transpose()
+}
 
 pub struct QueryRoot;
 
 #[Object(name = "Query")]
 impl QueryRoot {
-    /// The log in order, after the given cursor.
-    async fn events(&self, ctx: &Context<'_>, after: Option<String>, first: Option<i32>) -> Result<Vec<Event>> {
-        let after = match after {
-            Some(a) => a
-                .parse::<i64>()
-                .map_err(|_| ServiceError::invalid("after", format!("`{a}` is not an event cursor")))?,
-            None => 0,
-        };
+    /// The log in order, after the given cursor, optionally filtered.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EventFilter>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Vec<Event>> {
+        let filter = Filter::parse(filter)?;
+        let after = parse_cursor(after)?.unwrap_or(0);
         let limit = page_size(first, 100, 1000)?;
-        let rows: Vec<EventRow> = sqlx::query_as(&format!(
-            "SELECT {EVENT_COLUMNS} FROM event WHERE cursor > $1 ORDER BY cursor LIMIT $2"
-        ))
-        .bind(after)
-        .bind(limit)
-        .fetch_all(ctx.data::<PgPool>()?)
-        .await
-        .map_err(ServiceError::from)?;
+        let rows = read_log(ctx.data::<PgPool>()?, &filter, after, limit)
+            .await
+            .map_err(ServiceError::from)?;
         Ok(rows.into_iter().map(Event).collect())
     }
 
@@ -103,5 +366,378 @@ impl QueryRoot {
             .await
             .map_err(ServiceError::from)?;
         Ok(row.map(Event))
+    }
+}
+
+pub struct SubscriptionRoot;
+
+const REPLAY_PAGE: i64 = 500;
+
+struct Replay {
+    pool: PgPool,
+    filter: Filter,
+    rx: broadcast::Receiver<EventRow>,
+    queue: VecDeque<EventRow>,
+    /// Highest cursor sent (or skipped by the backlog read); live events at or below it are dropped.
+    last: i64,
+    /// Still reading the backlog page by page.
+    backlog: bool,
+}
+
+impl Replay {
+    async fn next(&mut self) -> Option<Result<Event, async_graphql::Error>> {
+        loop {
+            if let Some(row) = self.queue.pop_front() {
+                self.last = self.last.max(row.cursor);
+                return Some(Ok(Event(row)));
+            }
+            if self.backlog {
+                match read_log(&self.pool, &self.filter, self.last, REPLAY_PAGE).await {
+                    Ok(rows) => {
+                        self.backlog = rows.len() as i64 == REPLAY_PAGE;
+                        self.queue.extend(rows);
+                        continue;
+                    }
+                    Err(e) => return Some(Err(ServiceError::from(e).into())),
+                }
+            }
+            match self.rx.recv().await {
+                Ok(row) if row.cursor > self.last && self.filter.matches(&row) => {
+                    self.last = row.cursor;
+                    return Some(Ok(Event(row)));
+                }
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(
+                        missed = n,
+                        "subscriber behind the live buffer; catching up from the log"
+                    );
+                    self.backlog = true;
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// Status changes as they happen. With `after` (a cursor from `Event.cursor` or
+    /// `Query.events`), first every matching event after it, then live ones: no gap, no
+    /// duplicate.
+    async fn status_changed(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EventFilter>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<Event, async_graphql::Error>> + use<>> {
+        let filter = Filter::parse(filter)?;
+        let after = parse_cursor(after)?;
+        let pool = ctx.data::<PgPool>()?.clone();
+        // Subscribe first, so nothing committed while the backlog is read is missed.
+        let rx = ctx.data::<Live>()?.0.subscribe();
+        let last = match after {
+            Some(c) => c,
+            None => sqlx::query_scalar::<_, Option<i64>>("SELECT max(cursor) FROM event")
+                .fetch_one(&pool)
+                .await
+                .map_err(ServiceError::from)?
+                .unwrap_or(0),
+        };
+        let replay = Replay {
+            pool,
+            filter,
+            rx,
+            queue: VecDeque::new(),
+            last,
+            backlog: after.is_some(),
+        };
+        Ok(futures::stream::unfold(replay, |mut r| async move {
+            r.next().await.map(|item| (item, r))
+        }))
+    }
+}
+
+/// Where the consumer reads events from.
+pub enum Source {
+    /// The in-process channel the relays of the same process publish to (no `REDIS_URL`).
+    InProcess(mpsc::UnboundedReceiver<InProcessBatch>),
+    Redis {
+        url: String,
+        stream: String,
+        consumer: String,
+    },
+}
+
+/// Inserts `event` once; returns the new row when it was not in the log yet.
+pub async fn insert(pool: &PgPool, event: &OutboxEvent) -> Result<Option<EventRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "INSERT INTO event (id, kind, subject_type, subject_id, occurred_at, before, after, context) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING {EVENT_COLUMNS}"
+    ))
+    .bind(event.id)
+    .bind(&event.kind)
+    .bind(&event.subject_type)
+    .bind(event.subject_id)
+    .bind(event.occurred_at)
+    .bind(&event.before)
+    .bind(&event.after)
+    .bind(&event.context)
+    .fetch_optional(pool)
+    .await
+}
+
+async fn insert_and_notify(pool: &PgPool, live: &Live, event: &OutboxEvent) -> Result<(), sqlx::Error> {
+    if let Some(row) = insert(pool, event).await? {
+        // No subscriber is not an error.
+        let _ = live.0.send(row);
+    }
+    Ok(())
+}
+
+/// Sleeps `d` unless shutdown comes first; returns whether to stop.
+async fn pause(d: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => *shutdown.borrow(),
+        changed = shutdown.changed() => changed.is_err() || *shutdown.borrow(),
+    }
+}
+
+/// The consumer: moves events from `source` into the log and to live subscribers until
+/// `shutdown` turns true.
+pub async fn consume(pool: PgPool, live: Live, source: Source, mut shutdown: watch::Receiver<bool>) {
+    match source {
+        Source::InProcess(mut rx) => loop {
+            let batch = tokio::select! {
+                b = rx.recv() => b,
+                _ = shutdown.changed() => None,
+            };
+            let Some(batch) = batch else { return };
+            for event in &batch.events {
+                // The relay waits for `stored` (or times out and keeps the rows): retry a while.
+                let mut backoff = Duration::from_millis(100);
+                while let Err(e) = insert_and_notify(&pool, &live, event).await {
+                    tracing::warn!(event = %event.id, error = %e, "cannot insert event; retrying");
+                    if pause(backoff, &mut shutdown).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+            let _ = batch.stored.send(());
+        },
+        Source::Redis { url, stream, consumer } => {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                if *shutdown.borrow() {
+                    return;
+                }
+                match consume_redis(&pool, &live, &url, &stream, &consumer, &mut shutdown).await {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(stream, error = %e, retry_in = ?backoff, "event stream consumer failed; reconnecting");
+                        if pause(backoff, &mut shutdown).await {
+                            return;
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum ConsumeError {
+    Redis(redis::RedisError),
+    Sql(sqlx::Error),
+}
+
+impl std::fmt::Display for ConsumeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConsumeError::Redis(e) => write!(f, "redis: {e}"),
+            ConsumeError::Sql(e) => write!(f, "event log: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConsumeError {}
+
+impl From<redis::RedisError> for ConsumeError {
+    fn from(e: redis::RedisError) -> Self {
+        ConsumeError::Redis(e)
+    }
+}
+
+impl From<sqlx::Error> for ConsumeError {
+    fn from(e: sqlx::Error) -> Self {
+        ConsumeError::Sql(e)
+    }
+}
+
+/// One connection's worth of consuming; `Ok` only on shutdown.
+async fn consume_redis(
+    pool: &PgPool,
+    live: &Live,
+    url: &str,
+    stream: &str,
+    consumer: &str,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), ConsumeError> {
+    use redis::streams::{StreamReadOptions, StreamReadReply};
+
+    let client = redis::Client::open(url)?;
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Duration::from_secs(2))
+        .set_response_timeout(Duration::from_secs(10));
+    let mut conn = client.get_multiplexed_async_connection_with_config(&config).await?;
+    let created: redis::RedisResult<()> = redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(stream)
+        .arg(GROUP)
+        .arg("0")
+        .arg("MKSTREAM")
+        .query_async(&mut conn)
+        .await;
+    match created {
+        Ok(()) => {}
+        Err(e) if e.code() == Some("BUSYGROUP") => {}
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(stream, group = GROUP, consumer, "consuming the event stream");
+    // "0": this consumer's pending entries first (re-claimed after a crash), then ">" (new).
+    let mut position = "0";
+    loop {
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+        let mut options = StreamReadOptions::default().group(GROUP, consumer).count(100);
+        if position == ">" {
+            options = options.block(1000);
+        }
+        let mut cmd = redis::cmd("XREADGROUP");
+        cmd.arg(&options).arg("STREAMS").arg(stream).arg(position);
+        let read = cmd.query_async::<Option<StreamReadReply>>(&mut conn);
+        let reply = tokio::select! {
+            r = read => r?,
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() { return Ok(()) }
+                continue;
+            }
+        };
+        let entries: Vec<redis::streams::StreamId> = reply
+            .map(|r| r.keys.into_iter().flat_map(|k| k.ids).collect())
+            .unwrap_or_default();
+        if entries.is_empty() {
+            position = ">";
+            continue;
+        }
+        for entry in entries {
+            let decoded: Option<OutboxEvent> = entry
+                .get::<String>("event")
+                .and_then(|json| serde_json::from_str(&json).ok());
+            match decoded {
+                Some(event) => insert_and_notify(pool, live, &event).await?,
+                None => tracing::error!(
+                    stream,
+                    entry = entry.id,
+                    "undecodable event entry; acknowledged and skipped"
+                ),
+            }
+            redis::cmd("XACK")
+                .arg(stream)
+                .arg(GROUP)
+                .arg(&entry.id)
+                .query_async::<()>(&mut conn)
+                .await?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(kind: &str, subject: Uuid, context: Value) -> EventRow {
+        EventRow {
+            id: Uuid::new_v4(),
+            cursor: 1,
+            kind: kind.to_string(),
+            subject_type: "Measure".to_string(),
+            subject_id: subject,
+            occurred_at: Utc::now(),
+            before: None,
+            after: None,
+            context,
+        }
+    }
+
+    #[test]
+    fn live_filter_matches_like_the_log_query() {
+        let (plan, territory, parent, subject) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let ctx = json!({ "plan": plan, "territory": territory, "level": "MUNICIPAL", "ancestors": [parent] });
+        let e = row("MEASURE_STATUS_CHANGED", subject, ctx);
+        let parse = |f: EventFilter| Filter::parse(Some(f)).expect("valid filter");
+        assert!(Filter::default().matches(&e));
+        assert!(
+            parse(EventFilter {
+                plan: Some(ID(plan.to_string())),
+                territory: Some(ID(territory.to_string())),
+                level: Some("MUNICIPAL".into()),
+                kinds: Some(vec![EventKind::MeasureStatusChanged]),
+                under_measure: Some(ID(parent.to_string())),
+            })
+            .matches(&e)
+        );
+        assert!(
+            parse(EventFilter {
+                under_measure: Some(ID(subject.to_string())),
+                ..Default::default()
+            })
+            .matches(&e)
+        );
+        assert!(
+            !parse(EventFilter {
+                kinds: Some(vec![EventKind::TargetSet]),
+                ..Default::default()
+            })
+            .matches(&e)
+        );
+        assert!(
+            !parse(EventFilter {
+                level: Some("SCHOOL".into()),
+                ..Default::default()
+            })
+            .matches(&e)
+        );
+        assert!(
+            !parse(EventFilter {
+                under_measure: Some(ID(Uuid::new_v4().to_string())),
+                ..Default::default()
+            })
+            .matches(&e)
+        );
+    }
+
+    #[test]
+    fn bad_filters_and_cursors_name_the_field() {
+        let err = Filter::parse(Some(EventFilter {
+            plan: Some(ID("nope".into())),
+            ..Default::default()
+        }))
+        .unwrap_err();
+        let err = async_graphql::Error::from(err).message;
+        assert!(err.contains("filter.plan"), "{err}");
+        let err = Filter::parse(Some(EventFilter {
+            level: Some("GALACTIC".into()),
+            ..Default::default()
+        }))
+        .unwrap_err();
+        let err = async_graphql::Error::from(err).message;
+        assert!(err.contains("filter.level"), "{err}");
+        assert!(parse_cursor(Some("-1".into())).is_err());
+        assert_eq!(parse_cursor(Some("42".into())).unwrap(), Some(42));
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -16,23 +17,23 @@ use crate::store::{self, IndicatorRow, ObservationRow, TargetRow};
 pub const BATCH_DELAY: Duration = Duration::from_micros(500);
 
 pub struct Loaders {
-    pub indicator_by_id: DataLoader<IndicatorByIdLoader>,
-    pub indicator_by_code: DataLoader<IndicatorByCodeLoader>,
-    pub targets_by_plan: DataLoader<TargetsByPlanLoader>,
-    pub targets_by_territory: DataLoader<TargetsByTerritoryLoader>,
-    pub targets_by_indicator: DataLoader<TargetsByIndicatorLoader>,
-    pub observations_by_territory: DataLoader<ObservationsByTerritoryLoader>,
-    pub indicators_by_measure: DataLoader<IndicatorsByMeasureLoader>,
-    pub measures_by_indicator: DataLoader<MeasuresByIndicatorLoader>,
-    pub rollup_data: DataLoader<RollupDataLoader>,
+    pub indicator_by_id: DataLoader<Measured<IndicatorByIdLoader>>,
+    pub indicator_by_code: DataLoader<Measured<IndicatorByCodeLoader>>,
+    pub targets_by_plan: DataLoader<Measured<TargetsByPlanLoader>>,
+    pub targets_by_territory: DataLoader<Measured<TargetsByTerritoryLoader>>,
+    pub targets_by_indicator: DataLoader<Measured<TargetsByIndicatorLoader>>,
+    pub observations_by_territory: DataLoader<Measured<ObservationsByTerritoryLoader>>,
+    pub indicators_by_measure: DataLoader<Measured<IndicatorsByMeasureLoader>>,
+    pub measures_by_indicator: DataLoader<Measured<MeasuresByIndicatorLoader>>,
+    pub rollup_data: DataLoader<Measured<RollupDataLoader>>,
 }
 
-fn loader<K, L>(l: L) -> DataLoader<L>
+fn loader<K, L>(l: L) -> DataLoader<Measured<L>>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
     L: Loader<K>,
 {
-    DataLoader::new(l, tokio::spawn).delay(BATCH_DELAY)
+    DataLoader::new(Measured::new(l), roadmap_common::metrics::spawn_in_current_span).delay(BATCH_DELAY)
 }
 
 impl Loaders {

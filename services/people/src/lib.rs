@@ -28,6 +28,10 @@ pub fn schema(pool: Option<PgPool>) -> PeopleSchema {
     if let Some(pool) = pool {
         builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
     }
+    if roadmap_common::telemetry::export_enabled() {
+        // Resolver spans (request, parse, validation, execute, field) for the trace export.
+        builder = builder.extension(async_graphql::extensions::Tracing);
+    }
     builder.finish()
 }
 

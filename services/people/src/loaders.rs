@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -16,21 +17,35 @@ use crate::store::{self, OrganisationRow, TerritoryRow};
 pub const BATCH_DELAY: Duration = Duration::from_micros(500);
 
 pub struct Loaders {
-    pub territory_by_id: DataLoader<TerritoryByIdLoader>,
-    pub territories_by_parent: DataLoader<TerritoriesByParentLoader>,
-    pub organisation_by_id: DataLoader<OrganisationByIdLoader>,
-    pub organisations_by_territory: DataLoader<OrganisationsByTerritoryLoader>,
+    pub territory_by_id: DataLoader<Measured<TerritoryByIdLoader>>,
+    pub territories_by_parent: DataLoader<Measured<TerritoriesByParentLoader>>,
+    pub organisation_by_id: DataLoader<Measured<OrganisationByIdLoader>>,
+    pub organisations_by_territory: DataLoader<Measured<OrganisationsByTerritoryLoader>>,
 }
 
 impl Loaders {
     pub fn new(pool: PgPool) -> Self {
         Self {
-            territory_by_id: DataLoader::new(TerritoryByIdLoader(pool.clone()), tokio::spawn).delay(BATCH_DELAY),
-            territories_by_parent: DataLoader::new(TerritoriesByParentLoader(pool.clone()), tokio::spawn)
-                .delay(BATCH_DELAY),
-            organisation_by_id: DataLoader::new(OrganisationByIdLoader(pool.clone()), tokio::spawn).delay(BATCH_DELAY),
-            organisations_by_territory: DataLoader::new(OrganisationsByTerritoryLoader(pool), tokio::spawn)
-                .delay(BATCH_DELAY),
+            territory_by_id: DataLoader::new(
+                Measured::new(TerritoryByIdLoader(pool.clone())),
+                roadmap_common::metrics::spawn_in_current_span,
+            )
+            .delay(BATCH_DELAY),
+            territories_by_parent: DataLoader::new(
+                Measured::new(TerritoriesByParentLoader(pool.clone())),
+                roadmap_common::metrics::spawn_in_current_span,
+            )
+            .delay(BATCH_DELAY),
+            organisation_by_id: DataLoader::new(
+                Measured::new(OrganisationByIdLoader(pool.clone())),
+                roadmap_common::metrics::spawn_in_current_span,
+            )
+            .delay(BATCH_DELAY),
+            organisations_by_territory: DataLoader::new(
+                Measured::new(OrganisationsByTerritoryLoader(pool)),
+                roadmap_common::metrics::spawn_in_current_span,
+            )
+            .delay(BATCH_DELAY),
         }
     }
 }

@@ -1,27 +1,77 @@
-//! Status-relevant changes of the plans subgraph. Each hook runs inside the transaction of the
-//! change it reports; the event-stream issue turns these into outbox rows (same transaction,
-//! relayed to Redis Streams), so callers already hold the transaction.
+//! Status-relevant changes of the plans subgraph, written as outbox rows
+//! ([`roadmap_common::outbox`]) inside the transaction of the change: the event exists exactly
+//! when the change commits, and the relay carries it to the events service.
 
+use serde_json::{Value, json};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use roadmap_common::ServiceResult;
+use roadmap_common::outbox::{self, OutboxEvent, kind};
+use roadmap_common::{ServiceError, ServiceResult};
 
 use crate::store::LinkRow;
 
+/// Filtering context of a measure: its plan, the plan's level and territory, and the measures it
+/// implements through confirmed links, transitively (one recursive statement).
+async fn measure_context(tx: &mut Transaction<'_, Postgres>, measure: Uuid) -> ServiceResult<Value> {
+    let row: Option<(Uuid, String, Option<Uuid>, Vec<Uuid>)> = sqlx::query_as(
+        "WITH RECURSIVE up(id, depth) AS ( \
+             SELECT l.implements_id, 1 FROM measure_link l WHERE l.measure_id = $1 AND l.state = 'CONFIRMED' \
+             UNION \
+             SELECT l.implements_id, up.depth + 1 FROM measure_link l JOIN up ON l.measure_id = up.id \
+             WHERE l.state = 'CONFIRMED' AND up.depth < 32) \
+         SELECT p.id, p.level, p.territory_id, \
+                COALESCE((SELECT array_agg(DISTINCT id) FROM up), '{}') \
+         FROM measure m JOIN plan p ON p.id = m.plan_id WHERE m.id = $1",
+    )
+    .bind(measure)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(match row {
+        Some((plan, level, territory, ancestors)) => json!({
+            "plan": plan,
+            "level": level,
+            "territory": territory,
+            "ancestors": ancestors,
+        }),
+        None => json!({}),
+    })
+}
+
+async fn record(tx: &mut Transaction<'_, Postgres>, event: OutboxEvent) -> ServiceResult<()> {
+    outbox::record(tx, &event).await.map_err(ServiceError::from)
+}
+
 /// A person set a measure's status.
 pub async fn measure_status_changed(
-    _tx: &mut Transaction<'_, Postgres>,
+    tx: &mut Transaction<'_, Postgres>,
     measure: Uuid,
     before: &str,
     after: &str,
 ) -> ServiceResult<()> {
     tracing::debug!(%measure, before, after, "measure status changed");
-    Ok(())
+    let mut event = OutboxEvent::new(kind::MEASURE_STATUS_CHANGED, "Measure", measure);
+    event.before = Some(json!({ "status": before }));
+    event.after = Some(json!({ "status": after }));
+    event.context = measure_context(tx, measure).await?;
+    record(tx, event).await
 }
 
-/// A link was created, confirmed or rejected.
-pub async fn link_changed(_tx: &mut Transaction<'_, Postgres>, link: &LinkRow) -> ServiceResult<()> {
+/// A link was created, confirmed or rejected: `LINK_CONFIRMED` when it is now confirmed,
+/// `LINK_CHANGED` otherwise. The subject is the implementing (lower-level) measure.
+pub async fn link_changed(tx: &mut Transaction<'_, Postgres>, link: &LinkRow) -> ServiceResult<()> {
     tracing::debug!(link = %link.id, state = link.state, "link changed");
-    Ok(())
+    let kind = if link.state == "CONFIRMED" {
+        kind::LINK_CONFIRMED
+    } else {
+        kind::LINK_CHANGED
+    };
+    let mut event = OutboxEvent::new(kind, "Measure", link.measure_id);
+    event.after = Some(json!({
+        "link": link.id,
+        "implements": link.implements_id,
+        "state": link.state,
+    }));
+    event.context = measure_context(tx, link.measure_id).await?;
+    record(tx, event).await
 }

@@ -51,6 +51,10 @@ pub fn schema_with(
     if let Some(pool) = pool {
         builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
     }
+    if roadmap_common::telemetry::export_enabled() {
+        // Resolver spans (request, parse, validation, execute, field) for the trace export.
+        builder = builder.extension(async_graphql::extensions::Tracing);
+    }
     if let Some(people) = people {
         builder = builder.data(people);
     }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -15,23 +16,23 @@ use crate::store::{self, LinkRow, LintRow, MeasureRow, PlanRow, SectionRow, Stat
 pub const BATCH_DELAY: Duration = Duration::from_micros(500);
 
 pub struct Loaders {
-    pub plan_by_id: DataLoader<PlanByIdLoader>,
-    pub sections_by_plan: DataLoader<SectionsByPlanLoader>,
-    pub measure_by_id: DataLoader<MeasureByIdLoader>,
-    pub measures_by_section: DataLoader<MeasuresBySectionLoader>,
-    pub measures_by_plan: DataLoader<MeasuresByPlanLoader>,
-    pub measures_by_parent: DataLoader<MeasuresByParentLoader>,
-    pub responsible_by_measure: DataLoader<ResponsibleByMeasureLoader>,
-    pub lint_by_plan: DataLoader<LintByPlanLoader>,
-    pub trace_down: DataLoader<TraceDownLoader>,
-    pub trace_up: DataLoader<TraceUpLoader>,
-    pub link_by_id: DataLoader<LinkByIdLoader>,
-    pub status_by_measure: DataLoader<StatusByMeasureLoader>,
-    pub parents_by_plan: DataLoader<ParentsByPlanLoader>,
+    pub plan_by_id: DataLoader<Measured<PlanByIdLoader>>,
+    pub sections_by_plan: DataLoader<Measured<SectionsByPlanLoader>>,
+    pub measure_by_id: DataLoader<Measured<MeasureByIdLoader>>,
+    pub measures_by_section: DataLoader<Measured<MeasuresBySectionLoader>>,
+    pub measures_by_plan: DataLoader<Measured<MeasuresByPlanLoader>>,
+    pub measures_by_parent: DataLoader<Measured<MeasuresByParentLoader>>,
+    pub responsible_by_measure: DataLoader<Measured<ResponsibleByMeasureLoader>>,
+    pub lint_by_plan: DataLoader<Measured<LintByPlanLoader>>,
+    pub trace_down: DataLoader<Measured<TraceDownLoader>>,
+    pub trace_up: DataLoader<Measured<TraceUpLoader>>,
+    pub link_by_id: DataLoader<Measured<LinkByIdLoader>>,
+    pub status_by_measure: DataLoader<Measured<StatusByMeasureLoader>>,
+    pub parents_by_plan: DataLoader<Measured<ParentsByPlanLoader>>,
 }
 
-fn loader<L: Loader<Uuid>>(l: L) -> DataLoader<L> {
-    DataLoader::new(l, tokio::spawn).delay(BATCH_DELAY)
+fn loader<L: Loader<Uuid>>(l: L) -> DataLoader<Measured<L>> {
+    DataLoader::new(Measured::new(l), roadmap_common::metrics::spawn_in_current_span).delay(BATCH_DELAY)
 }
 
 impl Loaders {
@@ -45,8 +46,16 @@ impl Loaders {
             measures_by_parent: loader(MeasuresByParentLoader(pool.clone())),
             responsible_by_measure: loader(ResponsibleByMeasureLoader(pool.clone())),
             lint_by_plan: loader(LintByPlanLoader(pool.clone())),
-            trace_down: DataLoader::new(TraceDownLoader(pool.clone()), tokio::spawn).delay(BATCH_DELAY),
-            trace_up: DataLoader::new(TraceUpLoader(pool.clone()), tokio::spawn).delay(BATCH_DELAY),
+            trace_down: DataLoader::new(
+                Measured::new(TraceDownLoader(pool.clone())),
+                roadmap_common::metrics::spawn_in_current_span,
+            )
+            .delay(BATCH_DELAY),
+            trace_up: DataLoader::new(
+                Measured::new(TraceUpLoader(pool.clone())),
+                roadmap_common::metrics::spawn_in_current_span,
+            )
+            .delay(BATCH_DELAY),
             link_by_id: loader(LinkByIdLoader(pool.clone())),
             status_by_measure: loader(StatusByMeasureLoader(pool.clone())),
             parents_by_plan: loader(ParentsByPlanLoader(pool)),

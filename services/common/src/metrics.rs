@@ -1,0 +1,247 @@
+//! Prometheus metrics of the subgraphs, served on `/metrics` by every subgraph target.
+//!
+//! One registry per process: when several subgraphs run in one process (`up`), each subgraph's
+//! `/metrics` shows the series of all of them, told apart by their `subgraph` label. The
+//! `prometheus` crate is the version the router already depends on (one copy in the build).
+//!
+//! Series (all prefixed `roadmap_`):
+//! - `http_requests_total{subgraph,method,route,status}` and
+//!   `http_request_duration_seconds{subgraph,method,route}`: every routed request (axum middleware).
+//! - `dataloader_batch_size{loader}`: keys per DataLoader batch ([`Measured`] wraps a loader).
+//! - `db_pool_connections{subgraph,state="open"|"idle"|"max"}`: the sqlx pool, sampled at scrape.
+//! - Registered here (0 for every subgraph from the start), filled by the event stream (outbox
+//!   relay, Redis streams, subscriptions, webhooks): `outbox_lag_events{subgraph}`,
+//!   `redis_stream_lag_entries{subgraph}`, `subscribers{subgraph}`,
+//!   `webhook_failures_total{subgraph}`.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{LazyLock, Mutex};
+use std::time::Instant;
+
+use async_graphql::dataloader::Loader;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder, exponential_buckets,
+};
+use sqlx::PgPool;
+use tracing::Instrument;
+
+/// The process-wide metrics of the subgraphs.
+pub struct Metrics {
+    pub registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub dataloader_batch_size: HistogramVec,
+    pub db_pool_connections: IntGaugeVec,
+    /// Events written to an outbox and not yet relayed (filled by the events work).
+    pub outbox_lag: IntGaugeVec,
+    /// Entries of a Redis stream not yet acknowledged by its consumer group (events work).
+    pub redis_stream_lag: IntGaugeVec,
+    /// Open GraphQL subscriptions (events work).
+    pub subscribers: IntGaugeVec,
+    /// Webhook deliveries that failed (events work).
+    pub webhook_failures: IntCounterVec,
+    pools: Mutex<Vec<(String, PgPool)>>,
+}
+
+fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registry, collector: T) -> T {
+    registry
+        .register(Box::new(collector.clone()))
+        .expect("metric names are unique");
+    collector
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let registry = Registry::new_custom(Some("roadmap".to_string()), None).expect("valid prefix");
+        let http_requests = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new("http_requests_total", "HTTP requests served by a subgraph"),
+                &["subgraph", "method", "route", "status"],
+            )
+            .expect("valid metric"),
+        );
+        let http_duration = register(
+            &registry,
+            HistogramVec::new(
+                HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request"),
+                &["subgraph", "method", "route"],
+            )
+            .expect("valid metric"),
+        );
+        let dataloader_batch_size = register(
+            &registry,
+            HistogramVec::new(
+                HistogramOpts::new("dataloader_batch_size", "Keys loaded by one DataLoader batch")
+                    .buckets(exponential_buckets(1.0, 2.0, 11).expect("valid buckets")),
+                &["loader"],
+            )
+            .expect("valid metric"),
+        );
+        let db_pool_connections = register(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new("db_pool_connections", "Database pool connections (open, idle, max)"),
+                &["subgraph", "state"],
+            )
+            .expect("valid metric"),
+        );
+        let outbox_lag = register(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new("outbox_lag_events", "Outbox events not yet relayed"),
+                &["subgraph"],
+            )
+            .expect("valid metric"),
+        );
+        let redis_stream_lag = register(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new("redis_stream_lag_entries", "Stream entries not yet acknowledged"),
+                &["subgraph"],
+            )
+            .expect("valid metric"),
+        );
+        let subscribers = register(
+            &registry,
+            IntGaugeVec::new(Opts::new("subscribers", "Open GraphQL subscriptions"), &["subgraph"])
+                .expect("valid metric"),
+        );
+        let webhook_failures = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new("webhook_failures_total", "Webhook deliveries that failed"),
+                &["subgraph"],
+            )
+            .expect("valid metric"),
+        );
+        Self {
+            registry,
+            http_requests,
+            http_duration,
+            dataloader_batch_size,
+            db_pool_connections,
+            outbox_lag,
+            redis_stream_lag,
+            subscribers,
+            webhook_failures,
+            pools: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Registers a running subgraph: its pool is sampled at every scrape and its event-stream
+    /// series start at 0 (so they are listed before the first event).
+    pub fn register_subgraph(&self, subgraph: &str, pool: PgPool) {
+        self.outbox_lag.with_label_values(&[subgraph]);
+        self.redis_stream_lag.with_label_values(&[subgraph]);
+        self.subscribers.with_label_values(&[subgraph]);
+        self.webhook_failures.with_label_values(&[subgraph]);
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        pools.retain(|(name, _)| name != subgraph);
+        pools.push((subgraph.to_string(), pool));
+    }
+
+    /// The text exposition of every series, pools sampled now.
+    pub fn render(&self) -> Result<Vec<u8>, prometheus::Error> {
+        {
+            let pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+            for (name, pool) in pools.iter() {
+                let size = i64::from(pool.size());
+                let idle = i64::try_from(pool.num_idle()).unwrap_or(i64::MAX);
+                let max = i64::from(pool.options().get_max_connections());
+                self.db_pool_connections.with_label_values(&[name, "open"]).set(size);
+                self.db_pool_connections.with_label_values(&[name, "idle"]).set(idle);
+                self.db_pool_connections.with_label_values(&[name, "max"]).set(max);
+            }
+        }
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        Ok(buffer)
+    }
+}
+
+/// The metrics of this process.
+pub fn metrics() -> &'static Metrics {
+    static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+    &METRICS
+}
+
+/// `GET /metrics`.
+pub async fn metrics_handler() -> Response {
+    match metrics().render() {
+        Ok(body) => ([(CONTENT_TYPE, TextEncoder::new().format_type().to_string())], body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode metrics");
+            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "cannot encode metrics").into_response()
+        }
+    }
+}
+
+/// axum middleware (`route_layer`, so the route template is known): counts and times requests.
+pub async fn track_http(State(subgraph): State<&'static str>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let response = next.run(request).await;
+    let m = metrics();
+    m.http_duration
+        .with_label_values(&[subgraph, method.as_str(), route.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    m.http_requests
+        .with_label_values(&[subgraph, method.as_str(), route.as_str(), response.status().as_str()])
+        .inc();
+    response
+}
+
+/// A DataLoader's loader that records each batch's size (`dataloader_batch_size{loader}`) and
+/// runs it in a `dataloader` span.
+pub struct Measured<L> {
+    name: &'static str,
+    inner: L,
+}
+
+impl<L> Measured<L> {
+    /// Named after the loader's type (`TerritoryByIdLoader`).
+    pub fn new(inner: L) -> Self {
+        let full = std::any::type_name::<L>();
+        let name = full.rsplit("::").next().unwrap_or(full);
+        Self { name, inner }
+    }
+
+    pub fn inner(&self) -> &L {
+        &self.inner
+    }
+}
+
+impl<K, L> Loader<K> for Measured<L>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    L: Loader<K>,
+{
+    type Value = L::Value;
+    type Error = L::Error;
+
+    async fn load(&self, keys: &[K]) -> Result<HashMap<K, Self::Value>, Self::Error> {
+        metrics()
+            .dataloader_batch_size
+            .with_label_values(&[self.name])
+            .observe(keys.len() as f64);
+        let span = tracing::info_span!("dataloader", loader = self.name, keys = keys.len());
+        self.inner.load(keys).instrument(span).await
+    }
+}
+
+/// The spawner of every DataLoader: the batch runs in the span of the resolver that opened it,
+/// so its `dataloader` span and SQL belong to the request's trace.
+pub fn spawn_in_current_span(future: futures::future::BoxFuture<'static, ()>) {
+    tokio::spawn(future.in_current_span());
+}

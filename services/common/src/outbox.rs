@@ -1,0 +1,292 @@
+//! The transactional outbox and its relay.
+//!
+//! A producing service (plans, indicators) writes an [`OutboxEvent`] with [`record`] inside the
+//! transaction of the change it reports, so the event exists exactly when the change commits.
+//! [`run_relay`] (one background task per producing service) moves unpublished rows, oldest
+//! first, to the [`Publisher`] and marks them published. Publishing is at least once: a crash
+//! between publishing and marking re-publishes, and the consumer inserts by event id, once.
+//!
+//! Transports:
+//! - [`Publisher::redis`]: `XADD <stream> * event <json>` to a Redis Stream (`roadmap:events` by
+//!   default); the events service reads it with a consumer group.
+//! - [`Publisher::in_process`]: an in-process channel to the events target of the same process,
+//!   used when no `REDIS_URL` is configured (a laptop, `up`, tests); rows are marked published
+//!   only once the consumer has stored them. Nothing crosses processes this way: a split
+//!   deployment needs Redis. When no events target listens, sends fail and rows stay in the outbox.
+//!
+//! When the transport is down, rows stay unpublished and the relay retries with exponential
+//! backoff (100 ms doubling to 5 s): nothing is lost.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+/// Default Redis Stream of status-change events.
+pub const DEFAULT_STREAM: &str = "roadmap:events";
+
+/// Event kinds the producers emit.
+pub mod kind {
+    pub const MEASURE_STATUS_CHANGED: &str = "MEASURE_STATUS_CHANGED";
+    pub const LINK_CONFIRMED: &str = "LINK_CONFIRMED";
+    pub const LINK_CHANGED: &str = "LINK_CHANGED";
+    pub const TARGET_SET: &str = "TARGET_SET";
+    pub const OBSERVATION_RECORDED: &str = "OBSERVATION_RECORDED";
+    pub const ALL: [&str; 5] = [
+        MEASURE_STATUS_CHANGED,
+        LINK_CONFIRMED,
+        LINK_CHANGED,
+        TARGET_SET,
+        OBSERVATION_RECORDED,
+    ];
+}
+
+/// One status-relevant change, as stored in the outbox and carried on the stream.
+///
+/// `context` is what subscribers filter on: `territory`, `plan`, `level` (strings) and
+/// `ancestors` (ids of the measures the subject implements, transitively), when known.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct OutboxEvent {
+    pub id: Uuid,
+    pub kind: String,
+    pub subject_type: String,
+    pub subject_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub context: Value,
+}
+
+impl OutboxEvent {
+    /// A new event happening now, with a fresh id.
+    pub fn new(kind: &str, subject_type: &str, subject_id: Uuid) -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            kind: kind.to_string(),
+            subject_type: subject_type.to_string(),
+            subject_id,
+            occurred_at: Utc::now(),
+            before: None,
+            after: None,
+            context: Value::Object(Default::default()),
+        }
+    }
+}
+
+/// Writes `event` into the `outbox` table of the connection's schema; call it with the
+/// transaction of the change. Wakes the relay (a `NOTIFY` delivered at commit).
+pub async fn record(conn: &mut PgConnection, event: &OutboxEvent) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, subject_type, subject_id, occurred_at, before, after, context) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(event.id)
+    .bind(&event.kind)
+    .bind(&event.subject_type)
+    .bind(event.subject_id)
+    .bind(event.occurred_at)
+    .bind(&event.before)
+    .bind(&event.after)
+    .bind(&event.context)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("SELECT pg_notify('outbox_' || current_schema(), '')")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("outbox: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("no events consumer in this process (configure REDIS_URL for a split deployment)")]
+    NoConsumer,
+    #[error("event {0} cannot be encoded: {1}")]
+    Encode(Uuid, serde_json::Error),
+}
+
+/// A batch on the in-process channel, and how the consumer says it is in the log: the relay marks
+/// the rows published only then, so a crash in between re-publishes instead of losing them.
+pub struct InProcessBatch {
+    pub events: Vec<OutboxEvent>,
+    pub stored: oneshot::Sender<()>,
+}
+
+/// The in-process channel; the hub creates one and hands the receiver to the events target.
+pub fn in_process_channel() -> (
+    mpsc::UnboundedSender<InProcessBatch>,
+    mpsc::UnboundedReceiver<InProcessBatch>,
+) {
+    mpsc::unbounded_channel()
+}
+
+/// Where the relay puts events.
+pub enum Publisher {
+    InProcess(mpsc::UnboundedSender<InProcessBatch>),
+    Redis {
+        client: redis::Client,
+        stream: String,
+        conn: Option<redis::aio::MultiplexedConnection>,
+    },
+}
+
+impl Publisher {
+    pub fn in_process(sender: mpsc::UnboundedSender<InProcessBatch>) -> Self {
+        Publisher::InProcess(sender)
+    }
+
+    /// Validates the URL only; connects on first use (and again after failures).
+    pub fn redis(url: &str, stream: &str) -> Result<Self, RelayError> {
+        Ok(Publisher::Redis {
+            client: redis::Client::open(url)?,
+            stream: stream.to_string(),
+            conn: None,
+        })
+    }
+
+    async fn publish(&mut self, events: &[OutboxEvent]) -> Result<(), RelayError> {
+        match self {
+            Publisher::InProcess(sender) => {
+                let (stored, done) = oneshot::channel();
+                sender
+                    .send(InProcessBatch {
+                        events: events.to_vec(),
+                        stored,
+                    })
+                    .map_err(|_| RelayError::NoConsumer)?;
+                match tokio::time::timeout(Duration::from_secs(30), done).await {
+                    Ok(Ok(())) => Ok(()),
+                    _ => Err(RelayError::NoConsumer),
+                }
+            }
+            Publisher::Redis { client, stream, conn } => {
+                if conn.is_none() {
+                    let config = redis::AsyncConnectionConfig::new()
+                        .set_connection_timeout(Duration::from_secs(2))
+                        .set_response_timeout(Duration::from_secs(5));
+                    *conn = Some(client.get_multiplexed_async_connection_with_config(&config).await?);
+                }
+                let Some(c) = conn.as_mut() else {
+                    return Err(RelayError::NoConsumer);
+                };
+                let mut pipe = redis::pipe();
+                for event in events {
+                    let json = serde_json::to_string(event).map_err(|e| RelayError::Encode(event.id, e))?;
+                    pipe.cmd("XADD")
+                        .arg(stream.as_str())
+                        .arg("*")
+                        .arg("event")
+                        .arg(json)
+                        .ignore();
+                }
+                if let Err(e) = pipe.query_async::<()>(c).await {
+                    *conn = None;
+                    return Err(e.into());
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Publishes one batch of unpublished rows (oldest first) and marks them; returns how many.
+/// Rows are locked (`FOR UPDATE SKIP LOCKED`), so several relays of one service may run.
+pub async fn relay_once(pool: &PgPool, publisher: &mut Publisher) -> Result<usize, RelayError> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<OutboxEvent> = sqlx::query_as(
+        "SELECT id, kind, subject_type, subject_id, occurred_at, before, after, context FROM outbox \
+         WHERE published_at IS NULL ORDER BY seq LIMIT 100 FOR UPDATE SKIP LOCKED",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    publisher.publish(&rows).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// Rows not yet published (tests and health checks).
+pub async fn unpublished(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        .fetch_one(pool)
+        .await
+}
+
+/// The relay of one service: runs until `shutdown` turns true. Woken by the `NOTIFY` of
+/// [`record`], and polls every second in case a notification was missed.
+pub async fn run_relay(
+    service: &'static str,
+    pool: PgPool,
+    mut publisher: Publisher,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    const MIN_BACKOFF: Duration = Duration::from_millis(100);
+    const MAX_BACKOFF: Duration = Duration::from_secs(5);
+    let mut listener: Option<PgListener> = None;
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        if listener.is_none() {
+            match PgListener::connect_with(&pool).await {
+                Ok(mut l) => match l.listen(&format!("outbox_{service}")).await {
+                    Ok(()) => listener = Some(l),
+                    Err(e) => tracing::warn!(service, error = %e, "outbox relay cannot LISTEN; polling"),
+                },
+                Err(e) => tracing::warn!(service, error = %e, "outbox relay cannot LISTEN; polling"),
+            }
+        }
+        let wait = match relay_once(&pool, &mut publisher).await {
+            Ok(0) => {
+                backoff = MIN_BACKOFF;
+                Duration::from_secs(1)
+            }
+            Ok(n) => {
+                tracing::debug!(service, n, "outbox rows published");
+                backoff = MIN_BACKOFF;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(service, error = %e, retry_in = ?backoff, "outbox relay cannot publish; rows kept");
+                let wait = backoff;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                // Do not let a notification cut the backoff short.
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    changed = shutdown.changed() => if changed.is_err() { return },
+                }
+                continue;
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            changed = shutdown.changed() => if changed.is_err() { return },
+            notified = async {
+                match listener.as_mut() {
+                    Some(l) => l.recv().await.map(|_| ()),
+                    None => std::future::pending().await,
+                }
+            } => {
+                if notified.is_err() {
+                    listener = None;
+                }
+            }
+        }
+    }
+}
