@@ -2,7 +2,10 @@
 //! fictional territory names (generated plans never carry real names):
 //! a federal plan → regional plans (measures of the regional seeds) → municipal plans
 //! implementing a subset of their region's measures → school plans implementing a subset of
-//! their municipality's, with organisations, responsible links, statuses and progress.
+//! their municipality's, with organisations, responsible links, statuses and progress; one
+//! indicator (share below the minimum ЕГЭ score, three subjects) with each region's 2023 baseline
+//! and 2024–2026 targets, and 2024 observations with participant counts for every municipality
+//! and school.
 //!
 //! Same parameters and seed, same data (ids included). Rows are written with COPY, region by
 //! region, straight into the `people` and `plans` schemas of one database: a bulk loader for
@@ -209,7 +212,7 @@ impl CopyBuffer {
 }
 
 /// The COPY targets, in foreign-key order.
-pub const TABLES: [(&str, &str); 8] = [
+pub const TABLES: [(&str, &str); 11] = [
     ("people.territory", "id, name, kind, parent_id"),
     ("people.organisation", "id, name, kind, territory_id"),
     (
@@ -225,7 +228,23 @@ pub const TABLES: [(&str, &str); 8] = [
     ("plans.measure_responsible", "measure_id, organisation_id, position"),
     ("plans.plan_parent", "plan_id, parent_plan_id"),
     ("plans.measure_link", "id, measure_id, implements_id, state, created_by"),
+    (
+        "indicators.indicator",
+        "id, code, name, unit, direction, aggregation, dimensions, exam, grade, period_from, period_to, min_value, max_value",
+    ),
+    (
+        "indicators.indicator_target",
+        "id, indicator_id, territory_id, period, subject, kind, comparator, value, value_raw, plan_id, position",
+    ),
+    (
+        "indicators.observation",
+        "id, indicator_id, territory_id, organisation_id, parent_territory_id, period, subject, value, value_raw, \
+         denominator, source, observed_on",
+    ),
 ];
+
+/// Subjects the generated indicator is broken down by (the seed's stable subject keys).
+const SUBJECTS: [&str; 3] = ["russian", "math_profile", "chemistry"];
 
 /// One batch of rows for every table.
 pub struct Batch {
@@ -255,6 +274,8 @@ struct PlanSpec<'a> {
 
 /// Generation state shared across regions.
 pub struct Generator {
+    /// The generated "share below the minimum ЕГЭ score" indicator.
+    indicator: Uuid,
     params: Params,
     sources: Sources,
     rng: Rng,
@@ -270,7 +291,9 @@ impl Generator {
     pub fn new(params: Params, sources: Sources) -> Self {
         let mut rng = Rng::new(params.seed);
         let country = rng.uuid();
+        let indicator = rng.uuid();
         Self {
+            indicator,
             params,
             sources,
             rng,
@@ -407,7 +430,58 @@ impl Generator {
         };
         let (_, ids) = self.plan(&mut b, spec, &templates);
         self.federal_measures = ids;
+        let code = format!("generated:{}:ege_below_min", self.params.seed);
+        b.tables[8].row(&[
+            Some(&self.indicator.to_string()),
+            Some(&code),
+            Some("Доля обучающихся, не преодолевших минимальный порог баллов на ЕГЭ (сгенерировано)"),
+            Some("%"),
+            Some("LOWER_IS_BETTER"),
+            Some("WEIGHTED_MEAN"),
+            Some("{subject}"),
+            Some("ЕГЭ"),
+            Some("11"),
+            Some("2020"),
+            Some("2030"),
+            Some("0"),
+            Some("100"),
+        ]);
         b
+    }
+
+    /// A share in percent with one decimal, written with a decimal comma as documents do.
+    fn share(&mut self, around: f64) -> (String, String) {
+        let v = (around + (self.rng.below(200) as f64 - 100.0) / 20.0).clamp(0.0, 100.0);
+        let v = (v * 10.0).round() / 10.0;
+        (format!("{v}"), format!("{v}").replace('.', ","))
+    }
+
+    fn observation(
+        &mut self,
+        b: &mut Batch,
+        territory: Option<Uuid>,
+        org: Option<Uuid>,
+        parent: Uuid,
+        subject: &str,
+        around: f64,
+    ) {
+        let (value, raw) = self.share(around);
+        let denominator = format!("{}", 20 + self.rng.below(400));
+        let id = self.rng.uuid();
+        b.tables[10].row(&[
+            Some(&id.to_string()),
+            Some(&self.indicator.to_string()),
+            territory.map(|t| t.to_string()).as_deref(),
+            org.map(|o| o.to_string()).as_deref(),
+            Some(&parent.to_string()),
+            Some("2024"),
+            Some(subject),
+            Some(&value),
+            Some(&raw),
+            Some(&denominator),
+            Some("generated"),
+            Some("2024-07-15"),
+        ]);
     }
 
     /// One region with its municipalities and schools.
@@ -453,6 +527,31 @@ impl Generator {
             year: 2023,
         };
         let (regional_plan, regional_ids) = self.plan(&mut b, spec, &regional);
+        // Baseline 2023 and targets 2024–2026 per subject, falling year by year.
+        let mut baselines = Vec::new();
+        for (si, subject) in SUBJECTS.iter().enumerate() {
+            let base = 5.0 + self.rng.below(250) as f64 / 10.0;
+            baselines.push(base);
+            for (k, year) in (2023..=2026).enumerate() {
+                let value = ((base * (1.0 - 0.1 * k as f64)) * 10.0).round() / 10.0;
+                let kind = if year == 2023 { "BASELINE" } else { "TARGET" };
+                let comparator = if year == 2023 { "EQ" } else { "LE" };
+                let id = self.rng.uuid();
+                b.tables[9].row(&[
+                    Some(&id.to_string()),
+                    Some(&self.indicator.to_string()),
+                    Some(&region.to_string()),
+                    Some(&year.to_string()),
+                    Some(subject),
+                    Some(kind),
+                    Some(comparator),
+                    Some(&format!("{value}")),
+                    Some(&format!("{value}").replace('.', ",")),
+                    Some(&regional_plan.to_string()),
+                    Some(&(si * 4 + k).to_string()),
+                ]);
+            }
+        }
         for _ in 0..self.params.municipalities {
             let m = self.municipality_index;
             self.municipality_index += 1;
@@ -492,6 +591,9 @@ impl Generator {
             };
             let (municipal_plan, municipal_ids) = self.plan(&mut b, spec, &picked);
             b.tables[6].row(&[Some(&municipal_plan.to_string()), Some(&regional_plan.to_string())]);
+            for (subject, base) in SUBJECTS.iter().zip(&baselines) {
+                self.observation(&mut b, Some(municipality), None, region, subject, base * 0.9);
+            }
             for _ in 0..self.params.schools {
                 let s = self.school_index;
                 self.school_index += 1;
@@ -517,6 +619,9 @@ impl Generator {
                     year: 2023,
                 };
                 let (school_plan, _) = self.plan(&mut b, spec, &picked);
+                for (subject, base) in SUBJECTS.iter().zip(&baselines) {
+                    self.observation(&mut b, None, Some(school), municipality, subject, base * 0.9);
+                }
                 b.tables[6].row(&[Some(&school_plan.to_string()), Some(&municipal_plan.to_string())]);
             }
         }

@@ -473,3 +473,56 @@ async fn demo_cascade_traces_from_ministry_to_school_and_back() {
     assert_eq!(first["next"][0]["next"][0]["measure"]["plan"]["level"], "FEDERAL");
     hub.finish().await.expect("finish");
 }
+
+/// The generated cascade carries targets and observations: a generated region rolls up from its
+/// municipalities' observations, weighted, against the region's own target.
+#[tokio::test]
+async fn generated_regions_have_targets_and_weighted_observations() {
+    let hub = TestHub::spawn().await.expect("hub");
+    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
+        .await
+        .expect("demo");
+    let data = hub
+        .gql(
+            "{ plans(level: REGIONAL) { edges { node { title territory { id name } } } } }",
+            json!({}),
+        )
+        .await
+        .expect("plans");
+    let region = data["plans"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .find(|e| e["node"]["title"].as_str().is_some_and(|t| t.contains("сгенерировано")))
+        .map(|e| e["node"]["territory"]["id"].clone())
+        .expect("a generated region");
+    let code = format!("generated:{}:ege_below_min", roadmap_hub::demo::DEMO_CASCADE.seed);
+    let data = hub
+        .gql(
+            "query($t: ID!, $code: String!) { territory(id: $t) { name rollup(indicator: $code, period: 2024, subject: \"chemistry\") { \
+               value target status childrenWithData denominator children { value denominator rank } } } }",
+            json!({ "t": region, "code": code }),
+        )
+        .await
+        .expect("rollup");
+    let rollup = &data["territory"]["rollup"];
+    let children = rollup["children"].as_array().expect("children");
+    assert_eq!(
+        rollup["childrenWithData"],
+        roadmap_hub::demo::DEMO_CASCADE.municipalities,
+        "{data}"
+    );
+    // The regional value is the denominator-weighted mean of the municipalities' values.
+    let (sum, weights) = children.iter().fold((0.0, 0.0), |(s, w), c| {
+        let d = c["denominator"].as_f64().unwrap_or(0.0);
+        (s + c["value"].as_f64().unwrap_or(0.0) * d, w + d)
+    });
+    let value = rollup["value"].as_f64().expect("value");
+    assert!((value - sum / weights).abs() < 1e-6, "{value} vs {}", sum / weights);
+    assert!(
+        rollup["target"].as_f64().is_some(),
+        "the region's 2024 target: {rollup}"
+    );
+    assert!(rollup["status"].as_str().is_some());
+    hub.finish().await.expect("finish");
+}

@@ -177,10 +177,15 @@ async fn seed_targets_and_baselines_are_loaded_exactly_as_written_and_linked_to_
         .expect("002 again");
     assert_eq!(again["plan"]["targets"].as_array().map(Vec::len), Some(24));
     let data = hub.gql("{ indicators { code } }", json!({})).await.expect("indicators");
-    assert_eq!(
-        data["indicators"],
-        json!([{ "code": "ege_below_min" }, { "code": "oge_below_min" }])
-    );
+    // The demo's generated cascade brings its own indicator; the seeds define exactly two.
+    let seed_codes: Vec<&str> = data["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .filter_map(|i| i["code"].as_str())
+        .filter(|c| !c.starts_with("generated:"))
+        .collect();
+    assert_eq!(seed_codes, ["ege_below_min", "oge_below_min"]);
     hub.finish().await.expect("finish");
 }
 
