@@ -18,6 +18,7 @@
 pub mod clock;
 pub mod db;
 pub mod error;
+pub mod loaders;
 pub mod metrics;
 pub mod outbox;
 pub mod relay;

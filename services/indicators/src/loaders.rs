@@ -3,9 +3,9 @@
 //! statement per field) but never serve stale rows.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use roadmap_common::loaders::{group_by, loader};
 use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -13,8 +13,6 @@ use uuid::Uuid;
 use roadmap_common::LoadError;
 
 use crate::store::{self, IndicatorRow, ObservationRow, TargetRow};
-
-pub const BATCH_DELAY: Duration = Duration::from_micros(500);
 
 pub struct Loaders {
     pub indicator_by_id: DataLoader<Measured<IndicatorByIdLoader>>,
@@ -26,14 +24,6 @@ pub struct Loaders {
     pub indicators_by_measure: DataLoader<Measured<IndicatorsByMeasureLoader>>,
     pub measures_by_indicator: DataLoader<Measured<MeasuresByIndicatorLoader>>,
     pub rollup_data: DataLoader<Measured<RollupDataLoader>>,
-}
-
-fn loader<K, L>(l: L) -> DataLoader<Measured<L>>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-    L: Loader<K>,
-{
-    DataLoader::new(Measured::new(l), roadmap_common::metrics::spawn_in_current_span).delay(BATCH_DELAY)
 }
 
 impl Loaders {
@@ -50,16 +40,6 @@ impl Loaders {
             rollup_data: loader(RollupDataLoader(pool)),
         }
     }
-}
-
-fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Option<Uuid>) -> HashMap<Uuid, Vec<T>> {
-    let mut map: HashMap<Uuid, Vec<T>> = HashMap::new();
-    for row in rows {
-        if let Some(k) = key(&row) {
-            map.entry(k).or_default().push(row);
-        }
-    }
-    map
 }
 
 pub struct IndicatorByIdLoader(PgPool);
@@ -99,7 +79,7 @@ impl Loader<Uuid> for TargetsByPlanLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<TargetRow>>, LoadError> {
-        Ok(group(store::targets_by_plans(&self.0, keys).await?, |r| r.plan_id))
+        Ok(group_by(store::targets_by_plans(&self.0, keys).await?, |r| r.plan_id))
     }
 }
 
@@ -110,7 +90,7 @@ impl Loader<Uuid> for TargetsByTerritoryLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<TargetRow>>, LoadError> {
-        Ok(group(store::targets_by_territories(&self.0, keys).await?, |r| {
+        Ok(group_by(store::targets_by_territories(&self.0, keys).await?, |r| {
             r.territory_id
         }))
     }
@@ -123,7 +103,7 @@ impl Loader<Uuid> for TargetsByIndicatorLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<TargetRow>>, LoadError> {
-        Ok(group(store::targets_by_indicators(&self.0, keys).await?, |r| {
+        Ok(group_by(store::targets_by_indicators(&self.0, keys).await?, |r| {
             Some(r.indicator_id)
         }))
     }
@@ -136,9 +116,10 @@ impl Loader<Uuid> for ObservationsByTerritoryLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<ObservationRow>>, LoadError> {
-        Ok(group(store::observations_by_territories(&self.0, keys).await?, |r| {
-            r.territory_id
-        }))
+        Ok(group_by(
+            store::observations_by_territories(&self.0, keys).await?,
+            |r| r.territory_id,
+        ))
     }
 }
 

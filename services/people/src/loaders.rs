@@ -3,18 +3,14 @@
 
 use roadmap_common::LoadError;
 use std::collections::HashMap;
-use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use roadmap_common::loaders::{group_by, loader};
 use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::store::{self, OrganisationRow, TerritoryRow};
-
-/// How long a loader waits for more keys before querying: sibling fields are resolved in the
-/// same poll, so a short wait is enough to batch them.
-pub const BATCH_DELAY: Duration = Duration::from_micros(500);
 
 pub struct Loaders {
     pub territory_by_id: DataLoader<Measured<TerritoryByIdLoader>>,
@@ -26,26 +22,10 @@ pub struct Loaders {
 impl Loaders {
     pub fn new(pool: PgPool) -> Self {
         Self {
-            territory_by_id: DataLoader::new(
-                Measured::new(TerritoryByIdLoader(pool.clone())),
-                roadmap_common::metrics::spawn_in_current_span,
-            )
-            .delay(BATCH_DELAY),
-            territories_by_parent: DataLoader::new(
-                Measured::new(TerritoriesByParentLoader(pool.clone())),
-                roadmap_common::metrics::spawn_in_current_span,
-            )
-            .delay(BATCH_DELAY),
-            organisation_by_id: DataLoader::new(
-                Measured::new(OrganisationByIdLoader(pool.clone())),
-                roadmap_common::metrics::spawn_in_current_span,
-            )
-            .delay(BATCH_DELAY),
-            organisations_by_territory: DataLoader::new(
-                Measured::new(OrganisationsByTerritoryLoader(pool)),
-                roadmap_common::metrics::spawn_in_current_span,
-            )
-            .delay(BATCH_DELAY),
+            territory_by_id: loader(TerritoryByIdLoader(pool.clone())),
+            territories_by_parent: loader(TerritoriesByParentLoader(pool.clone())),
+            organisation_by_id: loader(OrganisationByIdLoader(pool.clone())),
+            organisations_by_territory: loader(OrganisationsByTerritoryLoader(pool)),
         }
     }
 }
@@ -69,13 +49,9 @@ impl Loader<Uuid> for TerritoriesByParentLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<TerritoryRow>>, Self::Error> {
-        let mut map: HashMap<Uuid, Vec<TerritoryRow>> = HashMap::new();
-        for row in store::territory_children(&self.0, keys).await? {
-            if let Some(parent) = row.parent_id {
-                map.entry(parent).or_default().push(row);
-            }
-        }
-        Ok(map)
+        Ok(group_by(store::territory_children(&self.0, keys).await?, |r| {
+            r.parent_id
+        }))
     }
 }
 
@@ -98,12 +74,9 @@ impl Loader<Uuid> for OrganisationsByTerritoryLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<OrganisationRow>>, Self::Error> {
-        let mut map: HashMap<Uuid, Vec<OrganisationRow>> = HashMap::new();
-        for row in store::organisations_by_territories(&self.0, keys).await? {
-            if let Some(t) = row.territory_id {
-                map.entry(t).or_default().push(row);
-            }
-        }
-        Ok(map)
+        Ok(group_by(
+            store::organisations_by_territories(&self.0, keys).await?,
+            |r| r.territory_id,
+        ))
     }
 }

@@ -2,9 +2,9 @@
 //! never serve stale rows.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use roadmap_common::loaders::{group_by, loader};
 use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -12,8 +12,6 @@ use uuid::Uuid;
 use roadmap_common::LoadError;
 
 use crate::store::{self, LinkRow, LintRow, MeasureRow, PlanRow, SectionRow, StatusRow, TraceRow};
-
-pub const BATCH_DELAY: Duration = Duration::from_micros(500);
 
 pub struct Loaders {
     pub plan_by_id: DataLoader<Measured<PlanByIdLoader>>,
@@ -31,10 +29,6 @@ pub struct Loaders {
     pub parents_by_plan: DataLoader<Measured<ParentsByPlanLoader>>,
 }
 
-fn loader<L: Loader<Uuid>>(l: L) -> DataLoader<Measured<L>> {
-    DataLoader::new(Measured::new(l), roadmap_common::metrics::spawn_in_current_span).delay(BATCH_DELAY)
-}
-
 impl Loaders {
     pub fn new(pool: PgPool) -> Self {
         Self {
@@ -46,31 +40,13 @@ impl Loaders {
             measures_by_parent: loader(MeasuresByParentLoader(pool.clone())),
             responsible_by_measure: loader(ResponsibleByMeasureLoader(pool.clone())),
             lint_by_plan: loader(LintByPlanLoader(pool.clone())),
-            trace_down: DataLoader::new(
-                Measured::new(TraceDownLoader(pool.clone())),
-                roadmap_common::metrics::spawn_in_current_span,
-            )
-            .delay(BATCH_DELAY),
-            trace_up: DataLoader::new(
-                Measured::new(TraceUpLoader(pool.clone())),
-                roadmap_common::metrics::spawn_in_current_span,
-            )
-            .delay(BATCH_DELAY),
+            trace_down: loader(TraceDownLoader(pool.clone())),
+            trace_up: loader(TraceUpLoader(pool.clone())),
             link_by_id: loader(LinkByIdLoader(pool.clone())),
             status_by_measure: loader(StatusByMeasureLoader(pool.clone())),
             parents_by_plan: loader(ParentsByPlanLoader(pool)),
         }
     }
-}
-
-fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> Option<Uuid>) -> HashMap<Uuid, Vec<T>> {
-    let mut map: HashMap<Uuid, Vec<T>> = HashMap::new();
-    for row in rows {
-        if let Some(k) = key(&row) {
-            map.entry(k).or_default().push(row);
-        }
-    }
-    map
 }
 
 pub struct PlanByIdLoader(PgPool);
@@ -95,7 +71,7 @@ impl Loader<Uuid> for SectionsByPlanLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<SectionRow>>, LoadError> {
-        Ok(group(store::sections_by_plans(&self.0, keys).await?, |r| {
+        Ok(group_by(store::sections_by_plans(&self.0, keys).await?, |r| {
             Some(r.plan_id)
         }))
     }
@@ -123,7 +99,7 @@ impl Loader<Uuid> for MeasuresBySectionLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<MeasureRow>>, LoadError> {
-        Ok(group(store::measures_by_sections(&self.0, keys).await?, |r| {
+        Ok(group_by(store::measures_by_sections(&self.0, keys).await?, |r| {
             r.section_id
         }))
     }
@@ -136,7 +112,7 @@ impl Loader<Uuid> for MeasuresByPlanLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<MeasureRow>>, LoadError> {
-        Ok(group(store::measures_by_plans(&self.0, keys).await?, |r| {
+        Ok(group_by(store::measures_by_plans(&self.0, keys).await?, |r| {
             Some(r.plan_id)
         }))
     }
@@ -149,7 +125,7 @@ impl Loader<Uuid> for MeasuresByParentLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<MeasureRow>>, LoadError> {
-        Ok(group(store::measures_by_parents(&self.0, keys).await?, |r| {
+        Ok(group_by(store::measures_by_parents(&self.0, keys).await?, |r| {
             r.parent_measure_id
         }))
     }
@@ -178,7 +154,9 @@ impl Loader<Uuid> for LintByPlanLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<LintRow>>, LoadError> {
-        Ok(group(store::lint_by_plans(&self.0, keys).await?, |r| Some(r.plan_id)))
+        Ok(group_by(store::lint_by_plans(&self.0, keys).await?, |r| {
+            Some(r.plan_id)
+        }))
     }
 }
 

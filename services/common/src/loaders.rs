@@ -1,0 +1,49 @@
+//! What every service's DataLoaders share: how they are built (measured, traced, batched with a
+//! short window) and how batch rows are grouped by their parent key.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::time::Duration;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+
+use crate::metrics::{Measured, spawn_in_current_span};
+
+/// How long a loader waits for more keys before querying: sibling fields are resolved in the
+/// same poll, so a short wait is enough to batch them (async-graphql's default is 1 ms).
+pub const BATCH_DELAY: Duration = Duration::from_micros(500);
+
+/// A DataLoader shared by all requests, without a cache (batching without stale reads), whose
+/// batches are measured and traced.
+pub fn loader<K, L>(inner: L) -> DataLoader<Measured<L>>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    L: Loader<K>,
+{
+    DataLoader::new(Measured::new(inner), spawn_in_current_span).delay(BATCH_DELAY)
+}
+
+/// Groups rows by a key they may lack (rows without one are dropped), keeping their order.
+pub fn group_by<T, K: Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -> Option<K>) -> HashMap<K, Vec<T>> {
+    let mut map: HashMap<K, Vec<T>> = HashMap::new();
+    for row in rows {
+        if let Some(k) = key(&row) {
+            map.entry(k).or_default().push(row);
+        }
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_by;
+
+    #[test]
+    fn groups_in_order_and_drops_keyless_rows() {
+        let rows = vec![(Some(1), "a"), (None, "b"), (Some(2), "c"), (Some(1), "d")];
+        let map = group_by(rows, |r| r.0);
+        assert_eq!(map[&1], vec![(Some(1), "a"), (Some(1), "d")]);
+        assert_eq!(map[&2].len(), 1);
+        assert_eq!(map.len(), 2);
+    }
+}
