@@ -217,6 +217,29 @@ async fn status_change_reaches_a_websocket_subscriber_with_the_measure_resolved(
     assert_eq!(event["measure"]["plan"]["title"], "Карта событий");
     let after: Value = serde_json::from_str(event["after"].as_str().expect("after")).expect("JSON");
     assert!(["IN_PROGRESS", "DONE"].contains(&after["status"].as_str().unwrap_or("")));
+    // The live subscription is counted on the events subgraph's /metrics.
+    let events_url = hub
+        .hub
+        .as_ref()
+        .and_then(|h| h.graphql_url(Target::Events))
+        .expect("events url");
+    let metrics = reqwest::get(events_url.replace("/graphql", "/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("roadmap_subscribers{subgraph=\"events\"}") && l.ends_with(" 1")),
+        "{}",
+        metrics
+            .lines()
+            .filter(|l| l.contains("subscribers"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     sub.close().await;
     hub.finish().await.expect("finish");
 }

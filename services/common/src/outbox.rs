@@ -252,7 +252,14 @@ pub async fn run_relay(
                 Err(e) => tracing::warn!(service, error = %e, "outbox relay cannot LISTEN; polling"),
             }
         }
-        let wait = match relay_once(&pool, &mut publisher).await {
+        let result = relay_once(&pool, &mut publisher).await;
+        if let Ok(lag) = unpublished(&pool).await {
+            crate::metrics::metrics()
+                .outbox_lag
+                .with_label_values(&[service])
+                .set(lag);
+        }
+        let wait = match result {
             Ok(0) => {
                 backoff = MIN_BACKOFF;
                 Duration::from_secs(1)

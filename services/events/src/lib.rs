@@ -382,6 +382,30 @@ struct Replay {
     last: i64,
     /// Still reading the backlog page by page.
     backlog: bool,
+    /// Counts this subscriber in `subscribers{subgraph="events"}` while it lives.
+    _gauge: SubscriberGauge,
+}
+
+/// Increments the subscriber gauge on creation and decrements it when the subscription ends.
+struct SubscriberGauge;
+
+impl SubscriberGauge {
+    fn new() -> Self {
+        roadmap_common::metrics::metrics()
+            .subscribers
+            .with_label_values(&[NAME])
+            .inc();
+        Self
+    }
+}
+
+impl Drop for SubscriberGauge {
+    fn drop(&mut self) {
+        roadmap_common::metrics::metrics()
+            .subscribers
+            .with_label_values(&[NAME])
+            .dec();
+    }
 }
 
 impl Replay {
@@ -451,6 +475,7 @@ impl SubscriptionRoot {
             queue: VecDeque::new(),
             last,
             backlog: after.is_some(),
+            _gauge: SubscriberGauge::new(),
         };
         Ok(futures::stream::unfold(replay, |mut r| async move {
             r.next().await.map(|item| (item, r))
