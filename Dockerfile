@@ -25,7 +25,11 @@ RUN apt-get update \
 COPY --from=builder /usr/local/bin/roadmap-hub /usr/local/bin/roadmap-hub
 # The router config names its supergraph relative to itself (../schema/supergraph.graphql), so
 # the repository layout is kept under /app.
-COPY gateway/router.config.yaml /app/gateway/router.config.yaml
+# router.config.yaml (development: dev JWKS, laboratory) is the default for local use;
+# production sets ROUTER_CONFIG_FILE_PATH=/app/gateway/router.production.yaml (the Helm chart
+# mounts its own copy of it).
+COPY gateway/router.config.yaml gateway/router.production.yaml gateway/persisted-documents.json /app/gateway/
+COPY gateway/dev/jwks.json /app/gateway/dev/jwks.json
 COPY schema/ /app/schema/
 WORKDIR /app
 ENV ROUTER_CONFIG_FILE_PATH=/app/gateway/router.config.yaml \

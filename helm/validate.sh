@@ -94,7 +94,7 @@ quiet() {
 
 # --- the chart's copies of the router config and the supergraph ---
 if quiet "$here/sync-files.sh" --check; then
-  pass "chart files in sync with gateway/router.config.yaml and schema/supergraph.graphql"
+  pass "chart files in sync with gateway/router.production.yaml and schema/supergraph.graphql"
 else
   fail "chart files stale: run helm/sync-files.sh and commit"
 fi
@@ -125,10 +125,12 @@ scenario() {
 }
 
 db='postgres://roadmap:change-me@postgresql.db.svc:5432/roadmap_hub'
+auth='auth.jwksUrl=https://id.example.org/.well-known/jwks.json,auth.issuer=https://id.example.org/'
+gw='secret.gatewaySecret=change-me-0123456789abcdef'
 scenario values.yaml roadmap-hub \
-  -f "$chart/values.yaml" --set-string "secret.databaseUrl=$db,secret.redisUrl=redis://redis.db.svc:6379"
+  -f "$chart/values.yaml" --set-string "secret.databaseUrl=$db,secret.redisUrl=redis://redis.db.svc:6379,$gw,$auth"
 scenario values-all-in-one.yaml demo \
-  -f "$chart/values-all-in-one.yaml" --set-string secret.existingSecret=roadmap-hub-db
+  -f "$chart/values-all-in-one.yaml" --set-string "secret.existingSecret=roadmap-hub-db,$auth"
 
 # A mixed layout exercises URLs that point at multi-target Services, and the non-default switches.
 cat >"$work/mixed-values.yaml" <<'YAML'
@@ -147,10 +149,10 @@ migration: {enabled: false}
 logJson: false
 YAML
 scenario "mixed layout (gateway+plans; people+indicators+events)" mixed \
-  -f "$work/mixed-values.yaml" --set-string "secret.databaseUrl=$db"
+  -f "$work/mixed-values.yaml" --set-string "secret.databaseUrl=$db,$gw,$auth"
 
 # --- the chart refuses a layout that leaves a target unassigned ---
-if "$helm" template guard "$chart" --set-string "secret.databaseUrl=$db" \
+if "$helm" template guard "$chart" --set-string "secret.databaseUrl=$db,$gw,$auth" \
   --set 'deployments[0].name=gateway,deployments[0].targets={gateway}' >"$work/guard.txt" 2>&1; then
   fail "unassigned targets rejected (rendering succeeded)"
 elif grep -q "no deployment runs target plans" "$work/guard.txt"; then

@@ -75,6 +75,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a development token signed with the dev key (trusted by the development router
+    /// config only), e.g. `token --role editor --territory "Забайкальский край/Читинский район"`.
+    Token {
+        /// viewer, editor, coordinator, auditor or admin (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Scope: a territory id or a path of names in the hub's database (default: the whole country).
+        #[arg(long)]
+        territory: Option<String>,
+        /// Organisation id the user works for.
+        #[arg(long)]
+        organisation: Option<uuid::Uuid>,
+        /// Who the token is for (`sub`).
+        #[arg(long, default_value = "dev-user")]
+        subject: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime in hours.
+        #[arg(long, default_value_t = 8)]
+        hours: i64,
+    },
     /// Regenerate schema/<service>.graphql and schema/supergraph.graphql.
     Compose {
         /// Only report whether the committed files are stale (exit 1 if so).
@@ -88,9 +109,11 @@ pub fn main() -> ExitCode {
     let format = if cli.log_json { LogFormat::Json } else { LogFormat::Text };
     let mut tracing_shutdown = None;
     match cli.command {
-        Command::Import { .. } | Command::Compose { .. } | Command::Migrate | Command::Generate { .. } => {
-            telemetry::init_with_default(format, "warn")
-        }
+        Command::Import { .. }
+        | Command::Compose { .. }
+        | Command::Token { .. }
+        | Command::Migrate
+        | Command::Generate { .. } => telemetry::init_with_default(format, "warn"),
         _ => {
             // Serving: OpenTelemetry export when OTEL_EXPORTER_OTLP_* says where to.
             let extra = match crate::router::otel_layer_from_env() {
@@ -173,6 +196,29 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             key,
             json,
         } => import(file, level, territory, owner, key, json).await,
+        Command::Token {
+            roles,
+            territory,
+            organisation,
+            subject,
+            name,
+            hours,
+        } => {
+            let roles = crate::token::parse_roles(&roles)?;
+            let territory = match territory {
+                Some(t) => Some(crate::token::resolve_territory(&HubConfig::from_env()?.database_url, &t).await?),
+                None => None,
+            };
+            if hours <= 0 {
+                anyhow::bail!("--hours must be positive");
+            }
+            let mut request = crate::token::TokenRequest::new(subject, &roles, territory);
+            request.name = name;
+            request.organisation = organisation;
+            request.ttl = chrono::Duration::hours(hours);
+            println!("{}", crate::token::sign_dev(&request)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Compose { check } => {
             let root = crate::workspace_root();
             if check {
@@ -267,8 +313,13 @@ async fn import(
         owner,
         key,
         file_name: Some(file.display().to_string()),
+        state: None,
+        actor: roadmap_common::auth::Actor::service("cli"),
     };
-    let people = PeopleClient::new(hub.graphql_url(Target::People).unwrap_or_default());
+    let people = PeopleClient::new(
+        hub.graphql_url(Target::People).unwrap_or_default(),
+        config.gateway_secret.clone(),
+    );
     let pool = hub.pool(Target::Plans).cloned();
     let result = match pool {
         Some(pool) => import_document(&pool, &people, &bytes, &options).await,

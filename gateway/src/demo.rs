@@ -3,7 +3,7 @@
 //! unchanged and the cascade present.
 
 use anyhow::{Context as _, anyhow};
-use roadmap_plans::graphql::PlanLevel;
+use roadmap_plans::graphql::{PlanLevel, PlanState};
 use roadmap_plans::import::{ImportOptions, ImportSummary, import_document_with};
 use roadmap_plans::indicators_client::IndicatorsClient;
 use roadmap_plans::people_client::PeopleClient;
@@ -75,9 +75,12 @@ pub async fn load(hub: &Hub) -> anyhow::Result<Vec<ImportSummary>> {
     let people = PeopleClient::new(
         hub.graphql_url(Target::People)
             .ok_or_else(|| anyhow!("demo data needs the people target in this process"))?,
+        hub.secret().clone(),
     );
     // Indicator targets go to the indicators target when this process runs it.
-    let indicators = hub.graphql_url(Target::Indicators).map(IndicatorsClient::new);
+    let indicators = hub
+        .graphql_url(Target::Indicators)
+        .map(|url| IndicatorsClient::new(url, hub.secret().clone()));
     let mut out = Vec::new();
     for seed in &SEEDS {
         let options = ImportOptions {
@@ -86,6 +89,9 @@ pub async fn load(hub: &Hub) -> anyhow::Result<Vec<ImportSummary>> {
             owner: seed.owner.map(str::to_string),
             key: None,
             file_name: Some(seed.file_name.to_string()),
+            // Published documents: approved whatever the text says about its approving act.
+            state: Some(PlanState::Approved),
+            actor: roadmap_common::auth::Actor::service("demo"),
         };
         let summary = import_document_with(pool, &people, indicators.as_ref(), seed.text, &options)
             .await

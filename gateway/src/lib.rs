@@ -6,6 +6,7 @@
 //! - [`router`]: the embedded Hive Router: its own OS thread, its own ntex system, our listener.
 //! - [`compose`]: subgraph SDL export and supergraph composition (`roadmap-hub compose`).
 //! - [`demo`]: demo data for `up --demo`.
+//! - [`token`]: development tokens (`roadmap-hub token`).
 //! - [`cli`]: the command line.
 
 #![recursion_limit = "256"]
@@ -16,6 +17,7 @@ pub mod demo;
 pub mod generate;
 pub mod router;
 pub mod targets;
+pub mod token;
 
 /// The workspace root, for locating `schema/`, `gateway/router.config.yaml` and fixtures when run
 /// from a checkout.

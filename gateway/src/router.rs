@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow};
 use hive_router::background_tasks::BackgroundTasksManager;
+use hive_router::config::headers::RequestHeaderRule;
 use hive_router::config::override_subgraph_urls::OverrideUrlConfig;
 use hive_router::config::{HiveRouterConfig, load_config};
 use hive_router::ntex::web;
@@ -30,6 +31,7 @@ use hive_router::{
     PluginRegistry, RouterPaths, build_http_service_config, configure_app_from_config, configure_ntex_app,
     invoke_shutdown_hooks,
 };
+use roadmap_common::auth::{self, GatewaySecret};
 
 /// What the embedded router needs to start.
 pub struct RouterOptions {
@@ -39,6 +41,8 @@ pub struct RouterOptions {
     pub listener: TcpListener,
     /// Subgraph name → GraphQL URL, overriding the URLs composed into the supergraph.
     pub subgraph_urls: HashMap<String, String>,
+    /// Sent to every subgraph (see `roadmap_common::auth`).
+    pub secret: GatewaySecret,
 }
 
 /// A running router; [`RouterHandle::stop`] drains and stops it.
@@ -62,8 +66,15 @@ impl RouterHandle {
     }
 }
 
-/// Loads the router config and applies our overrides.
-pub fn load(config_path: &Path, subgraph_urls: &HashMap<String, String>) -> anyhow::Result<HiveRouterConfig> {
+/// Loads the router config and applies our overrides: the subgraph URLs, and first in the
+/// request header rules for every subgraph: drop any client-sent `x-roadmap-*` header, insert
+/// the gateway secret and the verified JWT claims (base64 JSON; `{}` without a token). The
+/// rules of the config file apply after these.
+pub fn load(
+    config_path: &Path,
+    subgraph_urls: &HashMap<String, String>,
+    secret: &GatewaySecret,
+) -> anyhow::Result<HiveRouterConfig> {
     let path = config_path
         .to_str()
         .ok_or_else(|| anyhow!("router config path {} is not UTF-8", config_path.display()))?;
@@ -75,6 +86,23 @@ pub fn load(config_path: &Path, subgraph_urls: &HashMap<String, String>) -> anyh
             .with_context(|| format!("subgraph URL override for {name}"))?;
         config.override_subgraph_urls.subgraphs.insert(name.clone(), entry);
     }
+    let ours: Vec<RequestHeaderRule> = serde_json::from_value(serde_json::json!([
+        { "remove": { "matching": "^x-roadmap-" } },
+        { "insert": { "name": auth::SECRET_HEADER, "value": secret.expose() } },
+        { "insert": {
+            "name": auth::CLAIMS_HEADER,
+            // A bearer token that did not verify (bad signature, expired, wrong issuer) makes the
+            // router treat the request as anonymous; mark it so subgraphs refuse it instead.
+            "expression": "if .request.jwt.authenticated != true && exists(.request.headers.authorization) { \
+                           encode_base64(\"{\\\"invalid_token\\\":true}\") } else { \
+                           encode_base64(encode_json(.request.jwt.claims)) }"
+        } },
+    ]))
+    .context("gateway header rules")?;
+    let all = config.headers.all.get_or_insert_with(Default::default);
+    let mut rules = ours;
+    rules.extend(all.request.take().unwrap_or_default());
+    all.request = Some(rules);
     Ok(config)
 }
 
@@ -83,7 +111,7 @@ pub fn start(options: RouterOptions) -> anyhow::Result<RouterHandle> {
     static CRYPTO: std::sync::Once = std::sync::Once::new();
     // The router's HTTP client needs a process-wide rustls provider, installed exactly once.
     CRYPTO.call_once(hive_router::init_rustls_crypto_provider);
-    let config = load(&options.config_path, &options.subgraph_urls)?;
+    let config = load(&options.config_path, &options.subgraph_urls, &options.secret)?;
     let listener = options.listener;
     listener.set_nonblocking(true).context("router listener")?;
     let (tx, rx) = std::sync::mpsc::channel::<Result<ntex::server::Server, String>>();
@@ -292,4 +320,45 @@ pub fn otel_layer(
         let _ = provider.shutdown();
     });
     Ok((layer, shutdown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_configs_load_and_carry_our_header_rules() {
+        let root = crate::workspace_root();
+        let secret = GatewaySecret::new("test-secret-0123456789").unwrap();
+        let dev = load(&root.join("gateway/router.config.yaml"), &HashMap::new(), &secret).unwrap();
+        assert!(dev.jwt.is_jwt_auth_enabled());
+        assert!(dev.laboratory.enabled);
+        let rules = serde_json::to_value(&dev.headers).unwrap();
+        let text = rules.to_string();
+        assert!(
+            text.contains(auth::SECRET_HEADER) && text.contains("test-secret-0123456789"),
+            "{text}"
+        );
+        assert!(text.contains(auth::CLAIMS_HEADER), "{text}");
+
+        // Each test is its own process under nextest, so setting variables here touches no other test.
+        // SAFETY: no other thread of this test process reads the environment concurrently.
+        unsafe {
+            std::env::set_var("ROADMAP_JWKS_URL", "https://id.example.org/jwks.json");
+            std::env::set_var("ROADMAP_JWT_ISSUER", "https://id.example.org/");
+        }
+        let prod = load(&root.join("gateway/router.production.yaml"), &HashMap::new(), &secret).unwrap();
+        assert!(prod.jwt.is_jwt_auth_enabled());
+        assert!(!prod.laboratory.enabled, "no IDE in production");
+        assert!(
+            matches!(
+                prod.introspection,
+                Some(hive_router::config::introspection_policy::IntrospectionPermissionConfig::Boolean(false))
+            ),
+            "no introspection in production"
+        );
+        assert!(prod.persisted_documents.enabled);
+        assert!(prod.csrf.enabled && dev.csrf.enabled);
+        assert!(prod.demand_control.as_ref().is_some_and(|d| d.enabled));
+    }
 }

@@ -77,9 +77,9 @@ impl Target {
         Ok(out)
     }
 
-    /// Targets that write status-change events to an outbox (and run a relay).
+    /// Targets that write status-change events or audit entries to an outbox (and run a relay).
     pub fn produces_events(self) -> bool {
-        matches!(self, Target::Plans | Target::Indicators)
+        matches!(self, Target::Plans | Target::Indicators | Target::People)
     }
 
     fn env_prefix(self) -> String {
@@ -107,6 +107,10 @@ pub struct HubConfig {
     /// Consumer name of the events service in the stream's consumer group
     /// (`ROADMAP_EVENTS_CONSUMER`, default `events-1`; one per events replica).
     pub events_consumer: String,
+    /// The secret the gateway sends to subgraphs and subgraphs send each other
+    /// (`ROADMAP_GATEWAY_SECRET`, at least 16 printable characters). Unset: a random one per
+    /// process, which only works when the gateway and the subgraphs run in the same process.
+    pub gateway_secret: roadmap_common::auth::GatewaySecret,
 }
 
 impl HubConfig {
@@ -151,6 +155,10 @@ impl HubConfig {
         if let Ok(consumer) = std::env::var("ROADMAP_EVENTS_CONSUMER") {
             config.events_consumer = consumer;
         }
+        if let Ok(secret) = std::env::var("ROADMAP_GATEWAY_SECRET") {
+            config.gateway_secret =
+                roadmap_common::auth::GatewaySecret::new(secret).map_err(|e| anyhow!("ROADMAP_GATEWAY_SECRET: {e}"))?;
+        }
         Ok(config)
     }
 
@@ -165,6 +173,7 @@ impl HubConfig {
             redis_url: None,
             event_stream: outbox::DEFAULT_STREAM.to_string(),
             events_consumer: "events-1".to_string(),
+            gateway_secret: roadmap_common::auth::GatewaySecret::random(),
         }
     }
 
@@ -189,6 +198,7 @@ pub struct Hub {
     shutdown: watch::Sender<bool>,
     tasks: Vec<(Target, JoinHandle<std::io::Result<()>>)>,
     router: Option<RouterHandle>,
+    secret: roadmap_common::auth::GatewaySecret,
 }
 
 /// Prepares a subgraph's database: creates it if missing, applies the service's migrations.
@@ -216,12 +226,15 @@ fn subgraph_router(
             urls.get(roadmap_people::NAME).map(String::as_str).unwrap_or(""),
             urls.get(roadmap_indicators::NAME).map(String::as_str).unwrap_or(""),
             config.clock,
+            config.gateway_secret.clone(),
         ),
-        Target::Indicators => {
-            roadmap_indicators::router(pool, urls.get(roadmap_people::NAME).map(String::as_str).unwrap_or(""))
-        }
-        Target::People => roadmap_people::router(pool),
-        Target::Events => roadmap_events::router(pool, live.clone()),
+        Target::Indicators => roadmap_indicators::router(
+            pool,
+            urls.get(roadmap_people::NAME).map(String::as_str).unwrap_or(""),
+            config.gateway_secret.clone(),
+        ),
+        Target::People => roadmap_people::router(pool, config.gateway_secret.clone()),
+        Target::Events => roadmap_events::router(pool, live.clone(), config.gateway_secret.clone()),
         Target::Gateway => unreachable!("the gateway is not an axum router"),
     }
 }
@@ -237,6 +250,7 @@ impl Hub {
             shutdown,
             tasks: Vec::new(),
             router: None,
+            secret: config.gateway_secret.clone(),
         };
         let subgraphs: Vec<Target> = targets.iter().copied().filter(|t| *t != Target::Gateway).collect();
         if !subgraphs.is_empty() {
@@ -346,6 +360,7 @@ impl Hub {
                 config_path: config.router_config.clone(),
                 listener,
                 subgraph_urls: urls,
+                secret: config.gateway_secret.clone(),
             })?;
             hub.router = Some(handle);
             hub.addrs.insert(Target::Gateway, addr);
@@ -395,6 +410,11 @@ impl Hub {
     /// `http://host:port/graphql` of a running target.
     pub fn graphql_url(&self, target: Target) -> Option<String> {
         self.addr(target).map(|a| format!("http://{a}{}", server::GRAPHQL_PATH))
+    }
+
+    /// The secret of the gateway and subgraphs of this hub (for in-process clients).
+    pub fn secret(&self) -> &roadmap_common::auth::GatewaySecret {
+        &self.secret
     }
 
     /// The pool of a running subgraph (demo loading and tests' direct checks).

@@ -1,18 +1,33 @@
 //! Test harness: [`TestHub::spawn`] starts every target in-process on free ports against a fresh
 //! database, and [`TestHub::gql`] talks to the gateway over real HTTP, as users do.
 //!
+//! Requests carry a development token of an admin unless a test says otherwise
+//! ([`TestHub::request_as`], [`token`]): the gateway verifies it like any other.
+//!
 //! Run with `cargo nextest run`: each test is its own process, so process-wide counters (the SQL
 //! statement counter) see only that test.
 
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use roadmap_common::auth::Role;
 use roadmap_hub::targets::{Hub, HubConfig, Target};
+use roadmap_hub::token::{TokenRequest, sign_dev};
 use serde_json::{Value, json};
 
 /// Base URL of the server tests create their databases on.
 pub fn server_url() -> String {
     std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+}
+
+/// A development token (signed with the dev key the test router trusts).
+pub fn token(subject: &str, roles: &[Role], territory: Option<uuid::Uuid>) -> String {
+    sign_dev(&TokenRequest::new(subject, roles, territory)).expect("dev token")
+}
+
+/// The admin token [`TestHub::request`] sends.
+pub fn admin_token() -> String {
+    token("test-admin", &[Role::Admin], None)
 }
 
 pub struct TestHub {
@@ -49,11 +64,18 @@ impl TestHub {
         })
     }
 
-    /// POSTs a GraphQL request to the gateway and returns the whole response body.
+    /// POSTs a GraphQL request to the gateway as an admin and returns the whole response body.
     pub async fn request(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let response = self
-            .client
-            .post(&self.gateway)
+        self.request_as(Some(&admin_token()), query, variables).await
+    }
+
+    /// POSTs a GraphQL request with `token` as bearer (`None`: anonymous).
+    pub async fn request_as(&self, token: Option<&str>, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let mut request = self.client.post(&self.gateway);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
@@ -68,7 +90,12 @@ impl TestHub {
 
     /// Like [`TestHub::request`] but fails on any GraphQL error and returns `data`.
     pub async fn gql(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let body = self.request(query, variables).await?;
+        self.gql_as(Some(&admin_token()), query, variables).await
+    }
+
+    /// Like [`TestHub::request_as`] but fails on any GraphQL error and returns `data`.
+    pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let body = self.request_as(token, query, variables).await?;
         if let Some(errors) = body.get("errors") {
             bail!("GraphQL errors: {errors}");
         }

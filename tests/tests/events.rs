@@ -36,7 +36,8 @@ async fn plan(hub: &TestHub, numbers: &[&str]) -> (String, String, Vec<String>) 
     let data = hub
         .gql(
             "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id } } } }",
-            json!({ "input": { "title": "Карта событий", "level": "REGIONAL", "territory": territory,
+            // Approved: the subscribers of these tests are anonymous, and drafts are not public.
+            json!({ "input": { "title": "Карта событий", "level": "REGIONAL", "territory": territory, "state": "APPROVED",
                                "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] } }),
         )
         .await
@@ -444,7 +445,11 @@ async fn outbox_keeps_events_while_redis_is_down_and_delivers_them_after() {
         .clone();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let kept = roadmap_common::outbox::unpublished(&plans).await.expect("outbox");
-    assert_eq!(kept, 2, "both events stay in the outbox while Redis is down");
+    // Each change also wrote its audit entry, which waits in the same outbox.
+    assert_eq!(
+        kept, 4,
+        "both events and their audit entries stay in the outbox while Redis is down"
+    );
 
     let redis = RedisServer::start(port).await;
     let mut sub = SseSubscription::start(&hub, json!({ "after": "0" })).await;

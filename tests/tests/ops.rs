@@ -194,7 +194,7 @@ async fn metrics_list_requests_batches_pools_and_event_series_after_a_federated_
         .gql(
             CREATE_PLAN,
             json!({ "input": {
-                "title": "План", "level": "MUNICIPAL", "periodStart": "2023-09-01", "periodEnd": "2024-08-31",
+                "title": "План", "level": "MUNICIPAL", "state": "APPROVED", "periodStart": "2023-09-01", "periodEnd": "2024-08-31",
                 "sections": [{ "number": "1", "title": "Раздел", "measures": [
                     { "number": "1.1", "title": "Мероприятие", "responsible": [org] }
                 ] }],
@@ -410,7 +410,7 @@ async fn one_federated_query_is_one_trace_across_gateway_subgraphs_and_sql() {
         .gql(
             CREATE_PLAN,
             json!({ "input": {
-                "title": "План", "level": "MUNICIPAL", "periodStart": "2023-09-01", "periodEnd": "2024-08-31",
+                "title": "План", "level": "MUNICIPAL", "state": "APPROVED", "periodStart": "2023-09-01", "periodEnd": "2024-08-31",
                 "sections": [{ "number": "1", "title": "Раздел", "measures": [
                     { "number": "1.1", "title": "Мероприятие", "responsible": [org] }
                 ] }],

@@ -240,6 +240,7 @@ async fn split_targets_serve_the_same_api() {
     let subgraphs = TestHub::spawn_targets(&Target::SUBGRAPHS).await.expect("subgraphs");
     let sub_hub = subgraphs.hub.as_ref().expect("hub");
     let mut config = HubConfig::ephemeral(subgraphs.database_url.clone());
+    config.gateway_secret = sub_hub.secret().clone();
     for target in Target::SUBGRAPHS {
         config
             .remote_urls
@@ -253,6 +254,7 @@ async fn split_targets_serve_the_same_api() {
     let url = gateway.graphql_url(Target::Gateway).expect("gateway url");
     let body: Value = reqwest::Client::new()
         .post(&url)
+        .bearer_auth(roadmap_e2e::admin_token())
         .json(&json!({ "query": "mutation { createTerritory(input: { name: \"Сахалинская область\", kind: REGION }) { name kind } }" }))
         .send()
         .await

@@ -57,6 +57,21 @@ pub fn redact_url(url: &str) -> String {
 pub async fn ensure_database(url: &str) -> Result<(), DbError> {
     let options = PgConnectOptions::from_str(url).map_err(DbError::Url)?;
     let name = options.get_database().unwrap_or("postgres").to_string();
+    // Try the database itself first: managed PostgreSQL often refuses connections to the
+    // maintenance database, and an existing database needs nothing else.
+    match options.connect().await {
+        Ok(conn) => {
+            conn.close().await.ok();
+            return Ok(());
+        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {}
+        Err(source) => {
+            return Err(DbError::Connect {
+                url: redact_url(url),
+                source,
+            });
+        }
+    }
     let maintenance = options.clone().database("postgres");
     let mut conn = maintenance.connect().await.map_err(|source| DbError::Connect {
         url: redact_url(url),

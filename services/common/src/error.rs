@@ -24,6 +24,8 @@ pub enum ServiceError {
     },
     /// A named constraint refused the change (e.g. a duplicate).
     Conflict(String),
+    /// No (valid) user, and the action needs one.
+    Unauthenticated(String),
     Forbidden(String),
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -52,6 +54,7 @@ impl ServiceError {
             Self::Invalid { .. } => "BAD_USER_INPUT",
             Self::NotFound { .. } => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Internal(_) => "INTERNAL",
         }
@@ -63,6 +66,7 @@ impl ServiceError {
             Self::Invalid { field, message } => format!("{field}: {message}"),
             Self::NotFound { entity, id } => format!("{entity} {id} not found"),
             Self::Conflict(what) => format!("conflict: {what}"),
+            Self::Unauthenticated(what) => format!("unauthenticated: {what}"),
             Self::Forbidden(what) => format!("forbidden: {what}"),
             Self::Internal(_) => "internal error".to_string(),
         }

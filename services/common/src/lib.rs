@@ -11,10 +11,15 @@
 //! - [`telemetry`]: tracing initialisation and the SQL statement counter tests rely on.
 //! - [`outbox`]: the transactional outbox of status-change events and its relay (Redis Stream or
 //!   in-process).
+//! - [`auth`]: the gateway secret between router and subgraphs, the acting user and the role and
+//!   territory checks; [`client`]: subgraph-to-subgraph calls; [`audit`]: the audit trail.
 //! - [`relay`]: Relay connection cursors shared by every paginated query.
 //!
 //! Nothing here knows about plans, measures or territories.
 
+pub mod audit;
+pub mod auth;
+pub mod client;
 pub mod clock;
 pub mod db;
 pub mod error;

@@ -37,12 +37,14 @@ pub mod kind {
     pub const LINK_CHANGED: &str = "LINK_CHANGED";
     pub const TARGET_SET: &str = "TARGET_SET";
     pub const OBSERVATION_RECORDED: &str = "OBSERVATION_RECORDED";
-    pub const ALL: [&str; 5] = [
+    pub const PLAN_APPROVED: &str = "PLAN_APPROVED";
+    pub const ALL: [&str; 6] = [
         MEASURE_STATUS_CHANGED,
         LINK_CONFIRMED,
         LINK_CHANGED,
         TARGET_SET,
         OBSERVATION_RECORDED,
+        PLAN_APPROVED,
     ];
 }
 

@@ -12,10 +12,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use async_graphql::{ObjectType, Schema, SubscriptionType};
-use async_graphql_axum::{GraphQL, GraphQLSubscription};
-use axum::routing::{get, post_service};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::{Data, ObjectType, Schema, SubscriptionType};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::WebSocketUpgrade;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
+
+use crate::auth::{self, Actor, GatewaySecret};
 use sqlx::PgPool;
 
 /// A readiness check of one dependency: `Err(reason)` when it is not usable.
@@ -125,16 +129,44 @@ pub fn with_ops(router: Router, subgraph: &'static str, pool: PgPool, readiness:
 pub const GRAPHQL_PATH: &str = "/graphql";
 pub const WS_PATH: &str = "/ws";
 
-/// Builds the axum router of one subgraph.
-pub fn graphql_router<Q, M, S>(schema: Schema<Q, M, S>, pool: PgPool) -> Router
+/// Builds the axum router of one subgraph. `/graphql` is behind [`auth::guard`] (the gateway
+/// secret; the [`auth::Actor`] goes into the request's data), `/ws` checks the same in the
+/// `connection_init` payload. `/health`, `/ready` (and `/metrics`, see [`with_ops`]) stay open
+/// for probes and scrapers.
+pub fn graphql_router<Q, M, S>(schema: Schema<Q, M, S>, pool: PgPool, secret: GatewaySecret) -> Router
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
+    let http_schema = schema.clone();
+    let graphql = post(
+        move |Extension(actor): Extension<Actor>, request: GraphQLBatchRequest| {
+            let schema = http_schema.clone();
+            async move { GraphQLResponse::from(schema.execute_batch(request.into_inner().data(actor)).await) }
+        },
+    )
+    .route_layer(axum::middleware::from_fn_with_state(secret.clone(), auth::guard));
+    let ws = get(move |protocol: GraphQLProtocol, upgrade: WebSocketUpgrade| {
+        let schema = schema.clone();
+        let secret = secret.clone();
+        async move {
+            upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |stream| {
+                GraphQLWebSocket::new(stream, schema, protocol)
+                    .on_connection_init(move |payload| async move {
+                        let actor =
+                            auth::check_connection_init(&secret, &payload).map_err(async_graphql::Error::new)?;
+                        let mut data = Data::default();
+                        data.insert(actor);
+                        Ok(data)
+                    })
+                    .serve()
+            })
+        }
+    });
     Router::new()
-        .route(GRAPHQL_PATH, post_service(GraphQL::new(schema.clone())))
-        .route_service(WS_PATH, GraphQLSubscription::new(schema))
+        .route(GRAPHQL_PATH, graphql)
+        .route(WS_PATH, ws)
         .route("/health", get(|| async { "ok" }))
         .route(
             "/ready",

@@ -61,6 +61,8 @@ use roadmap_common::ServiceError;
 use roadmap_common::outbox::{InProcessBatch, OutboxEvent};
 use roadmap_common::relay::page_size;
 
+pub mod audit;
+
 pub const NAME: &str = "events";
 
 /// Consumer group of the events service on the stream.
@@ -81,7 +83,7 @@ impl Default for Live {
 }
 
 pub fn schema(pool: Option<PgPool>, live: Option<Live>) -> EventsSchema {
-    let mut builder = Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot)
+    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, SubscriptionRoot)
         .enable_federation()
         .enable_subscription_in_federation();
     if let Some(pool) = pool {
@@ -91,8 +93,8 @@ pub fn schema(pool: Option<PgPool>, live: Option<Live>) -> EventsSchema {
     builder.finish()
 }
 
-pub fn router(pool: PgPool, live: Live) -> axum::Router {
-    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(live)), pool)
+pub fn router(pool: PgPool, live: Live, secret: roadmap_common::auth::GatewaySecret) -> axum::Router {
+    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(live)), pool, secret)
 }
 
 #[derive(FromRow, Clone, Debug)]
@@ -210,6 +212,7 @@ pub enum EventKind {
     LinkChanged,
     TargetSet,
     ObservationRecorded,
+    PlanApproved,
 }
 
 impl EventKind {
@@ -221,6 +224,7 @@ impl EventKind {
             EventKind::LinkChanged => kind::LINK_CHANGED,
             EventKind::TargetSet => kind::TARGET_SET,
             EventKind::ObservationRecorded => kind::OBSERVATION_RECORDED,
+            EventKind::PlanApproved => kind::PLAN_APPROVED,
         }
     }
 }
@@ -336,10 +340,15 @@ fn parse_cursor(after: Option<String>) -> Result<Option<i64>, ServiceError> {
         .transpose()
 }
 
-pub struct QueryRoot;
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(LogQuery, audit::AuditQuery);
 
-#[Object(name = "Query")]
-impl QueryRoot {
+#[derive(Default)]
+pub struct LogQuery;
+
+#[Object]
+impl LogQuery {
     /// The log in order, after the given cursor, optionally filtered.
     async fn events(
         &self,
@@ -513,6 +522,10 @@ pub async fn insert(pool: &PgPool, event: &OutboxEvent) -> Result<Option<EventRo
 }
 
 async fn insert_and_notify(pool: &PgPool, live: &Live, event: &OutboxEvent) -> Result<(), sqlx::Error> {
+    if event.kind == roadmap_common::audit::KIND {
+        // Audit entries go to the trail, never to subscribers.
+        return audit::insert(pool, event).await;
+    }
     if let Some(row) = insert(pool, event).await? {
         // No subscriber is not an error.
         let _ = live.0.send(row);

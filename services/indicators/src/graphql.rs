@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use roadmap_common::{ServiceError, ServiceResult};
 
+use roadmap_common::auth::{self, Role};
+
 use crate::events::{self, StatusChange};
 use crate::loaders::{Loaders, RollupData};
 use crate::people_client::PeopleClient;
@@ -1062,6 +1064,30 @@ async fn indicator_for_input(pool: &PgPool, field: &str, id: &ID) -> ServiceResu
 
 pub struct MutationRoot;
 
+fn people<'a>(ctx: &'a Context<'_>) -> ServiceResult<&'a PeopleClient> {
+    ctx.data::<PeopleClient>()
+        .map_err(|_| ServiceError::internal(std::io::Error::other("the indicators service has no people URL")))
+}
+
+/// Editors and coordinators whose scope covers the territories.
+async fn require_scope(ctx: &Context<'_>, doing: &str, territories: &[Option<Uuid>]) -> ServiceResult<()> {
+    people(ctx)?
+        .subgraph()
+        .require_scope(auth::actor(ctx), &[Role::Editor, Role::Coordinator], doing, territories)
+        .await
+}
+
+async fn audit(
+    tx: &mut sqlx::PgConnection,
+    actor: &auth::Actor,
+    action: &str,
+    subject: (&str, Uuid),
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> ServiceResult<()> {
+    Ok(roadmap_common::audit::record(tx, crate::NAME, actor, action, subject, before, after).await?)
+}
+
 #[Object(name = "Mutation")]
 impl MutationRoot {
     async fn create_indicator(&self, ctx: &Context<'_>, input: CreateIndicatorInput) -> Result<Indicator> {
@@ -1103,12 +1129,18 @@ impl MutationRoot {
             max_value: max.map(|v| format!("{v}")),
         };
         let pool = ctx.data::<PgPool>()?;
-        let id = store::insert_indicator(pool, &new).await.map_err(|e| match e {
+        let actor = auth::actor(ctx);
+        actor.require(&[Role::Coordinator], "defining an indicator")?;
+        let mut tx = pool.begin().await?;
+        let id = store::insert_indicator(&mut tx, &new).await.map_err(|e| match e {
             ServiceError::Conflict(_) => {
                 ServiceError::invalid("input.code", format!("an indicator `{}` exists", new.code))
             }
             other => other,
         })?;
+        let after = serde_json::json!({ "code": new.code, "name": new.name, "unit": new.unit });
+        audit(&mut tx, actor, "createIndicator", ("Indicator", id), None, Some(after)).await?;
+        tx.commit().await?;
         let row = store::indicators_by_ids(pool, &[id]).await?.into_iter().next();
         row.map(Indicator)
             .ok_or_else(|| ServiceError::not_found("Indicator", id).into())
@@ -1128,6 +1160,7 @@ impl MutationRoot {
     ) -> Result<Vec<Target>> {
         let plan_id = parse_id("plan", &plan)?;
         let territory = territory.as_ref().map(|t| parse_id("territory", t)).transpose()?;
+        require_scope(ctx, "recording a plan's targets", &[territory]).await?;
         let mut wanted: Vec<(NewIndicator, NewTarget)> = Vec::with_capacity(targets.len());
         let mut keys = HashSet::new();
         for (i, t) in targets.iter().enumerate() {
@@ -1232,6 +1265,16 @@ impl MutationRoot {
         for indicator in indicators {
             events::status_changed(&mut tx, indicator, StatusChange::PlanTargetsReplaced { plan: plan_id }).await?;
         }
+        let after = serde_json::json!({ "targets": ids, "territory": territory });
+        audit(
+            &mut tx,
+            auth::actor(ctx),
+            "recordPlanTargets",
+            ("Plan", plan_id),
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         let stored = store::targets_by_ids(pool, &ids).await?;
         let mut by_id: HashMap<Uuid, TargetRow> = stored.into_iter().map(|t| (t.id, t)).collect();
@@ -1255,6 +1298,12 @@ impl MutationRoot {
         if territory.is_none() && organisation.is_none() {
             return Err(ServiceError::invalid("input.territory", "give a territory or an organisation").into());
         }
+        let scope = match (territory, organisation) {
+            (Some(t), _) => Some(t),
+            (None, Some(org)) => people(ctx)?.organisation_territory("input.organisation", org).await?,
+            (None, None) => None,
+        };
+        require_scope(ctx, "setting a target", &[scope]).await?;
         check_period("input.period", &indicator, input.period)?;
         check_value("input.value", &indicator, input.value)?;
         let (value, value_raw) = value_texts("input.valueRaw", input.value, input.value_raw.as_deref())?;
@@ -1283,6 +1332,19 @@ impl MutationRoot {
             .first()
             .ok_or_else(|| ServiceError::internal(std::io::Error::other("upserted target not found")))?;
         events::status_changed(&mut tx, indicator.id, StatusChange::TargetChanged { target: id }).await?;
+        let after = serde_json::json!({
+            "indicator": indicator.code, "territory": row.territory_id, "organisation": row.organisation_id,
+            "period": row.period, "subject": row.subject, "kind": row.kind, "value": row.value_raw,
+        });
+        audit(
+            &mut tx,
+            auth::actor(ctx),
+            "setTarget",
+            ("IndicatorTarget", id),
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         let row = store::targets_by_ids(pool, &[id]).await?.into_iter().next();
         row.map(Target)
@@ -1321,9 +1383,7 @@ impl MutationRoot {
             }
             None => None,
         };
-        let people = ctx
-            .data::<PeopleClient>()
-            .map_err(|_| ServiceError::internal(std::io::Error::other("the indicators service has no people URL")))?;
+        let people = people(ctx)?;
         let (territory, parent) = match (territory, organisation) {
             (_, Some(org)) => {
                 let own = people.organisation_territory("input.organisation", org).await?;
@@ -1343,6 +1403,7 @@ impl MutationRoot {
                 return Err(ServiceError::invalid("input.territory", "give a territory or an organisation").into());
             }
         };
+        require_scope(ctx, "recording an observation", &[territory]).await?;
         let row = NewObservation {
             indicator_id: indicator.id,
             territory_id: territory,
@@ -1364,6 +1425,19 @@ impl MutationRoot {
             StatusChange::ObservationRecorded { observation: id },
         )
         .await?;
+        let after = serde_json::json!({
+            "indicator": indicator.code, "territory": row.territory_id, "organisation": row.organisation_id,
+            "period": row.period, "subject": row.subject, "value": row.value_raw, "denominator": row.denominator,
+        });
+        audit(
+            &mut tx,
+            auth::actor(ctx),
+            "recordObservation",
+            ("Observation", id),
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         let row = store::observations_by_ids(pool, &[id]).await?.into_iter().next();
         row.map(Observation)
@@ -1375,7 +1449,22 @@ impl MutationRoot {
         let measure = parse_id("measure", &measure)?;
         let pool = ctx.data::<PgPool>()?;
         let indicator = indicator_for_input(pool, "indicator", &indicator).await?;
-        store::link_measure(pool, measure, indicator.id).await?;
+        // The measure's plan is in the plans subgraph; the role is checked here, not its territory.
+        let actor = auth::actor(ctx);
+        actor.require(&[Role::Editor, Role::Coordinator], "linking a measure to an indicator")?;
+        let mut tx = pool.begin().await?;
+        store::link_measure(&mut tx, measure, indicator.id).await?;
+        let after = serde_json::json!({ "measure": measure, "indicator": indicator.code });
+        audit(
+            &mut tx,
+            actor,
+            "linkMeasureToIndicator",
+            ("Indicator", indicator.id),
+            None,
+            Some(after),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(Measure { id: measure })
     }
 }

@@ -72,7 +72,7 @@ pub fn schema(pool: Option<PgPool>, people: Option<people_client::PeopleClient>)
 }
 
 /// The axum router of this subgraph; `people_url` is the people subgraph's GraphQL URL.
-pub fn router(pool: PgPool, people_url: &str) -> axum::Router {
-    let people = people_client::PeopleClient::new(people_url);
-    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(people)), pool)
+pub fn router(pool: PgPool, people_url: &str, secret: roadmap_common::auth::GatewaySecret) -> axum::Router {
+    let people = people_client::PeopleClient::new(people_url, secret.clone());
+    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(people)), pool, secret)
 }

@@ -6,37 +6,30 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use roadmap_common::auth::GatewaySecret;
+use roadmap_common::client::SubgraphClient;
 use roadmap_common::{ServiceError, ServiceResult};
 
 #[derive(Clone, Debug)]
-pub struct PeopleClient {
-    url: String,
-    http: reqwest::Client,
-}
+pub struct PeopleClient(SubgraphClient);
 
 impl PeopleClient {
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            http: reqwest::Client::new(),
-        }
+    pub fn new(url: impl Into<String>, secret: GatewaySecret) -> Self {
+        Self(SubgraphClient::new(crate::NAME, "people", url, secret))
     }
 
     async fn call(&self, query: &str, variables: Value) -> ServiceResult<Value> {
-        let response = self
-            .http
-            .post(&self.url)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .map_err(ServiceError::internal)?;
-        let body: Value = response.json().await.map_err(ServiceError::internal)?;
-        if let Some(message) = body["errors"][0]["message"].as_str() {
-            return Err(ServiceError::internal(std::io::Error::other(format!(
-                "people: {message}"
-            ))));
-        }
-        Ok(body["data"].clone())
+        self.0.call(query, variables).await
+    }
+
+    /// The underlying client (scope checks, see `SubgraphClient::require_scope`).
+    pub fn subgraph(&self) -> &roadmap_common::client::SubgraphClient {
+        &self.0
+    }
+
+    /// A territory and its ancestors, nearest first (what a scope is checked against).
+    pub async fn territory_ancestry(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
+        self.0.territory_ancestry(territory).await
     }
 
     /// The parent of a territory: `Ok(None)` for a root, `Err` naming `field` when the territory

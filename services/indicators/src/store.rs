@@ -170,10 +170,10 @@ fn bind_indicator<'q>(
         .bind(&i.max_value)
 }
 
-pub async fn insert_indicator(pool: &PgPool, indicator: &NewIndicator) -> ServiceResult<Uuid> {
+pub async fn insert_indicator(conn: &mut sqlx::PgConnection, indicator: &NewIndicator) -> ServiceResult<Uuid> {
     let id = Uuid::new_v4();
     bind_indicator(sqlx::query(INDICATOR_INSERT), id, indicator)
-        .execute(pool)
+        .execute(conn)
         .await?;
     Ok(id)
 }
@@ -387,11 +387,11 @@ pub async fn rollup_targets(
     .map_err(Into::into)
 }
 
-pub async fn link_measure(pool: &PgPool, measure_id: Uuid, indicator_id: Uuid) -> ServiceResult<()> {
+pub async fn link_measure(conn: &mut sqlx::PgConnection, measure_id: Uuid, indicator_id: Uuid) -> ServiceResult<()> {
     sqlx::query("INSERT INTO measure_indicator (measure_id, indicator_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(measure_id)
         .bind(indicator_id)
-        .execute(pool)
+        .execute(conn)
         .await?;
     Ok(())
 }

@@ -4,6 +4,8 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use roadmap_common::audit;
+use roadmap_common::auth::{self, Role};
 use roadmap_common::{ServiceError, ServiceResult};
 
 use crate::loaders::Loaders;
@@ -88,6 +90,13 @@ impl Territory {
         };
         let loaders = ctx.data::<Loaders>()?;
         Ok(loaders.territory_by_id.load_one(parent).await?.map(Territory))
+    }
+
+    /// The territories above this one, nearest first (parent, grandparent, ..., the root).
+    async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Territory>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let rows = loaders.ancestors_by_territory.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Territory).collect())
     }
 
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Territory>> {
@@ -223,8 +232,18 @@ impl MutationRoot {
         }
         let parent = input.parent.as_ref().map(|p| parse_id("input.parent", p)).transpose()?;
         let pool = ctx.data::<PgPool>()?;
+        let actor = auth::actor(ctx);
+        actor.require_in_scope(
+            &[Role::Coordinator],
+            "creating a territory",
+            &ancestry(pool, parent).await?,
+        )?;
         let id = Uuid::new_v4();
-        store::insert_territory(pool, id, name, input.kind.as_db(), parent).await?;
+        let mut tx = pool.begin().await?;
+        store::insert_territory(&mut *tx, id, name, input.kind.as_db(), parent).await?;
+        let after = serde_json::json!({ "name": name, "kind": input.kind.as_db(), "parent": parent });
+        audit_created(&mut tx, actor, "createTerritory", ("Territory", id), after).await?;
+        tx.commit().await?;
         let row = store::territories_by_ids(pool, &[id]).await?;
         let row = row
             .into_iter()
@@ -246,7 +265,18 @@ impl MutationRoot {
             return Err(ServiceError::invalid("name", "must not be empty").into());
         }
         let parent = parent.as_ref().map(|p| parse_id("parent", p)).transpose()?;
-        let row = store::ensure_territory(ctx.data::<PgPool>()?, name, kind.as_db(), parent).await?;
+        let pool = ctx.data::<PgPool>()?;
+        let actor = auth::actor(ctx);
+        actor.require_in_scope(
+            &[Role::Coordinator],
+            "creating a territory",
+            &ancestry(pool, parent).await?,
+        )?;
+        let mut tx = pool.begin().await?;
+        let row = store::ensure_territory(&mut tx, name, kind.as_db(), parent).await?;
+        let after = serde_json::json!({ "name": row.name, "kind": row.kind, "parent": row.parent_id });
+        audit_created(&mut tx, actor, "ensureTerritory", ("Territory", row.id), after).await?;
+        tx.commit().await?;
         Ok(Territory(row))
     }
 
@@ -285,7 +315,26 @@ impl MutationRoot {
             });
         }
         let pool = ctx.data::<PgPool>()?;
-        let ids = store::ensure_organisations(pool, &wanted).await?;
+        let actor = auth::actor(ctx);
+        let mut territories: Vec<Option<Uuid>> = wanted.iter().map(|w| w.territory).collect();
+        territories.sort();
+        territories.dedup();
+        for territory in territories {
+            actor.require_in_scope(
+                &[Role::Editor, Role::Coordinator],
+                "creating organisations",
+                &ancestry(pool, territory).await?,
+            )?;
+        }
+        let mut tx = pool.begin().await?;
+        let ids = store::ensure_organisations(&mut tx, &wanted).await?;
+        for (id, w) in ids.iter().zip(&wanted) {
+            let after = serde_json::json!({
+                "name": w.name, "kind": w.kind, "territory": w.territory, "abbreviations": w.abbreviations
+            });
+            audit_created(&mut tx, actor, "ensureOrganisations", ("Organisation", *id), after).await?;
+        }
+        tx.commit().await?;
         let rows = store::organisations_by_ids(pool, &ids).await?;
         let by_id: std::collections::HashMap<Uuid, OrganisationRow> = rows.into_iter().map(|r| (r.id, r)).collect();
         ids.iter()
@@ -316,11 +365,21 @@ impl MutationRoot {
             .map(|t| parse_id("input.territory", t))
             .transpose()?;
         let pool = ctx.data::<PgPool>()?;
+        let actor = auth::actor(ctx);
+        actor.require_in_scope(
+            &[Role::Editor, Role::Coordinator],
+            "creating an organisation",
+            &ancestry(pool, territory).await?,
+        )?;
         let id = Uuid::new_v4();
         let abbreviations: Vec<String> = input.abbreviations.iter().map(|a| a.trim().to_string()).collect();
         let mut tx = pool.begin().await?;
         store::insert_organisation(&mut *tx, id, name, input.kind.as_db(), territory).await?;
         store::insert_abbreviations(&mut *tx, id, &abbreviations).await?;
+        let after = serde_json::json!({
+            "name": name, "kind": input.kind.as_db(), "territory": territory, "abbreviations": abbreviations
+        });
+        audit_created(&mut tx, actor, "createOrganisation", ("Organisation", id), after).await?;
         tx.commit().await?;
         let row = store::organisations_by_ids(pool, &[id]).await?;
         let row = row
@@ -329,4 +388,30 @@ impl MutationRoot {
             .ok_or_else(|| ServiceError::not_found("Organisation", id))?;
         Ok(Organisation(row))
     }
+}
+
+/// A territory and its ancestors, nearest first; empty for none (a federal body).
+async fn ancestry(pool: &PgPool, territory: Option<Uuid>) -> ServiceResult<Vec<Uuid>> {
+    let Some(territory) = territory else {
+        return Ok(Vec::new());
+    };
+    let mut out = vec![territory];
+    out.extend(
+        store::territory_ancestors(pool, &[territory])
+            .await?
+            .into_iter()
+            .map(|(_, t)| t.id),
+    );
+    Ok(out)
+}
+
+/// Records a creation in the audit trail, in the transaction of the change.
+async fn audit_created(
+    tx: &mut sqlx::PgConnection,
+    actor: &auth::Actor,
+    action: &str,
+    subject: (&str, Uuid),
+    after: serde_json::Value,
+) -> ServiceResult<()> {
+    Ok(audit::record(tx, crate::NAME, actor, action, subject, None, Some(after)).await?)
 }

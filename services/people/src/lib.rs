@@ -36,6 +36,6 @@ pub fn schema(pool: Option<PgPool>) -> PeopleSchema {
 }
 
 /// The axum router of this subgraph.
-pub fn router(pool: PgPool) -> axum::Router {
-    roadmap_common::server::graphql_router(schema(Some(pool.clone())), pool)
+pub fn router(pool: PgPool, secret: roadmap_common::auth::GatewaySecret) -> axum::Router {
+    roadmap_common::server::graphql_router(schema(Some(pool.clone())), pool, secret)
 }

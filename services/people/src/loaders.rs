@@ -15,6 +15,7 @@ use crate::store::{self, OrganisationRow, TerritoryRow};
 pub struct Loaders {
     pub territory_by_id: DataLoader<Measured<TerritoryByIdLoader>>,
     pub territories_by_parent: DataLoader<Measured<TerritoriesByParentLoader>>,
+    pub ancestors_by_territory: DataLoader<Measured<AncestorsByTerritoryLoader>>,
     pub organisation_by_id: DataLoader<Measured<OrganisationByIdLoader>>,
     pub organisations_by_territory: DataLoader<Measured<OrganisationsByTerritoryLoader>>,
 }
@@ -24,6 +25,7 @@ impl Loaders {
         Self {
             territory_by_id: loader(TerritoryByIdLoader(pool.clone())),
             territories_by_parent: loader(TerritoriesByParentLoader(pool.clone())),
+            ancestors_by_territory: loader(AncestorsByTerritoryLoader(pool.clone())),
             organisation_by_id: loader(OrganisationByIdLoader(pool.clone())),
             organisations_by_territory: loader(OrganisationsByTerritoryLoader(pool)),
         }
@@ -52,6 +54,22 @@ impl Loader<Uuid> for TerritoriesByParentLoader {
         Ok(group_by(store::territory_children(&self.0, keys).await?, |r| {
             r.parent_id
         }))
+    }
+}
+
+pub struct AncestorsByTerritoryLoader(PgPool);
+
+impl Loader<Uuid> for AncestorsByTerritoryLoader {
+    type Value = Vec<TerritoryRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<TerritoryRow>>, Self::Error> {
+        let rows = store::territory_ancestors(&self.0, keys).await?;
+        let grouped = group_by(rows, |(start, _)| Some(*start));
+        Ok(grouped
+            .into_iter()
+            .map(|(k, rows)| (k, rows.into_iter().map(|(_, t)| t).collect()))
+            .collect())
     }
 }
 

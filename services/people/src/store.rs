@@ -34,6 +34,29 @@ pub async fn territories_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Ve
         .map_err(Into::into)
 }
 
+/// The ancestors of each territory, nearest first, as `(territory, ancestor row)`.
+pub async fn territory_ancestors(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<(Uuid, TerritoryRow)>> {
+    #[derive(FromRow)]
+    struct Row {
+        start_id: Uuid,
+        #[sqlx(flatten)]
+        territory: TerritoryRow,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH RECURSIVE up (start_id, id, depth) AS ( \
+             SELECT t.id, t.parent_id, 1 FROM territory t WHERE t.id = ANY($1) AND t.parent_id IS NOT NULL \
+             UNION ALL \
+             SELECT up.start_id, p.parent_id, up.depth + 1 FROM up JOIN territory p ON p.id = up.id \
+             WHERE p.parent_id IS NOT NULL AND up.depth < 32) \
+         SELECT up.start_id, t.id, t.name, t.kind, t.parent_id FROM up JOIN territory t ON t.id = up.id \
+         ORDER BY up.start_id, up.depth",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.start_id, r.territory)).collect())
+}
+
 pub async fn territory_children(pool: &PgPool, parent_ids: &[Uuid]) -> ServiceResult<Vec<TerritoryRow>> {
     sqlx::query_as("SELECT id, name, kind, parent_id FROM territory WHERE parent_id = ANY($1) ORDER BY name")
         .bind(parent_ids)
@@ -155,7 +178,7 @@ pub async fn insert_abbreviations(
 
 /// Finds or creates a territory (name, parent) atomically.
 pub async fn ensure_territory(
-    pool: &PgPool,
+    conn: &mut sqlx::PgConnection,
     name: &str,
     kind: &str,
     parent_id: Option<Uuid>,
@@ -168,14 +191,14 @@ pub async fn ensure_territory(
     .bind(name)
     .bind(kind)
     .bind(parent_id)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     Ok(sqlx::query_as(
         "SELECT id, name, kind, parent_id FROM territory WHERE name = $1 AND parent_id IS NOT DISTINCT FROM $2",
     )
     .bind(name)
     .bind(parent_id)
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
@@ -188,10 +211,12 @@ pub struct WantedOrganisation {
     pub abbreviations: Vec<String>,
 }
 
-/// Resolves every wanted organisation to an id (see `ensureOrganisations`), in one transaction.
+/// Resolves every wanted organisation to an id (see `ensureOrganisations`), in the caller's transaction.
 /// Locks the territory's organisations so two imports cannot create the same one twice.
-pub async fn ensure_organisations(pool: &PgPool, wanted: &[WantedOrganisation]) -> ServiceResult<Vec<Uuid>> {
-    let mut tx = pool.begin().await?;
+pub async fn ensure_organisations(
+    tx: &mut sqlx::PgConnection,
+    wanted: &[WantedOrganisation],
+) -> ServiceResult<Vec<Uuid>> {
     sqlx::query("LOCK TABLE organisation IN SHARE ROW EXCLUSIVE MODE")
         .execute(&mut *tx)
         .await?;
@@ -243,6 +268,5 @@ pub async fn ensure_organisations(pool: &PgPool, wanted: &[WantedOrganisation]) 
         };
         ids.push(id);
     }
-    tx.commit().await?;
     Ok(ids)
 }

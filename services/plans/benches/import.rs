@@ -37,18 +37,20 @@ async fn main() -> anyhow_free::Result {
         let plans_pool = db::prepare(&url, roadmap_plans::NAME, &roadmap_plans::MIGRATOR).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let people_url = format!("http://{}/graphql", listener.local_addr()?);
+        let secret = roadmap_common::auth::GatewaySecret::random();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server_task = tokio::spawn(roadmap_common::server::run(
             listener,
-            roadmap_people::router(people_pool.clone()),
+            roadmap_people::router(people_pool.clone(), secret.clone()),
             async move {
                 let _ = stopped.await;
             },
         ));
-        let people = PeopleClient::new(people_url);
+        let people = PeopleClient::new(people_url, secret.clone());
         let options = |i: usize| ImportOptions {
             territory: Some(format!("Регион {i}")),
             file_name: Some(SEEDS[i].to_string()),
+            actor: roadmap_common::auth::Actor::service("bench"),
             ..Default::default()
         };
         let start = Instant::now();

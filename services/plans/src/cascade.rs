@@ -24,7 +24,10 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use roadmap_common::ServiceError;
+use roadmap_common::auth;
 use roadmap_common::clock::Clock;
+
+use crate::access;
 
 use crate::graphql::{Measure, Plan, PlanLevel, Territory, parse_id};
 use crate::loaders::Loaders;
@@ -387,6 +390,8 @@ impl CascadeMutation {
             return Err(ServiceError::invalid("implements", "links join measures of different plans").into());
         }
         let plans = store::plans_by_ids(pool, &[low.plan_id, high.plan_id]).await?;
+        let linked: Vec<&crate::store::PlanRow> = plans.iter().collect();
+        access::require_plans(ctx, &access::LINK, "linking measures", &linked).await?;
         let level = |id: Uuid| {
             plans
                 .iter()
@@ -424,6 +429,17 @@ impl CascadeMutation {
         )
         .await?;
         crate::events::link_changed(&mut tx, &row).await?;
+        let after =
+            serde_json::json!({ "measure": row.measure_id, "implements": row.implements_id, "state": row.state });
+        access::record(
+            &mut tx,
+            auth::actor(ctx),
+            "linkMeasures",
+            ("MeasureLink", row.id),
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(MeasureLink(row))
     }
@@ -435,11 +451,30 @@ impl CascadeMutation {
             return Err(ServiceError::invalid("state", "a decision is CONFIRMED or REJECTED").into());
         }
         let pool = ctx.data::<PgPool>()?;
+        let link = store::links_by_ids(pool, &[link_id])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ServiceError::not_found("MeasureLink", link_id))?;
+        let measures = store::measures_by_ids(pool, &[link.measure_id, link.implements_id]).await?;
+        let plan_ids: Vec<Uuid> = measures.iter().map(|m| m.plan_id).collect();
+        let plans = store::plans_by_ids(pool, &plan_ids).await?;
+        let linked: Vec<&crate::store::PlanRow> = plans.iter().collect();
+        access::require_plans(ctx, &access::LINK, "deciding on a link", &linked).await?;
         let mut tx = pool.begin().await.map_err(ServiceError::from)?;
         let row = store::set_link_state(&mut tx, link_id, state.as_db(), &actor(ctx))
             .await?
             .ok_or_else(|| ServiceError::not_found("MeasureLink", link_id))?;
         crate::events::link_changed(&mut tx, &row).await?;
+        access::record(
+            &mut tx,
+            auth::actor(ctx),
+            "decideLink",
+            ("MeasureLink", row.id),
+            Some(serde_json::json!({ "state": link.state })),
+            Some(serde_json::json!({ "state": row.state })),
+        )
+        .await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(MeasureLink(row))
     }
@@ -462,8 +497,20 @@ impl CascadeMutation {
         if !rows.iter().any(|p| p.id == parent_id) {
             return Err(ServiceError::not_found("Plan", parent_id).into());
         }
+        let linked: Vec<&crate::store::PlanRow> = rows.iter().collect();
+        access::require_plans(ctx, &access::LINK, "declaring a parent plan", &linked).await?;
         let mut tx = pool.begin().await.map_err(ServiceError::from)?;
         store::add_plan_parent(&mut tx, plan_id, parent_id).await?;
+        let after = serde_json::json!({ "parent": parent_id });
+        access::record(
+            &mut tx,
+            auth::actor(ctx),
+            "setPlanParent",
+            ("Plan", plan_id),
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await.map_err(ServiceError::from)?;
         Ok(Plan(row))
     }
@@ -486,11 +533,31 @@ impl CascadeMutation {
             return Err(ServiceError::invalid("progress", "must be between 0 and 100").into());
         }
         let pool = ctx.data::<PgPool>()?;
+        let measure = store::measures_by_ids(pool, &[id])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ServiceError::not_found("Measure", id))?;
+        let plan = store::plans_by_ids(pool, &[measure.plan_id])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ServiceError::not_found("Plan", measure.plan_id))?;
+        access::require_plans(ctx, &access::EDIT, "setting a measure's status", &[&plan]).await?;
         let mut tx = pool.begin().await.map_err(ServiceError::from)?;
         let (before, _) = store::set_status(&mut tx, id, status.as_db(), progress)
             .await?
             .ok_or_else(|| ServiceError::not_found("Measure", id))?;
         crate::events::measure_status_changed(&mut tx, id, &before, status.as_db()).await?;
+        access::record(
+            &mut tx,
+            auth::actor(ctx),
+            "setMeasureStatus",
+            ("Measure", id),
+            Some(serde_json::json!({ "status": before })),
+            Some(serde_json::json!({ "status": status.as_db(), "progress": progress })),
+        )
+        .await?;
         tx.commit().await.map_err(ServiceError::from)?;
         let row = store::measures_by_ids(pool, &[id]).await?;
         row.into_iter()
@@ -500,10 +567,9 @@ impl CascadeMutation {
     }
 }
 
-/// Who made a change. Until the gateway carries authenticated claims every change is recorded
-/// as made by `anonymous`.
-fn actor(_ctx: &Context<'_>) -> String {
-    "anonymous".to_string()
+/// Who made a change, as recorded on links (the token's subject).
+fn actor(ctx: &Context<'_>) -> String {
+    auth::actor(ctx).subject.clone()
 }
 
 /// Today's date by the hub's clock.

@@ -75,3 +75,12 @@ pub async fn link_changed(tx: &mut Transaction<'_, Postgres>, link: &LinkRow) ->
     event.context = measure_context(tx, link.measure_id).await?;
     record(tx, event).await
 }
+
+/// A draft plan was approved (it is public from now on).
+pub async fn plan_approved(tx: &mut Transaction<'_, Postgres>, plan: &crate::store::PlanRow) -> ServiceResult<()> {
+    let mut event = OutboxEvent::new(kind::PLAN_APPROVED, "Plan", plan.id);
+    event.before = Some(json!({ "state": plan.state }));
+    event.after = Some(json!({ "state": "APPROVED" }));
+    event.context = json!({ "plan": plan.id, "level": plan.level, "territory": plan.territory_id });
+    record(tx, event).await
+}

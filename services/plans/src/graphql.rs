@@ -11,11 +11,29 @@ use roadmap_common::{ServiceError, ServiceResult};
 
 use std::collections::{HashMap, HashSet};
 
+use roadmap_common::auth;
+
+use crate::access;
 use crate::cascade::{self, MeasureStatus};
 use crate::import::{ImportOptions, ImportStatus, ImportSummary};
 use crate::loaders::Loaders;
 use crate::people_client::PeopleClient;
 use crate::store::{self, LintRow, MeasureRow, PlanRow, SectionRow, StatusRow};
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum PlanState {
+    Draft,
+    Approved,
+}
+
+impl PlanState {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Draft => "DRAFT",
+            Self::Approved => "APPROVED",
+        }
+    }
+}
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum PlanLevel {
@@ -108,6 +126,16 @@ impl Plan {
     /// Version of the source document (1 for plans entered by hand; +1 per changed re-import).
     async fn version(&self) -> i32 {
         self.0.version
+    }
+
+    /// `DRAFT` plans are seen only by signed-in users whose scope covers the plan's territory
+    /// (and by auditors and admins); `APPROVED` plans are public.
+    async fn state(&self) -> PlanState {
+        if self.0.state == "APPROVED" {
+            PlanState::Approved
+        } else {
+            PlanState::Draft
+        }
     }
 
     /// The act that approved the plan, as the document states it.
@@ -603,12 +631,14 @@ impl QueryRoot {
             }
             None => None,
         };
+        let drafts = access::draft_territories(ctx).await?;
         let mut rows = store::list_plans(
             ctx.data::<PgPool>()?,
             level.map(PlanLevel::as_db),
             territory,
             after,
             limit + 1,
+            drafts.as_deref(),
         )
         .await?;
         let has_next = rows.len() as i64 > limit;
@@ -621,14 +651,26 @@ impl QueryRoot {
         Ok(connection)
     }
 
+    /// A plan; `null` for a draft the caller may not see.
     async fn plan(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {
         let id = parse_id("id", &id)?;
-        Ok(ctx.data::<Loaders>()?.plan_by_id.load_one(id).await?.map(Plan))
+        match ctx.data::<Loaders>()?.plan_by_id.load_one(id).await? {
+            Some(row) if access::may_see(ctx, &row).await? => Ok(Some(Plan(row))),
+            _ => Ok(None),
+        }
     }
 
+    /// A measure; `null` when it belongs to a draft the caller may not see.
     async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
         let id = parse_id("id", &id)?;
-        Ok(ctx.data::<Loaders>()?.measure_by_id.load_one(id).await?.map(Measure))
+        let loaders = ctx.data::<Loaders>()?;
+        let Some(row) = loaders.measure_by_id.load_one(id).await? else {
+            return Ok(None);
+        };
+        match loaders.plan_by_id.load_one(row.plan_id).await? {
+            Some(plan) if access::may_see(ctx, &plan).await? => Ok(Some(Measure(row))),
+            _ => Ok(None),
+        }
     }
 
     #[graphql(entity)]
@@ -675,6 +717,9 @@ pub struct CreatePlanInput {
     pub period_text: Option<String>,
     pub owner: Option<ID>,
     pub territory: Option<ID>,
+    /// A plan entered by hand starts as a draft unless this is `APPROVED`.
+    #[graphql(default_with = "PlanState::Draft")]
+    pub state: PlanState,
     #[graphql(default)]
     pub sections: Vec<SectionInput>,
 }
@@ -729,6 +774,7 @@ pub fn plan_rows(input: &CreatePlanInput) -> ServiceResult<PlanRows> {
             approval_date: None,
             approval_signatory: None,
             goals: Vec::new(),
+            state: input.state.as_db().to_string(),
         }),
         ..Default::default()
     };
@@ -797,7 +843,7 @@ fn add_measure(
 }
 
 /// Writes validated rows in one transaction: all of the plan or nothing.
-pub async fn insert_plan_rows(pool: &PgPool, rows: &PlanRows) -> ServiceResult<Uuid> {
+pub async fn insert_plan_rows(pool: &PgPool, rows: &PlanRows, actor: &auth::Actor) -> ServiceResult<Uuid> {
     let plan = rows
         .plan
         .as_ref()
@@ -807,6 +853,10 @@ pub async fn insert_plan_rows(pool: &PgPool, rows: &PlanRows) -> ServiceResult<U
     store::insert_sections(&mut tx, &rows.sections).await?;
     store::insert_measures(&mut tx, &rows.measures).await?;
     store::insert_responsible(&mut tx, &rows.responsible).await?;
+    let mut after = access::plan_json(plan);
+    after["sections"] = rows.sections.len().into();
+    after["measures"] = rows.measures.len().into();
+    access::record(&mut tx, actor, "createPlan", ("Plan", plan.id), None, Some(after)).await?;
     tx.commit().await?;
     Ok(plan.id)
 }
@@ -825,6 +875,9 @@ pub struct ImportRoadmapInput {
     pub owner: Option<String>,
     /// Overrides the derived identity of the document (see the importer docs).
     pub key: Option<String>,
+    /// The state of a newly imported plan; by default `APPROVED` when the document states the
+    /// act that approved it, else `DRAFT`. A re-import keeps the plan's state.
+    pub state: Option<PlanState>,
 }
 
 #[derive(SimpleObject)]
@@ -938,6 +991,8 @@ impl PlanMutation {
             owner: input.owner,
             key: input.key,
             file_name: input.file_name,
+            state: input.state,
+            actor: auth::actor(ctx).clone(),
         };
         let indicators = ctx.data_opt::<crate::indicators_client::IndicatorsClient>();
         let summary = crate::import::import_document_with(
@@ -954,10 +1009,51 @@ impl PlanMutation {
     /// Creates a plan with its sections and measures in one all-or-nothing call.
     async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Plan> {
         let rows = plan_rows(&input)?;
+        let territory = rows.plan.as_ref().and_then(|p| p.territory_id);
+        access::require_territories(ctx, &access::EDIT, "creating a plan", &[territory]).await?;
         let pool = ctx.data::<PgPool>()?;
-        let id = insert_plan_rows(pool, &rows).await?;
+        let id = insert_plan_rows(pool, &rows, auth::actor(ctx)).await?;
         let plan = store::plans_by_ids(pool, &[id]).await?;
         plan.into_iter()
+            .next()
+            .map(Plan)
+            .ok_or_else(|| ServiceError::not_found("Plan", id).into())
+    }
+
+    /// Approves a draft plan (editors and coordinators of its territory): it becomes public and a
+    /// `PLAN_APPROVED` event is published. Approving an approved plan changes nothing.
+    async fn approve_plan(&self, ctx: &Context<'_>, plan: ID) -> Result<Plan> {
+        let id = parse_id("plan", &plan)?;
+        let pool = ctx.data::<PgPool>()?;
+        let row = store::plans_by_ids(pool, &[id])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ServiceError::not_found("Plan", id))?;
+        access::require_plans(ctx, &access::EDIT, "approving a plan", &[&row]).await?;
+        let mut tx = pool.begin().await?;
+        let before = store::approve_plan(&mut tx, id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("Plan", id))?;
+        if before != "APPROVED" {
+            crate::events::plan_approved(&mut tx, &row).await?;
+            let (before, after) = (
+                serde_json::json!({ "state": before }),
+                serde_json::json!({ "state": "APPROVED" }),
+            );
+            access::record(
+                &mut tx,
+                auth::actor(ctx),
+                "approvePlan",
+                ("Plan", id),
+                Some(before),
+                Some(after),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        let row = store::plans_by_ids(pool, &[id]).await?;
+        row.into_iter()
             .next()
             .map(Plan)
             .ok_or_else(|| ServiceError::not_found("Plan", id).into())

@@ -23,7 +23,10 @@ use uuid::Uuid;
 use roadmap_common::{ServiceError, ServiceResult};
 use roadmap_import::{Level, MeasureKind, ParsedDocument, PartyKind, Schedule};
 
-use crate::graphql::PlanLevel;
+use roadmap_common::auth::Actor;
+
+use crate::access;
+use crate::graphql::{PlanLevel, PlanState};
 use crate::indicators_client::IndicatorsClient;
 use crate::people_client::{OrganisationRef, PeopleClient};
 use crate::store::{self, LintRow, MeasureRow, PlanRow, SectionRow, VersionRow};
@@ -39,6 +42,11 @@ pub struct ImportOptions {
     /// Overrides the derived source key.
     pub key: Option<String>,
     pub file_name: Option<String>,
+    /// State of a new plan (default: `APPROVED` when the document states its approving act).
+    pub state: Option<PlanState>,
+    /// Who imports: must be an editor or coordinator whose scope covers the plan's territory
+    /// (the default, anonymous, may not import; the command line acts as `service:cli`).
+    pub actor: Actor,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
@@ -266,6 +274,7 @@ pub async fn import_document_with(
     bytes: &[u8],
     options: &ImportOptions,
 ) -> ServiceResult<ImportSummary> {
+    options.actor.require(&access::EDIT, "importing a plan")?;
     let doc = roadmap_import::parse_document_bytes(bytes).map_err(|e| {
         ServiceError::invalid(
             options.file_name.clone().unwrap_or_else(|| "document".to_string()),
@@ -315,6 +324,18 @@ pub async fn import_document_with(
         Some(path) => Some(people.ensure_territory_path(path).await?),
         None => None,
     };
+    let in_scope = |ancestry: Vec<Uuid>| {
+        options
+            .actor
+            .require_in_scope(&access::EDIT, "importing a plan", &ancestry)
+    };
+    if options.actor.territory.is_some() {
+        let ancestry = match territory {
+            Some(t) => people.territory_ancestry(t).await?,
+            None => Vec::new(),
+        };
+        in_scope(ancestry)?;
+    }
     let flat = flatten(&doc);
 
     // One organisation per abbreviation (or name), in order of first mention.
@@ -366,6 +387,17 @@ pub async fn import_document_with(
     let existing = store::plan_by_source_key(&mut tx, &source_key).await?;
     let plan_id = existing.as_ref().map(|p| p.id).unwrap_or_else(Uuid::new_v4);
     let version = existing.as_ref().map(|p| p.version + 1).unwrap_or(1);
+    if let Some(existing) = &existing
+        && existing.territory_id != territory
+        && options.actor.territory.is_some()
+    {
+        // Re-importing somebody else's plan under one's own territory is still changing theirs.
+        let ancestry = match existing.territory_id {
+            Some(t) => people.territory_ancestry(t).await?,
+            None => Vec::new(),
+        };
+        in_scope(ancestry)?;
+    }
     let previous = match &existing {
         Some(p) => store::plan_measures_for_update(&mut tx, p.id).await?,
         None => Vec::new(),
@@ -392,6 +424,12 @@ pub async fn import_document_with(
         approval_date: approval.and_then(|a| a.date),
         approval_signatory: approval.and_then(|a| a.signatory.clone()),
         goals: doc.meta.goals.clone(),
+        state: match (&existing, options.state) {
+            (Some(p), _) => p.state.clone(),
+            (None, Some(state)) => state.as_db().to_string(),
+            (None, None) if approval.is_some() => PlanState::Approved.as_db().to_string(),
+            (None, None) => PlanState::Draft.as_db().to_string(),
+        },
     };
 
     let sections: Vec<SectionRow> = flat
@@ -556,6 +594,17 @@ pub async fn import_document_with(
             summary: serde_json::to_value(&summary).map_err(ServiceError::internal)?,
             changes: serde_json::to_value(&changes).map_err(ServiceError::internal)?,
         },
+    )
+    .await?;
+    let mut after = access::plan_json(&plan);
+    after["changes"] = serde_json::to_value(&changes).map_err(ServiceError::internal)?;
+    access::record(
+        &mut tx,
+        &options.actor,
+        "importRoadmap",
+        ("Plan", plan_id),
+        existing.as_ref().map(access::plan_json),
+        Some(after),
     )
     .await?;
     tx.commit().await?;

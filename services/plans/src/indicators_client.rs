@@ -7,21 +7,17 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use roadmap_common::{ServiceError, ServiceResult};
+use roadmap_common::ServiceResult;
+use roadmap_common::auth::GatewaySecret;
+use roadmap_common::client::SubgraphClient;
 
 /// Talks GraphQL over HTTP to the indicators subgraph.
 #[derive(Clone, Debug)]
-pub struct IndicatorsClient {
-    url: String,
-    http: reqwest::Client,
-}
+pub struct IndicatorsClient(SubgraphClient);
 
 impl IndicatorsClient {
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            http: reqwest::Client::new(),
-        }
+    pub fn new(url: impl Into<String>, secret: GatewaySecret) -> Self {
+        Self(SubgraphClient::new(crate::NAME, "indicators", url, secret))
     }
 
     /// Replaces the targets of `plan` with `targets`; returns how many were stored.
@@ -49,28 +45,19 @@ impl IndicatorsClient {
                 })
             })
             .collect();
-        let response = self
-            .http
-            .post(&self.url)
-            .json(&json!({
-                "query": "mutation($plan: ID!, $territory: ID, $periodEnd: NaiveDate, $targets: [PlanTargetInput!]!) { \
-                          recordPlanTargets(plan: $plan, territory: $territory, periodEnd: $periodEnd, targets: $targets) { id } }",
-                "variables": {
+        let data = self
+            .0
+            .call(
+                "mutation($plan: ID!, $territory: ID, $periodEnd: NaiveDate, $targets: [PlanTargetInput!]!) { \
+                 recordPlanTargets(plan: $plan, territory: $territory, periodEnd: $periodEnd, targets: $targets) { id } }",
+                json!({
                     "plan": plan.to_string(),
                     "territory": territory.map(|t| t.to_string()),
                     "periodEnd": period_end.map(|d| d.to_string()),
                     "targets": inputs,
-                },
-            }))
-            .send()
-            .await
-            .map_err(ServiceError::internal)?;
-        let body: Value = response.json().await.map_err(ServiceError::internal)?;
-        if let Some(message) = body["errors"][0]["message"].as_str() {
-            return Err(ServiceError::internal(std::io::Error::other(format!(
-                "indicators: {message}"
-            ))));
-        }
-        Ok(body["data"]["recordPlanTargets"].as_array().map(Vec::len).unwrap_or(0))
+                }),
+            )
+            .await?;
+        Ok(data["recordPlanTargets"].as_array().map(Vec::len).unwrap_or(0))
     }
 }

@@ -7,6 +7,7 @@
 //!   nothing). `Organisation` and `Territory` are referenced by id and resolved by the people
 //!   subgraph through the gateway.
 
+pub mod access;
 pub mod cascade;
 pub mod events;
 pub mod graphql;
@@ -71,11 +72,13 @@ pub fn router(
     people_url: &str,
     indicators_url: &str,
     clock: roadmap_common::clock::Clock,
+    secret: roadmap_common::auth::GatewaySecret,
 ) -> axum::Router {
-    let people = people_client::PeopleClient::new(people_url);
-    let indicators = indicators_client::IndicatorsClient::new(indicators_url);
+    let people = people_client::PeopleClient::new(people_url, secret.clone());
+    let indicators = indicators_client::IndicatorsClient::new(indicators_url, secret.clone());
     roadmap_common::server::graphql_router(
         schema_with(Some(pool.clone()), Some(people), Some(indicators), clock),
         pool,
+        secret,
     )
 }

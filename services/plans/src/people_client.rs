@@ -4,14 +4,13 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use roadmap_common::auth::GatewaySecret;
+use roadmap_common::client::{SubgraphClient, parse_uuid};
 use roadmap_common::{ServiceError, ServiceResult};
 
 /// Talks GraphQL over HTTP to the people subgraph.
 #[derive(Clone, Debug)]
-pub struct PeopleClient {
-    url: String,
-    http: reqwest::Client,
-}
+pub struct PeopleClient(SubgraphClient);
 
 /// An organisation the importer needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,27 +22,22 @@ pub struct OrganisationRef {
 }
 
 impl PeopleClient {
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            http: reqwest::Client::new(),
-        }
+    pub fn new(url: impl Into<String>, secret: GatewaySecret) -> Self {
+        Self(SubgraphClient::new(crate::NAME, "people", url, secret))
     }
 
     async fn call(&self, query: &str, variables: Value) -> ServiceResult<Value> {
-        let response = self
-            .http
-            .post(&self.url)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .map_err(ServiceError::internal)?;
-        let body: Value = response.json().await.map_err(ServiceError::internal)?;
-        if let Some(message) = body["errors"][0]["message"].as_str() {
-            let field = body["errors"][0]["extensions"]["field"].as_str().unwrap_or("people");
-            return Err(ServiceError::invalid(field, message));
-        }
-        Ok(body["data"].clone())
+        self.0.call(query, variables).await
+    }
+
+    /// The underlying client (scope checks, see `SubgraphClient::require_scope`).
+    pub fn subgraph(&self) -> &roadmap_common::client::SubgraphClient {
+        &self.0
+    }
+
+    /// A territory and its ancestors, nearest first (what a scope is checked against).
+    pub async fn territory_ancestry(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
+        self.0.territory_ancestry(territory).await
     }
 
     /// Resolves "Region/Municipality[/Settlement]" to the id of its last part, creating each
@@ -69,6 +63,26 @@ impl PeopleClient {
             parent = Some(parse_uuid(&data["ensureTerritory"]["id"])?);
         }
         parent.ok_or_else(|| ServiceError::invalid("territory", "is empty"))
+    }
+
+    /// A territory and everything under it (three levels deep: region, municipality, settlement).
+    pub async fn territory_and_descendants(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
+        let data = self
+            .call(
+                "query($id: ID!) { territory(id: $id) { id children { id children { id children { id } } } } }",
+                json!({ "id": territory.to_string() }),
+            )
+            .await?;
+        let mut out = Vec::new();
+        let mut stack = vec![&data["territory"]];
+        while let Some(node) = stack.pop() {
+            if node.is_null() {
+                continue;
+            }
+            out.push(parse_uuid(&node["id"])?);
+            stack.extend(node["children"].as_array().into_iter().flatten());
+        }
+        Ok(out)
     }
 
     /// Child territories of a territory (municipalities of a region).
@@ -120,11 +134,4 @@ impl PeopleClient {
         }
         ids.iter().map(|v| parse_uuid(&v["id"])).collect()
     }
-}
-
-fn parse_uuid(value: &Value) -> ServiceResult<Uuid> {
-    value
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| ServiceError::internal(std::io::Error::other(format!("people: bad id {value}"))))
 }

@@ -24,6 +24,8 @@ pub struct PlanRow {
     pub approval_date: Option<NaiveDate>,
     pub approval_signatory: Option<String>,
     pub goals: Vec<String>,
+    /// `DRAFT` or `APPROVED`.
+    pub state: String,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -94,7 +96,7 @@ impl MeasureRow {
 }
 
 const PLAN_COLUMNS: &str = "id, title, level, period_start, period_end, period_text, owner_organisation_id, \
-     territory_id, source_key, version, approval_kind, approval_number, approval_date, approval_signatory, goals";
+     territory_id, source_key, version, approval_kind, approval_number, approval_date, approval_signatory, goals, state";
 const MEASURE_COLUMNS: &str = "id, plan_id, section_id, parent_measure_id, position, number, title, \
      schedule_text, expected_result, responsible_text, key, kind, schedule, schedule_kind, starts_on, due_on, \
      reporting_forms, notes, indicator_text, targets, parties, source_line";
@@ -109,24 +111,28 @@ pub async fn plans_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<Plan
 }
 
 /// One page of plans ordered by (title, id), after the plan `after` if given.
+/// `drafts`: `None` lists every draft, `Some(territories)` only drafts of those territories.
 pub async fn list_plans(
     pool: &PgPool,
     level: Option<&str>,
     territory: Option<Uuid>,
     after: Option<Uuid>,
     limit: i64,
+    drafts: Option<&[Uuid]>,
 ) -> ServiceResult<Vec<PlanRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {PLAN_COLUMNS} FROM plan p \
          WHERE ($1::text IS NULL OR p.level = $1) \
            AND ($2::uuid IS NULL OR p.territory_id = $2) \
            AND ($3::uuid IS NULL OR (p.title, p.id) > (SELECT title, id FROM plan WHERE id = $3)) \
+           AND (p.state = 'APPROVED' OR $5::uuid[] IS NULL OR p.territory_id = ANY($5)) \
          ORDER BY p.title, p.id LIMIT $4"
     ))
     .bind(level)
     .bind(territory)
     .bind(after)
     .bind(limit)
+    .bind(drafts)
     .fetch_all(pool)
     .await?)
 }
@@ -190,7 +196,7 @@ pub async fn responsible_by_measures(pool: &PgPool, measure_ids: &[Uuid]) -> Ser
 
 pub async fn insert_plan(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -> ServiceResult<()> {
     sqlx::query(&format!(
-        "INSERT INTO plan ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        "INSERT INTO plan ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ))
     .bind(plan.id)
     .bind(&plan.title)
@@ -207,9 +213,21 @@ pub async fn insert_plan(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -> 
     .bind(plan.approval_date)
     .bind(&plan.approval_signatory)
     .bind(&plan.goals)
+    .bind(&plan.state)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Approves a plan; returns its state before, `None` when there is no such plan.
+pub async fn approve_plan(tx: &mut Transaction<'_, Postgres>, plan: Uuid) -> ServiceResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE plan p SET state = 'APPROVED', updated_at = now() FROM plan old \
+         WHERE p.id = $1 AND old.id = p.id RETURNING old.state",
+    )
+    .bind(plan)
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// Inserts all sections in one statement.

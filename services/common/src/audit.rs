@@ -1,0 +1,39 @@
+//! The audit trail: who changed what, when, with the state before and after.
+//!
+//! A mutation calls [`record`] inside its own transaction, so the entry exists exactly when the
+//! change commits. Entries ride the service's transactional outbox (kind [`KIND`]) to the events
+//! service, which keeps them in its append-only `audit_log` (a trigger refuses `UPDATE` and
+//! `DELETE`; the API offers no mutation of it) and serves them to auditors as
+//! `Query.auditTrail`. Audit entries never reach subscribers or webhooks.
+
+use serde_json::{Value, json};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::auth::Actor;
+use crate::outbox::{self, OutboxEvent};
+
+/// Outbox kind of audit entries.
+pub const KIND: &str = "AUDIT";
+
+/// Writes an audit entry (`action` on `subject` = (type, id), with the state before and after)
+/// into the outbox of the connection's schema; call it with the transaction of the change.
+pub async fn record(
+    conn: &mut PgConnection,
+    service: &str,
+    actor: &Actor,
+    action: &str,
+    subject: (&str, Uuid),
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<(), sqlx::Error> {
+    let mut event = OutboxEvent::new(KIND, subject.0, subject.1);
+    event.before = before;
+    event.after = after;
+    event.context = json!({
+        "action": action,
+        "service": service,
+        "actor": actor.audit_json(),
+    });
+    outbox::record(conn, &event).await
+}

@@ -1,0 +1,115 @@
+//! One way for a subgraph to call another: GraphQL over HTTP with the gateway secret and the
+//! caller's service name (see [`crate::auth`]), so the callee trusts the call and records the
+//! service as the actor.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::auth::{Actor, GatewaySecret, Role, SECRET_HEADER, SERVICE_HEADER};
+use crate::{ServiceError, ServiceResult};
+
+#[derive(Clone, Debug)]
+pub struct SubgraphClient {
+    /// The callee's name, for messages.
+    callee: &'static str,
+    /// The caller's name, sent as [`SERVICE_HEADER`].
+    caller: &'static str,
+    url: String,
+    secret: GatewaySecret,
+    http: reqwest::Client,
+}
+
+impl SubgraphClient {
+    pub fn new(caller: &'static str, callee: &'static str, url: impl Into<String>, secret: GatewaySecret) -> Self {
+        Self {
+            callee,
+            caller,
+            url: url.into(),
+            secret,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Runs one operation; the callee's first error becomes an [`ServiceError::Invalid`] naming
+    /// the field it reported (or the callee), so input errors found there reach the client.
+    pub async fn call(&self, query: &str, variables: Value) -> ServiceResult<Value> {
+        let response = self
+            .http
+            .post(&self.url)
+            .header(SECRET_HEADER, self.secret.expose())
+            .header(SERVICE_HEADER, self.caller)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .map_err(ServiceError::internal)?;
+        let status = response.status();
+        let body: Value = response.json().await.map_err(ServiceError::internal)?;
+        if let Some(message) = body["errors"][0]["message"].as_str() {
+            let field = body["errors"][0]["extensions"]["field"].as_str().unwrap_or(self.callee);
+            return Err(ServiceError::invalid(field, message));
+        }
+        if !status.is_success() {
+            return Err(ServiceError::internal(std::io::Error::other(format!(
+                "{} answered {status}",
+                self.callee
+            ))));
+        }
+        Ok(body["data"].clone())
+    }
+
+    /// A territory and its ancestors, nearest first (`[territory, parent, ..., root]`), from the
+    /// people subgraph; what [`crate::auth::Actor::covers`] checks a scope against.
+    pub async fn territory_ancestry(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
+        let data = self
+            .call(
+                "query($id: ID!) { territory(id: $id) { id ancestors { id } } }",
+                json!({ "id": territory.to_string() }),
+            )
+            .await?;
+        if data["territory"].is_null() {
+            return Err(ServiceError::invalid(
+                "territory",
+                format!("territory {territory} does not exist"),
+            ));
+        }
+        let mut out = vec![territory];
+        for node in data["territory"]["ancestors"].as_array().into_iter().flatten() {
+            out.push(parse_uuid(&node["id"])?);
+        }
+        Ok(out)
+    }
+}
+
+impl SubgraphClient {
+    /// Refuses unless `actor` holds one of `roles` with a scope covering every territory given
+    /// (`None`: no territory, covered by a national scope only). Asks the people subgraph (this
+    /// client's callee) for ancestries only when the scope is not national.
+    pub async fn require_scope(
+        &self,
+        actor: &Actor,
+        roles: &[Role],
+        doing: &str,
+        territories: &[Option<Uuid>],
+    ) -> ServiceResult<()> {
+        actor.require(roles, doing)?;
+        if actor.territory.is_none() {
+            return Ok(());
+        }
+        for territory in territories {
+            let ancestry = match territory {
+                Some(t) => self.territory_ancestry(*t).await?,
+                None => Vec::new(),
+            };
+            actor.require_in_scope(roles, doing, &ancestry)?;
+        }
+        Ok(())
+    }
+}
+
+/// An id the callee returned.
+pub fn parse_uuid(value: &Value) -> ServiceResult<Uuid> {
+    value
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| ServiceError::internal(std::io::Error::other(format!("expected an id, got {value}"))))
+}

@@ -1,0 +1,101 @@
+//! Who may see and change plans, measures and links (the rules are in `roadmap_common::auth`),
+//! and the audit entries of the plans subgraph's mutations.
+
+use async_graphql::Context;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use roadmap_common::audit;
+use roadmap_common::auth::{self, Actor, Role};
+use roadmap_common::{ServiceError, ServiceResult};
+
+use crate::people_client::PeopleClient;
+use crate::store::PlanRow;
+
+/// Roles that change plans.
+pub const EDIT: [Role; 2] = [Role::Editor, Role::Coordinator];
+/// Roles that link measures across plans.
+pub const LINK: [Role; 2] = [Role::Coordinator, Role::Editor];
+
+fn people<'a>(ctx: &'a Context<'_>) -> ServiceResult<&'a PeopleClient> {
+    ctx.data::<PeopleClient>()
+        .map_err(|_| ServiceError::internal(std::io::Error::other("the plans service has no people URL")))
+}
+
+/// A territory and its ancestors (empty for none).
+pub async fn ancestry(ctx: &Context<'_>, territory: Option<Uuid>) -> ServiceResult<Vec<Uuid>> {
+    match territory {
+        None => Ok(Vec::new()),
+        Some(t) => people(ctx)?.territory_ancestry(t).await,
+    }
+}
+
+/// Refuses unless the actor holds one of `roles` with a scope covering every territory given.
+pub async fn require_territories(
+    ctx: &Context<'_>,
+    roles: &[Role],
+    doing: &str,
+    territories: &[Option<Uuid>],
+) -> ServiceResult<()> {
+    people(ctx)?
+        .subgraph()
+        .require_scope(auth::actor(ctx), roles, doing, territories)
+        .await
+}
+
+/// Refuses unless the actor may change `plans` (all of them).
+pub async fn require_plans(ctx: &Context<'_>, roles: &[Role], doing: &str, plans: &[&PlanRow]) -> ServiceResult<()> {
+    let territories: Vec<Option<Uuid>> = plans.iter().map(|p| p.territory_id).collect();
+    require_territories(ctx, roles, doing, &territories).await
+}
+
+/// Which drafts the actor may list: `None` all, `Some(territories)` only those territories'
+/// (empty: none).
+pub async fn draft_territories(ctx: &Context<'_>) -> ServiceResult<Option<Vec<Uuid>>> {
+    let actor = auth::actor(ctx);
+    if actor.reads_everything() || actor.is_service() {
+        return Ok(None);
+    }
+    if actor.is_anonymous() || actor.roles.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    match actor.territory {
+        None => Ok(None),
+        Some(scope) => Ok(Some(people(ctx)?.territory_and_descendants(scope).await?)),
+    }
+}
+
+/// Whether the actor may see `plan` (approved plans are public).
+pub async fn may_see(ctx: &Context<'_>, plan: &PlanRow) -> ServiceResult<bool> {
+    if plan.state == "APPROVED" {
+        return Ok(true);
+    }
+    let actor = auth::actor(ctx);
+    if actor.reads_everything() || actor.is_service() {
+        return Ok(true);
+    }
+    if actor.is_anonymous() || actor.roles.is_empty() {
+        return Ok(false);
+    }
+    Ok(actor.covers(&ancestry(ctx, plan.territory_id).await?))
+}
+
+/// Records a plans mutation in the audit trail, in its transaction.
+pub async fn record(
+    tx: &mut sqlx::PgConnection,
+    actor: &Actor,
+    action: &str,
+    subject: (&str, Uuid),
+    before: Option<Value>,
+    after: Option<Value>,
+) -> ServiceResult<()> {
+    Ok(audit::record(tx, crate::NAME, actor, action, subject, before, after).await?)
+}
+
+/// The audit form of a plan's identity.
+pub fn plan_json(plan: &PlanRow) -> Value {
+    json!({
+        "title": plan.title, "level": plan.level, "territory": plan.territory_id,
+        "version": plan.version, "state": plan.state,
+    })
+}
