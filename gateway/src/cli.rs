@@ -21,6 +21,9 @@ pub struct Cli {
     /// Log as JSON lines instead of text.
     #[arg(long, global = true, env = "ROADMAP_LOG_JSON")]
     pub log_json: bool,
+    /// Config file (TOML; see README "Configuration"); environment variables override it.
+    #[arg(long, global = true, env = "ROADMAP_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -104,8 +107,17 @@ pub enum Command {
     },
 }
 
+/// The `--config` file of this run.
+static CONFIG_FILE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+
+/// The hub config of this run: defaults, the `--config` file, the environment.
+fn hub_config() -> anyhow::Result<HubConfig> {
+    HubConfig::load(CONFIG_FILE.get().and_then(Option::as_deref))
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = CONFIG_FILE.set(cli.config.clone());
     let format = if cli.log_json { LogFormat::Json } else { LogFormat::Text };
     let mut tracing_shutdown = None;
     match cli.command {
@@ -160,7 +172,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             schools,
             seed,
         } => {
-            let config = HubConfig::from_env()?;
+            let config = hub_config()?;
             for target in Target::SUBGRAPHS {
                 crate::targets::connect(&config, target).await?.close().await;
             }
@@ -180,7 +192,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let config = HubConfig::from_env()?;
+            let config = hub_config()?;
             for target in Target::SUBGRAPHS {
                 let pool = crate::targets::connect(&config, target).await?;
                 pool.close().await;
@@ -206,7 +218,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let roles = crate::token::parse_roles(&roles)?;
             let territory = match territory {
-                Some(t) => Some(crate::token::resolve_territory(&HubConfig::from_env()?.database_url, &t).await?),
+                Some(t) => Some(crate::token::resolve_territory(&hub_config()?.database_url, &t).await?),
                 None => None,
             };
             if hours <= 0 {
@@ -240,7 +252,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(targets: Vec<Target>, demo: bool) -> anyhow::Result<ExitCode> {
-    let config = HubConfig::from_env()?;
+    let config = hub_config()?;
+    // Redacted: no passwords, no gateway secret.
+    tracing::info!(config = ?config, "configuration");
     let hub = Hub::start(&config, &targets).await?;
     if demo {
         crate::demo::load(&hub).await?;
@@ -302,7 +316,7 @@ async fn import(
 ) -> anyhow::Result<ExitCode> {
     let level = level.as_deref().map(parse_level).transpose()?;
     let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let mut config = HubConfig::from_env()?;
+    let mut config = hub_config()?;
     for port in config.ports.values_mut() {
         *port = 0;
     }

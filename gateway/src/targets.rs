@@ -87,8 +87,9 @@ impl Target {
     }
 }
 
-/// Everything a hub needs to start; [`HubConfig::from_env`] documents the variables.
-#[derive(Clone, Debug)]
+/// Everything a hub needs to start: defaults, then the config file, then the environment
+/// ([`HubConfig::load`]). README "Configuration" lists every key with its variable and default.
+#[derive(Clone)]
 pub struct HubConfig {
     pub database_url: String,
     pub host: IpAddr,
@@ -111,55 +112,204 @@ pub struct HubConfig {
     /// (`ROADMAP_GATEWAY_SECRET`, at least 16 printable characters). Unset: a random one per
     /// process, which only works when the gateway and the subgraphs run in the same process.
     pub gateway_secret: roadmap_common::auth::GatewaySecret,
+    /// Connections per subgraph pool (`ROADMAP_DB_POOL_SIZE`, default 16).
+    pub pool_size: u32,
+}
+
+/// Secrets never reach logs: URLs lose their passwords, the gateway secret is not printed.
+impl std::fmt::Debug for HubConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubConfig")
+            .field("database_url", &db::redact_url(&self.database_url))
+            .field("host", &self.host)
+            .field("ports", &self.ports)
+            .field("remote_urls", &self.remote_urls)
+            .field("router_config", &self.router_config)
+            .field("clock", &self.clock)
+            .field("redis_url", &self.redis_url.as_deref().map(db::redact_url))
+            .field("event_stream", &self.event_stream)
+            .field("events_consumer", &self.events_consumer)
+            .field("gateway_secret", &self.gateway_secret)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+/// The config file (`--config FILE` or `ROADMAP_CONFIG`, TOML). Every key is optional; an
+/// unknown key is an error naming it and its line.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    host: Option<IpAddr>,
+    redis_url: Option<String>,
+    event_stream: Option<String>,
+    events_consumer: Option<String>,
+    /// Relative to the config file.
+    router_config: Option<PathBuf>,
+    /// `"YYYY-MM-DD"`.
+    clock: Option<String>,
+    gateway_secret: Option<String>,
+    pool_size: Option<u32>,
+    #[serde(default)]
+    ports: PerTarget<u16>,
+    #[serde(default)]
+    urls: PerTarget<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PerTarget<T> {
+    gateway: Option<T>,
+    plans: Option<T>,
+    indicators: Option<T>,
+    people: Option<T>,
+    events: Option<T>,
+}
+
+impl<T> Default for PerTarget<T> {
+    fn default() -> Self {
+        Self {
+            gateway: None,
+            plans: None,
+            indicators: None,
+            people: None,
+            events: None,
+        }
+    }
+}
+
+impl<T> PerTarget<T> {
+    fn take(&mut self, target: Target) -> Option<T> {
+        match target {
+            Target::Gateway => self.gateway.take(),
+            Target::Plans => self.plans.take(),
+            Target::Indicators => self.indicators.take(),
+            Target::People => self.people.take(),
+            Target::Events => self.events.take(),
+        }
+    }
 }
 
 impl HubConfig {
-    /// Defaults, overridden by `DATABASE_URL`, `ROADMAP_HOST`, `ROADMAP_<TARGET>_PORT`,
-    /// `ROADMAP_<SUBGRAPH>_URL`, `ROUTER_CONFIG_FILE_PATH`, `REDIS_URL`, `ROADMAP_EVENT_STREAM` and
-    /// `ROADMAP_EVENTS_CONSUMER`.
+    /// [`HubConfig::load`] with the file named by `ROADMAP_CONFIG`, if any.
     pub fn from_env() -> anyhow::Result<Self> {
+        let file = std::env::var_os("ROADMAP_CONFIG").map(PathBuf::from);
+        Self::load(file.as_deref())
+    }
+
+    /// Defaults, then `file` (TOML), then the environment: `DATABASE_URL`, `ROADMAP_HOST`,
+    /// `ROADMAP_<TARGET>_PORT`, `ROADMAP_<SUBGRAPH>_URL`, `ROUTER_CONFIG_FILE_PATH`,
+    /// `ROADMAP_CLOCK`, `REDIS_URL`, `ROADMAP_EVENT_STREAM`, `ROADMAP_EVENTS_CONSUMER`,
+    /// `ROADMAP_GATEWAY_SECRET`, `ROADMAP_DB_POOL_SIZE`.
+    pub fn load(file: Option<&std::path::Path>) -> anyhow::Result<Self> {
         let mut config = Self::defaults();
-        if let Ok(url) = std::env::var("DATABASE_URL") {
-            config.database_url = url;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
+            config
+                .apply_file(&text, path.parent().unwrap_or(std::path::Path::new(".")))
+                .with_context(|| format!("config file {}", path.display()))?;
         }
-        if let Ok(host) = std::env::var("ROADMAP_HOST") {
-            config.host = host
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    /// Applies a TOML config file's text; relative paths are relative to `dir`.
+    fn apply_file(&mut self, text: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+        // toml's messages name the line, column and key (e.g. "unknown field `prot`").
+        let mut file: FileConfig = toml::from_str(text).map_err(|e| anyhow!("{e}"))?;
+        if let Some(v) = file.database_url {
+            self.database_url = v;
+        }
+        if let Some(v) = file.host {
+            self.host = v;
+        }
+        if let Some(v) = file.redis_url.filter(|u| !u.trim().is_empty()) {
+            self.redis_url = Some(v);
+        }
+        if let Some(v) = file.event_stream {
+            self.event_stream = v;
+        }
+        if let Some(v) = file.events_consumer {
+            self.events_consumer = v;
+        }
+        if let Some(v) = file.router_config {
+            self.router_config = dir.join(v);
+        }
+        if let Some(v) = file.clock {
+            self.clock = parse_clock("clock", &v)?;
+        }
+        if let Some(v) = file.gateway_secret {
+            self.gateway_secret =
+                roadmap_common::auth::GatewaySecret::new(v).map_err(|e| anyhow!("gateway_secret: {e}"))?;
+        }
+        if let Some(v) = file.pool_size {
+            self.pool_size = check_pool_size("pool_size", v)?;
+        }
+        for target in Target::ALL {
+            if let Some(port) = file.ports.take(target) {
+                self.ports.insert(target, port);
+            }
+            if let Some(url) = file.urls.take(target) {
+                if target == Target::Gateway {
+                    bail!("urls.gateway: only subgraphs have URLs to point at");
+                }
+                self.remote_urls.insert(target, url);
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies environment variables, read through `var` (the process environment in
+    /// [`HubConfig::load`]).
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(url) = var("DATABASE_URL") {
+            self.database_url = url;
+        }
+        if let Some(host) = var("ROADMAP_HOST") {
+            self.host = host
                 .parse()
                 .with_context(|| format!("ROADMAP_HOST `{host}` is not an IP address"))?;
         }
         for target in Target::ALL {
-            let var = format!("{}_PORT", target.env_prefix());
-            if let Ok(port) = std::env::var(&var) {
+            let name = format!("{}_PORT", target.env_prefix());
+            if let Some(port) = var(&name) {
                 let port = port
                     .parse()
-                    .with_context(|| format!("{var} `{port}` is not a port number"))?;
-                config.ports.insert(target, port);
+                    .with_context(|| format!("{name} `{port}` is not a port number"))?;
+                self.ports.insert(target, port);
             }
-            let var = format!("{}_URL", target.env_prefix());
-            if let Ok(url) = std::env::var(&var) {
-                config.remote_urls.insert(target, url);
+            let name = format!("{}_URL", target.env_prefix());
+            if let Some(url) = var(&name) {
+                self.remote_urls.insert(target, url);
             }
         }
-        config.clock = roadmap_common::clock::Clock::from_env().map_err(|e| anyhow!(e))?;
-        if let Ok(path) = std::env::var("ROUTER_CONFIG_FILE_PATH") {
-            config.router_config = path.into();
+        if let Some(text) = var("ROADMAP_CLOCK") {
+            self.clock = parse_clock("ROADMAP_CLOCK", &text)?;
         }
-        if let Ok(url) = std::env::var("REDIS_URL")
-            && !url.trim().is_empty()
-        {
-            config.redis_url = Some(url);
+        if let Some(path) = var("ROUTER_CONFIG_FILE_PATH") {
+            self.router_config = path.into();
         }
-        if let Ok(stream) = std::env::var("ROADMAP_EVENT_STREAM") {
-            config.event_stream = stream;
+        if let Some(url) = var("REDIS_URL").filter(|u| !u.trim().is_empty()) {
+            self.redis_url = Some(url);
         }
-        if let Ok(consumer) = std::env::var("ROADMAP_EVENTS_CONSUMER") {
-            config.events_consumer = consumer;
+        if let Some(stream) = var("ROADMAP_EVENT_STREAM") {
+            self.event_stream = stream;
         }
-        if let Ok(secret) = std::env::var("ROADMAP_GATEWAY_SECRET") {
-            config.gateway_secret =
+        if let Some(consumer) = var("ROADMAP_EVENTS_CONSUMER") {
+            self.events_consumer = consumer;
+        }
+        if let Some(secret) = var("ROADMAP_GATEWAY_SECRET") {
+            self.gateway_secret =
                 roadmap_common::auth::GatewaySecret::new(secret).map_err(|e| anyhow!("ROADMAP_GATEWAY_SECRET: {e}"))?;
         }
-        Ok(config)
+        if let Some(size) = var("ROADMAP_DB_POOL_SIZE") {
+            let n = size
+                .parse()
+                .with_context(|| format!("ROADMAP_DB_POOL_SIZE `{size}` is not a number"))?;
+            self.pool_size = check_pool_size("ROADMAP_DB_POOL_SIZE", n)?;
+        }
+        Ok(())
     }
 
     pub fn defaults() -> Self {
@@ -174,6 +324,7 @@ impl HubConfig {
             event_stream: outbox::DEFAULT_STREAM.to_string(),
             events_consumer: "events-1".to_string(),
             gateway_secret: roadmap_common::auth::GatewaySecret::random(),
+            pool_size: 16,
         }
     }
 
@@ -210,7 +361,7 @@ pub async fn connect(config: &HubConfig, target: Target) -> anyhow::Result<PgPoo
         Target::Events => &roadmap_events::MIGRATOR,
         Target::Gateway => bail!("the gateway has no database"),
     };
-    Ok(db::prepare(&config.database_url, target.name(), migrator).await?)
+    Ok(db::prepare(&config.database_url, target.name(), migrator, config.pool_size).await?)
 }
 
 fn subgraph_router(
@@ -440,6 +591,20 @@ impl Hub {
     }
 }
 
+fn parse_clock(name: &str, text: &str) -> anyhow::Result<roadmap_common::clock::Clock> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map(roadmap_common::clock::Clock::fixed)
+        .map_err(|_| anyhow!("{name} `{text}` is not a date like 2024-03-31"))
+}
+
+fn check_pool_size(name: &str, n: u32) -> anyhow::Result<u32> {
+    if (1..=1000).contains(&n) {
+        Ok(n)
+    } else {
+        bail!("{name}: {n} is not between 1 and 1000")
+    }
+}
+
 /// A plain HTTP/1.1 GET that reports whether the answer was 200.
 async fn probe(addr: SocketAddr, path: &str) -> bool {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -461,6 +626,78 @@ async fn probe(addr: SocketAddr, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_then_environment() {
+        let mut config = HubConfig::defaults();
+        let dir = std::path::Path::new("/etc/roadmap");
+        config
+            .apply_file(
+                "database_url = \"postgres://hub:s3cret@db:5432/hub\"\nrouter_config = \"router.yaml\"\n\
+                 clock = \"2024-03-31\"\npool_size = 8\n[ports]\nplans = 5001\n[urls]\npeople = \"http://people:4003/graphql\"\n",
+                dir,
+            )
+            .unwrap();
+        assert_eq!(config.port(Target::Plans), 5001);
+        assert_eq!(config.pool_size, 8);
+        assert_eq!(config.router_config, dir.join("router.yaml"));
+        assert_eq!(config.remote_urls[&Target::People], "http://people:4003/graphql");
+        assert_eq!(
+            config.clock.today(),
+            chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()
+        );
+        // The environment wins over the file.
+        let env = std::collections::HashMap::from([
+            ("ROADMAP_PLANS_PORT", "6001"),
+            ("ROADMAP_GATEWAY_SECRET", "env-secret-0123456789"),
+        ]);
+        config.apply_env(|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(config.port(Target::Plans), 6001);
+        assert_eq!(config.gateway_secret.expose(), "env-secret-0123456789");
+        // Secrets stay out of logs.
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret") && !shown.contains("env-secret"), "{shown}");
+        assert!(shown.contains("db:5432"), "{shown}");
+    }
+
+    #[test]
+    fn the_example_config_file_is_the_defaults() {
+        let path = crate::workspace_root().join("gateway/roadmap-hub.example.toml");
+        let mut config = HubConfig::defaults();
+        config
+            .apply_file(&std::fs::read_to_string(&path).unwrap(), path.parent().unwrap())
+            .unwrap();
+        let defaults = HubConfig::defaults();
+        assert_eq!(config.database_url, defaults.database_url);
+        assert_eq!(config.ports, defaults.ports);
+        assert_eq!(config.pool_size, defaults.pool_size);
+        assert_eq!(config.router_config, defaults.router_config);
+    }
+
+    #[test]
+    fn config_file_errors_name_the_key_and_line() {
+        let dir = std::path::Path::new(".");
+        let err = HubConfig::defaults()
+            .apply_file("pool_size = 4\nprot = 5\n", dir)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("prot") && err.contains("line 2"), "{err}");
+        let err = HubConfig::defaults()
+            .apply_file("[ports]\nplanz = 1\n", dir)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("planz"), "{err}");
+        let err = HubConfig::defaults()
+            .apply_file("pool_size = 0\n", dir)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pool_size"), "{err}");
+        let err = HubConfig::defaults()
+            .apply_file("gateway_secret = \"short\"\n", dir)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("gateway_secret"), "{err}");
+    }
 
     #[test]
     fn parses_target_lists() {

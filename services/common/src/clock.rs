@@ -19,16 +19,6 @@ impl Clock {
         Self { fixed: Some(date) }
     }
 
-    /// `ROADMAP_CLOCK=YYYY-MM-DD` fixes the date; unset means the system clock.
-    pub fn from_env() -> Result<Self, String> {
-        match std::env::var("ROADMAP_CLOCK") {
-            Ok(text) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map(Self::fixed)
-                .map_err(|_| format!("ROADMAP_CLOCK `{text}` is not a date like 2024-03-31")),
-            Err(_) => Ok(Self::system()),
-        }
-    }
-
     pub fn today(&self) -> NaiveDate {
         self.fixed.unwrap_or_else(|| chrono::Utc::now().date_naive())
     }

@@ -168,9 +168,9 @@ pub async fn migrate(pool: &PgPool, schema: &str, migrator: &Migrator) -> Result
 }
 
 /// Connects, creates the database if needed, migrates: what every service does at start.
-pub async fn prepare(url: &str, schema: &str, migrator: &Migrator) -> Result<PgPool, DbError> {
+pub async fn prepare(url: &str, schema: &str, migrator: &Migrator, max_connections: u32) -> Result<PgPool, DbError> {
     ensure_database(url).await?;
-    let pool = connect_schema(url, schema, 16).await?;
+    let pool = connect_schema(url, schema, max_connections).await?;
     migrate(&pool, schema, migrator).await?;
     Ok(pool)
 }

@@ -33,8 +33,8 @@ async fn main() -> anyhow_free::Result {
     for round in 0..ROUNDS {
         let url = format!("{server}/roadmap_bench_{}_{round}", std::process::id());
         db::ensure_database(&url).await?;
-        let people_pool = db::prepare(&url, roadmap_people::NAME, &roadmap_people::MIGRATOR).await?;
-        let plans_pool = db::prepare(&url, roadmap_plans::NAME, &roadmap_plans::MIGRATOR).await?;
+        let people_pool = db::prepare(&url, roadmap_people::NAME, &roadmap_people::MIGRATOR, 16).await?;
+        let plans_pool = db::prepare(&url, roadmap_plans::NAME, &roadmap_plans::MIGRATOR, 16).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let people_url = format!("http://{}/graphql", listener.local_addr()?);
         let secret = roadmap_common::auth::GatewaySecret::random();
