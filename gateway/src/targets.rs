@@ -107,12 +107,15 @@ pub struct HubConfig {
     /// Consumer name of the events service in the stream's consumer group
     /// (`ROADMAP_EVENTS_CONSUMER`, default `events-1`; one per events replica).
     pub events_consumer: String,
+    /// Time between passes of the plans target's deadline watcher
+    /// (`ROADMAP_DEADLINE_INTERVAL`, seconds, default 600); it also passes once at start.
+    pub deadline_interval: Duration,
 }
 
 impl HubConfig {
     /// Defaults, overridden by `DATABASE_URL`, `ROADMAP_HOST`, `ROADMAP_<TARGET>_PORT`,
-    /// `ROADMAP_<SUBGRAPH>_URL`, `ROUTER_CONFIG_FILE_PATH`, `REDIS_URL`, `ROADMAP_EVENT_STREAM` and
-    /// `ROADMAP_EVENTS_CONSUMER`.
+    /// `ROADMAP_<SUBGRAPH>_URL`, `ROUTER_CONFIG_FILE_PATH`, `REDIS_URL`, `ROADMAP_EVENT_STREAM`,
+    /// `ROADMAP_EVENTS_CONSUMER`, `ROADMAP_CLOCK` and `ROADMAP_DEADLINE_INTERVAL`.
     pub fn from_env() -> anyhow::Result<Self> {
         let mut config = Self::defaults();
         if let Ok(url) = std::env::var("DATABASE_URL") {
@@ -151,6 +154,15 @@ impl HubConfig {
         if let Ok(consumer) = std::env::var("ROADMAP_EVENTS_CONSUMER") {
             config.events_consumer = consumer;
         }
+        if let Ok(text) = std::env::var("ROADMAP_DEADLINE_INTERVAL") {
+            config.deadline_interval = text
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s < 1e9)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| anyhow!("ROADMAP_DEADLINE_INTERVAL `{text}` is not a positive number of seconds"))?;
+        }
         Ok(config)
     }
 
@@ -165,6 +177,7 @@ impl HubConfig {
             redis_url: None,
             event_stream: outbox::DEFAULT_STREAM.to_string(),
             events_consumer: "events-1".to_string(),
+            deadline_interval: roadmap_plans::deadlines::DEFAULT_INTERVAL,
         }
     }
 
@@ -303,6 +316,21 @@ impl Hub {
                     target,
                     tokio::spawn(async move {
                         relay.await;
+                        Ok(())
+                    }),
+                ));
+            }
+            if target == Target::Plans {
+                let watcher = roadmap_plans::deadlines::run(
+                    background.clone().unwrap_or_else(|| pool.clone()),
+                    config.clock,
+                    config.deadline_interval,
+                    hub.shutdown.subscribe(),
+                );
+                hub.tasks.push((
+                    target,
+                    tokio::spawn(async move {
+                        watcher.await;
                         Ok(())
                     }),
                 ));

@@ -37,12 +37,21 @@ pub mod kind {
     pub const LINK_CHANGED: &str = "LINK_CHANGED";
     pub const TARGET_SET: &str = "TARGET_SET";
     pub const OBSERVATION_RECORDED: &str = "OBSERVATION_RECORDED";
-    pub const ALL: [&str; 5] = [
+    /// A measure's deadline passed unfinished (the deadline watcher of plans).
+    pub const DEADLINE_MISSED: &str = "DEADLINE_MISSED";
+    /// Someone reported whether an occurrence of a measure was held.
+    pub const OCCURRENCE_REPORTED: &str = "OCCURRENCE_REPORTED";
+    /// A plan was imported: a new plan or a new version (subject: the plan).
+    pub const PLAN_IMPORTED: &str = "PLAN_IMPORTED";
+    pub const ALL: [&str; 8] = [
         MEASURE_STATUS_CHANGED,
         LINK_CONFIRMED,
         LINK_CHANGED,
         TARGET_SET,
         OBSERVATION_RECORDED,
+        DEADLINE_MISSED,
+        OCCURRENCE_REPORTED,
+        PLAN_IMPORTED,
     ];
 }
 

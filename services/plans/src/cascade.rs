@@ -500,9 +500,9 @@ impl CascadeMutation {
     }
 }
 
-/// Who made a change. Until the gateway carries authenticated claims every change is recorded
-/// as made by `anonymous`.
-fn actor(_ctx: &Context<'_>) -> String {
+/// Who made a change (links, statuses, occurrence reports). Until the gateway carries
+/// authenticated claims every change is recorded as made by `anonymous`.
+pub(crate) fn actor(_ctx: &Context<'_>) -> String {
     "anonymous".to_string()
 }
 
