@@ -36,6 +36,18 @@ async fn import(hub: &TestHub, file: &str, text: &str, territory: &str, owner: O
     data["importRoadmap"].clone()
 }
 
+/// Imports 000 (Nikolaevsky district) with its education authority as the owner.
+async fn import_nikolaevsk(hub: &TestHub) -> Value {
+    import(
+        hub,
+        NIK,
+        &fixture(NIK),
+        "Хабаровский край/Николаевский муниципальный район",
+        Some(NIK_OWNER),
+    )
+    .await
+}
+
 /// Every event of the log matching `filter`, in order.
 async fn events(hub: &TestHub, filter: Value) -> Vec<Value> {
     let data = hub
@@ -261,14 +273,7 @@ const REPORT: &str = "mutation($m: ID!, $d: NaiveDate!, $held: Boolean!, $p: Int
 #[tokio::test]
 async fn seed_schedules_expand_into_occurrences_and_reports_are_checked_and_kept() {
     let hub = TestHub::spawn().await.expect("hub");
-    let report = import(
-        &hub,
-        NIK,
-        &fixture(NIK),
-        "Хабаровский край/Николаевский муниципальный район",
-        Some(NIK_OWNER),
-    )
-    .await;
+    let report = import_nikolaevsk(&hub).await;
     let plan = report["plan"]["id"].as_str().expect("plan id").to_string();
     let data = hub.gql(OCCURRENCES, json!({ "id": plan })).await.expect("occurrences");
     let ms = data["plan"]["measures"].as_array().expect("measures").clone();
@@ -483,14 +488,7 @@ fn parse_events(body: &str) -> Vec<(String, NaiveDate, String, String)> {
 #[tokio::test]
 async fn an_organisations_calendar_feed_parses_and_holds_the_weekly_practicums_of_000_iii_1() {
     let hub = TestHub::spawn().await.expect("hub");
-    let report = import(
-        &hub,
-        NIK,
-        &fixture(NIK),
-        "Хабаровский край/Николаевский муниципальный район",
-        Some(NIK_OWNER),
-    )
-    .await;
+    let report = import_nikolaevsk(&hub).await;
     let plan_title = report["plan"]["title"].as_str().expect("title").to_string();
     let data = hub
         .gql(
