@@ -264,6 +264,10 @@ async fn serve(targets: Vec<Target>, demo: bool) -> anyhow::Result<ExitCode> {
             println!("{:<10} {url}", target.name());
         }
     }
+    if let Some(addr) = hub.addr(Target::Plans) {
+        let feed = roadmap_plans::calendar::feed_url(&format!("http://{addr}"), "<organisation id>");
+        println!("{:<10} {feed}", "calendar");
+    }
     println!("press Ctrl-C to stop");
     shutdown_signal().await;
     println!("shutting down");

@@ -114,6 +114,9 @@ pub struct HubConfig {
     pub gateway_secret: roadmap_common::auth::GatewaySecret,
     /// Connections per subgraph pool (`ROADMAP_DB_POOL_SIZE`, default 16).
     pub pool_size: u32,
+    /// Time between passes of the plans target's deadline watcher
+    /// (`ROADMAP_DEADLINE_INTERVAL`, seconds, default 600); it also passes once at start.
+    pub deadline_interval: Duration,
 }
 
 /// Secrets never reach logs: URLs lose their passwords, the gateway secret is not printed.
@@ -131,6 +134,7 @@ impl std::fmt::Debug for HubConfig {
             .field("events_consumer", &self.events_consumer)
             .field("gateway_secret", &self.gateway_secret)
             .field("pool_size", &self.pool_size)
+            .field("deadline_interval", &self.deadline_interval)
             .finish()
     }
 }
@@ -151,6 +155,8 @@ struct FileConfig {
     clock: Option<String>,
     gateway_secret: Option<String>,
     pool_size: Option<u32>,
+    /// Seconds.
+    deadline_interval: Option<f64>,
     #[serde(default)]
     ports: PerTarget<u16>,
     #[serde(default)]
@@ -246,6 +252,9 @@ impl HubConfig {
         if let Some(v) = file.pool_size {
             self.pool_size = check_pool_size("pool_size", v)?;
         }
+        if let Some(v) = file.deadline_interval {
+            self.deadline_interval = check_interval("deadline_interval", v)?;
+        }
         for target in Target::ALL {
             if let Some(port) = file.ports.take(target) {
                 self.ports.insert(target, port);
@@ -309,6 +318,10 @@ impl HubConfig {
                 .with_context(|| format!("ROADMAP_DB_POOL_SIZE `{size}` is not a number"))?;
             self.pool_size = check_pool_size("ROADMAP_DB_POOL_SIZE", n)?;
         }
+        if let Some(text) = var("ROADMAP_DEADLINE_INTERVAL") {
+            let seconds = text.trim().parse::<f64>().unwrap_or(f64::NAN);
+            self.deadline_interval = check_interval("ROADMAP_DEADLINE_INTERVAL", seconds)?;
+        }
         Ok(())
     }
 
@@ -325,6 +338,7 @@ impl HubConfig {
             events_consumer: "events-1".to_string(),
             gateway_secret: roadmap_common::auth::GatewaySecret::random(),
             pool_size: 16,
+            deadline_interval: roadmap_plans::deadlines::DEFAULT_INTERVAL,
         }
     }
 
@@ -472,6 +486,21 @@ impl Hub {
                     }),
                 ));
             }
+            if target == Target::Plans {
+                let watcher = roadmap_plans::deadlines::run(
+                    background.clone().unwrap_or_else(|| pool.clone()),
+                    config.clock,
+                    config.deadline_interval,
+                    hub.shutdown.subscribe(),
+                );
+                hub.tasks.push((
+                    target,
+                    tokio::spawn(async move {
+                        watcher.await;
+                        Ok(())
+                    }),
+                ));
+            }
             if target == Target::Events {
                 let source = match &config.redis_url {
                     Some(url) => roadmap_events::Source::Redis {
@@ -595,6 +624,14 @@ fn parse_clock(name: &str, text: &str) -> anyhow::Result<roadmap_common::clock::
     chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map(roadmap_common::clock::Clock::fixed)
         .map_err(|_| anyhow!("{name} `{text}` is not a date like 2024-03-31"))
+}
+
+fn check_interval(name: &str, seconds: f64) -> anyhow::Result<Duration> {
+    if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        bail!("{name}: `{seconds}` is not a positive number of seconds")
+    }
 }
 
 fn check_pool_size(name: &str, n: u32) -> anyhow::Result<u32> {

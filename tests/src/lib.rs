@@ -35,6 +35,9 @@ pub struct TestHub {
     pub database_url: String,
     pub gateway: String,
     client: reqwest::Client,
+    /// What the hub was started with, for [`TestHub::restart_with`].
+    config: HubConfig,
+    targets: Vec<Target>,
 }
 
 impl TestHub {
@@ -61,7 +64,22 @@ impl TestHub {
             database_url,
             gateway,
             client,
+            config,
+            targets: targets.to_vec(),
         })
+    }
+
+    /// Stops the hub and starts the same targets again on the same database (a restart of the
+    /// process), with a chance to adjust the config first. Ports change.
+    pub async fn restart_with(&mut self, adjust: impl FnOnce(&mut HubConfig)) -> anyhow::Result<()> {
+        if let Some(hub) = self.hub.take() {
+            hub.shutdown().await?;
+        }
+        adjust(&mut self.config);
+        let hub = Hub::start(&self.config, &self.targets).await?;
+        self.gateway = hub.graphql_url(Target::Gateway).unwrap_or_default();
+        self.hub = Some(hub);
+        Ok(())
     }
 
     /// POSTs a GraphQL request to the gateway as an admin and returns the whole response body.

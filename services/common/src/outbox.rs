@@ -38,13 +38,22 @@ pub mod kind {
     pub const TARGET_SET: &str = "TARGET_SET";
     pub const OBSERVATION_RECORDED: &str = "OBSERVATION_RECORDED";
     pub const PLAN_APPROVED: &str = "PLAN_APPROVED";
-    pub const ALL: [&str; 6] = [
+    /// A measure's deadline passed unfinished (the deadline watcher of plans).
+    pub const DEADLINE_MISSED: &str = "DEADLINE_MISSED";
+    /// Someone reported whether an occurrence of a measure was held.
+    pub const OCCURRENCE_REPORTED: &str = "OCCURRENCE_REPORTED";
+    /// A plan was imported: a new plan or a new version (subject: the plan).
+    pub const PLAN_IMPORTED: &str = "PLAN_IMPORTED";
+    pub const ALL: [&str; 9] = [
         MEASURE_STATUS_CHANGED,
         LINK_CONFIRMED,
         LINK_CHANGED,
         TARGET_SET,
         OBSERVATION_RECORDED,
         PLAN_APPROVED,
+        DEADLINE_MISSED,
+        OCCURRENCE_REPORTED,
+        PLAN_IMPORTED,
     ];
 }
 

@@ -3,7 +3,8 @@
 //!
 //! # The path of an event
 //!
-//! 1. **Outbox.** plans (`MEASURE_STATUS_CHANGED`, `LINK_CONFIRMED`, `LINK_CHANGED`) and
+//! 1. **Outbox.** plans (`MEASURE_STATUS_CHANGED`, `LINK_CONFIRMED`, `LINK_CHANGED`,
+//!    `DEADLINE_MISSED` from its deadline watcher, `OCCURRENCE_REPORTED`, `PLAN_IMPORTED`) and
 //!    indicators (`TARGET_SET`, `OBSERVATION_RECORDED`) write an outbox row in the transaction of
 //!    the change ([`roadmap_common::outbox::record`]): no event without its change, no change
 //!    without its event.
@@ -36,9 +37,14 @@
 //! group would each see only their share of live events and could commit cursors out of order.
 //! Scaling out needs a shared live fan-out (e.g. Postgres `LISTEN` on inserts) first.
 //!
-//! `Event.measure` / `Event.indicator` are entity references (`@key(fields: "id", resolvable:
+//! `Event.measure` / `Event.indicator` / `Event.plan` are entity references (`@key(fields: "id", resolvable:
 //! false)`): the router resolves `measure { title plan { title } }` in the plans subgraph within
 //! the same subscription.
+//!
+//! **Occurrences and the calendar**, which the design places here, are served by the plans
+//! subgraph (`roadmap_plans::occurrences`, `roadmap_plans::calendar`): whether a reported date is
+//! an occurrence depends on the measure's schedule and plan period, which plans owns. This log
+//! receives every report as an `OCCURRENCE_REPORTED` event (the replaced report as `before`).
 //!
 //! Filters (`EventFilter`): `territory`, `plan`, `level` (plan level), `kinds`, `underMeasure`
 //! (the subject is that measure or implements it through confirmed links, transitively, as of the
@@ -117,6 +123,13 @@ pub struct MeasureRef {
     pub id: ID,
 }
 
+/// A plan of the plans subgraph, by reference.
+#[derive(SimpleObject)]
+#[graphql(name = "Plan", unresolvable)]
+pub struct PlanRef {
+    pub id: ID,
+}
+
 /// An indicator of the indicators subgraph, by reference.
 #[derive(SimpleObject)]
 #[graphql(name = "Indicator", unresolvable)]
@@ -139,12 +152,12 @@ impl Event {
     }
 
     /// `MEASURE_STATUS_CHANGED`, `LINK_CONFIRMED`, `LINK_CHANGED`, `TARGET_SET`,
-    /// `OBSERVATION_RECORDED`.
+    /// `OBSERVATION_RECORDED`, `DEADLINE_MISSED`, `OCCURRENCE_REPORTED`, `PLAN_IMPORTED`.
     async fn kind(&self) -> &str {
         &self.0.kind
     }
 
-    /// `Measure` or `Indicator`.
+    /// `Measure`, `Indicator` or `Plan`.
     async fn subject_type(&self) -> &str {
         &self.0.subject_type
     }
@@ -181,6 +194,16 @@ impl Event {
         self.0.after.as_ref().map(Value::to_string)
     }
 
+    /// The plan of the subject (the subject itself for `PLAN_IMPORTED`), resolved by the plans
+    /// subgraph.
+    async fn plan(&self) -> Option<PlanRef> {
+        self.0
+            .context
+            .get("plan")
+            .and_then(Value::as_str)
+            .map(|s| PlanRef { id: ID(s.to_string()) })
+    }
+
     /// Plan id of the subject, when it has one.
     async fn plan_id(&self) -> Option<ID> {
         self.0
@@ -213,6 +236,12 @@ pub enum EventKind {
     TargetSet,
     ObservationRecorded,
     PlanApproved,
+    /// A measure's deadline passed unfinished (once per missed due day).
+    DeadlineMissed,
+    /// An occurrence of a measure was reported held or not held.
+    OccurrenceReported,
+    /// A plan was imported: a new plan or a new version.
+    PlanImported,
 }
 
 impl EventKind {
@@ -225,6 +254,9 @@ impl EventKind {
             EventKind::TargetSet => kind::TARGET_SET,
             EventKind::ObservationRecorded => kind::OBSERVATION_RECORDED,
             EventKind::PlanApproved => kind::PLAN_APPROVED,
+            EventKind::DeadlineMissed => kind::DEADLINE_MISSED,
+            EventKind::OccurrenceReported => kind::OCCURRENCE_REPORTED,
+            EventKind::PlanImported => kind::PLAN_IMPORTED,
         }
     }
 }

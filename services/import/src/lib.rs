@@ -10,6 +10,7 @@
 //! * `abbreviations` — inline and glossary definitions, the built-in list ([`abbreviations::BUILT_IN`]);
 //! * `targets` — quantitative targets in result texts ([`parse_targets`]);
 //! * `indicators` — indicator tables and goal sentences;
+//! * `occurrence` — a schedule expanded into dated occurrences ([`occurrence::expand`]);
 //! * `lint` — defects reported next to the data (codes listed in the module docs);
 //! * `model` — the output types; `error` — [`ParseError`]; `text` — shared text helpers.
 //!
@@ -23,6 +24,7 @@ pub mod indicators;
 pub mod lint;
 pub mod meta;
 pub mod model;
+pub mod occurrence;
 pub mod parties;
 pub mod schedule;
 pub mod table;

@@ -567,8 +567,8 @@ impl CascadeMutation {
     }
 }
 
-/// Who made a change, as recorded on links (the token's subject).
-fn actor(ctx: &Context<'_>) -> String {
+/// Who made a change (links, statuses, occurrence reports): the token's subject.
+pub(crate) fn actor(ctx: &Context<'_>) -> String {
     auth::actor(ctx).subject.clone()
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use roadmap_common::outbox::{self, OutboxEvent, kind};
 use roadmap_common::{ServiceError, ServiceResult};
 
-use crate::store::LinkRow;
+use crate::store::{LinkRow, MissedRow, PlanRow, ReportRow};
 
 /// Filtering context of a measure: its plan, the plan's level and territory, and the measures it
 /// implements through confirmed links, transitively (one recursive statement).
@@ -82,5 +82,69 @@ pub async fn plan_approved(tx: &mut Transaction<'_, Postgres>, plan: &crate::sto
     event.before = Some(json!({ "state": plan.state }));
     event.after = Some(json!({ "state": "APPROVED" }));
     event.context = json!({ "plan": plan.id, "level": plan.level, "territory": plan.territory_id });
+    record(tx, event).await
+}
+
+/// The deadline watcher found a measure past its due day, unfinished (`deadlines`). Before: the
+/// status people set; after: OVERDUE; both with the missed day.
+pub async fn deadline_missed(tx: &mut Transaction<'_, Postgres>, missed: &MissedRow) -> ServiceResult<()> {
+    tracing::debug!(measure = %missed.measure_id, due_on = %missed.due_on, "deadline missed");
+    let mut event = OutboxEvent::new(kind::DEADLINE_MISSED, "Measure", missed.measure_id);
+    event.before = Some(json!({ "status": missed.status, "dueOn": missed.due_on }));
+    event.after = Some(json!({ "status": "OVERDUE", "dueOn": missed.due_on }));
+    event.context = measure_context(tx, missed.measure_id).await?;
+    record(tx, event).await
+}
+
+/// A report on an occurrence of a measure; `before` is the report it replaces, if any.
+pub async fn occurrence_reported(
+    tx: &mut Transaction<'_, Postgres>,
+    before: Option<&ReportRow>,
+    after: &ReportRow,
+) -> ServiceResult<()> {
+    let report = |r: &ReportRow| {
+        json!({
+            "date": r.occurs_on,
+            "revision": r.revision,
+            "held": r.held,
+            "participants": r.participants,
+            "evidence": r.evidence,
+            "note": r.note,
+            "reportedBy": r.reported_by,
+        })
+    };
+    let mut event = OutboxEvent::new(kind::OCCURRENCE_REPORTED, "Measure", after.measure_id);
+    event.before = before.map(report);
+    event.after = Some(report(after));
+    event.context = measure_context(tx, after.measure_id).await?;
+    record(tx, event).await
+}
+
+/// A plan was imported (created, or a new version). The subject is the plan; `after` carries the
+/// version, the outcome and the approving act.
+pub async fn plan_imported(
+    tx: &mut Transaction<'_, Postgres>,
+    plan: &PlanRow,
+    status: &str,
+    changes: &serde_json::Value,
+) -> ServiceResult<()> {
+    let mut event = OutboxEvent::new(kind::PLAN_IMPORTED, "Plan", plan.id);
+    event.after = Some(json!({
+        "status": status,
+        "version": plan.version,
+        "title": plan.title,
+        "approval": {
+            "kind": plan.approval_kind,
+            "number": plan.approval_number,
+            "date": plan.approval_date,
+        },
+        "changes": changes,
+    }));
+    event.context = json!({
+        "plan": plan.id,
+        "level": plan.level,
+        "territory": plan.territory_id,
+        "ancestors": [],
+    });
     record(tx, event).await
 }

@@ -607,6 +607,25 @@ impl Measure {
         let rows = ctx.data::<Loaders>()?.measures_by_parent.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Measure).collect())
     }
+
+    /// Dated occurrences of the structured schedule overlapping `from`–`to` (inclusive, either
+    /// open), in date order: each week of "еженедельно", each month of "ежемесячно", deadlines,
+    /// dates and windows (rules in `roadmap_import::occurrence`). Continuous work and dates set by
+    /// another document yield none: `undatedSchedule` says so.
+    async fn occurrences(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<crate::occurrences::Occurrence>> {
+        crate::occurrences::of_measure(ctx, &self.0, from, to).await
+    }
+
+    /// The parts of the schedule that yield no dated occurrence, and why (continuous work, dates
+    /// set by another document, ...). Empty when every part is dated.
+    async fn undated_schedule(&self, ctx: &Context<'_>) -> Result<Vec<crate::occurrences::UndatedScheduleItem>> {
+        crate::occurrences::undated(ctx, &self.0).await
+    }
 }
 
 pub struct QueryRoot;
@@ -972,7 +991,11 @@ impl ImportReport {
 /// Every mutation of the subgraph.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(PlanMutation, crate::cascade::CascadeMutation);
+pub struct MutationRoot(
+    PlanMutation,
+    crate::cascade::CascadeMutation,
+    crate::occurrences::OccurrenceMutation,
+);
 
 #[derive(Default)]
 pub struct PlanMutation;

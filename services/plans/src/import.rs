@@ -11,6 +11,9 @@
 //! sections, measures, responsible links, lint findings and source text are written in one
 //! transaction. Territories and organisations are resolved first, idempotently, in the people
 //! subgraph: reference data, which a failed import may leave behind but never duplicates.
+//!
+//! A `PLAN_IMPORTED` event (new plan or new version, with the approving act) is written to the
+//! outbox in the same transaction; an unchanged re-import writes nothing and emits nothing.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -605,6 +608,13 @@ pub async fn import_document_with(
         ("Plan", plan_id),
         existing.as_ref().map(access::plan_json),
         Some(after),
+    )
+    .await?;
+    crate::events::plan_imported(
+        &mut tx,
+        &plan,
+        &enum_text(&summary.status),
+        &serde_json::to_value(&changes).map_err(ServiceError::internal)?,
     )
     .await?;
     tx.commit().await?;

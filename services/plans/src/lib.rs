@@ -6,14 +6,22 @@
 //! - `graphql`: types, queries (`plans`, `plan`, `measure`) and mutations (`createPlan`, all or
 //!   nothing). `Organisation` and `Territory` are referenced by id and resolved by the people
 //!   subgraph through the gateway.
+//! - `cascade`: links between levels, traces, statuses (OVERDUE derived), rolled-up progress.
+//! - `events`: outbox rows of status-relevant changes, written in the change's transaction.
+//! - `deadlines`: the deadline watcher (a `DEADLINE_MISSED` event once per missed due day).
+//! - `occurrences`: schedules expanded into dated occurrences, `reportOccurrence`.
+//! - `calendar`: the iCalendar feed per organisation, `GET /calendar/organisations/{id}.ics`.
 
 pub mod access;
+pub mod calendar;
 pub mod cascade;
+pub mod deadlines;
 pub mod events;
 pub mod graphql;
 pub mod import;
 pub mod indicators_client;
 pub mod loaders;
+pub mod occurrences;
 pub mod people_client;
 pub mod similarity;
 pub mod store;
@@ -65,8 +73,9 @@ pub fn schema_with(
     builder.finish()
 }
 
-/// The axum router of this subgraph; `people_url` and `indicators_url` are the people and
-/// indicators subgraphs' GraphQL URLs, `clock` decides what "today" is for overdue measures.
+/// The axum router of this subgraph (GraphQL and the calendar feeds); `people_url` and
+/// `indicators_url` are the people and indicators subgraphs' GraphQL URLs, `clock` decides what
+/// "today" is for overdue measures.
 pub fn router(
     pool: PgPool,
     people_url: &str,
@@ -77,8 +86,9 @@ pub fn router(
     let people = people_client::PeopleClient::new(people_url, secret.clone());
     let indicators = indicators_client::IndicatorsClient::new(indicators_url, secret.clone());
     roadmap_common::server::graphql_router(
-        schema_with(Some(pool.clone()), Some(people), Some(indicators), clock),
-        pool,
+        schema_with(Some(pool.clone()), Some(people.clone()), Some(indicators), clock),
+        pool.clone(),
         secret,
     )
+    .merge(calendar::routes(pool, people))
 }

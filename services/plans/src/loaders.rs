@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use roadmap_common::LoadError;
 
-use crate::store::{self, LinkRow, LintRow, MeasureRow, PlanRow, SectionRow, StatusRow, TraceRow};
+use crate::store::{self, LinkRow, LintRow, MeasureRow, PlanRow, ReportRow, SectionRow, StatusRow, TraceRow};
 
 pub struct Loaders {
     pub plan_by_id: DataLoader<Measured<PlanByIdLoader>>,
@@ -27,6 +27,7 @@ pub struct Loaders {
     pub link_by_id: DataLoader<Measured<LinkByIdLoader>>,
     pub status_by_measure: DataLoader<Measured<StatusByMeasureLoader>>,
     pub parents_by_plan: DataLoader<Measured<ParentsByPlanLoader>>,
+    pub reports_by_measure: DataLoader<Measured<ReportsByMeasureLoader>>,
 }
 
 impl Loaders {
@@ -44,7 +45,8 @@ impl Loaders {
             trace_up: loader(TraceUpLoader(pool.clone())),
             link_by_id: loader(LinkByIdLoader(pool.clone())),
             status_by_measure: loader(StatusByMeasureLoader(pool.clone())),
-            parents_by_plan: loader(ParentsByPlanLoader(pool)),
+            parents_by_plan: loader(ParentsByPlanLoader(pool.clone())),
+            reports_by_measure: loader(ReportsByMeasureLoader(pool)),
         }
     }
 }
@@ -250,5 +252,19 @@ impl Loader<Uuid> for ParentsByPlanLoader {
             map.entry(plan).or_default().push(parent);
         }
         Ok(map)
+    }
+}
+
+/// Every occurrence report revision of a measure, by date then revision.
+pub struct ReportsByMeasureLoader(PgPool);
+
+impl Loader<Uuid> for ReportsByMeasureLoader {
+    type Value = Vec<ReportRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<ReportRow>>, LoadError> {
+        Ok(group_by(store::reports_by_measures(&self.0, keys).await?, |r| {
+            Some(r.measure_id)
+        }))
     }
 }

@@ -1,5 +1,6 @@
 //! The plans subgraph's client of the people subgraph, used by the importer to resolve
-//! territories and organisations (created when missing, idempotently).
+//! territories and organisations (created when missing, idempotently), and by the calendar feed
+//! to name organisations.
 
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -99,6 +100,17 @@ impl PeopleClient {
             .flatten()
             .map(|c| parse_uuid(&c["id"]))
             .collect()
+    }
+
+    /// The name of an organisation; `None` when the people subgraph does not know it.
+    pub async fn organisation_name(&self, id: Uuid) -> ServiceResult<Option<String>> {
+        let data = self
+            .call(
+                "query($id: ID!) { organisation(id: $id) { name } }",
+                json!({ "id": id.to_string() }),
+            )
+            .await?;
+        Ok(data["organisation"]["name"].as_str().map(str::to_string))
     }
 
     /// Resolves organisations to ids, in input order (see the people subgraph's

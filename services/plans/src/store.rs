@@ -66,6 +66,17 @@ pub struct MeasureRow {
 }
 
 impl MeasureRow {
+    /// How people refer to the measure: the parser's key when imported (section-qualified,
+    /// "III.1"), else the number as written, else its id.
+    pub fn label(&self) -> String {
+        [self.key.as_deref(), Some(self.number.trim())]
+            .into_iter()
+            .flatten()
+            .find(|s| !s.is_empty())
+            .map(str::to_string)
+            .unwrap_or_else(|| self.id.to_string())
+    }
+
     /// A measure with only the fields a person types by hand.
     pub fn manual(id: Uuid, plan_id: Uuid, position: i32, number: String, title: String) -> Self {
         Self {
@@ -711,6 +722,140 @@ pub async fn link_candidates(pool: &PgPool, plan_id: Uuid, scope: &str) -> Servi
     )
     .bind(plan_id)
     .bind(scope)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// A measure the deadline watcher found past due: its status as people set it and the missed day.
+#[derive(Clone, Debug, FromRow)]
+pub struct MissedRow {
+    pub measure_id: Uuid,
+    pub status: String,
+    pub due_on: NaiveDate,
+}
+
+/// Locks up to `limit` measures past due on `today`, neither done nor cancelled, whose due day is
+/// not flagged yet, and flags them; returns the newly flagged ones. Rows another transaction holds
+/// (another replica's watcher, a status change) are skipped: they are seen on a later pass.
+pub async fn flag_missed_deadlines(
+    tx: &mut Transaction<'_, Postgres>,
+    today: NaiveDate,
+    limit: i64,
+) -> ServiceResult<Vec<MissedRow>> {
+    Ok(sqlx::query_as(
+        "WITH due AS ( \
+             SELECT m.id, m.status, m.due_on FROM measure m \
+             WHERE m.due_on < $1 AND m.status NOT IN ('DONE', 'CANCELLED') \
+               AND NOT EXISTS (SELECT 1 FROM deadline_miss d WHERE d.measure_id = m.id AND d.due_on = m.due_on) \
+             ORDER BY m.due_on, m.id LIMIT $2 FOR UPDATE OF m SKIP LOCKED), \
+         flagged AS ( \
+             INSERT INTO deadline_miss (measure_id, due_on, detected_on) SELECT id, due_on, $1 FROM due \
+             ON CONFLICT ON CONSTRAINT deadline_miss_pkey DO NOTHING RETURNING measure_id, due_on) \
+         SELECT f.measure_id, due.status, f.due_on FROM flagged f JOIN due ON due.id = f.measure_id \
+         ORDER BY f.due_on, f.measure_id",
+    )
+    .bind(today)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// One report on one occurrence (a revision; the highest is the current report).
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct ReportRow {
+    pub measure_id: Uuid,
+    pub occurs_on: NaiveDate,
+    pub revision: i32,
+    pub held: bool,
+    pub participants: Option<i32>,
+    pub evidence: Vec<String>,
+    pub note: Option<String>,
+    pub reported_by: String,
+    pub reported_at: chrono::DateTime<chrono::Utc>,
+}
+
+const REPORT_COLUMNS: &str =
+    "measure_id, occurs_on, revision, held, participants, evidence, note, reported_by, reported_at";
+
+/// Every report revision of the given measures, by date then revision.
+pub async fn reports_by_measures(pool: &PgPool, measure_ids: &[Uuid]) -> ServiceResult<Vec<ReportRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {REPORT_COLUMNS} FROM occurrence_report WHERE measure_id = ANY($1) \
+         ORDER BY measure_id, occurs_on, revision"
+    ))
+    .bind(measure_ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Locks the measure (reports on it are serialised) and returns its current report on `date`;
+/// `None` in the outer option when the measure does not exist.
+pub async fn lock_measure_report(
+    tx: &mut Transaction<'_, Postgres>,
+    measure: Uuid,
+    date: NaiveDate,
+) -> ServiceResult<Option<Option<ReportRow>>> {
+    let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM measure WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(measure)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let current = sqlx::query_as(&format!(
+        "SELECT {REPORT_COLUMNS} FROM occurrence_report WHERE measure_id = $1 AND occurs_on = $2 \
+         ORDER BY revision DESC LIMIT 1"
+    ))
+    .bind(measure)
+    .bind(date)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(Some(current))
+}
+
+pub async fn insert_report(tx: &mut Transaction<'_, Postgres>, r: &ReportRow) -> ServiceResult<ReportRow> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO occurrence_report (measure_id, occurs_on, revision, held, participants, evidence, note, reported_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {REPORT_COLUMNS}"
+    ))
+    .bind(r.measure_id)
+    .bind(r.occurs_on)
+    .bind(r.revision)
+    .bind(r.held)
+    .bind(r.participants)
+    .bind(&r.evidence)
+    .bind(&r.note)
+    .bind(&r.reported_by)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Whether this subgraph knows the organisation: responsible for a measure or owner of a plan.
+pub async fn organisation_known(pool: &PgPool, organisation: Uuid) -> ServiceResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM measure_responsible WHERE organisation_id = $1) \
+             OR EXISTS (SELECT 1 FROM plan WHERE owner_organisation_id = $1)",
+    )
+    .bind(organisation)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// The measures on an organisation's calendar: those it is responsible for and every measure of
+/// the plans it owns, in plan and document order.
+pub async fn measures_of_organisation(pool: &PgPool, organisation: Uuid) -> ServiceResult<Vec<MeasureRow>> {
+    let columns = MEASURE_COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(sqlx::query_as(&format!(
+        "SELECT {columns} FROM measure m JOIN plan p ON p.id = m.plan_id \
+         WHERE p.owner_organisation_id = $1 \
+            OR EXISTS (SELECT 1 FROM measure_responsible r WHERE r.measure_id = m.id AND r.organisation_id = $1) \
+         ORDER BY p.title, p.id, m.position"
+    ))
+    .bind(organisation)
     .fetch_all(pool)
     .await?)
 }

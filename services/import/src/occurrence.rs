@@ -1,0 +1,584 @@
+//! Dated occurrences of a structured schedule: the days a measure happens on, for reports
+//! ("held / not held") and calendars.
+//!
+//! [`expand`] is a pure function of the parsed [`Schedule`] and the plan period. The rules:
+//!
+//! - **Recurrences** repeat within their own range (`within`, e.g. "октябрь 2023 г. – март
+//!   2024 г.") or, when the text names none, within the plan period. Each repetition falls on the
+//!   **first working day (Monday–Friday)** of its period that lies inside the range:
+//!   - daily: every working day;
+//!   - weekly: each ISO week (Monday–Sunday), so the Monday of a full week;
+//!   - monthly, quarterly (calendar quarters), yearly: the calendar month, quarter, year;
+//!   - "1 раз в N месяцев": blocks of N months counted from the first month of the range;
+//!   - "каждая N-я неделя месяца": the week starting on the N-th Monday of the month (no
+//!     occurrence in a month without one); "последняя неделя": the last Monday;
+//!   - "N раз в неделю / месяц / год": the period split into N equal parts, one occurrence each;
+//!   - months named next to a recurrence restrict it ("Сентябрь – май, еженедельно": weeks of
+//!     September to May only); for a yearly recurrence each run of consecutive named months is
+//!     one period ("Ежегодно, декабрь, апрель": twice a year; "Ежегодно, ноябрь – апрель": once
+//!     per season).
+//! - **Dates and deadlines** ("15.11.2023", "до 15.09.2023") are one occurrence on that day;
+//!   a **window** ("октябрь – декабрь 2023 г.") is one occurrence from its first to its last day;
+//!   "с февраля 2024" is one occurrence on the first day.
+//! - **No occurrences**, listed in [`Expansion::undated`] with the reason: continuous work
+//!   ("постоянно", "в течение года"), dates set by another document ("по плану курсовой
+//!   подготовки"), months whose year the plan period cannot decide, a recurrence with no range
+//!   and no plan period, and text the parser did not understand.
+//!
+//! Dated items are kept as written even outside the plan period (the lint reports those).
+//! Two items falling on the same day are one occurrence: an occurrence is identified by its
+//! measure and its date. Public holidays and school vacations are not known here: a weekly
+//! practicum in the winter holidays is an occurrence that is reported as not held.
+
+use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::schedule::{DateRange, Frequency, Schedule, ScheduleItem};
+
+/// Where an occurrence comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OccurrenceKind {
+    /// One repetition of a recurrence.
+    Recurring,
+    /// An exact date.
+    Date,
+    /// A deadline ("до ...").
+    Deadline,
+    /// A window of several days; the occurrence starts on its first day.
+    Window,
+    /// A start ("с февраля 2024").
+    Start,
+}
+
+/// One dated occurrence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Occurrence {
+    pub date: NaiveDate,
+    /// Last day, for windows.
+    pub end: Option<NaiveDate>,
+    pub kind: OccurrenceKind,
+}
+
+impl Occurrence {
+    /// Last day the occurrence covers.
+    pub fn last_day(&self) -> NaiveDate {
+        self.end.unwrap_or(self.date)
+    }
+}
+
+/// Why a schedule item has no dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UndatedReason {
+    /// "постоянно", "в течение года": ongoing work, not dated events.
+    Continuous,
+    /// Dates set by another document ("по плану курсовой подготовки").
+    External,
+    /// Months named without a year that the plan period cannot decide.
+    NoYear,
+    /// A recurrence with neither a range of its own nor a plan period.
+    NoPeriod,
+    /// Text the parser did not understand.
+    Unparsed,
+}
+
+/// A schedule item that yields no occurrence, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Undated {
+    pub reason: UndatedReason,
+    /// The reference or text concerned, when there is one.
+    pub detail: Option<String>,
+}
+
+/// The occurrences of a schedule, in date order, and the items without dates.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expansion {
+    pub occurrences: Vec<Occurrence>,
+    pub undated: Vec<Undated>,
+}
+
+impl Expansion {
+    /// The occurrence on `date`, if any.
+    pub fn on(&self, date: NaiveDate) -> Option<&Occurrence> {
+        self.occurrences
+            .binary_search_by_key(&date, |o| o.date)
+            .ok()
+            .map(|i| &self.occurrences[i])
+    }
+
+    /// Occurrences overlapping `from..=to` (either bound open).
+    pub fn between(&self, from: Option<NaiveDate>, to: Option<NaiveDate>) -> impl Iterator<Item = &Occurrence> {
+        self.occurrences
+            .iter()
+            .filter(move |o| from.is_none_or(|f| o.last_day() >= f) && to.is_none_or(|t| o.date <= t))
+    }
+}
+
+/// Expands `schedule` into dated occurrences (rules in the module docs); `period` is the plan
+/// period, the range of recurrences that name none.
+pub fn expand(schedule: &Schedule, period: Option<DateRange>) -> Expansion {
+    let mut out = Expansion::default();
+    for item in &schedule.items {
+        match item {
+            ScheduleItem::Recurrence { every, months, within } => match within.or(period) {
+                Some(range) => out.occurrences.extend(recurrence(*every, months, range)),
+                None => out.undated.push(Undated {
+                    reason: UndatedReason::NoPeriod,
+                    detail: None,
+                }),
+            },
+            ScheduleItem::On { date } => out.occurrences.push(single(*date, None, OccurrenceKind::Date)),
+            ScheduleItem::Deadline { by } => out.occurrences.push(single(*by, None, OccurrenceKind::Deadline)),
+            ScheduleItem::Window { start, end, .. } => {
+                let end = (end > start).then_some(*end);
+                out.occurrences.push(single(*start, end, OccurrenceKind::Window));
+            }
+            ScheduleItem::Starting { from } => out.occurrences.push(single(*from, None, OccurrenceKind::Start)),
+            ScheduleItem::Continuous { .. } => out.undated.push(Undated {
+                reason: UndatedReason::Continuous,
+                detail: None,
+            }),
+            ScheduleItem::External { reference } => out.undated.push(Undated {
+                reason: UndatedReason::External,
+                detail: Some(reference.clone()),
+            }),
+            ScheduleItem::Months { months } => out.undated.push(Undated {
+                reason: UndatedReason::NoYear,
+                detail: Some(months.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")),
+            }),
+            ScheduleItem::Unparsed { text } => out.undated.push(Undated {
+                reason: UndatedReason::Unparsed,
+                detail: Some(text.clone()),
+            }),
+        }
+    }
+    // Stable: of two items on one day, the first written wins.
+    out.occurrences.sort_by_key(|o| o.date);
+    out.occurrences.dedup_by_key(|o| o.date);
+    out
+}
+
+fn single(date: NaiveDate, end: Option<NaiveDate>, kind: OccurrenceKind) -> Occurrence {
+    Occurrence { date, end, kind }
+}
+
+fn is_working_day(d: NaiveDate) -> bool {
+    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+}
+
+fn ymd(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, month, day)
+}
+
+fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+/// Last day of the `n`-month block starting at `start` (a first of month).
+fn months_end(start: NaiveDate, n: u32) -> NaiveDate {
+    start
+        .checked_add_months(Months::new(n))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// Periods (first day, last day) tiling the calendar from the one containing `range.start` to
+/// the one containing `range.end`: months of `n` starting at `anchor`.
+fn month_blocks(range: DateRange, anchor: NaiveDate, n: u32) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut out = Vec::new();
+    let mut start = month_start(anchor);
+    while start <= range.end {
+        let end = months_end(start, n);
+        if end >= range.start {
+            out.push((start, end));
+        }
+        match start.checked_add_months(Months::new(n)) {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    out
+}
+
+fn weeks(range: DateRange) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut out = Vec::new();
+    let mut monday = range.start - Days::new(u64::from(range.start.weekday().num_days_from_monday()));
+    while monday <= range.end {
+        let sunday = monday + Days::new(6);
+        out.push((monday, sunday));
+        monday = sunday + Days::new(1);
+    }
+    out
+}
+
+/// The week starting on the `n`-th Monday (0: the last) of each month of `range`.
+fn nth_weeks(range: DateRange, n: u32) -> Vec<(NaiveDate, NaiveDate)> {
+    month_blocks(range, range.start, 1)
+        .into_iter()
+        .filter_map(|(first, last)| {
+            let first_monday = first + Days::new(u64::from((7 - first.weekday().num_days_from_monday()) % 7));
+            let monday = if n == 0 {
+                last - Days::new(u64::from(last.weekday().num_days_from_monday()))
+            } else {
+                first_monday + Days::new(7 * u64::from(n - 1))
+            };
+            (monday <= last).then(|| (monday, monday + Days::new(6)))
+        })
+        .collect()
+}
+
+/// Runs of consecutive `months` (calendar order, across year ends) within `range`.
+fn month_runs(range: DateRange, months: &[u32]) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut out: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    let mut open = false;
+    for (start, end) in month_blocks(range, range.start, 1) {
+        if months.contains(&start.month()) {
+            match (open, out.last_mut()) {
+                (true, Some(last)) => last.1 = end,
+                _ => out.push((start, end)),
+            }
+            open = true;
+        } else {
+            open = false;
+        }
+    }
+    out
+}
+
+fn recurrence(every: Frequency, months: &[u32], range: DateRange) -> Vec<Occurrence> {
+    let year_start = |d: NaiveDate| ymd(d.year(), 1, 1).unwrap_or(d);
+    let quarter_start = |d: NaiveDate| ymd(d.year(), (d.month0() / 3) * 3 + 1, 1).unwrap_or(d);
+    let (periods, parts) = match every {
+        Frequency::Daily => {
+            let days = range.start.iter_days().take_while(|d| *d <= range.end);
+            (days.map(|d| (d, d)).collect(), 1)
+        }
+        Frequency::Weekly => (weeks(range), 1),
+        Frequency::TimesPerWeek(n) => (weeks(range), n),
+        Frequency::Monthly => (month_blocks(range, range.start, 1), 1),
+        Frequency::TimesPerMonth(n) => (month_blocks(range, range.start, 1), n),
+        Frequency::Quarterly => (month_blocks(range, quarter_start(range.start), 3), 1),
+        Frequency::EveryNMonths(n) => (month_blocks(range, range.start, n.max(1)), 1),
+        Frequency::NthWeekOfMonth(n) => (nth_weeks(range, n.max(1)), 1),
+        Frequency::LastWeekOfMonth => (nth_weeks(range, 0), 1),
+        Frequency::Yearly if !months.is_empty() => (month_runs(range, months), 1),
+        Frequency::Yearly => (month_blocks(range, year_start(range.start), 12), 1),
+        Frequency::TimesPerYear(n) => (month_blocks(range, year_start(range.start), 12), n),
+    };
+    // A yearly recurrence's months made its periods; for the others they filter days.
+    let allowed = |d: NaiveDate| months.is_empty() || matches!(every, Frequency::Yearly) || months.contains(&d.month());
+    let parts = parts.max(1);
+    let mut out = Vec::new();
+    for (start, end) in periods {
+        let days = (end - start).num_days() + 1;
+        for part in 0..i64::from(parts) {
+            let slot_start = start + chrono::Duration::days(days * part / i64::from(parts));
+            let slot_end = start + chrono::Duration::days(days * (part + 1) / i64::from(parts) - 1);
+            let first = slot_start
+                .max(range.start)
+                .iter_days()
+                .take_while(|d| *d <= slot_end.min(range.end))
+                .find(|d| is_working_day(*d) && allowed(*d));
+            if let Some(date) = first {
+                out.push(single(date, None, OccurrenceKind::Recurring));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Period, PeriodKind};
+    use crate::schedule::parse_schedule;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn period(start: NaiveDate, end: NaiveDate, kind: PeriodKind) -> Period {
+        Period {
+            start,
+            end,
+            kind,
+            raw: String::new(),
+            line: 1,
+            inferred: false,
+        }
+    }
+
+    fn school_2023() -> Period {
+        period(d(2023, 9, 1), d(2024, 8, 31), PeriodKind::SchoolYears)
+    }
+
+    fn calendar(y1: i32, y2: i32) -> Period {
+        period(d(y1, 1, 1), d(y2, 12, 31), PeriodKind::CalendarYears)
+    }
+
+    /// Parses `text` as the importer does and expands it within the same period.
+    fn expand_text(text: &str, p: &Period) -> Expansion {
+        let schedule = parse_schedule(text, Some(p));
+        expand(
+            &schedule,
+            Some(DateRange {
+                start: p.start,
+                end: p.end,
+            }),
+        )
+    }
+
+    fn dates(e: &Expansion) -> Vec<NaiveDate> {
+        e.occurrences.iter().map(|o| o.date).collect()
+    }
+
+    #[test]
+    fn weekly_practicums_of_000_iii_1_fall_on_every_monday_from_october_to_march() {
+        // 000 III.1, as the cell is extracted (line break included).
+        let e = expand_text("октябрь 2023 г. – март 2024 г.,\nеженедельно", &school_2023());
+        let expected: Vec<NaiveDate> = d(2023, 10, 2)
+            .iter_weeks()
+            .take_while(|w| *w <= d(2024, 3, 31))
+            .collect();
+        assert_eq!(expected.len(), 26);
+        assert_eq!(dates(&e), expected);
+        assert!(
+            e.occurrences
+                .iter()
+                .all(|o| o.kind == OccurrenceKind::Recurring && o.end.is_none())
+        );
+        assert!(e.occurrences.iter().all(|o| o.date.weekday() == Weekday::Mon));
+        // October 1st 2023 is a Sunday: the week it ends has no working day in the range.
+        assert_eq!(e.occurrences[0].date, d(2023, 10, 2));
+        assert_eq!(e.occurrences[25].date, d(2024, 3, 25));
+        assert!(e.undated.is_empty());
+        // 002 3.7, the same measure at the regional level, written differently.
+        let e = expand_text(
+            "С октября 2023 года по март 2024 года, еженедельно",
+            &calendar(2024, 2026),
+        );
+        assert_eq!(dates(&e), expected);
+    }
+
+    #[test]
+    fn a_range_starting_mid_week_starts_on_its_first_working_day() {
+        let e = expand_text("15.11.2023 - 30.11.2023 еженедельно", &school_2023());
+        // Wednesday 15th, then the Mondays 20th and 27th.
+        assert_eq!(dates(&e), vec![d(2023, 11, 15), d(2023, 11, 20), d(2023, 11, 27)]);
+    }
+
+    #[test]
+    fn every_third_week_of_the_month_is_the_third_monday() {
+        // 000 III.2.
+        let e = expand_text(
+            "октябрь 2023 г. – март 2024 г., ежемесячно (каждая третья неделя месяца)",
+            &school_2023(),
+        );
+        assert_eq!(
+            dates(&e),
+            vec![
+                d(2023, 10, 16),
+                d(2023, 11, 20),
+                d(2023, 12, 18),
+                d(2024, 1, 15),
+                d(2024, 2, 19),
+                d(2024, 3, 18)
+            ]
+        );
+        // 000 III.3: "каждая четвертая неделя".
+        let e = expand_text(
+            "октябрь 2023 г. –март 2024 г.,\nежемесячно (каждая четвертая неделя \nмесяца)",
+            &school_2023(),
+        );
+        assert_eq!(dates(&e)[0], d(2023, 10, 23));
+        assert_eq!(dates(&e).len(), 6);
+        // 000 II.8: "вторая неделя".
+        let e = expand_text("октябрь 2023 г. – март 2024 г.,          вторая неделя", &school_2023());
+        assert_eq!(dates(&e)[..2], [d(2023, 10, 9), d(2023, 11, 13)]);
+    }
+
+    #[test]
+    fn monthly_falls_on_the_first_working_day_of_each_month() {
+        // 000 II.7.
+        let e = expand_text("октябрь 2023 г. – март 2024 г. ежемесячно", &school_2023());
+        assert_eq!(
+            dates(&e),
+            vec![
+                d(2023, 10, 2), // the 1st is a Sunday
+                d(2023, 11, 1),
+                d(2023, 12, 1),
+                d(2024, 1, 1),
+                d(2024, 2, 1),
+                d(2024, 3, 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn every_two_months_and_quarterly_within_the_plan_period() {
+        // 004: "1 раз в 2 месяца" in a calendar-2024 plan.
+        let e = expand_text("1 раз в 2 месяца", &calendar(2024, 2024));
+        assert_eq!(
+            dates(&e),
+            vec![
+                d(2024, 1, 1),
+                d(2024, 3, 1),
+                d(2024, 5, 1),
+                d(2024, 7, 1),
+                d(2024, 9, 2),
+                d(2024, 11, 1)
+            ]
+        );
+        // 004 point 6: quarterly from February; the first quarter is already under way.
+        let e = expand_text("С февраля 2024 С ежеквартальным отчётом", &calendar(2024, 2024));
+        assert_eq!(
+            dates(&e),
+            vec![d(2024, 2, 1), d(2024, 4, 1), d(2024, 7, 1), d(2024, 10, 1)]
+        );
+    }
+
+    #[test]
+    fn yearly_with_named_months_is_once_per_run_of_months() {
+        let p = calendar(2024, 2026);
+        // 002: "Ежегодно, декабрь, апрель": twice a year.
+        let e = expand_text("Ежегодно, декабрь, апрель", &p);
+        assert_eq!(
+            dates(&e),
+            vec![
+                d(2024, 4, 1),
+                d(2024, 12, 2),
+                d(2025, 4, 1),
+                d(2025, 12, 1),
+                d(2026, 4, 1),
+                d(2026, 12, 1)
+            ]
+        );
+        // Once per season from November to April.
+        let e = expand_text("Ежегодно, ноябрь – апрель", &p);
+        assert_eq!(
+            dates(&e),
+            vec![d(2024, 1, 1), d(2024, 11, 1), d(2025, 11, 3), d(2026, 11, 2)]
+        );
+        // Named months restrict a weekly recurrence: no weeks in summer.
+        let e = expand_text("Сентябрь – май, еженедельно", &p);
+        assert!(dates(&e).iter().all(|d| !(6..=8).contains(&d.month())));
+        assert_eq!(dates(&e).first(), Some(&d(2024, 1, 1)));
+        assert!(dates(&e).contains(&d(2024, 9, 2)));
+    }
+
+    #[test]
+    fn times_per_period_split_the_period() {
+        let range = DateRange {
+            start: d(2024, 1, 1),
+            end: d(2024, 1, 14),
+        };
+        let got: Vec<NaiveDate> = recurrence(Frequency::TimesPerWeek(2), &[], range)
+            .iter()
+            .map(|o| o.date)
+            .collect();
+        // Monday–Wednesday and Thursday–Sunday halves of each week.
+        assert_eq!(got, vec![d(2024, 1, 1), d(2024, 1, 4), d(2024, 1, 8), d(2024, 1, 11)]);
+        let daily = recurrence(Frequency::Daily, &[], range);
+        assert_eq!(daily.len(), 10, "working days only");
+        let last = recurrence(
+            Frequency::LastWeekOfMonth,
+            &[],
+            DateRange {
+                start: d(2024, 1, 1),
+                end: d(2024, 3, 31),
+            },
+        );
+        let got: Vec<NaiveDate> = last.iter().map(|o| o.date).collect();
+        assert_eq!(got, vec![d(2024, 1, 29), d(2024, 2, 26), d(2024, 3, 25)]);
+    }
+
+    #[test]
+    fn deadlines_dates_windows_and_starts_are_single_occurrences() {
+        let p = school_2023();
+        let e = expand_text("до 15.09.2023", &p);
+        assert_eq!(
+            e.occurrences,
+            vec![Occurrence {
+                date: d(2023, 9, 15),
+                end: None,
+                kind: OccurrenceKind::Deadline
+            }]
+        );
+        let e = expand_text("30.10.2023 26.04.2024", &p);
+        assert_eq!(dates(&e), vec![d(2023, 10, 30), d(2024, 4, 26)]);
+        assert!(e.occurrences.iter().all(|o| o.kind == OccurrenceKind::Date));
+        let e = expand_text("30.11.2023 - 31.01.2024 01.03.2024 – 15.04.2024", &p);
+        assert_eq!(
+            e.occurrences,
+            vec![
+                Occurrence {
+                    date: d(2023, 11, 30),
+                    end: Some(d(2024, 1, 31)),
+                    kind: OccurrenceKind::Window
+                },
+                Occurrence {
+                    date: d(2024, 3, 1),
+                    end: Some(d(2024, 4, 15)),
+                    kind: OccurrenceKind::Window
+                },
+            ]
+        );
+        let e = expand_text("С февраля 2024", &calendar(2024, 2024));
+        assert_eq!(e.occurrences[0].kind, OccurrenceKind::Start);
+        assert_eq!(e.occurrences[0].date, d(2024, 2, 1));
+        // Two items on one day are one occurrence.
+        let both = Schedule {
+            raw: String::new(),
+            items: vec![
+                ScheduleItem::On { date: d(2023, 11, 15) },
+                ScheduleItem::Deadline { by: d(2023, 11, 15) },
+            ],
+            kind: crate::schedule::ScheduleKind::Mixed,
+            leftover: None,
+        };
+        let e = expand(&both, None);
+        assert_eq!(e.occurrences.len(), 1);
+        assert_eq!(e.occurrences[0].kind, OccurrenceKind::Date);
+    }
+
+    #[test]
+    fn continuous_external_and_undecidable_items_yield_none_and_say_why() {
+        let p = school_2023();
+        let e = expand_text("постоянно", &p);
+        assert!(e.occurrences.is_empty());
+        assert_eq!(e.undated[0].reason, UndatedReason::Continuous);
+        let e = expand_text("По плану курсовой подготовки", &p);
+        assert!(e.occurrences.is_empty());
+        assert_eq!(
+            e.undated,
+            vec![Undated {
+                reason: UndatedReason::External,
+                detail: Some("По плану курсовой подготовки".into())
+            }]
+        );
+        let e = expand_text("Январь-декабрь 2023 По плану ККИПК", &calendar(2023, 2023));
+        assert_eq!(e.occurrences.len(), 1);
+        assert_eq!(e.undated[0].reason, UndatedReason::External);
+        let e = expand_text("Февраль", &calendar(2024, 2026));
+        assert_eq!(e.undated[0].reason, UndatedReason::NoYear);
+        let e = expand_text("когда получится", &p);
+        assert_eq!(e.undated[0].reason, UndatedReason::Unparsed);
+        let e = expand(&parse_schedule("еженедельно", None), None);
+        assert_eq!(e.undated[0].reason, UndatedReason::NoPeriod);
+        assert!(e.occurrences.is_empty());
+    }
+
+    #[test]
+    fn lookups_by_day_and_range() {
+        let e = expand_text("октябрь 2023 г. – март 2024 г. еженедельно", &school_2023());
+        assert!(e.on(d(2023, 10, 9)).is_some());
+        assert!(e.on(d(2023, 10, 10)).is_none());
+        let got: Vec<NaiveDate> = e
+            .between(Some(d(2023, 10, 3)), Some(d(2023, 10, 23)))
+            .map(|o| o.date)
+            .collect();
+        assert_eq!(got, vec![d(2023, 10, 9), d(2023, 10, 16), d(2023, 10, 23)]);
+        let windows = expand_text("октябрь – \nдекабрь 2023 г.", &school_2023());
+        // A window overlapping the range counts even though it starts before it.
+        assert_eq!(windows.between(Some(d(2023, 11, 1)), None).count(), 1);
+    }
+}
