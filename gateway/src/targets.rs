@@ -107,12 +107,16 @@ pub struct HubConfig {
     /// Consumer name of the events service in the stream's consumer group
     /// (`ROADMAP_EVENTS_CONSUMER`, default `events-1`; one per events replica).
     pub events_consumer: String,
+    /// Webhook delivery: the retry delays after a failed attempt
+    /// (`ROADMAP_WEBHOOK_RETRY_SCHEDULE`, default `5s,5m,30m,2h,5h,10h,14h,20h,24h`) and the
+    /// per-attempt timeout (`ROADMAP_WEBHOOK_TIMEOUT`, default `15s`).
+    pub webhooks: roadmap_events::WebhookConfig,
 }
 
 impl HubConfig {
     /// Defaults, overridden by `DATABASE_URL`, `ROADMAP_HOST`, `ROADMAP_<TARGET>_PORT`,
-    /// `ROADMAP_<SUBGRAPH>_URL`, `ROUTER_CONFIG_FILE_PATH`, `REDIS_URL`, `ROADMAP_EVENT_STREAM` and
-    /// `ROADMAP_EVENTS_CONSUMER`.
+    /// `ROADMAP_<SUBGRAPH>_URL`, `ROUTER_CONFIG_FILE_PATH`, `REDIS_URL`, `ROADMAP_EVENT_STREAM`,
+    /// `ROADMAP_EVENTS_CONSUMER`, `ROADMAP_WEBHOOK_RETRY_SCHEDULE` and `ROADMAP_WEBHOOK_TIMEOUT`.
     pub fn from_env() -> anyhow::Result<Self> {
         let mut config = Self::defaults();
         if let Ok(url) = std::env::var("DATABASE_URL") {
@@ -151,6 +155,14 @@ impl HubConfig {
         if let Ok(consumer) = std::env::var("ROADMAP_EVENTS_CONSUMER") {
             config.events_consumer = consumer;
         }
+        if let Ok(schedule) = std::env::var("ROADMAP_WEBHOOK_RETRY_SCHEDULE") {
+            config.webhooks.retry_schedule = roadmap_events::webhooks::parse_schedule(&schedule)
+                .map_err(|e| anyhow!("ROADMAP_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
+        }
+        if let Ok(timeout) = std::env::var("ROADMAP_WEBHOOK_TIMEOUT") {
+            config.webhooks.timeout = roadmap_events::webhooks::parse_duration(&timeout)
+                .map_err(|e| anyhow!("ROADMAP_WEBHOOK_TIMEOUT: {e}"))?;
+        }
         Ok(config)
     }
 
@@ -165,6 +177,7 @@ impl HubConfig {
             redis_url: None,
             event_stream: outbox::DEFAULT_STREAM.to_string(),
             events_consumer: "events-1".to_string(),
+            webhooks: roadmap_events::WebhookConfig::default(),
         }
     }
 
@@ -329,6 +342,19 @@ impl Hub {
                     target,
                     tokio::spawn(async move {
                         consumer.await;
+                        Ok(())
+                    }),
+                ));
+                // The webhook worker has its own small pool: its LISTEN holds one connection.
+                let worker = roadmap_events::webhooks::worker::run(
+                    db::connect_schema_quiet(&config.database_url, target.name(), 3).await?,
+                    config.webhooks.clone(),
+                    hub.shutdown.subscribe(),
+                );
+                hub.tasks.push((
+                    target,
+                    tokio::spawn(async move {
+                        worker.await;
                         Ok(())
                     }),
                 ));
