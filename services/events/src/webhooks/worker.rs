@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use roadmap_common::outbox::Wakeup;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -196,22 +196,14 @@ pub async fn run(pool: PgPool, config: WebhookConfig, mut shutdown: watch::Recei
     let slots = Arc::new(Semaphore::new(CONCURRENCY));
     let finished = Arc::new(Notify::new());
     let mut in_flight = JoinSet::new();
-    let mut listener: Option<PgListener> = None;
+    let mut wakeup = Wakeup::new(store::channel());
     let mut backoff = Duration::from_millis(100);
     loop {
         if *shutdown.borrow() {
             break;
         }
         while in_flight.try_join_next().is_some() {}
-        if listener.is_none() {
-            match PgListener::connect_with(&pool).await {
-                Ok(mut l) => match l.listen(&store::channel()).await {
-                    Ok(()) => listener = Some(l),
-                    Err(e) => tracing::warn!(error = %e, "webhook worker cannot LISTEN; polling"),
-                },
-                Err(e) => tracing::warn!(error = %e, "webhook worker cannot LISTEN; polling"),
-            }
-        }
+        wakeup.connect(&pool).await;
         let free = slots.available_permits();
         let mut wait = POLL;
         if free > 0 {
@@ -261,16 +253,7 @@ pub async fn run(pool: PgPool, config: WebhookConfig, mut shutdown: watch::Recei
             _ = tokio::time::sleep(sleep_for) => {}
             _ = finished.notified() => {}
             changed = shutdown.changed() => if changed.is_err() { break },
-            notified = async {
-                match listener.as_mut() {
-                    Some(l) => l.recv().await.map(|_| ()),
-                    None => std::future::pending().await,
-                }
-            } => {
-                if notified.is_err() {
-                    listener = None;
-                }
-            }
+            _ = wakeup.notified() => {}
         }
     }
     let drain = async { while in_flight.join_next().await.is_some() {} };
