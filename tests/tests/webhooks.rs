@@ -1,10 +1,12 @@
 //! Webhooks through the gateway, delivered to a real receiver (`tests/webhook-receiver`, Node.js)
 //! that verifies every request with the Standard Webhooks reference library (npm
 //! `standardwebhooks`): retries after failures, attempts queryable, 410 disabling, manual
-//! replay, replay after a cursor, metrics.
+//! replay, replay after a cursor, metrics; and two delivery workers sharing one database.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use roadmap_e2e::{TestHub, first_error, regional_plan, set_measure_status};
@@ -451,5 +453,67 @@ async fn bad_registrations_name_the_field_and_an_unreachable_endpoint_fails_afte
         |outcome: &str| format!("roadmap_webhook_deliveries_total{{outcome=\"{outcome}\",subgraph=\"events\"}}");
     assert_eq!(metric(&hub, &failed("retry")).await, Some(1.0));
     assert_eq!(metric(&hub, &failed("failed")).await, Some(1.0));
+    hub.finish().await.expect("finish");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_on_one_database_send_each_delivery_once() {
+    // A receiver that counts each webhook-id it is sent.
+    let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post({
+            let seen = seen.clone();
+            move |headers: axum::http::HeaderMap| {
+                let seen = seen.clone();
+                async move {
+                    let id = headers
+                        .get("webhook-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    *seen.lock().expect("lock").entry(id).or_default() += 1;
+                    // Slow enough for both workers to be busy at once.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("receiver");
+    let receiver = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let hub = TestHub::spawn().await.expect("hub");
+    // A second worker on the same database, as another events replica would run.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let pool = roadmap_common::db::connect_schema_quiet(&hub.database_url, roadmap_events::NAME, 3)
+        .await
+        .expect("pool");
+    let second = tokio::spawn(roadmap_events::webhooks::worker::run(
+        pool,
+        roadmap_events::WebhookConfig::default(),
+        stopped,
+    ));
+    let numbers: Vec<String> = (1..=12).map(|n| n.to_string()).collect();
+    let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+    let (_, plan, measures) = regional_plan(&hub, &numbers).await;
+    let (hook, _) = register(&hub, &format!("http://{receiver}/hook"), json!({ "plan": plan })).await;
+    for m in &measures {
+        set_measure_status(&hub, m, "DONE").await;
+    }
+    let webhook = webhook_until(&hub, &hook, |w| {
+        let d = deliveries(w);
+        d.len() == measures.len() && d.iter().all(|d| d["state"] == "DELIVERED")
+    })
+    .await;
+    for d in deliveries(&webhook) {
+        assert_eq!(d["attemptCount"], 1, "{d:#}");
+    }
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), measures.len(), "{seen:?}");
+    assert!(seen.values().all(|n| *n == 1), "sent twice: {seen:?}");
+    let _ = stop.send(true);
+    second.await.expect("second worker stops");
     hub.finish().await.expect("finish");
 }
