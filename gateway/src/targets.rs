@@ -117,6 +117,10 @@ pub struct HubConfig {
     /// Time between passes of the plans target's deadline watcher
     /// (`ROADMAP_DEADLINE_INTERVAL`, seconds, default 600); it also passes once at start.
     pub deadline_interval: Duration,
+    /// Webhook delivery: the retry delays after a failed attempt
+    /// (`ROADMAP_WEBHOOK_RETRY_SCHEDULE`, default `5s,5m,30m,2h,5h,10h,14h,20h,24h`) and the
+    /// per-attempt timeout (`ROADMAP_WEBHOOK_TIMEOUT`, default `15s`).
+    pub webhooks: roadmap_events::WebhookConfig,
 }
 
 /// Secrets never reach logs: URLs lose their passwords, the gateway secret is not printed.
@@ -135,6 +139,7 @@ impl std::fmt::Debug for HubConfig {
             .field("gateway_secret", &self.gateway_secret)
             .field("pool_size", &self.pool_size)
             .field("deadline_interval", &self.deadline_interval)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -322,6 +327,14 @@ impl HubConfig {
             let seconds = text.trim().parse::<f64>().unwrap_or(f64::NAN);
             self.deadline_interval = check_interval("ROADMAP_DEADLINE_INTERVAL", seconds)?;
         }
+        if let Some(schedule) = var("ROADMAP_WEBHOOK_RETRY_SCHEDULE") {
+            self.webhooks.retry_schedule = roadmap_events::webhooks::parse_schedule(&schedule)
+                .map_err(|e| anyhow!("ROADMAP_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
+        }
+        if let Some(timeout) = var("ROADMAP_WEBHOOK_TIMEOUT") {
+            self.webhooks.timeout = roadmap_events::webhooks::parse_duration(&timeout)
+                .map_err(|e| anyhow!("ROADMAP_WEBHOOK_TIMEOUT: {e}"))?;
+        }
         Ok(())
     }
 
@@ -339,6 +352,7 @@ impl HubConfig {
             gateway_secret: roadmap_common::auth::GatewaySecret::random(),
             pool_size: 16,
             deadline_interval: roadmap_plans::deadlines::DEFAULT_INTERVAL,
+            webhooks: roadmap_events::WebhookConfig::default(),
         }
     }
 
@@ -523,6 +537,19 @@ impl Hub {
                     target,
                     tokio::spawn(async move {
                         consumer.await;
+                        Ok(())
+                    }),
+                ));
+                // The webhook worker has its own small pool: its LISTEN holds one connection.
+                let worker = roadmap_events::webhooks::worker::run(
+                    db::connect_schema_quiet(&config.database_url, target.name(), 3).await?,
+                    config.webhooks.clone(),
+                    hub.shutdown.subscribe(),
+                );
+                hub.tasks.push((
+                    target,
+                    tokio::spawn(async move {
+                        worker.await;
                         Ok(())
                     }),
                 ));

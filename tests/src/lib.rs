@@ -134,3 +134,52 @@ impl TestHub {
 pub fn first_error(body: &Value) -> Option<String> {
     body["errors"][0]["message"].as_str().map(str::to_string)
 }
+
+const SET_STATUS: &str =
+    "mutation($m: ID!, $s: MeasureStatus!) { setMeasureStatus(measure: $m, status: $s) { status } }";
+
+/// A regional plan «Карта событий» with measures `numbers` (titled `Мероприятие <number>`) in a
+/// new region; returns (territory, plan, measure ids).
+pub async fn regional_plan(hub: &TestHub, numbers: &[&str]) -> (String, String, Vec<String>) {
+    let data = hub
+        .gql(
+            "mutation { ensureTerritory(name: \"Событийный край\", kind: REGION) { id } }",
+            json!({}),
+        )
+        .await
+        .expect("territory");
+    let territory = data["ensureTerritory"]["id"].as_str().expect("id").to_string();
+    let measures: Vec<Value> = numbers
+        .iter()
+        .map(|n| json!({ "number": n, "title": format!("Мероприятие {n}") }))
+        .collect();
+    let data = hub
+        .gql(
+            "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id } } } }",
+            // Approved: subscribers in these tests are anonymous, and drafts are not public.
+            json!({ "input": { "title": "Карта событий", "level": "REGIONAL", "territory": territory, "state": "APPROVED",
+                               "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] } }),
+        )
+        .await
+        .expect("plan");
+    let ids = data["createPlan"]["sections"][0]["measures"]
+        .as_array()
+        .expect("measures")
+        .iter()
+        .map(|m| m["id"].as_str().expect("id").to_string())
+        .collect();
+    (
+        territory,
+        data["createPlan"]["id"].as_str().expect("id").to_string(),
+        ids,
+    )
+}
+
+/// Sets a measure's status through the gateway (which records a status-change event).
+pub async fn set_measure_status(hub: &TestHub, measure: &str, status: &str) {
+    let data = hub
+        .gql(SET_STATUS, json!({ "m": measure, "s": status }))
+        .await
+        .expect("setMeasureStatus");
+    assert_eq!(data["setMeasureStatus"]["status"], status);
+}

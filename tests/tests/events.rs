@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use roadmap_e2e::TestHub;
+use roadmap_e2e::{TestHub, regional_plan, set_measure_status};
 use roadmap_hub::targets::Target;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -15,53 +15,6 @@ const SUBSCRIPTION: &str = "subscription($after: String, $filter: EventFilter) {
     statusChanged(after: $after, filter: $filter) { \
         id cursor kind subjectId before after level \
         measure { id title plan { title } } } }";
-
-const SET_STATUS: &str =
-    "mutation($m: ID!, $s: MeasureStatus!) { setMeasureStatus(measure: $m, status: $s) { status } }";
-
-/// A regional plan with measures `numbers`; returns (territory, plan, measure ids).
-async fn plan(hub: &TestHub, numbers: &[&str]) -> (String, String, Vec<String>) {
-    let data = hub
-        .gql(
-            "mutation { ensureTerritory(name: \"Событийный край\", kind: REGION) { id } }",
-            json!({}),
-        )
-        .await
-        .expect("territory");
-    let territory = data["ensureTerritory"]["id"].as_str().expect("id").to_string();
-    let measures: Vec<Value> = numbers
-        .iter()
-        .map(|n| json!({ "number": n, "title": format!("Мероприятие {n}") }))
-        .collect();
-    let data = hub
-        .gql(
-            "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id } } } }",
-            // Approved: the subscribers of these tests are anonymous, and drafts are not public.
-            json!({ "input": { "title": "Карта событий", "level": "REGIONAL", "territory": territory, "state": "APPROVED",
-                               "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] } }),
-        )
-        .await
-        .expect("plan");
-    let ids = data["createPlan"]["sections"][0]["measures"]
-        .as_array()
-        .expect("measures")
-        .iter()
-        .map(|m| m["id"].as_str().expect("id").to_string())
-        .collect();
-    (
-        territory,
-        data["createPlan"]["id"].as_str().expect("id").to_string(),
-        ids,
-    )
-}
-
-async fn set_status(hub: &TestHub, measure: &str, status: &str) {
-    let data = hub
-        .gql(SET_STATUS, json!({ "m": measure, "s": status }))
-        .await
-        .expect("setMeasureStatus");
-    assert_eq!(data["setMeasureStatus"]["status"], status);
-}
 
 /// A graphql-transport-ws client of one subscription.
 struct WsSubscription {
@@ -198,13 +151,13 @@ const WAIT: Duration = Duration::from_secs(15);
 #[tokio::test]
 async fn status_change_reaches_a_websocket_subscriber_with_the_measure_resolved() {
     let hub = TestHub::spawn().await.expect("hub");
-    let (_, _, m) = plan(&hub, &["1"]).await;
+    let (_, _, m) = regional_plan(&hub, &["1"]).await;
     let mut sub = WsSubscription::start(&hub, json!({ "filter": { "kinds": ["MEASURE_STATUS_CHANGED"] } })).await;
     // Live only (no `after`): the subscription is in place once the router has reached the
     // events subgraph, which the client is not told; change the status until an event arrives.
     let mut event = None;
     for status in ["IN_PROGRESS", "DONE", "IN_PROGRESS", "DONE", "IN_PROGRESS", "DONE"] {
-        set_status(&hub, &m[0], status).await;
+        set_measure_status(&hub, &m[0], status).await;
         if let Some(e) = sub.event(Duration::from_secs(2)).await {
             event = Some(e);
             break;
@@ -248,10 +201,10 @@ async fn status_change_reaches_a_websocket_subscriber_with_the_measure_resolved(
 #[tokio::test]
 async fn sse_subscriber_receives_status_changes() {
     let hub = TestHub::spawn().await.expect("hub");
-    let (_, plan_id, m) = plan(&hub, &["1", "2"]).await;
+    let (_, plan_id, m) = regional_plan(&hub, &["1", "2"]).await;
     // From the start of the log: no race with the subscription being set up.
     let mut sub = SseSubscription::start(&hub, json!({ "after": "0", "filter": { "plan": plan_id } })).await;
-    set_status(&hub, &m[1], "DONE").await;
+    set_measure_status(&hub, &m[1], "DONE").await;
     let event = sub.event(WAIT).await.expect("an SSE event");
     assert_eq!(event["kind"], "MEASURE_STATUS_CHANGED");
     assert_eq!(event["subjectId"], m[1].as_str());
@@ -264,17 +217,17 @@ async fn sse_subscriber_receives_status_changes() {
 #[tokio::test]
 async fn reconnecting_with_the_last_cursor_gets_exactly_the_missed_events() {
     let hub = TestHub::spawn().await.expect("hub");
-    let (_, _, m) = plan(&hub, &["1", "2", "3", "4"]).await;
+    let (_, _, m) = regional_plan(&hub, &["1", "2", "3", "4"]).await;
     let mut sub = WsSubscription::start(&hub, json!({ "after": "0" })).await;
-    set_status(&hub, &m[0], "IN_PROGRESS").await;
+    set_measure_status(&hub, &m[0], "IN_PROGRESS").await;
     let first = sub.event(WAIT).await.expect("first event");
     assert_eq!(first["subjectId"], m[0].as_str());
     let cursor = first["cursor"].as_str().expect("cursor").to_string();
     sub.close().await;
 
     // Missed while disconnected.
-    set_status(&hub, &m[1], "DONE").await;
-    set_status(&hub, &m[2], "CANCELLED").await;
+    set_measure_status(&hub, &m[1], "DONE").await;
+    set_measure_status(&hub, &m[2], "CANCELLED").await;
     // Wait until both are in the log (the relay is asynchronous).
     let mut logged = Vec::new();
     for _ in 0..100 {
@@ -300,7 +253,7 @@ async fn reconnecting_with_the_last_cursor_gets_exactly_the_missed_events() {
     assert_eq!(b["subjectId"], m[2].as_str());
     assert!(a["cursor"].as_str().unwrap().parse::<i64>().unwrap() > cursor.parse::<i64>().unwrap());
     // Then live events, without a duplicate of the replayed ones.
-    set_status(&hub, &m[3], "DONE").await;
+    set_measure_status(&hub, &m[3], "DONE").await;
     let c = sub.event(WAIT).await.expect("live event");
     assert_eq!(c["subjectId"], m[3].as_str(), "{c}");
     assert!(sub.event(Duration::from_millis(500)).await.is_none(), "nothing more");
@@ -363,9 +316,9 @@ async fn events_travel_through_a_redis_stream() {
     })
     .await
     .expect("hub");
-    let (_, _, m) = plan(&hub, &["1"]).await;
+    let (_, _, m) = regional_plan(&hub, &["1"]).await;
     let mut sub = SseSubscription::start(&hub, json!({ "after": "0" })).await;
-    set_status(&hub, &m[0], "DONE").await;
+    set_measure_status(&hub, &m[0], "DONE").await;
     let event = sub.event(WAIT).await.expect("an event through Redis");
     assert_eq!(event["subjectId"], m[0].as_str());
     assert_eq!(event["measure"]["title"], "Мероприятие 1");
@@ -432,11 +385,11 @@ async fn outbox_keeps_events_while_redis_is_down_and_delivers_them_after() {
     let hub = TestHub::spawn_with(&Target::ALL, move |c| c.redis_url = Some(u))
         .await
         .expect("hub");
-    let (_, _, m) = plan(&hub, &["1", "2"]).await;
+    let (_, _, m) = regional_plan(&hub, &["1", "2"]).await;
     redis.stop().await;
 
-    set_status(&hub, &m[0], "DONE").await;
-    set_status(&hub, &m[1], "CANCELLED").await;
+    set_measure_status(&hub, &m[0], "DONE").await;
+    set_measure_status(&hub, &m[1], "CANCELLED").await;
     let plans = hub
         .hub
         .as_ref()

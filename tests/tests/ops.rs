@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use roadmap_e2e::{TestHub, server_url};
+use roadmap_e2e::{TestHub, regional_plan, server_url, set_measure_status};
 use roadmap_hub::targets::Target;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
@@ -283,6 +283,8 @@ struct ExportedSpan {
     events: usize,
     /// String attributes.
     attributes: Vec<(String, String)>,
+    /// Whether it continues a span (a root span has no parent).
+    has_parent: bool,
 }
 
 /// Fields of one protobuf message: (field number, wire type, bytes of a length-delimited field).
@@ -334,7 +336,8 @@ fn sub<'a>(fields: &[(u64, u8, &'a [u8])], number: u64) -> impl Iterator<Item = 
 }
 
 /// ExportTraceServiceRequest → ResourceSpans(1) → ScopeSpans(2) → Span(2): trace_id(1),
-/// name(5), attributes(9: KeyValue key(1) value(2: AnyValue string_value(1))), events(11).
+/// parent_span_id(4), name(5), attributes(9: KeyValue key(1) value(2: AnyValue
+/// string_value(1))), events(11).
 fn decode_spans(body: &[u8]) -> Vec<ExportedSpan> {
     let mut spans = Vec::new();
     for resource_spans in sub(&proto_fields(body), 1) {
@@ -362,6 +365,7 @@ fn decode_spans(body: &[u8]) -> Vec<ExportedSpan> {
                     name,
                     events: sub(&fields, 11).count(),
                     attributes,
+                    has_parent: sub(&fields, 4).next().is_some_and(|b| !b.is_empty()),
                 });
             }
         }
@@ -369,10 +373,13 @@ fn decode_spans(body: &[u8]) -> Vec<ExportedSpan> {
     spans
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn one_federated_query_is_one_trace_across_gateway_subgraphs_and_sql() {
-    // A tiny OTLP/HTTP receiver: keeps every body POSTed to /v1/traces.
-    let received: Arc<std::sync::Mutex<Vec<Vec<u8>>>> = Arc::default();
+/// Bodies POSTed to a tiny OTLP/HTTP receiver.
+type Received = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
+
+/// Starts an OTLP/HTTP receiver and installs the trace export to it (once per test process);
+/// returns what it received and the flush of the exporter.
+async fn export_traces() -> (Received, roadmap_hub::router::TracingShutdown) {
+    let received: Received = Arc::default();
     let app = axum::Router::new().route(
         "/v1/traces",
         axum::routing::post({
@@ -394,7 +401,22 @@ async fn one_federated_query_is_one_trace_across_gateway_subgraphs_and_sql() {
         roadmap_hub::router::otel_layer(&format!("http://{receiver}/v1/traces"), "http", "roadmap-hub-test")
             .expect("OpenTelemetry layer");
     roadmap_common::telemetry::init_for_tests_with(Some(layer));
+    (received, flush)
+}
 
+/// Every span exported so far.
+fn exported(received: &Received) -> Vec<ExportedSpan> {
+    received
+        .lock()
+        .expect("lock")
+        .iter()
+        .flat_map(|body| decode_spans(body))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_federated_query_is_one_trace_across_gateway_subgraphs_and_sql() {
+    let (received, flush) = export_traces().await;
     let hub = TestHub::spawn().await.expect("hub");
     let org = hub
         .gql(
@@ -440,12 +462,7 @@ async fn one_federated_query_is_one_trace_across_gateway_subgraphs_and_sql() {
     );
     tokio::task::spawn_blocking(flush).await.expect("flush");
 
-    let spans: Vec<ExportedSpan> = received
-        .lock()
-        .expect("lock")
-        .iter()
-        .flat_map(|body| decode_spans(body))
-        .collect();
+    let spans = exported(&received);
     let ours: Vec<&ExportedSpan> = spans.iter().filter(|s| s.trace_id == trace_id).collect();
     let summary = |list: &[&ExportedSpan]| {
         list.iter()
@@ -458,6 +475,8 @@ async fn one_federated_query_is_one_trace_across_gateway_subgraphs_and_sql() {
         "no span of trace {trace_id} among {} spans",
         spans.len()
     );
+    // Spans continue the client's span (the parent ids are decoded: a root span has none).
+    assert!(ours.iter().all(|s| s.has_parent), "{}", summary(&ours));
     let subgraph_request = |name: &str| {
         ours.iter().any(|s| {
             s.name.starts_with(&format!("{name} POST /graphql"))
@@ -514,4 +533,61 @@ async fn the_redis_readiness_check_follows_redis() {
     assert!(roadmap_common::server::redis_ping(&url).await.is_err());
     proxy.restore();
     roadmap_common::server::redis_ping(&url).await.expect("Redis is back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_webhook_attempt_is_a_root_span_naming_event_endpoint_and_outcome() {
+    let (received, flush) = export_traces().await;
+    // A webhook receiver that accepts everything.
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|| async { axum::http::StatusCode::NO_CONTENT }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("receiver");
+    let receiver = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let hub = TestHub::spawn().await.expect("hub");
+    let (_, plan, measures) = regional_plan(&hub, &["1"]).await;
+    let data = hub
+        .gql(
+            "mutation($input: RegisterWebhookInput!) { registerWebhook(input: $input) { webhook { id } } }",
+            json!({ "input": { "url": format!("http://{receiver}/hook"), "filter": { "plan": plan } } }),
+        )
+        .await
+        .expect("registerWebhook");
+    let webhook = data["registerWebhook"]["webhook"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    set_measure_status(&hub, &measures[0], "DONE").await;
+    let mut delivery = json!(null);
+    for _ in 0..100 {
+        let data = hub
+            .gql(
+                "query($id: ID!) { webhook(id: $id) { deliveries { edges { node { id state event { id } } } } } }",
+                json!({ "id": webhook }),
+            )
+            .await
+            .expect("webhook");
+        delivery = data["webhook"]["deliveries"]["edges"][0]["node"].clone();
+        if delivery["state"] == "DELIVERED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(delivery["state"], "DELIVERED", "{delivery}");
+    tokio::task::spawn_blocking(flush).await.expect("flush");
+
+    let spans = exported(&received);
+    let attribute = |s: &ExportedSpan, key: &str| s.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let attempts: Vec<&ExportedSpan> = spans.iter().filter(|s| s.name == "webhook delivery").collect();
+    assert_eq!(attempts.len(), 1, "{attempts:#?}");
+    let span = attempts[0];
+    assert!(!span.has_parent, "a root span: {span:?}");
+    assert_eq!(attribute(span, "event.id").as_deref(), delivery["event"]["id"].as_str());
+    assert_eq!(attribute(span, "endpoint.id").as_deref(), Some(webhook.as_str()));
+    assert_eq!(attribute(span, "delivery.id").as_deref(), delivery["id"].as_str());
+    assert_eq!(attribute(span, "outcome").as_deref(), Some("delivered"));
+    hub.finish().await.expect("finish");
 }

@@ -16,8 +16,28 @@ use crate::outbox::{self, OutboxEvent};
 /// Outbox kind of audit entries.
 pub const KIND: &str = "AUDIT";
 
-/// Writes an audit entry (`action` on `subject` = (type, id), with the state before and after)
-/// into the outbox of the connection's schema; call it with the transaction of the change.
+/// The audit entry of `action` on `subject` = (type, id), with the state before and after.
+pub fn entry(
+    service: &str,
+    actor: &Actor,
+    action: &str,
+    subject: (&str, Uuid),
+    before: Option<Value>,
+    after: Option<Value>,
+) -> OutboxEvent {
+    let mut event = OutboxEvent::new(KIND, subject.0, subject.1);
+    event.before = before;
+    event.after = after;
+    event.context = json!({
+        "action": action,
+        "service": service,
+        "actor": actor.audit_json(),
+    });
+    event
+}
+
+/// Writes an audit [`entry`] into the outbox of the connection's schema; call it with the
+/// transaction of the change.
 pub async fn record(
     conn: &mut PgConnection,
     service: &str,
@@ -27,13 +47,5 @@ pub async fn record(
     before: Option<Value>,
     after: Option<Value>,
 ) -> Result<(), sqlx::Error> {
-    let mut event = OutboxEvent::new(KIND, subject.0, subject.1);
-    event.before = before;
-    event.after = after;
-    event.context = json!({
-        "action": action,
-        "service": service,
-        "actor": actor.audit_json(),
-    });
-    outbox::record(conn, &event).await
+    outbox::record(conn, &entry(service, actor, action, subject, before, after)).await
 }

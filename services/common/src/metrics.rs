@@ -12,7 +12,9 @@
 //! - Registered here (0 for every subgraph from the start), filled by the event stream (outbox
 //!   relay, Redis streams, subscriptions, webhooks): `outbox_lag_events{subgraph}`,
 //!   `redis_stream_lag_entries{subgraph}`, `subscribers{subgraph}`,
-//!   `webhook_failures_total{subgraph}`.
+//!   `webhook_deliveries_total{subgraph,outcome}` (webhook attempts by outcome: `delivered`,
+//!   `retry`, `failed` when the retry schedule is exhausted, `gone` for 410) and
+//!   `webhook_failures_total{subgraph}` (attempts that were not delivered).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -30,6 +32,9 @@ use prometheus::{
 use sqlx::PgPool;
 use tracing::Instrument;
 
+/// The `outcome` labels of `webhook_deliveries_total`.
+pub const WEBHOOK_OUTCOMES: [&str; 4] = ["delivered", "retry", "failed", "gone"];
+
 /// The process-wide metrics of the subgraphs.
 pub struct Metrics {
     pub registry: Registry,
@@ -43,7 +48,9 @@ pub struct Metrics {
     pub redis_stream_lag: IntGaugeVec,
     /// Open GraphQL subscriptions (events work).
     pub subscribers: IntGaugeVec,
-    /// Webhook deliveries that failed (events work).
+    /// Webhook attempts by outcome: delivered, retry, failed, gone.
+    pub webhook_deliveries: IntCounterVec,
+    /// Webhook attempts that were not delivered (every outcome but `delivered`).
     pub webhook_failures: IntCounterVec,
     pools: Mutex<Vec<(String, PgPool)>>,
 }
@@ -112,10 +119,18 @@ impl Metrics {
             IntGaugeVec::new(Opts::new("subscribers", "Open GraphQL subscriptions"), &["subgraph"])
                 .expect("valid metric"),
         );
+        let webhook_deliveries = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new("webhook_deliveries_total", "Webhook delivery attempts by outcome"),
+                &["subgraph", "outcome"],
+            )
+            .expect("valid metric"),
+        );
         let webhook_failures = register(
             &registry,
             IntCounterVec::new(
-                Opts::new("webhook_failures_total", "Webhook deliveries that failed"),
+                Opts::new("webhook_failures_total", "Webhook delivery attempts that failed"),
                 &["subgraph"],
             )
             .expect("valid metric"),
@@ -129,6 +144,7 @@ impl Metrics {
             outbox_lag,
             redis_stream_lag,
             subscribers,
+            webhook_deliveries,
             webhook_failures,
             pools: Mutex::new(Vec::new()),
         }
@@ -140,6 +156,9 @@ impl Metrics {
         self.outbox_lag.with_label_values(&[subgraph]);
         self.redis_stream_lag.with_label_values(&[subgraph]);
         self.subscribers.with_label_values(&[subgraph]);
+        for outcome in WEBHOOK_OUTCOMES {
+            self.webhook_deliveries.with_label_values(&[subgraph, outcome]);
+        }
         self.webhook_failures.with_label_values(&[subgraph]);
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
         pools.retain(|(name, _)| name != subgraph);

@@ -248,21 +248,13 @@ pub async fn run_relay(
 ) {
     const MIN_BACKOFF: Duration = Duration::from_millis(100);
     const MAX_BACKOFF: Duration = Duration::from_secs(5);
-    let mut listener: Option<PgListener> = None;
+    let mut wakeup = Wakeup::new(format!("outbox_{service}"));
     let mut backoff = MIN_BACKOFF;
     loop {
         if *shutdown.borrow() {
             return;
         }
-        if listener.is_none() {
-            match PgListener::connect_with(&pool).await {
-                Ok(mut l) => match l.listen(&format!("outbox_{service}")).await {
-                    Ok(()) => listener = Some(l),
-                    Err(e) => tracing::warn!(service, error = %e, "outbox relay cannot LISTEN; polling"),
-                },
-                Err(e) => tracing::warn!(service, error = %e, "outbox relay cannot LISTEN; polling"),
-            }
-        }
+        wakeup.connect(&pool).await;
         let result = relay_once(&pool, &mut publisher).await;
         if let Ok(lag) = unpublished(&pool).await {
             crate::metrics::metrics()
@@ -295,16 +287,52 @@ pub async fn run_relay(
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             changed = shutdown.changed() => if changed.is_err() { return },
-            notified = async {
-                match listener.as_mut() {
-                    Some(l) => l.recv().await.map(|_| ()),
-                    None => std::future::pending().await,
-                }
-            } => {
-                if notified.is_err() {
-                    listener = None;
+            _ = wakeup.notified() => {}
+        }
+    }
+}
+
+/// A `LISTEN` on one channel that background tasks sleep on, next to a polling timeout: a
+/// notification wakes them early, a lost connection is re-established on the next
+/// [`Wakeup::connect`], and without one they only poll.
+pub struct Wakeup {
+    channel: String,
+    listener: Option<PgListener>,
+}
+
+impl Wakeup {
+    pub fn new(channel: impl Into<String>) -> Self {
+        Self {
+            channel: channel.into(),
+            listener: None,
+        }
+    }
+
+    /// Listens when not listening yet (or any more); a failure is logged and leaves polling.
+    pub async fn connect(&mut self, pool: &PgPool) {
+        if self.listener.is_some() {
+            return;
+        }
+        let listener = match PgListener::connect_with(pool).await {
+            Ok(mut l) => l.listen(&self.channel).await.map(|()| l),
+            Err(e) => Err(e),
+        };
+        match listener {
+            Ok(l) => self.listener = Some(l),
+            Err(e) => tracing::warn!(channel = self.channel, error = %e, "cannot LISTEN; polling"),
+        }
+    }
+
+    /// Resolves on the next notification, or when the connection is lost; never when not
+    /// listening.
+    pub async fn notified(&mut self) {
+        match self.listener.as_mut() {
+            Some(l) => {
+                if l.recv().await.is_err() {
+                    self.listener = None;
                 }
             }
+            None => std::future::pending().await,
         }
     }
 }

@@ -13,8 +13,22 @@ use roadmap_common::auth::{self, Role};
 use roadmap_common::outbox::OutboxEvent;
 use roadmap_common::relay::page_size;
 
+/// Records a mutation of the events service itself, in its transaction (the events service
+/// owns the trail, so its entries go there directly instead of through an outbox).
+pub async fn record_local(
+    conn: &mut sqlx::PgConnection,
+    actor: &auth::Actor,
+    action: &str,
+    subject: (&str, Uuid),
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<(), sqlx::Error> {
+    let entry = roadmap_common::audit::entry(crate::NAME, actor, action, subject, before, after);
+    insert(conn, &entry).await
+}
+
 /// Stores an audit entry once (by id); the entry's `context` carries action, service and actor.
-pub async fn insert(pool: &PgPool, entry: &OutboxEvent) -> Result<(), sqlx::Error> {
+pub async fn insert(db: impl sqlx::PgExecutor<'_>, entry: &OutboxEvent) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (id, service, action, actor, subject_type, subject_id, occurred_at, before, after) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
@@ -28,7 +42,7 @@ pub async fn insert(pool: &PgPool, entry: &OutboxEvent) -> Result<(), sqlx::Erro
     .bind(entry.occurred_at)
     .bind(&entry.before)
     .bind(&entry.after)
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(())
 }

@@ -1,5 +1,10 @@
 //! The events subgraph: the ordered log of status changes (`Event`, keyed by `id`, ordered by
-//! `cursor`), fed by the producers' outboxes, and `Subscription.statusChanged`.
+//! `cursor`), fed by the producers' outboxes, `Subscription.statusChanged`, and webhooks.
+//!
+//! Layout:
+//! - this file: the log, its consumer, filters, `Query.events` and the subscription;
+//! - [`webhooks`]: endpoints, signed deliveries, retries, replay (its own docs);
+//! - [`loaders`]: DataLoaders (events, webhooks, delivery attempts).
 //!
 //! # The path of an event
 //!
@@ -25,7 +30,8 @@
 //!    then new ones. Each event is inserted once (`ON CONFLICT (id) DO NOTHING`: delivery is at
 //!    least once, the log is exactly once), then acknowledged. An entry that cannot be decoded is
 //!    logged and acknowledged (it would block the group forever). Only newly inserted events are
-//!    broadcast to live subscribers.
+//!    broadcast to live subscribers. The insert also creates the event's webhook deliveries, in
+//!    the same transaction ([`webhooks::store::enqueue_event`]).
 //! 5. **Subscription.** `statusChanged(filter, after)` subscribes to the broadcast *before*
 //!    reading the backlog after `after`, then replays the backlog in cursor order, then live
 //!    events, dropping any with a cursor not above the last one sent: no gap, no duplicate. A
@@ -53,13 +59,12 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use async_graphql::{
-    Context, EmptyMutation, Enum, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription,
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use futures::Stream;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::{FromRow, PgPool};
+use sqlx::{FromRow, PgExecutor, PgPool};
 use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
@@ -68,6 +73,11 @@ use roadmap_common::outbox::{InProcessBatch, OutboxEvent};
 use roadmap_common::relay::page_size;
 
 pub mod audit;
+pub mod loaders;
+pub mod webhooks;
+
+pub use webhooks::WebhookConfig;
+pub use webhooks::graphql::MutationRoot;
 
 pub const NAME: &str = "events";
 
@@ -76,7 +86,7 @@ pub const GROUP: &str = "events";
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/events");
 
-pub type EventsSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
+pub type EventsSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Live events, newly inserted into the log, in cursor order.
 #[derive(Clone)]
@@ -89,11 +99,11 @@ impl Default for Live {
 }
 
 pub fn schema(pool: Option<PgPool>, live: Option<Live>) -> EventsSchema {
-    let mut builder = Schema::build(QueryRoot::default(), EmptyMutation, SubscriptionRoot)
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot, SubscriptionRoot)
         .enable_federation()
         .enable_subscription_in_federation();
     if let Some(pool) = pool {
-        builder = builder.data(pool);
+        builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
     }
     builder = builder.data(live.unwrap_or_default());
     builder.finish()
@@ -245,6 +255,18 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    const ALL: [EventKind; 5] = [
+        EventKind::MeasureStatusChanged,
+        EventKind::LinkConfirmed,
+        EventKind::LinkChanged,
+        EventKind::TargetSet,
+        EventKind::ObservationRecorded,
+    ];
+
+    fn from_db(kind: &str) -> Option<EventKind> {
+        Self::ALL.into_iter().find(|k| k.as_db() == kind)
+    }
+
     fn as_db(self) -> &'static str {
         use roadmap_common::outbox::kind;
         match self {
@@ -275,13 +297,20 @@ pub struct EventFilter {
     pub under_measure: Option<ID>,
 }
 
-/// A validated [`EventFilter`].
-#[derive(Clone, Debug, Default)]
-struct Filter {
+/// A validated [`EventFilter`]; webhooks store it as JSON in the same shape (`underMeasure`,
+/// kinds by name, absent conditions left out).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Filter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     territory: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     plan: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     kinds: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     under_measure: Option<String>,
 }
 
@@ -297,6 +326,11 @@ fn parse_uuid(field: &str, id: &Option<ID>) -> Result<Option<String>, ServiceErr
 
 impl Filter {
     fn parse(filter: Option<EventFilter>) -> Result<Filter, ServiceError> {
+        Self::parse_at("filter", filter)
+    }
+
+    /// Validates `filter`, naming fields under `path` in errors (`input.filter.level`).
+    fn parse_at(path: &str, filter: Option<EventFilter>) -> Result<Filter, ServiceError> {
         let Some(f) = filter else {
             return Ok(Filter::default());
         };
@@ -304,18 +338,18 @@ impl Filter {
             Some(l) if ["FEDERAL", "REGIONAL", "MUNICIPAL", "SCHOOL"].contains(&l.as_str()) => Some(l),
             Some(l) => {
                 return Err(ServiceError::invalid(
-                    "filter.level",
+                    format!("{path}.level"),
                     format!("`{l}` is not one of FEDERAL, REGIONAL, MUNICIPAL, SCHOOL"),
                 ));
             }
             None => None,
         };
         Ok(Filter {
-            territory: parse_uuid("filter.territory", &f.territory)?,
-            plan: parse_uuid("filter.plan", &f.plan)?,
+            territory: parse_uuid(&format!("{path}.territory"), &f.territory)?,
+            plan: parse_uuid(&format!("{path}.plan"), &f.plan)?,
             level,
             kinds: f.kinds.map(|k| k.into_iter().map(|k| k.as_db().to_string()).collect()),
-            under_measure: parse_uuid("filter.underMeasure", &f.under_measure)?,
+            under_measure: parse_uuid(&format!("{path}.underMeasure"), &f.under_measure)?,
         })
     }
 
@@ -340,7 +374,12 @@ impl Filter {
 const EVENT_COLUMNS: &str = "id, cursor, kind, subject_type, subject_id, occurred_at, before, after, context";
 
 /// Events after `after` that match `filter`, in cursor order.
-async fn read_log(pool: &PgPool, filter: &Filter, after: i64, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
+async fn read_log<'e>(
+    db: impl PgExecutor<'e>,
+    filter: &Filter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {EVENT_COLUMNS} FROM event WHERE cursor > $1 \
          AND ($2::text IS NULL OR context->>'territory' = $2) \
@@ -357,7 +396,7 @@ async fn read_log(pool: &PgPool, filter: &Filter, after: i64, limit: i64) -> Res
     .bind(&filter.kinds)
     .bind(&filter.under_measure)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -401,12 +440,21 @@ impl LogQuery {
     #[graphql(entity)]
     async fn find_event_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Event>> {
         let id = Uuid::parse_str(id.as_str()).map_err(|_| ServiceError::invalid("id", "is not a valid id"))?;
-        let row: Option<EventRow> = sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM event WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(ctx.data::<PgPool>()?)
-            .await
-            .map_err(ServiceError::from)?;
-        Ok(row.map(Event))
+        Ok(ctx
+            .data::<loaders::Loaders>()?
+            .event_by_id
+            .load_one(id)
+            .await?
+            .map(Event))
+    }
+
+    /// Every registered webhook, oldest first.
+    async fn webhooks(&self, ctx: &Context<'_>) -> Result<Vec<webhooks::graphql::Webhook>> {
+        webhooks::graphql::list(ctx).await
+    }
+
+    async fn webhook(&self, ctx: &Context<'_>, id: ID) -> Result<Option<webhooks::graphql::Webhook>> {
+        webhooks::graphql::find(ctx, &id).await
     }
 }
 
@@ -535,9 +583,11 @@ pub enum Source {
     },
 }
 
-/// Inserts `event` once; returns the new row when it was not in the log yet.
+/// Inserts `event` once and, in the same transaction, the webhook deliveries it makes; returns
+/// the new row when it was not in the log yet.
 pub async fn insert(pool: &PgPool, event: &OutboxEvent) -> Result<Option<EventRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
+    let mut tx = pool.begin().await?;
+    let row: Option<EventRow> = sqlx::query_as(&format!(
         "INSERT INTO event (id, kind, subject_type, subject_id, occurred_at, before, after, context) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING {EVENT_COLUMNS}"
     ))
@@ -549,8 +599,13 @@ pub async fn insert(pool: &PgPool, event: &OutboxEvent) -> Result<Option<EventRo
     .bind(&event.before)
     .bind(&event.after)
     .bind(&event.context)
-    .fetch_optional(pool)
-    .await
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = &row {
+        webhooks::store::enqueue_event(&mut tx, row).await?;
+    }
+    tx.commit().await?;
+    Ok(row)
 }
 
 async fn insert_and_notify(pool: &PgPool, live: &Live, event: &OutboxEvent) -> Result<(), sqlx::Error> {
@@ -789,6 +844,26 @@ mod tests {
             })
             .matches(&e)
         );
+    }
+
+    #[test]
+    fn stored_filters_keep_the_shape_of_event_filter() {
+        let plan = Uuid::new_v4();
+        let filter = Filter::parse(Some(EventFilter {
+            plan: Some(ID(plan.to_string())),
+            kinds: Some(vec![EventKind::TargetSet]),
+            under_measure: Some(ID(plan.to_string())),
+            ..Default::default()
+        }))
+        .expect("valid filter");
+        let stored = serde_json::to_value(&filter).expect("serialises");
+        assert_eq!(
+            stored,
+            json!({ "plan": plan.to_string(), "kinds": ["TARGET_SET"], "underMeasure": plan.to_string() })
+        );
+        assert_eq!(serde_json::from_value::<Filter>(stored).expect("reads back"), filter);
+        assert_eq!(serde_json::to_value(Filter::default()).expect("serialises"), json!({}));
+        assert!(serde_json::from_value::<Filter>(json!({ "planet": "x" })).is_err());
     }
 
     #[test]
