@@ -70,7 +70,7 @@ async fn roles_and_scopes_through_the_gateway_with_an_audit_trail() {
     let (_, regional_measure) = plan(&hub, "План области", "REGIONAL", &region, "APPROVED").await;
     let (_, measure_a) = plan(&hub, "План района А", "MUNICIPAL", &district_a, "APPROVED").await;
     let (_, measure_b) = plan(&hub, "План района Б", "MUNICIPAL", &district_b, "APPROVED").await;
-    let (draft_a, _) = plan(&hub, "Проект плана района А", "MUNICIPAL", &district_a, "DRAFT").await;
+    let (draft_a, draft_measure) = plan(&hub, "Проект плана района А", "MUNICIPAL", &district_a, "DRAFT").await;
 
     let editor_a = token("editor-a", &[Role::Editor], Some(district_a.parse().unwrap()));
     let editor_b = token("editor-b", &[Role::Editor], Some(district_b.parse().unwrap()));
@@ -100,6 +100,26 @@ async fn roles_and_scopes_through_the_gateway_with_an_audit_trail() {
         .expect("anonymous mutation");
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
     assert!(first_error(&body).unwrap().contains("editor"), "{body}");
+
+    // Edges too: a trace of the regional measure does not reveal a draft's measure to anonymous
+    // readers, while an editor of the draft's district sees it.
+    hub.gql(LINK, json!({ "m": draft_measure, "i": regional_measure }))
+        .await
+        .expect("admin links the draft");
+    let trace = "query($id: ID!) { measure(id: $id) { implementedBy(depth: 1) { measure { id } } } }";
+    let data = hub
+        .gql_as(None, trace, json!({ "id": regional_measure }))
+        .await
+        .expect("anonymous trace");
+    assert_eq!(data["measure"]["implementedBy"][0]["measure"], Value::Null, "{data}");
+    let data = hub
+        .gql_as(Some(&editor_a), trace, json!({ "id": regional_measure }))
+        .await
+        .expect("editor trace");
+    assert_eq!(
+        data["measure"]["implementedBy"][0]["measure"]["id"], draft_measure,
+        "{data}"
+    );
 
     // Scoped readers see their district's drafts, not their neighbour's.
     let data = hub
@@ -189,6 +209,7 @@ async fn roles_and_scopes_through_the_gateway_with_an_audit_trail() {
         ("test-admin", "createPlan", 4),
         ("editor-a", "setMeasureStatus", 1),
         ("editor-a", "approvePlan", 1),
+        ("test-admin", "linkMeasures", 1),
         ("coordinator-r", "linkMeasures", 2),
     ];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);

@@ -80,6 +80,21 @@ pub async fn may_see(ctx: &Context<'_>, plan: &PlanRow) -> ServiceResult<bool> {
     Ok(actor.covers(&ancestry(ctx, plan.territory_id).await?))
 }
 
+/// A measure reached through an edge (a link, a trace, a lookup): `None` when it belongs to a
+/// draft the actor may not see. The plan comes from the batched loader, so a list of measures
+/// costs one plan query, not one per measure.
+pub async fn visible_measure(
+    ctx: &Context<'_>,
+    row: Option<crate::store::MeasureRow>,
+) -> async_graphql::Result<Option<crate::graphql::Measure>> {
+    let Some(row) = row else { return Ok(None) };
+    let loaders = ctx.data::<crate::loaders::Loaders>()?;
+    match loaders.plan_by_id.load_one(row.plan_id).await? {
+        Some(plan) if may_see(ctx, &plan).await? => Ok(Some(crate::graphql::Measure(row))),
+        _ => Ok(None),
+    }
+}
+
 /// Records a plans mutation in the audit trail, in its transaction.
 pub async fn record(
     tx: &mut sqlx::PgConnection,

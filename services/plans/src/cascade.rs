@@ -181,21 +181,17 @@ impl MeasureLink {
 
     /// The lower-level measure that carries out `implements`.
     async fn measure(&self, ctx: &Context<'_>) -> Result<Option<Measure>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .measure_by_id
-            .load_one(self.0.measure_id)
-            .await?
-            .map(Measure))
+        let row = ctx.data::<Loaders>()?.measure_by_id.load_one(self.0.measure_id).await?;
+        access::visible_measure(ctx, row).await
     }
 
     async fn implements(&self, ctx: &Context<'_>) -> Result<Option<Measure>> {
-        Ok(ctx
+        let row = ctx
             .data::<Loaders>()?
             .measure_by_id
             .load_one(self.0.implements_id)
-            .await?
-            .map(Measure))
+            .await?;
+        access::visible_measure(ctx, row).await
     }
 }
 
@@ -224,12 +220,8 @@ impl TraceNode {
     }
 
     async fn measure(&self, ctx: &Context<'_>) -> Result<Option<Measure>> {
-        Ok(ctx
-            .data::<Loaders>()?
-            .measure_by_id
-            .load_one(self.measure_id)
-            .await?
-            .map(Measure))
+        let row = ctx.data::<Loaders>()?.measure_by_id.load_one(self.measure_id).await?;
+        access::visible_measure(ctx, row).await
     }
 
     /// The next level of the trace (further down for `implementedBy`, further up for `implements`).

@@ -682,14 +682,8 @@ impl QueryRoot {
     /// A measure; `null` when it belongs to a draft the caller may not see.
     async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
         let id = parse_id("id", &id)?;
-        let loaders = ctx.data::<Loaders>()?;
-        let Some(row) = loaders.measure_by_id.load_one(id).await? else {
-            return Ok(None);
-        };
-        match loaders.plan_by_id.load_one(row.plan_id).await? {
-            Some(plan) if access::may_see(ctx, &plan).await? => Ok(Some(Measure(row))),
-            _ => Ok(None),
-        }
+        let row = ctx.data::<Loaders>()?.measure_by_id.load_one(id).await?;
+        access::visible_measure(ctx, row).await
     }
 
     #[graphql(entity)]
