@@ -120,6 +120,29 @@ async fn roles_and_scopes_through_the_gateway_with_an_audit_trail() {
         data["measure"]["implementedBy"][0]["measure"]["id"], draft_measure,
         "{data}"
     );
+    let coverage = "query($id: ID!) { measure(id: $id) { coverage { territory { id } covered } } }";
+    let covered_a = |data: &Value| {
+        data["measure"]["coverage"]
+            .as_array()
+            .expect("coverage")
+            .iter()
+            .find(|r| r["territory"]["id"] == district_a)
+            .map(|r| r["covered"].clone())
+    };
+    let data = hub
+        .gql_as(None, coverage, json!({ "id": regional_measure }))
+        .await
+        .expect("anonymous coverage");
+    assert_eq!(
+        covered_a(&data),
+        Some(json!(false)),
+        "a draft covers nothing publicly: {data}"
+    );
+    let data = hub
+        .gql_as(Some(&editor_a), coverage, json!({ "id": regional_measure }))
+        .await
+        .expect("editor coverage");
+    assert_eq!(covered_a(&data), Some(json!(true)), "{data}");
 
     // Scoped readers see their district's drafts, not their neighbour's.
     let data = hub

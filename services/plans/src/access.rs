@@ -95,6 +95,22 @@ pub async fn visible_measure(
     }
 }
 
+/// Which of `plans` the actor may see, with one batched plan query.
+pub async fn visible_plans(
+    ctx: &Context<'_>,
+    plans: impl IntoIterator<Item = Uuid>,
+) -> async_graphql::Result<std::collections::HashSet<Uuid>> {
+    let loaders = ctx.data::<crate::loaders::Loaders>()?;
+    let rows = loaders.plan_by_id.load_many(plans).await?;
+    let mut out = std::collections::HashSet::new();
+    for (id, plan) in rows {
+        if may_see(ctx, &plan).await? {
+            out.insert(id);
+        }
+    }
+    Ok(out)
+}
+
 /// Records a plans mutation in the audit trail, in its transaction.
 pub async fn record(
     tx: &mut sqlx::PgConnection,

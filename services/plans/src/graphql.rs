@@ -555,13 +555,17 @@ impl Measure {
         let candidates = store::link_candidates(ctx.data::<PgPool>()?, self.0.plan_id, scope.as_db()).await?;
         let ranked = crate::similarity::Index::new(candidates).rank(&self.0.title, first as usize);
         let rows = loaders.measure_by_id.load_many(ranked.iter().map(|r| r.0)).await?;
+        let visible = access::visible_plans(ctx, rows.values().map(|m| m.plan_id)).await?;
         Ok(ranked
             .into_iter()
             .filter_map(|(id, score)| {
-                rows.get(&id).cloned().map(|m| cascade::Suggestion {
-                    measure: Measure(m),
-                    score,
-                })
+                rows.get(&id)
+                    .filter(|m| visible.contains(&m.plan_id))
+                    .cloned()
+                    .map(|m| cascade::Suggestion {
+                        measure: Measure(m),
+                        score,
+                    })
             })
             .collect())
     }
@@ -584,10 +588,13 @@ impl Measure {
             .await?
             .unwrap_or_default();
         let mut by_territory = cascade::implementers_by_territory(ctx, &rows).await?;
+        // Drafts count only for those who may see them.
+        let visible = access::visible_plans(ctx, by_territory.values().flatten().map(|m| m.plan_id)).await?;
         Ok(children
             .into_iter()
             .map(|t| {
-                let measures = by_territory.remove(&t).unwrap_or_default();
+                let mut measures = by_territory.remove(&t).unwrap_or_default();
+                measures.retain(|m| visible.contains(&m.plan_id));
                 cascade::CoverageRow {
                     territory: Territory { id: ID(t.to_string()) },
                     covered: !measures.is_empty(),
