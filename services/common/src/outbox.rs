@@ -16,6 +16,9 @@
 //!
 //! When the transport is down, rows stay unpublished and the relay retries with exponential
 //! backoff (100 ms doubling to 5 s): nothing is lost.
+//!
+//! Each published batch is a root span `outbox relay` ([`relay_once`]); `outbox_lag_events`
+//! is refreshed after every pass.
 
 use std::time::Duration;
 

@@ -31,7 +31,10 @@
 //!    least once, the log is exactly once), then acknowledged. An entry that cannot be decoded is
 //!    logged and acknowledged (it would block the group forever). Only newly inserted events are
 //!    broadcast to live subscribers. The insert also creates the event's webhook deliveries, in
-//!    the same transaction ([`webhooks::store::enqueue_event`]).
+//!    the same transaction ([`webhooks::store::enqueue_event`]). Each batch read is a root span
+//!    `event batch consumed` with one `event consumed` span per entry (id, kind, outcome); with
+//!    Redis, a companion task samples the group every second into the lag and pending gauges
+//!    (`monitor_stream`).
 //! 5. **Subscription.** `statusChanged(filter, after)` subscribes to the broadcast *before*
 //!    reading the backlog after `after`, then replays the backlog in cursor order, then live
 //!    events, dropping any with a cursor not above the last one sent: no gap, no duplicate. A
