@@ -415,3 +415,144 @@ async fn outbox_keeps_events_while_redis_is_down_and_delivers_them_after() {
     hub.finish().await.expect("finish");
     redis.stop().await;
 }
+
+/// The value of `series` (name and labels) in a Prometheus text exposition.
+fn gauge(text: &str, series: &str) -> Option<i64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+}
+
+/// Polls the events target's `/metrics` until the stream gauges read `(lag, pending)`; returns
+/// the last reading.
+async fn wait_stream_gauges(hub: &TestHub, want: (i64, i64)) -> (Option<i64>, Option<i64>) {
+    let url = format!(
+        "http://{}/metrics",
+        hub.hub
+            .as_ref()
+            .and_then(|h| h.addr(Target::Events))
+            .expect("events addr")
+    );
+    let mut seen = (None, None);
+    for _ in 0..100 {
+        let text = reqwest::get(&url).await.expect("metrics").text().await.expect("text");
+        seen = (
+            gauge(&text, "roadmap_redis_stream_lag_entries{subgraph=\"events\"}"),
+            gauge(&text, "roadmap_redis_stream_pending_entries{subgraph=\"events\"}"),
+        );
+        if seen == (Some(want.0), Some(want.1)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    seen
+}
+
+async fn xadd(conn: &mut redis::aio::MultiplexedConnection, stream: &str) -> uuid::Uuid {
+    let event = roadmap_common::outbox::OutboxEvent::new(
+        roadmap_common::outbox::kind::MEASURE_STATUS_CHANGED,
+        "Measure",
+        uuid::Uuid::new_v4(),
+    );
+    let _: String = redis::cmd("XADD")
+        .arg(stream)
+        .arg("*")
+        .arg("event")
+        .arg(serde_json::to_string(&event).expect("json"))
+        .query_async(conn)
+        .await
+        .expect("XADD");
+    event.id
+}
+
+/// The consumer is held inside its first entry (the log's table locked by the test): that entry
+/// is pending, the three published after it are lag; both gauges show it on the events
+/// `/metrics`, and fall to 0 once the log is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_lag_and_pending_entries_show_on_the_events_metrics() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let redis = RedisServer::start(port).await;
+    let u = url.clone();
+    let hub = TestHub::spawn_with(&Target::ALL, move |c| c.redis_url = Some(u))
+        .await
+        .expect("hub");
+    let stream = roadmap_common::outbox::DEFAULT_STREAM;
+    let client = redis::Client::open(url.as_str()).expect("client");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
+
+    let events = hub
+        .hub
+        .as_ref()
+        .and_then(|h| h.pool(Target::Events))
+        .expect("events pool")
+        .clone();
+    let mut lock = events.begin().await.expect("begin");
+    sqlx::query("LOCK TABLE event IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .expect("lock the log");
+
+    let mut ids = vec![xadd(&mut conn, stream).await];
+    // Wait until the consumer holds it (delivered, stuck on the lock, not acknowledged).
+    let mut pending = 0;
+    for _ in 0..100 {
+        let info: redis::streams::StreamInfoGroupsReply = redis::cmd("XINFO")
+            .arg("GROUPS")
+            .arg(stream)
+            .query_async(&mut conn)
+            .await
+            .expect("XINFO GROUPS");
+        pending = info.groups.first().map_or(0, |g| g.pending);
+        if pending == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(pending, 1, "the consumer read the first entry");
+    for _ in 0..3 {
+        ids.push(xadd(&mut conn, stream).await);
+    }
+    assert_eq!(wait_stream_gauges(&hub, (3, 1)).await, (Some(3), Some(1)));
+
+    lock.rollback().await.expect("unlock the log");
+    assert_eq!(wait_stream_gauges(&hub, (0, 0)).await, (Some(0), Some(0)));
+    let stored: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM event WHERE id = ANY($1) ORDER BY cursor")
+        .bind(&ids)
+        .fetch_all(&events)
+        .await
+        .expect("log");
+    assert_eq!(stored, ids, "every entry reached the log, in stream order");
+    hub.finish().await.expect("finish");
+    redis.stop().await;
+}
+
+/// Stopping the hub with open subscriptions (SSE and WebSocket) ends them at once: the gateway's
+/// drain does not wait out the router's 30 s `shutdown_timeout` for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_with_open_subscriptions_takes_seconds() {
+    let mut hub = TestHub::spawn().await.expect("hub");
+    let (_, _, m) = regional_plan(&hub, &["1"]).await;
+    set_measure_status(&hub, &m[0], "DONE").await;
+    let mut sse = SseSubscription::start(&hub, json!({ "after": "0" })).await;
+    let mut ws = WsSubscription::start(&hub, json!({ "after": "0" })).await;
+    assert!(sse.event(WAIT).await.is_some(), "the SSE subscription is open");
+    assert!(ws.event(WAIT).await.is_some(), "the WebSocket subscription is open");
+
+    let started = std::time::Instant::now();
+    hub.hub.take().expect("hub").shutdown().await.expect("shutdown");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
+    // The subscriptions ended rather than hung: the SSE body is over, the socket says so.
+    let rest = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(Some(_)) = sse.response.chunk().await {}
+    })
+    .await;
+    assert!(rest.is_ok(), "the SSE stream ended");
+    // graphql-transport-ws: `complete` for the subscription, or the socket closed.
+    let end = tokio::time::timeout(Duration::from_secs(5), ws.socket.next()).await;
+    assert!(end.is_ok(), "the WebSocket subscription ended");
+    hub.finish().await.expect("finish");
+}

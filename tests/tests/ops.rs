@@ -225,7 +225,9 @@ async fn metrics_list_requests_batches_pools_and_event_series_after_a_federated_
             "roadmap_db_pool_connections{",
             "roadmap_outbox_lag_events{",
             "roadmap_redis_stream_lag_entries{",
+            "roadmap_redis_stream_pending_entries{",
             "roadmap_subscribers{",
+            "roadmap_webhook_deliveries_total{",
             "roadmap_webhook_failures_total{",
         ] {
             assert!(text.contains(series), "{url} lacks {series}:\n{text}");
@@ -589,5 +591,71 @@ async fn every_webhook_attempt_is_a_root_span_naming_event_endpoint_and_outcome(
     assert_eq!(attribute(span, "endpoint.id").as_deref(), Some(webhook.as_str()));
     assert_eq!(attribute(span, "delivery.id").as_deref(), delivery["id"].as_str());
     assert_eq!(attribute(span, "outcome").as_deref(), Some("delivered"));
+    hub.finish().await.expect("finish");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_status_change_shows_its_relay_batch_and_its_consumption_as_spans() {
+    let (received, flush) = export_traces().await;
+    let hub = TestHub::spawn().await.expect("hub");
+    let (_, _, measures) = regional_plan(&hub, &["1"]).await;
+    set_measure_status(&hub, &measures[0], "DONE").await;
+    let plans = hub
+        .hub
+        .as_ref()
+        .and_then(|h| h.pool(Target::Plans))
+        .expect("plans pool")
+        .clone();
+    let mut event = None;
+    for _ in 0..100 {
+        let data = hub
+            .gql(
+                "query($m: ID!) { events(after: \"0\", filter: { underMeasure: $m, kinds: [MEASURE_STATUS_CHANGED] }) { id } }",
+                json!({ "m": measures[0] }),
+            )
+            .await
+            .expect("events");
+        event = data["events"][0]["id"].as_str().map(str::to_string);
+        if event.is_some() && roadmap_common::outbox::unpublished(&plans).await.expect("outbox") == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let event = event.expect("the status change reached the log");
+    // The spans close right after the commits the loop waited for.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::task::spawn_blocking(flush).await.expect("flush");
+
+    let spans = exported(&received);
+    let attribute = |s: &ExportedSpan, key: &str| s.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let relays: Vec<&ExportedSpan> = spans
+        .iter()
+        .filter(|s| s.name == "outbox relay" && attribute(s, "event.ids").is_some_and(|ids| ids.contains(&event)))
+        .collect();
+    assert_eq!(relays.len(), 1, "one relay batch carried {event}: {spans:#?}");
+    let relay = relays[0];
+    assert!(!relay.has_parent, "a root span: {relay:?}");
+    assert_eq!(attribute(relay, "service").as_deref(), Some("plans"));
+    assert_eq!(attribute(relay, "transport").as_deref(), Some("in-process"));
+    assert_eq!(attribute(relay, "outcome").as_deref(), Some("published"));
+
+    let consumed: Vec<&ExportedSpan> = spans
+        .iter()
+        .filter(|s| s.name == "event consumed" && attribute(s, "event.id").as_deref() == Some(event.as_str()))
+        .collect();
+    assert_eq!(consumed.len(), 1, "{consumed:#?}");
+    let entry = consumed[0];
+    assert_eq!(
+        attribute(entry, "event.kind").as_deref(),
+        Some("MEASURE_STATUS_CHANGED")
+    );
+    assert_eq!(attribute(entry, "outcome").as_deref(), Some("inserted"));
+    assert!(entry.has_parent, "inside its batch: {entry:?}");
+    assert!(
+        spans.iter().any(|s| s.name == "event batch consumed"
+            && s.trace_id == entry.trace_id
+            && attribute(s, "transport").as_deref() == Some("in-process")),
+        "the batch span of {entry:?}"
+    );
     hub.finish().await.expect("finish");
 }

@@ -11,7 +11,11 @@
 //! - `db_pool_connections{subgraph,state="open"|"idle"|"max"}`: the sqlx pool, sampled at scrape.
 //! - Registered here (0 for every subgraph from the start), filled by the event stream (outbox
 //!   relay, Redis streams, subscriptions, webhooks): `outbox_lag_events{subgraph}`,
-//!   `redis_stream_lag_entries{subgraph}`, `subscribers{subgraph}`,
+//!   `redis_stream_lag_entries{subgraph}` (entries of the event stream not yet delivered to the
+//!   consumer group: `lag` of `XINFO GROUPS`), `redis_stream_pending_entries{subgraph}`
+//!   (delivered to the group, not yet acknowledged: the count of `XPENDING`); both sampled every
+//!   second by the events consumer when `REDIS_URL` is set, 0 without Redis.
+//!   `subscribers{subgraph}`,
 //!   `webhook_deliveries_total{subgraph,outcome}` (webhook attempts by outcome: `delivered`,
 //!   `retry`, `failed` when the retry schedule is exhausted, `gone` for 410) and
 //!   `webhook_failures_total{subgraph}` (attempts that were not delivered).
@@ -44,8 +48,10 @@ pub struct Metrics {
     pub db_pool_connections: IntGaugeVec,
     /// Events written to an outbox and not yet relayed (filled by the events work).
     pub outbox_lag: IntGaugeVec,
-    /// Entries of a Redis stream not yet acknowledged by its consumer group (events work).
+    /// Entries of the event stream not yet delivered to the consumer group (`XINFO GROUPS` lag).
     pub redis_stream_lag: IntGaugeVec,
+    /// Entries delivered to the consumer group and not yet acknowledged (`XPENDING` count).
+    pub redis_stream_pending: IntGaugeVec,
     /// Open GraphQL subscriptions (events work).
     pub subscribers: IntGaugeVec,
     /// Webhook attempts by outcome: delivered, retry, failed, gone.
@@ -109,7 +115,21 @@ impl Metrics {
         let redis_stream_lag = register(
             &registry,
             IntGaugeVec::new(
-                Opts::new("redis_stream_lag_entries", "Stream entries not yet acknowledged"),
+                Opts::new(
+                    "redis_stream_lag_entries",
+                    "Event stream entries not yet delivered to the consumer group",
+                ),
+                &["subgraph"],
+            )
+            .expect("valid metric"),
+        );
+        let redis_stream_pending = register(
+            &registry,
+            IntGaugeVec::new(
+                Opts::new(
+                    "redis_stream_pending_entries",
+                    "Event stream entries delivered to the consumer group, not yet acknowledged",
+                ),
                 &["subgraph"],
             )
             .expect("valid metric"),
@@ -143,6 +163,7 @@ impl Metrics {
             db_pool_connections,
             outbox_lag,
             redis_stream_lag,
+            redis_stream_pending,
             subscribers,
             webhook_deliveries,
             webhook_failures,
@@ -155,6 +176,7 @@ impl Metrics {
     pub fn register_subgraph(&self, subgraph: &str, pool: PgPool) {
         self.outbox_lag.with_label_values(&[subgraph]);
         self.redis_stream_lag.with_label_values(&[subgraph]);
+        self.redis_stream_pending.with_label_values(&[subgraph]);
         self.subscribers.with_label_values(&[subgraph]);
         for outcome in WEBHOOK_OUTCOMES {
             self.webhook_deliveries.with_label_values(&[subgraph, outcome]);

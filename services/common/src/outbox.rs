@@ -16,6 +16,9 @@
 //!
 //! When the transport is down, rows stay unpublished and the relay retries with exponential
 //! backoff (100 ms doubling to 5 s): nothing is lost.
+//!
+//! Each published batch is a root span `outbox relay` ([`relay_once`]); `outbox_lag_events`
+//! is refreshed after every pass.
 
 use std::time::Duration;
 
@@ -25,6 +28,7 @@ use serde_json::Value;
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, watch};
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// Default Redis Stream of status-change events.
@@ -163,6 +167,14 @@ impl Publisher {
         })
     }
 
+    /// `redis` or `in-process` (span attribute).
+    pub fn transport(&self) -> &'static str {
+        match self {
+            Publisher::InProcess(_) => "in-process",
+            Publisher::Redis { .. } => "redis",
+        }
+    }
+
     async fn publish(&mut self, events: &[OutboxEvent]) -> Result<(), RelayError> {
         match self {
             Publisher::InProcess(sender) => {
@@ -208,9 +220,13 @@ impl Publisher {
     }
 }
 
-/// Publishes one batch of unpublished rows (oldest first) and marks them; returns how many.
-/// Rows are locked (`FOR UPDATE SKIP LOCKED`), so several relays of one service may run.
-pub async fn relay_once(pool: &PgPool, publisher: &mut Publisher) -> Result<usize, RelayError> {
+/// Publishes one batch of unpublished rows (oldest first) of `service` and marks them; returns
+/// how many. Rows are locked (`FOR UPDATE SKIP LOCKED`), so several relays of one service may run.
+///
+/// A non-empty batch runs in a root span `outbox relay` (`service`, `transport`, `batch.size`,
+/// `event.ids` comma-separated, `outcome`: `published` or `kept` with its `error`); empty polls
+/// make no span.
+pub async fn relay_once(service: &str, pool: &PgPool, publisher: &mut Publisher) -> Result<usize, RelayError> {
     let mut tx = pool.begin().await?;
     let rows: Vec<OutboxEvent> = sqlx::query_as(
         "SELECT id, kind, subject_type, subject_id, occurred_at, before, after, context FROM outbox \
@@ -221,14 +237,35 @@ pub async fn relay_once(pool: &PgPool, publisher: &mut Publisher) -> Result<usiz
     if rows.is_empty() {
         return Ok(0);
     }
-    publisher.publish(&rows).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(rows.len())
+    let span = tracing::info_span!(
+        parent: None,
+        "outbox relay",
+        service,
+        transport = publisher.transport(),
+        batch.size = rows.len(),
+        event.ids = %ids.iter().map(Uuid::to_string).collect::<Vec<_>>().join(","),
+        outcome = tracing::field::Empty,
+        error = tracing::field::Empty,
+    );
+    let result = async {
+        publisher.publish(&rows).await?;
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+    .instrument(span.clone())
+    .await;
+    match &result {
+        Ok(_) => span.record("outcome", "published"),
+        Err(e) => span
+            .record("outcome", "kept")
+            .record("error", tracing::field::display(e)),
+    };
+    result
 }
 
 /// Rows not yet published (tests and health checks).
@@ -255,7 +292,7 @@ pub async fn run_relay(
             return;
         }
         wakeup.connect(&pool).await;
-        let result = relay_once(&pool, &mut publisher).await;
+        let result = relay_once(service, &pool, &mut publisher).await;
         if let Ok(lag) = unpublished(&pool).await {
             crate::metrics::metrics()
                 .outbox_lag

@@ -31,7 +31,10 @@
 //!    least once, the log is exactly once), then acknowledged. An entry that cannot be decoded is
 //!    logged and acknowledged (it would block the group forever). Only newly inserted events are
 //!    broadcast to live subscribers. The insert also creates the event's webhook deliveries, in
-//!    the same transaction ([`webhooks::store::enqueue_event`]).
+//!    the same transaction ([`webhooks::store::enqueue_event`]). Each batch read is a root span
+//!    `event batch consumed` with one `event consumed` span per entry (id, kind, outcome); with
+//!    Redis, a companion task samples the group every second into the lag and pending gauges
+//!    (`monitor_stream`).
 //! 5. **Subscription.** `statusChanged(filter, after)` subscribes to the broadcast *before*
 //!    reading the backlog after `after`, then replays the backlog in cursor order, then live
 //!    events, dropping any with a cursor not above the last one sent: no gap, no duplicate. A
@@ -66,6 +69,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{FromRow, PgExecutor, PgPool};
 use tokio::sync::{broadcast, mpsc, watch};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use roadmap_common::ServiceError;
@@ -608,16 +612,37 @@ pub async fn insert(pool: &PgPool, event: &OutboxEvent) -> Result<Option<EventRo
     Ok(row)
 }
 
+/// Stores one consumed event in an `event consumed` span (event id, kind, outcome: `inserted`,
+/// `duplicate` when the log had it already, `audit` for audit entries).
 async fn insert_and_notify(pool: &PgPool, live: &Live, event: &OutboxEvent) -> Result<(), sqlx::Error> {
-    if event.kind == roadmap_common::audit::KIND {
-        // Audit entries go to the trail, never to subscribers.
-        return audit::insert(pool, event).await;
+    let span = tracing::info_span!(
+        "event consumed",
+        event.id = %event.id,
+        event.kind = %event.kind,
+        outcome = tracing::field::Empty,
+    );
+    async {
+        let outcome = if event.kind == roadmap_common::audit::KIND {
+            // Audit entries go to the trail, never to subscribers.
+            audit::insert(pool, event).await?;
+            "audit"
+        } else if let Some(row) = insert(pool, event).await? {
+            // No subscriber is not an error.
+            let _ = live.0.send(row);
+            "inserted"
+        } else {
+            "duplicate"
+        };
+        tracing::Span::current().record("outcome", outcome);
+        Ok(())
     }
-    if let Some(row) = insert(pool, event).await? {
-        // No subscriber is not an error.
-        let _ = live.0.send(row);
-    }
-    Ok(())
+    .instrument(span)
+    .await
+}
+
+/// The root span of one batch the consumer read (`transport`: `redis` or `in-process`).
+fn batch_span(transport: &'static str, size: usize) -> tracing::Span {
+    tracing::info_span!(parent: None, "event batch consumed", transport, batch.size = size)
 }
 
 /// Sleeps `d` unless shutdown comes first; returns whether to stop.
@@ -638,37 +663,112 @@ pub async fn consume(pool: PgPool, live: Live, source: Source, mut shutdown: wat
                 _ = shutdown.changed() => None,
             };
             let Some(batch) = batch else { return };
-            for event in &batch.events {
-                // The relay waits for `stored` (or times out and keeps the rows): retry a while.
-                let mut backoff = Duration::from_millis(100);
-                while let Err(e) = insert_and_notify(&pool, &live, event).await {
-                    tracing::warn!(event = %event.id, error = %e, "cannot insert event; retrying");
-                    if pause(backoff, &mut shutdown).await {
-                        return;
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
-            }
-            let _ = batch.stored.send(());
-        },
-        Source::Redis { url, stream, consumer } => {
-            let mut backoff = Duration::from_millis(100);
-            loop {
-                if *shutdown.borrow() {
-                    return;
-                }
-                match consume_redis(&pool, &live, &url, &stream, &consumer, &mut shutdown).await {
-                    Ok(()) => return,
-                    Err(e) => {
-                        tracing::warn!(stream, error = %e, retry_in = ?backoff, "event stream consumer failed; reconnecting");
+            let stored = async {
+                for event in &batch.events {
+                    // The relay waits for `stored` (or times out and keeps the rows): retry a while.
+                    let mut backoff = Duration::from_millis(100);
+                    while let Err(e) = insert_and_notify(&pool, &live, event).await {
+                        tracing::warn!(event = %event.id, error = %e, "cannot insert event; retrying");
                         if pause(backoff, &mut shutdown).await {
-                            return;
+                            return false;
                         }
                         backoff = (backoff * 2).min(Duration::from_secs(5));
                     }
                 }
+                true
+            }
+            .instrument(batch_span("in-process", batch.events.len()))
+            .await;
+            if !stored {
+                return;
+            }
+            let _ = batch.stored.send(());
+        },
+        Source::Redis { url, stream, consumer } => {
+            let monitor = monitor_stream(&url, &stream, shutdown.clone());
+            let consumer = async {
+                let mut backoff = Duration::from_millis(100);
+                loop {
+                    if *shutdown.borrow() {
+                        return;
+                    }
+                    match consume_redis(&pool, &live, &url, &stream, &consumer, &mut shutdown).await {
+                        Ok(()) => return,
+                        Err(e) => {
+                            tracing::warn!(stream, error = %e, retry_in = ?backoff, "event stream consumer failed; reconnecting");
+                            if pause(backoff, &mut shutdown).await {
+                                return;
+                            }
+                            backoff = (backoff * 2).min(Duration::from_secs(5));
+                        }
+                    }
+                }
+            };
+            tokio::join!(monitor, consumer);
+        }
+    }
+}
+
+/// How often [`monitor_stream`] samples the consumer group.
+const MONITOR_EVERY: Duration = Duration::from_secs(1);
+
+/// Samples the consumer group of `stream` every second into `redis_stream_lag_entries` (entries
+/// not yet delivered to the group: `lag` of `XINFO GROUPS`, Redis 7) and
+/// `redis_stream_pending_entries` (delivered, not acknowledged: its `pending`, the count of
+/// `XPENDING`). A task of its own, on its own connection, so the gauges keep moving while the
+/// consumer is stuck (the log's database slow or locked) — exactly when they matter. A Redis that
+/// cannot tell the lag (older than 7, or after entries were deleted) leaves that gauge as it was.
+async fn monitor_stream(url: &str, stream: &str, mut shutdown: watch::Receiver<bool>) {
+    let m = roadmap_common::metrics::metrics();
+    let mut conn = None;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        match sample_group(url, stream, &mut conn).await {
+            Ok(Some(group)) => {
+                if let Some(lag) = group.lag {
+                    m.redis_stream_lag
+                        .with_label_values(&[NAME])
+                        .set(i64::try_from(lag).unwrap_or(i64::MAX));
+                }
+                m.redis_stream_pending
+                    .with_label_values(&[NAME])
+                    .set(i64::try_from(group.pending).unwrap_or(i64::MAX));
+            }
+            // The consumer creates the group on its first connection.
+            Ok(None) => {}
+            Err(e) => {
+                conn = None;
+                tracing::debug!(stream, error = %e, "cannot sample the event stream's consumer group");
             }
         }
+        if pause(MONITOR_EVERY, &mut shutdown).await {
+            return;
+        }
+    }
+}
+
+async fn sample_group(
+    url: &str,
+    stream: &str,
+    conn: &mut Option<redis::aio::MultiplexedConnection>,
+) -> redis::RedisResult<Option<redis::streams::StreamInfoGroup>> {
+    if conn.is_none() {
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Duration::from_secs(2))
+            .set_response_timeout(Duration::from_secs(2));
+        let client = redis::Client::open(url)?;
+        *conn = Some(client.get_multiplexed_async_connection_with_config(&config).await?);
+    }
+    let Some(c) = conn.as_mut() else { return Ok(None) };
+    let reply: redis::RedisResult<redis::streams::StreamInfoGroupsReply> =
+        redis::cmd("XINFO").arg("GROUPS").arg(stream).query_async(c).await;
+    match reply {
+        Ok(r) => Ok(r.groups.into_iter().find(|g| g.name == GROUP)),
+        // No stream yet.
+        Err(e) if e.kind() == redis::ErrorKind::ResponseError => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -758,25 +858,31 @@ async fn consume_redis(
             position = ">";
             continue;
         }
-        for entry in entries {
-            let decoded: Option<OutboxEvent> = entry
-                .get::<String>("event")
-                .and_then(|json| serde_json::from_str(&json).ok());
-            match decoded {
-                Some(event) => insert_and_notify(pool, live, &event).await?,
-                None => tracing::error!(
-                    stream,
-                    entry = entry.id,
-                    "undecodable event entry; acknowledged and skipped"
-                ),
+        let span = batch_span("redis", entries.len());
+        async {
+            for entry in entries {
+                let decoded: Option<OutboxEvent> = entry
+                    .get::<String>("event")
+                    .and_then(|json| serde_json::from_str(&json).ok());
+                match decoded {
+                    Some(event) => insert_and_notify(pool, live, &event).await?,
+                    None => tracing::error!(
+                        stream,
+                        entry = entry.id,
+                        "undecodable event entry; acknowledged and skipped"
+                    ),
+                }
+                redis::cmd("XACK")
+                    .arg(stream)
+                    .arg(GROUP)
+                    .arg(&entry.id)
+                    .query_async::<()>(&mut conn)
+                    .await?;
             }
-            redis::cmd("XACK")
-                .arg(stream)
-                .arg(GROUP)
-                .arg(&entry.id)
-                .query_async::<()>(&mut conn)
-                .await?;
+            Ok::<(), ConsumeError>(())
         }
+        .instrument(span)
+        .await?;
     }
 }
 
