@@ -10,7 +10,8 @@
 //!    `cursor kind subjectId` and, in the `entity` selection, `measure { title }` (so every event
 //!    costs the router one entity fetch from the plans subgraph per subscription);
 //! 2. the benchmark changes a warm-up measure's status until every subscriber has seen one event
-//!    (connect + subscribe time is measured up to that point);
+//!    (connect + subscribe time is measured up to that point), then changes a third measure once
+//!    and waits until every subscriber has that event, so no warm-up event is still queued;
 //! 3. it changes the status of K other measures through the gateway, one after another, stamping
 //!    the wall time of each mutation's response; the client stamps the wall time of every event it
 //!    receives.
@@ -43,6 +44,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// Handshakes in flight at once (the gateway's listen backlog is finite).
 const HANDSHAKES: usize = 200;
@@ -244,11 +246,18 @@ async fn bench(args: &[String]) -> anyhow::Result<()> {
 async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
     let gateway = Gateway {
         url: hub.graphql_url(Target::Gateway).context("gateway address")?,
-        client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?,
+        // The router closes connections idle for 5 s (`keep_alive`); reusing one it is closing
+        // at that moment fails with a reset, so idle ones are dropped sooner here.
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build()?,
         token: sign_dev(&TokenRequest::new("bench-admin", &[Role::Admin], None))?,
     };
-    let ids = plan(&gateway, o.events + 1).await?;
-    let (warm, measured) = ids.split_first().context("no measures")?;
+    let ids = plan(&gateway, o.events + 2).await?;
+    let [warm, sync, measured @ ..] = &ids[..] else {
+        bail!("createPlan returned fewer measures than asked for");
+    };
     // Every run moves each measure to the other status, so every mutation is a change.
     let mut status: HashMap<String, &str> = ids.iter().map(|m| (m.clone(), "PLANNED")).collect();
     let mut flip = |m: &str| {
@@ -277,6 +286,7 @@ async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
                     &n.to_string(),
                     selection,
                     warm,
+                    sync,
                     &measured.join(","),
                 ])
                 .stdin(Stdio::piped())
@@ -307,9 +317,9 @@ async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
             // Subscriptions start asynchronously behind the gateway: change the warm-up measure
             // until every subscriber has seen one event.
             let mut ready = false;
-            for _ in 0..120 {
+            for _ in 0..40 {
                 gateway.set_status(warm, flip(warm)).await?;
-                match tokio::time::timeout(Duration::from_secs(1), lines.next_line()).await {
+                match tokio::time::timeout(Duration::from_secs(3), lines.next_line()).await {
                     Ok(Ok(Some(l))) if l == "warm" => {
                         ready = true;
                         break;
@@ -323,11 +333,19 @@ async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
                 bail!("{n} subscribers, {selection}: not every subscriber saw a warm-up event in 120 s");
             }
             let subscribed = started.elapsed();
-            // Let the last warm-up events drain.
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            // Events reach a subscriber in log order: once every subscriber has this one, no
+            // warm-up event is left in any queue.
+            gateway.set_status(sync, flip(sync)).await?;
+            match tokio::time::timeout(DELIVERY_WAIT, lines.next_line()).await {
+                Ok(Ok(Some(l))) if l == "synced" => {}
+                Ok(Ok(Some(l))) => bail!("client: {l}"),
+                Ok(_) => bail!("client process ended while draining the warm-up"),
+                Err(_) => bail!("{n} subscribers, {selection}: the drain event did not reach everyone"),
+            }
             let first_send = now_nanos();
-            let mut responded = Vec::with_capacity(measured.len());
+            let (mut sent, mut responded) = (Vec::new(), Vec::new());
             for m in measured {
+                sent.push(now_nanos());
                 gateway.set_status(m, flip(m)).await?;
                 responded.push(now_nanos());
             }
@@ -373,26 +391,19 @@ async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
                 .unwrap_or(0);
             drop(stdin);
             child.wait().await?;
-            let mut latencies: Vec<u64> = Vec::with_capacity(received.len());
+            let (mut from_response, mut from_request) = (Vec::new(), Vec::new());
             let mut early = 0usize;
             let mut last = first_send;
             for (&(_, k), &at) in &received {
-                let sent = responded[k as usize];
                 last = last.max(at);
-                if at < sent {
+                if at < responded[k as usize] {
                     early += 1;
                 }
-                latencies.push(at.saturating_sub(sent));
+                from_response.push(at.saturating_sub(responded[k as usize]));
+                from_request.push(at.saturating_sub(sent[k as usize]));
             }
-            latencies.sort_unstable();
             let expected = n * measured.len();
             let missing = expected - received.len();
-            let ms = |q: f64| {
-                latencies
-                    .get(((latencies.len().max(1) - 1) as f64 * q) as usize)
-                    .map(|&v| v as f64 / 1e6)
-                    .unwrap_or(f64::NAN)
-            };
             let span = (last - first_send) as f64 / 1e9;
             println!("{n} subscribers, selection {selection}:");
             println!(
@@ -401,15 +412,15 @@ async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
                 subscribed.as_secs_f64()
             );
             println!(
-                "  {} mutations in {:.2} s; latency mutation response → delivery: p50 {:.1} ms, p95 {:.1} ms, \
-                 p99 {:.1} ms, max {:.1} ms ({early} arrived before the response)",
+                "  {} mutations, one after another, in {:.2} s",
                 measured.len(),
-                mutations.as_secs_f64(),
-                ms(0.5),
-                ms(0.95),
-                ms(0.99),
-                ms(1.0)
+                mutations.as_secs_f64()
             );
+            println!(
+                "  latency mutation response → delivery: {} ({early} arrived before the response: 0)",
+                percentiles(from_response)
+            );
+            println!("  latency mutation request → delivery:  {}", percentiles(from_request));
             println!(
                 "  delivered {}/{expected} in {span:.2} s ({:.0} events/s); missing {missing}, duplicates \
                  {duplicates}, failed {}",
@@ -433,20 +444,38 @@ async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
     Ok(failed_total)
 }
 
+/// p50/p95/p99/max of nanosecond latencies, in ms.
+fn percentiles(mut v: Vec<u64>) -> String {
+    v.sort_unstable();
+    let ms = |q: f64| {
+        v.get(((v.len().max(1) - 1) as f64 * q) as usize)
+            .map_or(f64::NAN, |&x| x as f64 / 1e6)
+    };
+    format!(
+        "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms(0.5),
+        ms(0.95),
+        ms(0.99),
+        ms(1.0)
+    )
+}
+
 /// What a subscriber reports to the collector.
 enum Report {
     Warm,
+    Synced,
     Event { sub: u32, k: u32, at: u64 },
     Failure(String),
 }
 
-/// The client process: `--client-process <ws url> <n> <selection> <warm-up measure> <measures,>`.
-/// Prints `acked <ok> <failed>`, then `warm` when every subscriber has seen a warm-up event, then
+/// The client process: `--client-process <ws url> <n> <selection> <warm-up measure> <drain
+/// measure> <measures,>`. Prints `acked <ok> <failed>`, `warm` when every subscriber has seen a
+/// warm-up event, `synced` when every subscriber has seen the drain measure's event, then
 /// (when every subscriber has every event, or on `done` from stdin) `e <sub> <k> <nanos>` per
 /// delivery, `f <reason>` per failure, `end` and `rss <kB>`.
 async fn client_process(args: &[String]) -> anyhow::Result<()> {
-    let [url, n, selection, warm, measured] = args else {
-        bail!("--client-process <ws url> <n> <selection> <warm-up measure> <measures>");
+    let [url, n, selection, warm, sync, measured] = args else {
+        bail!("--client-process <ws url> <n> <selection> <warm-up measure> <drain measure> <measures>");
     };
     let n: usize = n.parse()?;
     let query = selection_query(selection)?;
@@ -457,13 +486,13 @@ async fn client_process(args: &[String]) -> anyhow::Result<()> {
             .map(|(k, m)| (m.to_string(), k as u32))
             .collect(),
     );
-    let warm = Arc::new(warm.clone());
+    let (warm, sync) = (Arc::new(warm.clone()), Arc::new(sync.clone()));
     let handshakes = Arc::new(tokio::sync::Semaphore::new(HANDSHAKES));
     let (acked, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let all_acked = Arc::new(tokio::sync::Notify::new());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for sub in 0..n as u32 {
-        let (url, warm, measured, tx) = (url.clone(), warm.clone(), measured.clone(), tx.clone());
+        let (url, warm, sync, measured, tx) = (url.clone(), warm.clone(), sync.clone(), measured.clone(), tx.clone());
         let (handshakes, acked, failed, all_acked) =
             (handshakes.clone(), acked.clone(), failed.clone(), all_acked.clone());
         tokio::spawn(async move {
@@ -482,7 +511,7 @@ async fn client_process(args: &[String]) -> anyhow::Result<()> {
                     return;
                 }
             };
-            let mut warmed = false;
+            let (mut warmed, mut synced) = (false, false);
             while let Some(frame) = socket.next().await {
                 let at = now_nanos();
                 let text = match frame {
@@ -514,6 +543,11 @@ async fn client_process(args: &[String]) -> anyhow::Result<()> {
                                 warmed = true;
                                 let _ = tx.send(Report::Warm);
                             }
+                        } else if subject == sync.as_str() {
+                            if !synced {
+                                synced = true;
+                                let _ = tx.send(Report::Synced);
+                            }
                         } else if let Some(&k) = measured.get(subject) {
                             let _ = tx.send(Report::Event { sub, k, at });
                         }
@@ -534,7 +568,8 @@ async fn client_process(args: &[String]) -> anyhow::Result<()> {
         failed.load(Ordering::SeqCst)
     );
     let expected = n * measured.len();
-    let (mut warmed, mut events, mut failures) = (0usize, Vec::with_capacity(expected), Vec::new());
+    let (mut warmed, mut synced) = (0usize, 0usize);
+    let (mut events, mut failures) = (Vec::with_capacity(expected), Vec::new());
     let mut distinct = HashSet::with_capacity(expected);
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     loop {
@@ -544,6 +579,12 @@ async fn client_process(args: &[String]) -> anyhow::Result<()> {
                     warmed += 1;
                     if warmed == n {
                         println!("warm");
+                    }
+                }
+                Some(Report::Synced) => {
+                    synced += 1;
+                    if synced == n {
+                        println!("synced");
                     }
                 }
                 Some(Report::Event { sub, k, at }) => {
@@ -587,7 +628,11 @@ async fn subscribe(url: &str, query: &str) -> anyhow::Result<Socket> {
     request
         .headers_mut()
         .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
-    let (mut socket, _) = tokio::time::timeout(Duration::from_secs(60), tokio_tungstenite::connect_async(request))
+    // Events are small: the default 128 KiB read buffer per connection would make the client
+    // process, not the hub, the memory bound.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
+    let (mut socket, _) = tokio::time::timeout(Duration::from_secs(60), connect)
         .await
         .context("connect timed out")??;
     socket
