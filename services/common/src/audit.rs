@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::ServiceResult;
 use crate::auth::Actor;
 use crate::outbox::{self, OutboxEvent};
 
@@ -46,6 +47,6 @@ pub async fn record(
     subject: (&str, Uuid),
     before: Option<Value>,
     after: Option<Value>,
-) -> Result<(), sqlx::Error> {
-    outbox::record(conn, &entry(service, actor, action, subject, before, after)).await
+) -> ServiceResult<()> {
+    Ok(outbox::record(conn, &entry(service, actor, action, subject, before, after)).await?)
 }

@@ -1077,17 +1077,6 @@ async fn require_scope(ctx: &Context<'_>, doing: &str, territories: &[Option<Uui
         .await
 }
 
-async fn audit(
-    tx: &mut sqlx::PgConnection,
-    actor: &auth::Actor,
-    action: &str,
-    subject: (&str, Uuid),
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> ServiceResult<()> {
-    Ok(roadmap_common::audit::record(tx, crate::NAME, actor, action, subject, before, after).await?)
-}
-
 #[Object(name = "Mutation")]
 impl MutationRoot {
     async fn create_indicator(&self, ctx: &Context<'_>, input: CreateIndicatorInput) -> Result<Indicator> {
@@ -1139,7 +1128,16 @@ impl MutationRoot {
             other => other,
         })?;
         let after = serde_json::json!({ "code": new.code, "name": new.name, "unit": new.unit });
-        audit(&mut tx, actor, "createIndicator", ("Indicator", id), None, Some(after)).await?;
+        roadmap_common::audit::record(
+            &mut tx,
+            crate::NAME,
+            actor,
+            "createIndicator",
+            ("Indicator", id),
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         let row = store::indicators_by_ids(pool, &[id]).await?.into_iter().next();
         row.map(Indicator)
@@ -1266,8 +1264,9 @@ impl MutationRoot {
             events::status_changed(&mut tx, indicator, StatusChange::PlanTargetsReplaced { plan: plan_id }).await?;
         }
         let after = serde_json::json!({ "targets": ids, "territory": territory });
-        audit(
+        roadmap_common::audit::record(
             &mut tx,
+            crate::NAME,
             auth::actor(ctx),
             "recordPlanTargets",
             ("Plan", plan_id),
@@ -1336,8 +1335,9 @@ impl MutationRoot {
             "indicator": indicator.code, "territory": row.territory_id, "organisation": row.organisation_id,
             "period": row.period, "subject": row.subject, "kind": row.kind, "value": row.value_raw,
         });
-        audit(
+        roadmap_common::audit::record(
             &mut tx,
+            crate::NAME,
             auth::actor(ctx),
             "setTarget",
             ("IndicatorTarget", id),
@@ -1429,8 +1429,9 @@ impl MutationRoot {
             "indicator": indicator.code, "territory": row.territory_id, "organisation": row.organisation_id,
             "period": row.period, "subject": row.subject, "value": row.value_raw, "denominator": row.denominator,
         });
-        audit(
+        roadmap_common::audit::record(
             &mut tx,
+            crate::NAME,
             auth::actor(ctx),
             "recordObservation",
             ("Observation", id),
@@ -1455,8 +1456,9 @@ impl MutationRoot {
         let mut tx = pool.begin().await?;
         store::link_measure(&mut tx, measure, indicator.id).await?;
         let after = serde_json::json!({ "measure": measure, "indicator": indicator.code });
-        audit(
+        roadmap_common::audit::record(
             &mut tx,
+            crate::NAME,
             actor,
             "linkMeasureToIndicator",
             ("Indicator", indicator.id),

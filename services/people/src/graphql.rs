@@ -242,7 +242,16 @@ impl MutationRoot {
         let mut tx = pool.begin().await?;
         store::insert_territory(&mut *tx, id, name, input.kind.as_db(), parent).await?;
         let after = serde_json::json!({ "name": name, "kind": input.kind.as_db(), "parent": parent });
-        audit_created(&mut tx, actor, "createTerritory", ("Territory", id), after).await?;
+        audit::record(
+            &mut tx,
+            crate::NAME,
+            actor,
+            "createTerritory",
+            ("Territory", id),
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         let row = store::territories_by_ids(pool, &[id]).await?;
         let row = row
@@ -275,7 +284,16 @@ impl MutationRoot {
         let mut tx = pool.begin().await?;
         let row = store::ensure_territory(&mut tx, name, kind.as_db(), parent).await?;
         let after = serde_json::json!({ "name": row.name, "kind": row.kind, "parent": row.parent_id });
-        audit_created(&mut tx, actor, "ensureTerritory", ("Territory", row.id), after).await?;
+        audit::record(
+            &mut tx,
+            crate::NAME,
+            actor,
+            "ensureTerritory",
+            ("Territory", row.id),
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Territory(row))
     }
@@ -332,7 +350,16 @@ impl MutationRoot {
             let after = serde_json::json!({
                 "name": w.name, "kind": w.kind, "territory": w.territory, "abbreviations": w.abbreviations
             });
-            audit_created(&mut tx, actor, "ensureOrganisations", ("Organisation", *id), after).await?;
+            audit::record(
+                &mut tx,
+                crate::NAME,
+                actor,
+                "ensureOrganisations",
+                ("Organisation", *id),
+                None,
+                Some(after),
+            )
+            .await?;
         }
         tx.commit().await?;
         let rows = store::organisations_by_ids(pool, &ids).await?;
@@ -379,7 +406,16 @@ impl MutationRoot {
         let after = serde_json::json!({
             "name": name, "kind": input.kind.as_db(), "territory": territory, "abbreviations": abbreviations
         });
-        audit_created(&mut tx, actor, "createOrganisation", ("Organisation", id), after).await?;
+        audit::record(
+            &mut tx,
+            crate::NAME,
+            actor,
+            "createOrganisation",
+            ("Organisation", id),
+            None,
+            Some(after),
+        )
+        .await?;
         tx.commit().await?;
         let row = store::organisations_by_ids(pool, &[id]).await?;
         let row = row
@@ -403,15 +439,4 @@ async fn ancestry(pool: &PgPool, territory: Option<Uuid>) -> ServiceResult<Vec<U
             .map(|(_, t)| t.id),
     );
     Ok(out)
-}
-
-/// Records a creation in the audit trail, in the transaction of the change.
-async fn audit_created(
-    tx: &mut sqlx::PgConnection,
-    actor: &auth::Actor,
-    action: &str,
-    subject: (&str, Uuid),
-    after: serde_json::Value,
-) -> ServiceResult<()> {
-    Ok(audit::record(tx, crate::NAME, actor, action, subject, None, Some(after)).await?)
 }

@@ -5,8 +5,7 @@ use async_graphql::Context;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use roadmap_common::audit;
-use roadmap_common::auth::{self, Actor, Role};
+use roadmap_common::auth::{self, Role};
 use roadmap_common::{ServiceError, ServiceResult};
 
 use crate::people_client::PeopleClient;
@@ -109,18 +108,6 @@ pub async fn visible_plans(
         }
     }
     Ok(out)
-}
-
-/// Records a plans mutation in the audit trail, in its transaction.
-pub async fn record(
-    tx: &mut sqlx::PgConnection,
-    actor: &Actor,
-    action: &str,
-    subject: (&str, Uuid),
-    before: Option<Value>,
-    after: Option<Value>,
-) -> ServiceResult<()> {
-    Ok(audit::record(tx, crate::NAME, actor, action, subject, before, after).await?)
 }
 
 /// The audit form of a plan's identity.

@@ -423,8 +423,9 @@ impl CascadeMutation {
         crate::events::link_changed(&mut tx, &row).await?;
         let after =
             serde_json::json!({ "measure": row.measure_id, "implements": row.implements_id, "state": row.state });
-        access::record(
+        roadmap_common::audit::record(
             &mut tx,
+            crate::NAME,
             auth::actor(ctx),
             "linkMeasures",
             ("MeasureLink", row.id),
@@ -458,8 +459,9 @@ impl CascadeMutation {
             .await?
             .ok_or_else(|| ServiceError::not_found("MeasureLink", link_id))?;
         crate::events::link_changed(&mut tx, &row).await?;
-        access::record(
+        roadmap_common::audit::record(
             &mut tx,
+            crate::NAME,
             auth::actor(ctx),
             "decideLink",
             ("MeasureLink", row.id),
@@ -494,8 +496,9 @@ impl CascadeMutation {
         let mut tx = pool.begin().await.map_err(ServiceError::from)?;
         store::add_plan_parent(&mut tx, plan_id, parent_id).await?;
         let after = serde_json::json!({ "parent": parent_id });
-        access::record(
+        roadmap_common::audit::record(
             &mut tx,
+            crate::NAME,
             auth::actor(ctx),
             "setPlanParent",
             ("Plan", plan_id),
@@ -541,8 +544,9 @@ impl CascadeMutation {
             .await?
             .ok_or_else(|| ServiceError::not_found("Measure", id))?;
         crate::events::measure_status_changed(&mut tx, id, &before, status.as_db()).await?;
-        access::record(
+        roadmap_common::audit::record(
             &mut tx,
+            crate::NAME,
             auth::actor(ctx),
             "setMeasureStatus",
             ("Measure", id),

@@ -876,7 +876,16 @@ pub async fn insert_plan_rows(pool: &PgPool, rows: &PlanRows, actor: &auth::Acto
     let mut after = access::plan_json(plan);
     after["sections"] = rows.sections.len().into();
     after["measures"] = rows.measures.len().into();
-    access::record(&mut tx, actor, "createPlan", ("Plan", plan.id), None, Some(after)).await?;
+    roadmap_common::audit::record(
+        &mut tx,
+        crate::NAME,
+        actor,
+        "createPlan",
+        ("Plan", plan.id),
+        None,
+        Some(after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(plan.id)
 }
@@ -1065,8 +1074,9 @@ impl PlanMutation {
                 serde_json::json!({ "state": before }),
                 serde_json::json!({ "state": "APPROVED" }),
             );
-            access::record(
+            roadmap_common::audit::record(
                 &mut tx,
+                crate::NAME,
                 auth::actor(ctx),
                 "approvePlan",
                 ("Plan", id),

@@ -601,8 +601,9 @@ pub async fn import_document_with(
     .await?;
     let mut after = access::plan_json(&plan);
     after["changes"] = serde_json::to_value(&changes).map_err(ServiceError::internal)?;
-    access::record(
+    roadmap_common::audit::record(
         &mut tx,
+        crate::NAME,
         &options.actor,
         "importRoadmap",
         ("Plan", plan_id),

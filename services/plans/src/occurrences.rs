@@ -403,8 +403,9 @@ impl OccurrenceMutation {
         )
         .await?;
         crate::events::occurrence_reported(&mut tx, previous.as_ref(), &report).await?;
-        crate::access::record(
+        roadmap_common::audit::record(
             &mut tx,
+            crate::NAME,
             roadmap_common::auth::actor(ctx),
             "reportOccurrence",
             ("Measure", measure_id),
