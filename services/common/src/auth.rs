@@ -231,6 +231,22 @@ impl Actor {
         self.has_any(&[Role::Admin, Role::Auditor])
     }
 
+    /// Which draft plans the actor may read: admins, auditors and the hub's services every one;
+    /// other signed-in users with a role those of their scope (a national scope: every one);
+    /// anonymous users and users without a role none.
+    pub fn drafts(&self) -> Drafts {
+        if self.reads_everything() {
+            Drafts::All
+        } else if self.is_anonymous() || self.roles.is_empty() {
+            Drafts::None
+        } else {
+            match self.territory {
+                None => Drafts::All,
+                Some(scope) => Drafts::Under(scope),
+            }
+        }
+    }
+
     /// Whether the scope covers a territory, given the territory and its ancestors
     /// (`ancestry[0]` is the territory itself). No territory at all (a federal plan) is covered
     /// only by a national scope.
@@ -296,6 +312,15 @@ impl Actor {
             "organisation": self.organisation,
         })
     }
+}
+
+/// What [`Actor::drafts`] allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drafts {
+    All,
+    None,
+    /// Drafts of this territory and everything under it.
+    Under(Uuid),
 }
 
 /// The actor of a GraphQL request (anonymous when the schema was executed without one, e.g. in
@@ -420,6 +445,9 @@ mod tests {
         assert!(!actor.covers(&[region]));
         assert!(!actor.covers(&[other, region]));
         assert!(!actor.covers(&[]));
+        assert_eq!(actor.drafts(), Drafts::Under(district));
+        assert_eq!(Actor::anonymous().drafts(), Drafts::None);
+        assert_eq!(Actor::service("plans").drafts(), Drafts::All);
         let err = actor
             .require_in_scope(&[Role::Editor], "changing a plan", &[other, region])
             .unwrap_err();

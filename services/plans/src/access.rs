@@ -5,7 +5,7 @@ use async_graphql::Context;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use roadmap_common::auth::{self, Role};
+use roadmap_common::auth::{self, Drafts, Role};
 use roadmap_common::{ServiceError, ServiceResult};
 
 use crate::people_client::PeopleClient;
@@ -51,16 +51,10 @@ pub async fn require_plans(ctx: &Context<'_>, roles: &[Role], doing: &str, plans
 /// Which drafts the actor may list: `None` all, `Some(territories)` only those territories'
 /// (empty: none).
 pub async fn draft_territories(ctx: &Context<'_>) -> ServiceResult<Option<Vec<Uuid>>> {
-    let actor = auth::actor(ctx);
-    if actor.reads_everything() || actor.is_service() {
-        return Ok(None);
-    }
-    if actor.is_anonymous() || actor.roles.is_empty() {
-        return Ok(Some(Vec::new()));
-    }
-    match actor.territory {
-        None => Ok(None),
-        Some(scope) => Ok(Some(people(ctx)?.territory_and_descendants(scope).await?)),
+    match auth::actor(ctx).drafts() {
+        Drafts::All => Ok(None),
+        Drafts::None => Ok(Some(Vec::new())),
+        Drafts::Under(scope) => Ok(Some(people(ctx)?.territory_and_descendants(scope).await?)),
     }
 }
 
@@ -69,14 +63,11 @@ pub async fn may_see(ctx: &Context<'_>, plan: &PlanRow) -> ServiceResult<bool> {
     if plan.state == "APPROVED" {
         return Ok(true);
     }
-    let actor = auth::actor(ctx);
-    if actor.reads_everything() || actor.is_service() {
-        return Ok(true);
+    match auth::actor(ctx).drafts() {
+        Drafts::All => Ok(true),
+        Drafts::None => Ok(false),
+        Drafts::Under(scope) => Ok(ancestry(ctx, plan.territory_id).await?.contains(&scope)),
     }
-    if actor.is_anonymous() || actor.roles.is_empty() {
-        return Ok(false);
-    }
-    Ok(actor.covers(&ancestry(ctx, plan.territory_id).await?))
 }
 
 /// A measure reached through an edge (a link, a trace, a lookup): `None` when it belongs to a
