@@ -38,7 +38,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use futures::{SinkExt, StreamExt};
 use roadmap_common::auth::Role;
-use roadmap_hub::targets::{Hub, HubConfig, Target};
+use roadmap_hub::targets::{Hub, Target};
 use roadmap_hub::token::{TokenRequest, sign_dev};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -215,9 +215,9 @@ async fn bench(args: &[String]) -> anyhow::Result<()> {
             largest + 1000
         );
     }
-    let server = std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let server = roadmap_common::pg_cluster::test_server_url().expect("a PostgreSQL server for tests");
     let database_url = format!("{server}/roadmap_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut config = HubConfig::ephemeral(database_url.clone());
+    let mut config = roadmap_hub::targets::ephemeral_config(database_url.clone());
     let mut stream = None;
     if o.redis {
         let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
@@ -226,7 +226,7 @@ async fn bench(args: &[String]) -> anyhow::Result<()> {
         config.event_stream = name.clone();
         stream = Some((url, name));
     }
-    let hub = Hub::start(&config, &Target::ALL).await?;
+    let hub = Hub::start(&config, Target::ALL).await?;
     let result = run(&hub, &o).await;
     hub.shutdown().await?;
     roadmap_common::db::drop_database(&database_url).await?;
@@ -245,7 +245,7 @@ async fn bench(args: &[String]) -> anyhow::Result<()> {
 /// Runs every (N, selection); returns the number of missing or failed deliveries.
 async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
     let gateway = Gateway {
-        url: hub.graphql_url(Target::Gateway).context("gateway address")?,
+        url: hub.graphql_url(Target::GATEWAY).context("gateway address")?,
         // The router closes connections idle for 5 s (`keep_alive`); reusing one it is closing
         // at that moment fails with a reset, so idle ones are dropped sooner here.
         client: reqwest::Client::builder()

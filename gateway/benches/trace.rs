@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use roadmap_hub::generate::{self, Params};
-use roadmap_hub::targets::{Hub, HubConfig, Target};
+use roadmap_hub::targets::{Hub, Target};
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -44,9 +44,9 @@ async fn main() -> anyhow::Result<()> {
         seed: env("BENCH_SEED", 1),
     };
     let traces: usize = env("BENCH_TRACES", 200);
-    let mut config = HubConfig::ephemeral(url.clone());
+    let mut config = roadmap_hub::targets::ephemeral_config(url.clone());
     config.ports.values_mut().for_each(|p| *p = 0);
-    let hub = Hub::start(&config, &Target::ALL).await?;
+    let hub = Hub::start(&config, Target::ALL).await?;
     let mut conn = roadmap_common::db::connect_one(&url).await?;
     if !generate::exists(&mut conn, params.seed).await? {
         let started = Instant::now();
@@ -64,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
     .bind(traces as i64)
     .fetch_all(&mut conn)
     .await?;
-    let gateway = hub.graphql_url(Target::Gateway).unwrap_or_default();
+    let gateway = hub.graphql_url(Target::GATEWAY).unwrap_or_default();
     let client = reqwest::Client::new();
     let query = "query($id: ID!) { measure(id: $id) { implementedBy(depth: 2) { \
         measure { number status plan { level } } next { measure { number status } } } } }";

@@ -1,15 +1,19 @@
-//! The command line: `up`, `serve`, `compose`.
+//! The command line: `up`, `serve`, `generate`, `migrate`, `import`, `token`, `compose`
+//! (README "Commands" lists what each does).
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use roadmap_common::pg_cluster::{self, Cluster};
 use roadmap_common::telemetry::{self, LogFormat};
 
 use roadmap_plans::graphql::PlanLevel;
 use roadmap_plans::import::{ImportOptions, ImportSummary, import_document};
-use roadmap_plans::people_client::PeopleClient;
+use roadmap_common::config::HubConfig;
+use roadmap_common::people::PeopleClient;
 
-use crate::targets::{Hub, HubConfig, Target};
+use crate::targets::{Hub, Target};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,6 +28,10 @@ pub struct Cli {
     /// Config file (TOML; see README "Configuration"); environment variables override it.
     #[arg(long, global = true, env = "ROADMAP_CONFIG", value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Data directory of the embedded PostgreSQL, used when no database URL is configured
+    /// (default: ~/.local/share/roadmap-hub/postgres; /var/lib/roadmap-hub/postgres as root).
+    #[arg(long, global = true, env = "ROADMAP_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -110,14 +118,65 @@ pub enum Command {
 /// The `--config` file of this run.
 static CONFIG_FILE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
 
+/// The `--data-dir` of this run.
+static DATA_DIR: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+
 /// The hub config of this run: defaults, the `--config` file, the environment.
 fn hub_config() -> anyhow::Result<HubConfig> {
-    HubConfig::load(CONFIG_FILE.get().and_then(Option::as_deref))
+    crate::targets::load_config(CONFIG_FILE.get().and_then(Option::as_deref))
+}
+
+/// The database the embedded cluster serves the hub from.
+const EMBEDDED_DATABASE: &str = "roadmap_hub";
+
+/// The hub config and, when it names no database, the embedded PostgreSQL it now points at
+/// (stopped by [`stop_embedded`] or when dropped; a server owned by another hub process is only
+/// used, never stopped). `serve` never calls this: production targets need `DATABASE_URL`.
+async fn hub_config_with_database() -> anyhow::Result<(HubConfig, Option<Cluster>)> {
+    let mut config = hub_config()?;
+    if !config.database_url.trim().is_empty() {
+        return Ok((config, None));
+    }
+    let data_dir = match DATA_DIR.get().cloned().flatten() {
+        Some(dir) => dir,
+        None => pg_cluster::default_data_dir()?,
+    };
+    let dir = data_dir.clone();
+    // initdb and pg_ctl are child processes waited for synchronously: off the runtime's threads.
+    let cluster = tokio::task::spawn_blocking(move || Cluster::start_or_attach(&dir, pg_cluster::Options::default()))
+        .await
+        .context("starting the embedded PostgreSQL")?
+        .with_context(|| {
+            format!(
+                "no DATABASE_URL is set, and the embedded PostgreSQL in {} did not start",
+                data_dir.display()
+            )
+        })?;
+    config.database_url = cluster.url_for(EMBEDDED_DATABASE);
+    tracing::info!(
+        data_dir = %cluster.data_dir().display(),
+        version = cluster.binaries().version(),
+        log = %cluster.log_file().display(),
+        psql = %cluster.psql_command_for(EMBEDDED_DATABASE),
+        shared_with_another_process = !cluster.is_owner(),
+        "no DATABASE_URL: using the embedded PostgreSQL",
+    );
+    Ok((config, Some(cluster)))
+}
+
+async fn stop_embedded(cluster: Option<Cluster>) -> anyhow::Result<()> {
+    if let Some(mut cluster) = cluster {
+        tokio::task::spawn_blocking(move || cluster.stop())
+            .await
+            .context("stopping PostgreSQL")??;
+    }
+    Ok(())
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = CONFIG_FILE.set(cli.config.clone());
+    let _ = DATA_DIR.set(cli.data_dir.clone().filter(|d| !d.as_os_str().is_empty()));
     let format = if cli.log_json { LogFormat::Json } else { LogFormat::Text };
     let mut tracing_shutdown = None;
     match cli.command {
@@ -164,16 +223,16 @@ pub fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Up { demo } => serve(Target::ALL.to_vec(), demo).await,
-        Command::Serve { target, demo } => serve(Target::parse_list(&target)?, demo).await,
+        Command::Up { demo } => serve(Target::ALL.to_vec(), demo, true).await,
+        Command::Serve { target, demo } => serve(Target::parse_list(&target)?, demo, false).await,
         Command::Generate {
             regions,
             municipalities,
             schools,
             seed,
         } => {
-            let config = hub_config()?;
-            for target in Target::SUBGRAPHS {
+            let (config, cluster) = hub_config_with_database().await?;
+            for target in Target::subgraphs() {
                 crate::targets::connect(&config, target).await?.close().await;
             }
             let mut conn = roadmap_common::db::connect_one(&config.database_url).await?;
@@ -189,15 +248,18 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let started = std::time::Instant::now();
             let measures = crate::generate::load(&mut conn, params, true).await?;
             println!("loaded {measures} measures in {:.1} s", started.elapsed().as_secs_f64());
+            drop(conn);
+            stop_embedded(cluster).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let config = hub_config()?;
-            for target in Target::SUBGRAPHS {
+            let (config, cluster) = hub_config_with_database().await?;
+            for target in Target::ALL.iter().copied().filter(|t| t.descriptor().migrator.is_some()) {
                 let pool = crate::targets::connect(&config, target).await?;
                 pool.close().await;
                 println!("{}: migrated", target.name());
             }
+            stop_embedded(cluster).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Import {
@@ -218,7 +280,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let roles = crate::token::parse_roles(&roles)?;
             let territory = match territory {
-                Some(t) => Some(crate::token::resolve_territory(&hub_config()?.database_url, &t).await?),
+                Some(t) => {
+                    let (config, cluster) = hub_config_with_database().await?;
+                    let resolved = crate::token::resolve_territory(&config.database_url, &t).await;
+                    stop_embedded(cluster).await?;
+                    Some(resolved?)
+                }
                 None => None,
             };
             if hours <= 0 {
@@ -251,8 +318,23 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn serve(targets: Vec<Target>, demo: bool) -> anyhow::Result<ExitCode> {
-    let config = hub_config()?;
+/// `embedded`: `up`, which starts the embedded PostgreSQL when no database is configured;
+/// `serve` (production, one target per process) refuses instead, so a missing secret can never
+/// give each process a throwaway database.
+async fn serve(targets: Vec<Target>, demo: bool, embedded: bool) -> anyhow::Result<ExitCode> {
+    let (config, cluster) = if embedded {
+        hub_config_with_database().await?
+    } else {
+        let config = hub_config()?;
+        let needs_db = targets.iter().any(|t| t.descriptor().migrator.is_some());
+        if needs_db && config.database_url.trim().is_empty() {
+            anyhow::bail!(
+                "serve needs DATABASE_URL (or `database_url` in the config file): it never starts a \
+                 database of its own. For a local run, `roadmap-hub up` starts an embedded PostgreSQL"
+            );
+        }
+        (config, None)
+    };
     // Redacted: no passwords, no gateway secret.
     tracing::info!(config = ?config, "configuration");
     let hub = Hub::start(&config, &targets).await?;
@@ -260,18 +342,29 @@ async fn serve(targets: Vec<Target>, demo: bool) -> anyhow::Result<ExitCode> {
         crate::demo::load(&hub).await?;
     }
     for target in &targets {
-        if let Some(url) = hub.graphql_url(*target) {
+        if let Some(url) = hub.home_url(*target) {
             println!("{:<10} {url}", target.name());
         }
     }
-    if let Some(addr) = hub.addr(Target::Plans) {
+    if let Some(addr) = hub.addr(Target::PLANS) {
         let feed = roadmap_plans::calendar::feed_url(&format!("http://{addr}"), "<organisation id>");
         println!("{:<10} {feed}", "calendar");
+    }
+    if let Some(cluster) = &cluster {
+        println!(
+            "{:<10} {}  (data: {})",
+            "postgres",
+            cluster.psql_command_for(EMBEDDED_DATABASE),
+            cluster.data_dir().display()
+        );
     }
     println!("press Ctrl-C to stop");
     shutdown_signal().await;
     println!("shutting down");
-    hub.shutdown().await?;
+    // The pools close first, then the embedded server stops.
+    let result = hub.shutdown().await;
+    stop_embedded(cluster).await?;
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -320,11 +413,12 @@ async fn import(
 ) -> anyhow::Result<ExitCode> {
     let level = level.as_deref().map(parse_level).transpose()?;
     let bytes = std::fs::read(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let mut config = hub_config()?;
-    for port in config.ports.values_mut() {
-        *port = 0;
+    let (mut config, cluster) = hub_config_with_database().await?;
+    // Free ports: the targets run only for this import, beside any running hub.
+    for target in Target::ALL {
+        config.ports.insert(target.name().to_string(), 0);
     }
-    let hub = Hub::start(&config, &[Target::People, Target::Plans]).await?;
+    let hub = Hub::start(&config, &[Target::PEOPLE, Target::PLANS]).await?;
     let options = ImportOptions {
         level,
         territory,
@@ -335,15 +429,17 @@ async fn import(
         actor: roadmap_common::auth::Actor::service("cli"),
     };
     let people = PeopleClient::new(
-        hub.graphql_url(Target::People).unwrap_or_default(),
+        roadmap_plans::NAME,
+        hub.graphql_url(Target::PEOPLE).unwrap_or_default(),
         config.gateway_secret.clone(),
     );
-    let pool = hub.pool(Target::Plans).cloned();
+    let pool = hub.pool(Target::PLANS).cloned();
     let result = match pool {
         Some(pool) => import_document(&pool, &people, &bytes, &options).await,
         None => Err(roadmap_common::ServiceError::invalid("plans", "not running")),
     };
     hub.shutdown().await?;
+    stop_embedded(cluster).await?;
     match result {
         Ok(summary) => {
             if json {

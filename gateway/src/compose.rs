@@ -10,30 +10,20 @@ use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
-use async_graphql::SDLExportOptions;
 use sha2::{Digest, Sha256};
 
 use crate::targets::Target;
 
 const HASH_PREFIX: &str = "# sdl-sha256: ";
 
-/// (subgraph name, federation SDL) for every subgraph, in target order.
+/// (subgraph name, federation SDL) for every subgraph, in registry order.
 pub fn subgraph_sdls() -> Vec<(&'static str, String)> {
-    let options = || SDLExportOptions::new().federation().compose_directive();
-    Target::SUBGRAPHS
-        .into_iter()
-        .map(|t| {
-            let sdl = match t {
-                Target::Plans => roadmap_plans::schema(None, None, Default::default()).sdl_with_options(options()),
-                Target::Indicators => roadmap_indicators::schema(None, None).sdl_with_options(options()),
-                Target::People => roadmap_people::schema(None).sdl_with_options(options()),
-                Target::Events => roadmap_events::schema(None, None).sdl_with_options(options()),
-                Target::Gateway => unreachable!("not a subgraph"),
-            };
-            (t.name(), sdl)
-        })
+    Target::ALL
+        .iter()
+        .filter_map(|t| t.descriptor().sdl.map(|sdl| (t.name(), sdl())))
         .collect()
 }
+
 
 fn sdl_hash(sdls: &[(&str, String)]) -> String {
     let mut hasher = Sha256::new();
@@ -80,11 +70,7 @@ pub fn write(root: &Path) -> anyhow::Result<()> {
     for (name, sdl) in &sdls {
         let path = schema_dir.join(format!("{name}.graphql"));
         std::fs::write(&path, sdl).with_context(|| format!("writing {}", path.display()))?;
-        let port = Target::SUBGRAPHS
-            .into_iter()
-            .find(|t| t.name() == *name)
-            .map(Target::default_port)
-            .unwrap_or_default();
+        let port = Target::named(name).map(Target::default_port).unwrap_or_default();
         specs.push(format!("{name}={}@http://127.0.0.1:{port}/graphql", path.display()));
     }
     let compose_dir = root.join("gateway/compose");

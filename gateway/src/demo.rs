@@ -6,7 +6,7 @@ use anyhow::{Context as _, anyhow};
 use roadmap_plans::graphql::{PlanLevel, PlanState};
 use roadmap_plans::import::{ImportOptions, ImportSummary, import_document_with};
 use roadmap_plans::indicators_client::IndicatorsClient;
-use roadmap_plans::people_client::PeopleClient;
+use roadmap_common::people::PeopleClient;
 
 use crate::targets::{Hub, Target};
 
@@ -70,16 +70,17 @@ pub const SEEDS: [Seed; 5] = [
 /// Imports every seed into a running hub (needs its plans and people targets).
 pub async fn load(hub: &Hub) -> anyhow::Result<Vec<ImportSummary>> {
     let pool = hub
-        .pool(Target::Plans)
+        .pool(Target::PLANS)
         .ok_or_else(|| anyhow!("demo data needs the plans target in this process"))?;
     let people = PeopleClient::new(
-        hub.graphql_url(Target::People)
+        roadmap_plans::NAME,
+        hub.graphql_url(Target::PEOPLE)
             .ok_or_else(|| anyhow!("demo data needs the people target in this process"))?,
         hub.secret().clone(),
     );
     // Indicator targets go to the indicators target when this process runs it.
     let indicators = hub
-        .graphql_url(Target::Indicators)
+        .graphql_url(Target::INDICATORS)
         .map(|url| IndicatorsClient::new(url, hub.secret().clone()));
     let mut out = Vec::new();
     for seed in &SEEDS {

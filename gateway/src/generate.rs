@@ -211,7 +211,7 @@ impl CopyBuffer {
     }
 }
 
-/// The COPY targets, in foreign-key order.
+/// The COPY targets, in foreign-key order; [`Table`] names their positions.
 pub const TABLES: [(&str, &str); 11] = [
     ("people.territory", "id, name, kind, parent_id"),
     ("people.organisation", "id, name, kind, territory_id"),
@@ -243,6 +243,22 @@ pub const TABLES: [(&str, &str); 11] = [
     ),
 ];
 
+/// A COPY target by name: its position in [`TABLES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    Territory,
+    Organisation,
+    Plan,
+    Section,
+    Measure,
+    MeasureResponsible,
+    PlanParent,
+    MeasureLink,
+    Indicator,
+    IndicatorTarget,
+    Observation,
+}
+
 /// Subjects the generated indicator is broken down by (the seed's stable subject keys).
 const SUBJECTS: [&str; 3] = ["russian", "math_profile", "chemistry"];
 
@@ -259,7 +275,12 @@ impl Batch {
     }
 
     pub fn measures(&self) -> u64 {
-        self.tables[4].rows
+        self.tables[Table::Measure as usize].rows
+    }
+
+    /// The buffer of one table.
+    pub fn table(&mut self, table: Table) -> &mut CopyBuffer {
+        &mut self.tables[table as usize]
     }
 }
 
@@ -335,7 +356,7 @@ impl Generator {
             spec.territory.to_string(),
         );
         let period = format!("{}/{} учебный год", spec.year, spec.year + 1);
-        b.tables[2].row(&[
+        b.table(Table::Plan).row(&[
             Some(&p),
             Some(&spec.title),
             Some(spec.level),
@@ -346,7 +367,7 @@ impl Generator {
             Some(&t),
             Some(&spec.key),
         ]);
-        b.tables[3].row(&[
+        b.table(Table::Section).row(&[
             Some(&section.to_string()),
             Some(&p),
             Some("0"),
@@ -363,7 +384,7 @@ impl Generator {
             let starts = NaiveDate::from_ymd_opt(start.year(), 9, 1).unwrap_or(start);
             let number = format!("1.{}", i + 1);
             let weight = format!("{}", 1 + self.rng.below(3));
-            b.tables[4].row(&[
+            b.table(Table::Measure).row(&[
                 Some(&id.to_string()),
                 Some(&p),
                 Some(&section.to_string()),
@@ -380,10 +401,10 @@ impl Generator {
                 Some(&starts.to_string()),
                 Some(&due.to_string()),
             ]);
-            b.tables[5].row(&[Some(&id.to_string()), Some(&o), Some("0")]);
+            b.table(Table::MeasureResponsible).row(&[Some(&id.to_string()), Some(&o), Some("0")]);
             if let Some(up) = implements {
                 let link = self.rng.uuid();
-                b.tables[7].row(&[
+                b.table(Table::MeasureLink).row(&[
                     Some(&link.to_string()),
                     Some(&id.to_string()),
                     Some(&up.to_string()),
@@ -398,7 +419,7 @@ impl Generator {
 
     fn organisation(&mut self, b: &mut Batch, name: &str, kind: &str, territory: Uuid) -> Uuid {
         let id = self.rng.uuid();
-        b.tables[1].row(&[
+        b.table(Table::Organisation).row(&[
             Some(&id.to_string()),
             Some(name),
             Some(kind),
@@ -412,7 +433,7 @@ impl Generator {
         let mut b = Batch::new();
         let country = self.country.to_string();
         let name = format!("Условная Федерация (сгенерировано, seed {})", self.params.seed);
-        b.tables[0].row(&[Some(&country), Some(&name), Some("COUNTRY"), None]);
+        b.table(Table::Territory).row(&[Some(&country), Some(&name), Some("COUNTRY"), None]);
         let ministry = self.organisation(&mut b, "Министерство просвещения (условное)", "MINISTRY", self.country);
         let templates: Vec<(Template, Option<Uuid>)> = self.sources.regional[0]
             .iter()
@@ -431,7 +452,7 @@ impl Generator {
         let (_, ids) = self.plan(&mut b, spec, &templates);
         self.federal_measures = ids;
         let code = format!("generated:{}:ege_below_min", self.params.seed);
-        b.tables[8].row(&[
+        b.table(Table::Indicator).row(&[
             Some(&self.indicator.to_string()),
             Some(&code),
             Some("Доля обучающихся, не преодолевших минимальный порог баллов на ЕГЭ (сгенерировано)"),
@@ -468,7 +489,7 @@ impl Generator {
         let (value, raw) = self.share(around);
         let denominator = format!("{}", 20 + self.rng.below(400));
         let id = self.rng.uuid();
-        b.tables[10].row(&[
+        b.table(Table::Observation).row(&[
             Some(&id.to_string()),
             Some(&self.indicator.to_string()),
             territory.map(|t| t.to_string()).as_deref(),
@@ -497,7 +518,7 @@ impl Generator {
                 "область"
             },
         );
-        b.tables[0].row(&[
+        b.table(Table::Territory).row(&[
             Some(&region.to_string()),
             Some(&region_name),
             Some("REGION"),
@@ -537,7 +558,7 @@ impl Generator {
                 let kind = if year == 2023 { "BASELINE" } else { "TARGET" };
                 let comparator = if year == 2023 { "EQ" } else { "LE" };
                 let id = self.rng.uuid();
-                b.tables[9].row(&[
+                b.table(Table::IndicatorTarget).row(&[
                     Some(&id.to_string()),
                     Some(&self.indicator.to_string()),
                     Some(&region.to_string()),
@@ -557,7 +578,7 @@ impl Generator {
             self.municipality_index += 1;
             let municipality = self.rng.uuid();
             let name = fictional_name(m + 7, "район");
-            b.tables[0].row(&[
+            b.table(Table::Territory).row(&[
                 Some(&municipality.to_string()),
                 Some(&name),
                 Some("MUNICIPALITY"),
@@ -590,7 +611,7 @@ impl Generator {
                 year: 2023,
             };
             let (municipal_plan, municipal_ids) = self.plan(&mut b, spec, &picked);
-            b.tables[6].row(&[Some(&municipal_plan.to_string()), Some(&regional_plan.to_string())]);
+            b.table(Table::PlanParent).row(&[Some(&municipal_plan.to_string()), Some(&regional_plan.to_string())]);
             for (subject, base) in SUBJECTS.iter().zip(&baselines) {
                 self.observation(&mut b, Some(municipality), None, region, subject, base * 0.9);
             }
@@ -622,7 +643,7 @@ impl Generator {
                 for (subject, base) in SUBJECTS.iter().zip(&baselines) {
                     self.observation(&mut b, None, Some(school), municipality, subject, base * 0.9);
                 }
-                b.tables[6].row(&[Some(&school_plan.to_string()), Some(&municipal_plan.to_string())]);
+                b.table(Table::PlanParent).row(&[Some(&school_plan.to_string()), Some(&municipal_plan.to_string())]);
             }
         }
         b
@@ -690,6 +711,36 @@ pub async fn load(conn: &mut PgConnection, params: Params, progress: bool) -> an
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `Table::MeasureLink` is `plans.measure_link`: the names and the positions agree.
+    #[test]
+    fn table_names_are_their_positions() {
+        let all = [
+            Table::Territory,
+            Table::Organisation,
+            Table::Plan,
+            Table::Section,
+            Table::Measure,
+            Table::MeasureResponsible,
+            Table::PlanParent,
+            Table::MeasureLink,
+            Table::Indicator,
+            Table::IndicatorTarget,
+            Table::Observation,
+        ];
+        assert_eq!(all.len(), TABLES.len());
+        for table in all {
+            let mut snake = String::new();
+            for (i, c) in format!("{table:?}").chars().enumerate() {
+                if c.is_uppercase() && i > 0 {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            let (name, _) = TABLES[table as usize];
+            assert!(name.ends_with(&format!(".{snake}")), "{table:?} is {name}");
+        }
+    }
 
     fn digest(params: Params) -> (String, u64) {
         let mut g = Generator::new(params, Sources::from_seeds().expect("seeds"));

@@ -1,13 +1,18 @@
 //! The Roadmap Hub binary as a library, so tests start exactly what users start.
 //!
 //! Layout:
-//! - [`targets`]: the targets (`plans`, `indicators`, `people`, `events`, `gateway`, `all`) and
+//! - [`targets`]: the target registry ([`targets::Target::ALL`], one descriptor per target) and
 //!   [`targets::Hub`], which starts any set of them in one process, the way `up` and `serve` do.
-//! - [`router`]: the embedded Hive Router: its own OS thread, its own ntex system, our listener.
+//! - [`router`]: the embedded Hive Router (its own OS thread, its own ntex system, our listener)
+//!   and the gateway target's descriptor.
 //! - [`compose`]: subgraph SDL export and supergraph composition (`roadmap-hub compose`).
 //! - [`demo`]: demo data for `up --demo`.
+//! - [`generate`]: the deterministic generated cascade (`roadmap-hub generate`, benchmarks).
 //! - [`token`]: development tokens (`roadmap-hub token`).
 //! - [`cli`]: the command line.
+//!
+//! The configuration (every key once) is `roadmap_common::config`, so each target's descriptor
+//! reads its own settings.
 
 #![recursion_limit = "256"]
 
@@ -21,9 +26,4 @@ pub mod token;
 
 /// The workspace root, for locating `schema/`, `gateway/router.config.yaml` and fixtures when run
 /// from a checkout.
-pub fn workspace_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default()
-}
+pub use roadmap_common::config::workspace_root;

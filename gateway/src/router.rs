@@ -33,6 +33,58 @@ use hive_router::{
 };
 use roadmap_common::auth::{self, GatewaySecret};
 
+/// The gateway target: the router over every subgraph (local, or `urls.<name>`).
+pub const TARGET: roadmap_common::target::Descriptor = roadmap_common::target::Descriptor {
+    name: "gateway",
+    default_port: 4000,
+    about: "the federation router: /graphql (HTTP, WebSocket, SSE), /health, /readiness, /metrics",
+    migrator: None,
+    sdl: None,
+    produces_events: false,
+    consumes_events: false,
+    depends_on: SUBGRAPHS,
+    calls: SUBGRAPHS,
+    ops: false,
+    home: roadmap_common::server::GRAPHQL_PATH,
+    start: |deps| Box::pin(start_target(deps)),
+};
+
+/// The subgraphs the gateway routes to (the supergraph's names).
+const SUBGRAPHS: &[&str] = &[
+    roadmap_plans::NAME,
+    roadmap_indicators::NAME,
+    roadmap_people::NAME,
+    roadmap_events::NAME,
+];
+
+async fn start_target(deps: roadmap_common::target::Deps) -> anyhow::Result<roadmap_common::target::Started> {
+    let listener = deps
+        .take_listener()
+        .ok_or_else(|| anyhow!("the gateway needs a listener"))?
+        .into_std()?;
+    let addr = listener.local_addr()?;
+    let subgraph_urls = SUBGRAPHS
+        .iter()
+        .map(|name| (name.to_string(), deps.url(name)))
+        .collect();
+    let handle = start(RouterOptions {
+        config_path: deps.config.router_config.clone(),
+        listener,
+        subgraph_urls,
+        secret: deps.secret(),
+    })?;
+    if let Err(e) = crate::targets::wait_ready(addr, "/readiness", std::time::Duration::from_secs(30)).await {
+        let _ = handle.stop().await;
+        return Err(e.context("the gateway did not become ready (is schema/supergraph.graphql present?)"));
+    }
+    tracing::info!(%addr, "gateway listening on http://{addr}/graphql");
+    Ok(roadmap_common::target::Started {
+        stop: Some(Box::new(move || Box::pin(handle.stop()))),
+        addr: Some(addr),
+        ..Default::default()
+    })
+}
+
 /// What the embedded router needs to start.
 pub struct RouterOptions {
     /// `router.config.yaml`; its `supergraph.path` is relative to the file.

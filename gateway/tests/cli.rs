@@ -4,7 +4,7 @@
 use std::process::Command;
 
 fn database() -> String {
-    let server = std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    let server = roadmap_common::pg_cluster::test_server_url().expect("a PostgreSQL server for tests");
     format!("{server}/roadmap_cli_{}", uuid::Uuid::new_v4().simple())
 }
 
@@ -65,4 +65,123 @@ fn import_every_seed_from_the_command_line() {
         .expect("runtime")
         .block_on(roadmap_common::db::drop_database(&db))
         .expect("drop the test database");
+}
+
+/// `up` without `DATABASE_URL` owns an embedded PostgreSQL in `ROADMAP_DATA_DIR`: it serves,
+/// stops on SIGTERM (the server with it), and the next `up` finds the same data. `serve` refuses
+/// to start without a database URL, naming the variable.
+#[test]
+fn up_without_a_database_url_runs_on_an_embedded_postgres() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+
+    if roadmap_common::pg_cluster::Binaries::find().is_err() {
+        panic!("PostgreSQL binaries are needed for this test (apt-get install postgresql)");
+    }
+    let data = std::env::temp_dir().join(format!("roadmap-embedded-{}", uuid::Uuid::new_v4().simple()));
+    let start = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_roadmap-hub"));
+        command
+            .arg("up")
+            .env_remove("DATABASE_URL")
+            .env_remove("ROADMAP_CONFIG")
+            .env_remove("RUST_LOG")
+            .env("ROADMAP_DATA_DIR", &data)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        for target in roadmap_hub::targets::Target::names() {
+            command.env(roadmap_common::config::port_env(target), "0");
+        }
+        let mut child = command.spawn().expect("start roadmap-hub up");
+        // `up` prints each target's URL, then "press Ctrl-C to stop".
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut gateway = None;
+        for line in lines.by_ref() {
+            let line = line.expect("stdout line");
+            if let Some(url) = line.strip_prefix("gateway") {
+                gateway = Some(url.trim().to_string());
+            }
+            if line.starts_with("press Ctrl-C") || Instant::now() > deadline {
+                break;
+            }
+        }
+        // Keep reading: `up` prints again when it stops, and a closed pipe would fail that.
+        std::thread::spawn(move || lines.for_each(drop));
+        (child, gateway.expect("`up` printed the gateway URL"))
+    };
+    let stop = |mut child: std::process::Child| {
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                assert!(status.success(), "up stopped with {status}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "up did not stop within 60 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let token = roadmap_hub::token::sign_dev(&roadmap_hub::token::TokenRequest::new(
+        "embedded-test",
+        &[roadmap_common::auth::Role::Admin],
+        None,
+    ))
+    .expect("token");
+    let query = |url: &str, body: serde_json::Value| -> serde_json::Value {
+        runtime.block_on(async {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .json()
+                .await
+                .expect("json")
+        })
+    };
+
+    let (child, gateway) = start();
+    let created = query(
+        &gateway,
+        serde_json::json!({ "query": "mutation { createTerritory(input: { name: \"Камчатский край\", kind: REGION }) { id } }" }),
+    );
+    assert!(created["errors"].is_null(), "{created}");
+    stop(child);
+    assert!(
+        roadmap_common::pg_cluster::Cluster::running(&data).is_none(),
+        "the embedded server stops with the hub"
+    );
+
+    let (child, gateway) = start();
+    let found = query(
+        &gateway,
+        serde_json::json!({ "query": "{ territories { name } }" }),
+    );
+    stop(child);
+    let names: Vec<&str> = found["data"]["territories"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{found}"))
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"Камчатский край"), "the data survived the restart: {found}");
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_roadmap-hub"))
+        .args(["serve", "--target", "plans"])
+        .env("DATABASE_URL", "")
+        .env_remove("ROADMAP_CONFIG")
+        .output()
+        .expect("serve");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("DATABASE_URL"), "{err}");
+    std::fs::remove_dir_all(&data).ok();
 }

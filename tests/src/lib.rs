@@ -11,13 +11,102 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use roadmap_common::auth::Role;
-use roadmap_hub::targets::{Hub, HubConfig, Target};
+use roadmap_common::config::HubConfig;
+use roadmap_hub::targets::{Hub, Target};
 use roadmap_hub::token::{TokenRequest, sign_dev};
 use serde_json::{Value, json};
 
-/// Base URL of the server tests create their databases on.
+/// Base URL of the server tests create their databases on: `TEST_DATABASE_SERVER` when set, else
+/// the server on 127.0.0.1:5432 when one answers, else a PostgreSQL cluster of the tests' own in
+/// `target/test-pg`, shared by every test process and left running for the next run (see
+/// [`roadmap_common::pg_cluster::test_server_url`]; it needs PostgreSQL installed, not running).
 pub fn server_url() -> String {
-    std::env::var("TEST_DATABASE_SERVER").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+    roadmap_common::pg_cluster::test_server_url().unwrap_or_else(|e| panic!("no PostgreSQL for the tests: {e}"))
+}
+
+/// The webhook receiver's directory (`tests/webhook-receiver`) with its pinned dependencies
+/// installed: `npm ci` runs the first time, and again whenever `package-lock.json` changes.
+///
+/// Safe when tests run in parallel processes (nextest): an exclusive lock on `package-lock.json`
+/// itself (npm only reads that file) serialises the installs, and a copy of the lock file written
+/// into `node_modules` after a successful install is the stamp the others compare with. `npm ci`
+/// empties `node_modules` first, so an interrupted install leaves no stamp and is redone.
+pub fn webhook_receiver_dir() -> anyhow::Result<std::path::PathBuf> {
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("webhook-receiver");
+    let lock_path = dir.join("package-lock.json");
+    let stamp = dir.join("node_modules").join(".roadmap-installed-package-lock.json");
+    let wanted = std::fs::read(&lock_path).with_context(|| format!("reading {}", lock_path.display()))?;
+    let installed = || std::fs::read(&stamp).is_ok_and(|s| s == wanted);
+    if installed() {
+        return Ok(dir);
+    }
+    let lock = std::fs::File::open(&lock_path).with_context(|| format!("opening {}", lock_path.display()))?;
+    // Another test process may be installing: wait for it (bounded, like the install itself).
+    let limit = Duration::from_secs(300);
+    let deadline = Instant::now() + limit;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                bail!("another test has been installing the webhook receiver's dependencies for {limit:?}")
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e).context(format!("locking {}", lock_path.display())),
+        }
+    }
+    if installed() {
+        return Ok(dir);
+    }
+    let missing = |tool: &str| {
+        !Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if missing("node") || missing("npm") {
+        bail!(
+            "the webhook tests run a Node.js receiver: install Node.js 20 with npm (`apt-get install nodejs npm`, \
+             `brew install node`)"
+        );
+    }
+    let mut child = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("running npm ci")?;
+    let mut stderr = child.stderr.take().context("npm's stderr")?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut text).ok();
+        text
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().context("waiting for npm ci")? {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().ok();
+            child.wait().ok();
+            bail!("npm ci in {} did not finish within {limit:?}", dir.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let errors = reader.join().unwrap_or_default();
+    if !status.success() {
+        bail!("npm ci in {} failed ({status}): {}", dir.display(), errors.trim());
+    }
+    std::fs::write(&stamp, &wanted).with_context(|| format!("writing {}", stamp.display()))?;
+    Ok(dir)
 }
 
 /// A development token (signed with the dev key the test router trusts).
@@ -43,7 +132,7 @@ pub struct TestHub {
 impl TestHub {
     /// Every target, fresh database.
     pub async fn spawn() -> anyhow::Result<TestHub> {
-        Self::spawn_targets(&Target::ALL).await
+        Self::spawn_targets(Target::ALL).await
     }
 
     pub async fn spawn_targets(targets: &[Target]) -> anyhow::Result<TestHub> {
@@ -54,10 +143,10 @@ impl TestHub {
     pub async fn spawn_with(targets: &[Target], adjust: impl FnOnce(&mut HubConfig)) -> anyhow::Result<TestHub> {
         roadmap_common::telemetry::init_for_tests();
         let database_url = format!("{}/roadmap_test_{}", server_url(), uuid::Uuid::new_v4().simple());
-        let mut config = HubConfig::ephemeral(database_url.clone());
+        let mut config = roadmap_hub::targets::ephemeral_config(database_url.clone());
         adjust(&mut config);
         let hub = Hub::start(&config, targets).await?;
-        let gateway = hub.graphql_url(Target::Gateway).unwrap_or_default();
+        let gateway = hub.graphql_url(Target::GATEWAY).unwrap_or_default();
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
         Ok(TestHub {
             hub: Some(hub),
@@ -77,7 +166,7 @@ impl TestHub {
         }
         adjust(&mut self.config);
         let hub = Hub::start(&self.config, &self.targets).await?;
-        self.gateway = hub.graphql_url(Target::Gateway).unwrap_or_default();
+        self.gateway = hub.graphql_url(Target::GATEWAY).unwrap_or_default();
         self.hub = Some(hub);
         Ok(())
     }

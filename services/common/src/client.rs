@@ -49,10 +49,7 @@ impl SubgraphClient {
             return Err(ServiceError::invalid(field, message));
         }
         if !status.is_success() {
-            return Err(ServiceError::internal(std::io::Error::other(format!(
-                "{} answered {status}",
-                self.callee
-            ))));
+            return Err(ServiceError::internal_msg(format!("{} answered {status}", self.callee)));
         }
         Ok(body["data"].clone())
     }
@@ -111,5 +108,5 @@ pub fn parse_uuid(value: &Value) -> ServiceResult<Uuid> {
     value
         .as_str()
         .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| ServiceError::internal(std::io::Error::other(format!("expected an id, got {value}"))))
+        .ok_or_else(|| ServiceError::internal_msg(format!("expected an id, got {value}")))
 }

@@ -114,28 +114,28 @@ pub async fn drop_database(url: &str) -> Result<(), DbError> {
 
 /// A pool whose connections see the service's schema first, then `public`.
 pub async fn connect_schema(url: &str, schema: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    let options = PgConnectOptions::from_str(url)
-        .map_err(DbError::Url)?
-        .options([("search_path", schema)])
+    let options = service_options(url, schema)?
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
-        .await
-        .map_err(|source| DbError::Connect {
-            url: redact_url(url),
-            source,
-        })
+    pool(url, options, max_connections).await
 }
 
 /// Like [`connect_schema`], with statement logging off: for background tasks (the outbox relay,
 /// the event consumer), whose polling must not show in logs or in the SQL statement counter.
 pub async fn connect_schema_quiet(url: &str, schema: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    let options = PgConnectOptions::from_str(url)
+    let options = service_options(url, schema)?.disable_statement_logging();
+    pool(url, options, max_connections).await
+}
+
+/// The session settings of every service connection: the service's schema first, and no JIT.
+/// The hub's statements are short OLTP reads whose row estimates (recursive traces) can pass
+/// `jit_above_cost`; compiling them costs ~10 ms per call for no gain.
+fn service_options(url: &str, schema: &str) -> Result<PgConnectOptions, DbError> {
+    Ok(PgConnectOptions::from_str(url)
         .map_err(DbError::Url)?
-        .options([("search_path", schema)])
-        .disable_statement_logging();
+        .options([("search_path", schema), ("jit", "off")]))
+}
+
+async fn pool(url: &str, options: PgConnectOptions, max_connections: u32) -> Result<PgPool, DbError> {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))

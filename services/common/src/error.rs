@@ -49,6 +49,12 @@ impl ServiceError {
         Self::Internal(Box::new(err))
     }
 
+    /// An internal error from a message (a broken invariant, a peer's malformed answer): logged,
+    /// sent to the client only as `INTERNAL`.
+    pub fn internal_msg(message: impl Into<String>) -> Self {
+        Self::Internal(message.into().into())
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::Invalid { .. } => "BAD_USER_INPUT",
@@ -90,6 +96,12 @@ impl From<sqlx::Error> for ServiceError {
         }
         Self::internal(err)
     }
+}
+
+/// A GraphQL `ID` argument as a UUID; `field` names the argument in the error.
+pub fn parse_id(field: &str, id: &async_graphql::ID) -> ServiceResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(id.as_str())
+        .map_err(|_| ServiceError::invalid(field, format!("`{}` is not a valid id", id.as_str())))
 }
 
 /// The error of every DataLoader: one failure shared by all keys of a batch.
@@ -151,6 +163,17 @@ mod tests {
         let ext = gql.extensions.expect("extensions");
         assert_eq!(ext.get("code"), Some(&async_graphql::Value::from("BAD_USER_INPUT")));
         assert_eq!(ext.get("field"), Some(&async_graphql::Value::from("sections[1].title")));
+    }
+
+    #[test]
+    fn ids_name_the_field() {
+        let id = async_graphql::ID("x".into());
+        let gql: async_graphql::Error = parse_id("input.plan", &id).unwrap_err().into();
+        assert_eq!(gql.message, "input.plan: `x` is not a valid id");
+        let uuid = uuid::Uuid::new_v4();
+        assert_eq!(parse_id("id", &async_graphql::ID(uuid.to_string())).unwrap(), uuid);
+        let internal: async_graphql::Error = ServiceError::internal_msg("peer said nonsense").into();
+        assert_eq!(internal.message, "internal error");
     }
 
     #[test]

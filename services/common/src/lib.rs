@@ -14,20 +14,32 @@
 //! - [`auth`]: the gateway secret between router and subgraphs, the acting user and the role and
 //!   territory checks; [`client`]: subgraph-to-subgraph calls; [`audit`]: the audit trail.
 //! - [`relay`]: Relay connection cursors shared by every paginated query.
+//! - [`pg_cluster`]: a local PostgreSQL cluster owned by the process (initdb, start, stop): the
+//!   embedded database when no `DATABASE_URL` is set, and the tests' own servers.
+//! - [`config`]: the hub's configuration, every key once (file key, variable, default, doc).
+//! - [`target`]: what a target is ([`target::Descriptor`]) and what the hub hands it.
+//! - [`people`]: the one client of the people subgraph the other subgraphs use.
+//! - [`clock`]: the settable "today"; [`loaders`]: the DataLoader builder with metrics;
+//!   [`macros`]: `db_enum!` (GraphQL enum ↔ database text, with `ALL`).
 //!
-//! Nothing here knows about plans, measures or territories.
+//! Nothing here knows about plans or measures; [`people`] knows the people subgraph's API only.
 
 pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod clock;
+pub mod config;
 pub mod db;
 pub mod error;
 pub mod loaders;
+pub mod macros;
 pub mod metrics;
 pub mod outbox;
+pub mod people;
+pub mod pg_cluster;
 pub mod relay;
 pub mod server;
+pub mod target;
 pub mod telemetry;
 
-pub use error::{LoadError, ServiceError, ServiceResult};
+pub use error::{LoadError, ServiceError, ServiceResult, parse_id};

@@ -91,23 +91,37 @@ impl OutboxEvent {
             context: Value::Object(Default::default()),
         }
     }
+
+    /// The columns an event is written with (outbox and event log), in the order of
+    /// [`OutboxEvent::arguments`] (`$1` to `$8`).
+    pub const COLUMNS: &'static str = "id, kind, subject_type, subject_id, occurred_at, before, after, context";
+
+    /// The event's values as `$1` to `$8` of an insert into [`OutboxEvent::COLUMNS`].
+    pub fn arguments(&self) -> Result<sqlx::postgres::PgArguments, sqlx::Error> {
+        use sqlx::Arguments as _;
+        let mut args = sqlx::postgres::PgArguments::default();
+        args.add(self.id).map_err(sqlx::Error::Encode)?;
+        args.add(&self.kind).map_err(sqlx::Error::Encode)?;
+        args.add(&self.subject_type).map_err(sqlx::Error::Encode)?;
+        args.add(self.subject_id).map_err(sqlx::Error::Encode)?;
+        args.add(self.occurred_at).map_err(sqlx::Error::Encode)?;
+        args.add(&self.before).map_err(sqlx::Error::Encode)?;
+        args.add(&self.after).map_err(sqlx::Error::Encode)?;
+        args.add(&self.context).map_err(sqlx::Error::Encode)?;
+        Ok(args)
+    }
 }
 
 /// Writes `event` into the `outbox` table of the connection's schema; call it with the
 /// transaction of the change. Wakes the relay (a `NOTIFY` delivered at commit).
 pub async fn record(conn: &mut PgConnection, event: &OutboxEvent) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO outbox (id, kind, subject_type, subject_id, occurred_at, before, after, context) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    sqlx::query_with(
+        &format!(
+            "INSERT INTO outbox ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            OutboxEvent::COLUMNS
+        ),
+        event.arguments()?,
     )
-    .bind(event.id)
-    .bind(&event.kind)
-    .bind(&event.subject_type)
-    .bind(event.subject_id)
-    .bind(event.occurred_at)
-    .bind(&event.before)
-    .bind(&event.after)
-    .bind(&event.context)
     .execute(&mut *conn)
     .await?;
     sqlx::query("SELECT pg_notify('outbox_' || current_schema(), '')")

@@ -126,6 +126,28 @@ pub fn with_ops(router: Router, subgraph: &'static str, pool: PgPool, readiness:
         .layer(Extension(readiness))
 }
 
+/// Finishes a subgraph's schema the same way everywhere: resolver spans (request, parse,
+/// validation, execute, field) when traces are exported.
+pub fn build_schema<Q, M, S>(builder: async_graphql::SchemaBuilder<Q, M, S>) -> Schema<Q, M, S>
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let builder = if crate::telemetry::export_enabled() {
+        builder.extension(async_graphql::extensions::Tracing)
+    } else {
+        builder
+    };
+    builder.finish()
+}
+
+/// How every subgraph exports its SDL for composition (a descriptor's `sdl`): federation v2
+/// with `@composeDirective`.
+pub fn sdl_options() -> async_graphql::SDLExportOptions {
+    async_graphql::SDLExportOptions::new().federation().compose_directive()
+}
+
 pub const GRAPHQL_PATH: &str = "/graphql";
 pub const WS_PATH: &str = "/ws";
 

@@ -11,8 +11,8 @@ use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::webhooks::store::{self, AttemptRow, EndpointRow};
-use crate::{EVENT_COLUMNS, EventRow};
+use crate::store::{self, EventRow};
+use crate::webhooks::store::{self as webhook_store, AttemptRow, EndpointRow};
 
 pub struct Loaders {
     pub event_by_id: DataLoader<Measured<EventByIdLoader>>,
@@ -37,11 +37,7 @@ impl Loader<Uuid> for EventByIdLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, EventRow>, Self::Error> {
-        let rows: Vec<EventRow> = sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM event WHERE id = ANY($1)"))
-            .bind(keys)
-            .fetch_all(&self.0)
-            .await
-            .map_err(ServiceError::from)?;
+        let rows = store::events_by_ids(&self.0, keys).await.map_err(ServiceError::from)?;
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
     }
 }
@@ -53,7 +49,7 @@ impl Loader<Uuid> for WebhookByIdLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, EndpointRow>, Self::Error> {
-        let rows = store::endpoints_by_ids(&self.0, keys)
+        let rows = webhook_store::endpoints_by_ids(&self.0, keys)
             .await
             .map_err(ServiceError::from)?;
         Ok(rows.into_iter().map(|r| (r.id, r)).collect())
@@ -67,7 +63,7 @@ impl Loader<Uuid> for AttemptsByDeliveryLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<AttemptRow>>, Self::Error> {
-        let rows = store::attempts_by_deliveries(&self.0, keys)
+        let rows = webhook_store::attempts_by_deliveries(&self.0, keys)
             .await
             .map_err(ServiceError::from)?;
         Ok(group_by(rows, |r| Some(r.delivery_id)))

@@ -4,6 +4,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Abbreviation, AbbreviationSource};
 use crate::text::{collapse_spaces, fold, is_dash, strip_noise};
@@ -71,6 +72,142 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("ВО", "высшего образования"),
 ];
+
+/// What a federal body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BodyKind {
+    /// A federal ministry (Минпросвещения России, Минобрнауки России).
+    FederalMinistry,
+    /// A federal service (Рособрнадзор).
+    FederalService,
+    /// A federal state institution (ФИОКО, ФЦТ, ФИПИ, ИСРО, Академия Минпросвещения).
+    FederalInstitution,
+}
+
+/// One entry of the reference list of federal bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FederalBody {
+    /// Stable key ("minprosveshcheniya").
+    pub key: &'static str,
+    /// The usual short name.
+    pub short: &'static str,
+    /// The official full name.
+    pub full: &'static str,
+    pub kind: BodyKind,
+    /// Forms as written in roadmaps (nominative; the genitive of declinable names is matched
+    /// by [`federal_body`]).
+    pub forms: &'static [&'static str],
+    /// A bare form that regional bodies also go by: "Минобрнауки" is the short name of the
+    /// federal Ministry of Science and Higher Education *and* of many regional ministries "of
+    /// education and science". Resolved only when written with "России"/"РФ" or when the
+    /// document names no regional ministry of education and science; otherwise flagged.
+    pub ambiguous_forms: &'static [&'static str],
+}
+
+/// The reference list of federal bodies a roadmap names as responsible or as the owner of a
+/// schedule ("по графику ФЦТ"). Names as in the bodies' statutes (Постановление Правительства
+/// РФ от 28.07.2018 № 884 on Минпросвещения, № 682 of 15.06.2018 on Минобрнауки, № 885 of
+/// 28.07.2018 on Рособрнадзор; the institutions' charters).
+pub const FEDERAL_BODIES: &[FederalBody] = &[
+    FederalBody {
+        key: "minprosveshcheniya",
+        short: "Минпросвещения России",
+        full: "Министерство просвещения Российской Федерации",
+        kind: BodyKind::FederalMinistry,
+        forms: &[
+            "Минпросвещения России",
+            "Минпросвещения РФ",
+            "Минпросвещения",
+            "Министерство просвещения Российской Федерации",
+            "Министерство просвещения РФ",
+            "Министерство просвещения России",
+        ],
+        ambiguous_forms: &[],
+    },
+    FederalBody {
+        key: "minobrnauki",
+        short: "Минобрнауки России",
+        full: "Министерство науки и высшего образования Российской Федерации",
+        kind: BodyKind::FederalMinistry,
+        forms: &[
+            "Минобрнауки России",
+            "Минобрнауки РФ",
+            "Министерство науки и высшего образования Российской Федерации",
+            "Министерство науки и высшего образования РФ",
+        ],
+        ambiguous_forms: &["Минобрнауки"],
+    },
+    FederalBody {
+        key: "rosobrnadzor",
+        short: "Рособрнадзор",
+        full: "Федеральная служба по надзору в сфере образования и науки",
+        kind: BodyKind::FederalService,
+        forms: &["Рособрнадзор", "Федеральная служба по надзору в сфере образования и науки"],
+        ambiguous_forms: &[],
+    },
+    FederalBody {
+        key: "fioko",
+        short: "ФИОКО",
+        full: "Федеральное государственное бюджетное учреждение «Федеральный институт оценки качества образования»",
+        kind: BodyKind::FederalInstitution,
+        forms: &["ФИОКО", "ФГБУ «ФИОКО»", "ФГБУ ФИОКО"],
+        ambiguous_forms: &[],
+    },
+    FederalBody {
+        key: "fct",
+        short: "ФЦТ",
+        full: "Федеральное государственное бюджетное учреждение «Федеральный центр тестирования»",
+        kind: BodyKind::FederalInstitution,
+        forms: &["ФЦТ", "ФГБУ «ФЦТ»", "ФГБУ ФЦТ"],
+        ambiguous_forms: &[],
+    },
+    FederalBody {
+        key: "fipi",
+        short: "ФИПИ",
+        full: "Федеральное государственное бюджетное научное учреждение «Федеральный институт педагогических измерений»",
+        kind: BodyKind::FederalInstitution,
+        forms: &["ФИПИ", "ФГБНУ «ФИПИ»", "ФГБНУ ФИПИ"],
+        ambiguous_forms: &[],
+    },
+    FederalBody {
+        key: "isro",
+        short: "ИСРО",
+        full: "Федеральное государственное бюджетное научное учреждение «Институт стратегии развития образования»",
+        kind: BodyKind::FederalInstitution,
+        forms: &["ИСРО", "ФГБНУ «ИСРО»", "ФГБНУ «Институт стратегии развития образования»"],
+        ambiguous_forms: &[],
+    },
+    FederalBody {
+        key: "academy-minprosveshcheniya",
+        short: "Академия Минпросвещения России",
+        full: "Федеральное государственное автономное образовательное учреждение дополнительного профессионального образования «Академия реализации государственной политики и профессионального развития работников образования Министерства просвещения Российской Федерации»",
+        kind: BodyKind::FederalInstitution,
+        forms: &["Академия Минпросвещения России", "Академия Минпросвещения", "ФГАОУ ДПО «Академия Минпросвещения России»"],
+        ambiguous_forms: &[],
+    },
+];
+
+/// The federal body `name` names, in any form of the reference list; declinable names also in
+/// the genitive, dative and instrumental ("Рособрнадзора", "Рособрнадзором"). A bare ambiguous
+/// form ("Минобрнауки") is not resolved here: see [`federal_body_ambiguous`].
+pub fn federal_body(name: &str) -> Option<&'static FederalBody> {
+    let n = collapse_spaces(name.trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '.')));
+    let f = fold(&n);
+    FEDERAL_BODIES.iter().find(|b| {
+        b.forms.iter().any(|form| {
+            let ff = fold(form);
+            f == ff || (form.ends_with('р') && ["а", "у", "ом", "е"].iter().any(|e| f == format!("{ff}{e}")))
+        })
+    })
+}
+
+/// The federal body a bare ambiguous form would name ("Минобрнауки" → Минобрнауки России).
+pub fn federal_body_ambiguous(name: &str) -> Option<&'static FederalBody> {
+    let f = fold(name.trim());
+    FEDERAL_BODIES
+        .iter()
+        .find(|b| b.ambiguous_forms.iter().any(|form| fold(form) == f))
+}
 
 pub fn built_in(short: &str) -> Option<&'static str> {
     BUILT_IN.iter().find(|(s, _)| *s == short).map(|(_, f)| *f)

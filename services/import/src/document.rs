@@ -89,6 +89,8 @@ struct RawMeasure {
     number: Option<String>,
     line: usize,
     cells: [String; 8],
+    /// Cells of columns without a role: (column, header, text).
+    extra: Vec<(usize, String, String)>,
     children: Vec<RawMeasure>,
     continuation_lines: Vec<usize>,
 }
@@ -118,25 +120,64 @@ impl RawMeasure {
     }
 
     fn append(&mut self, row: &Row, h: &Header) {
+        // The cells of one row first, so that two columns of one role are joined within the
+        // row ("start – end") before the row is appended to what earlier rows gave.
+        let mut this_row: [String; 8] = Default::default();
         for (col, role) in h.roles.iter().enumerate() {
-            let Some(role) = role else { continue };
-            if *role == Role::Number {
-                continue;
-            }
             let Some(cell) = row.cells.get(col).filter(|c| !c.is_empty()) else {
                 continue;
             };
-            let slot = &mut self.cells[role_index(*role)];
-            if !slot.is_empty() {
-                slot.push('\n');
+            let Some(role) = role else {
+                push_line(self.extra_slot(col, h), cell, "\n");
+                continue;
+            };
+            if *role == Role::Number {
+                continue;
             }
-            slot.push_str(cell);
+            push_line(&mut this_row[role_index(*role)], cell, h.joiner(col));
         }
+        for (slot, cell) in self.cells.iter_mut().zip(this_row) {
+            push_line(slot, &cell, "\n");
+        }
+    }
+
+    fn extra_slot(&mut self, col: usize, h: &Header) -> &mut String {
+        let i = match self.extra.iter().position(|(c, _, _)| *c == col) {
+            Some(i) => i,
+            None => {
+                self.extra.push((col, h.name(col), String::new()));
+                self.extra.sort_by_key(|(c, _, _)| *c);
+                self.extra.iter().position(|(c, _, _)| *c == col).unwrap_or(0)
+            }
+        };
+        &mut self.extra[i].2
     }
 
     fn cell(&self, r: Role) -> &str {
         &self.cells[role_index(r)]
     }
+}
+
+fn push_line(slot: &mut String, cell: &str, sep: &str) {
+    if cell.is_empty() {
+        return;
+    }
+    if !slot.is_empty() {
+        slot.push_str(sep);
+    }
+    slot.push_str(cell);
+}
+
+/// A section row may say "Раздел 2. …" / "Раздел II …": the word is dropped and the number
+/// read as usual (with or without its dot, since the word already marks a section).
+fn section_prefix(cell: &str) -> Option<(String, String)> {
+    let t = cell.trim();
+    let rest = ["Раздел ", "РАЗДЕЛ ", "раздел "]
+        .iter()
+        .find_map(|p| t.strip_prefix(p))?;
+    let num = leading_number(rest)?;
+    let title = rest.get(num.len()..).unwrap_or("").trim();
+    (!title.is_empty()).then(|| (num, collapse_spaces(title)))
 }
 
 #[derive(Debug, Clone)]
@@ -204,6 +245,10 @@ fn walk_table(rows: &[Row], h: &Header, heading: Option<&str>, w: &mut Walker) {
             let single: Vec<&String> = row.cells.iter().filter(|c| !c.is_empty()).collect();
             let mut section = None;
             if let [only] = single.as_slice()
+                && let Some(found) = section_prefix(only)
+            {
+                section = Some(found);
+            } else if let [only] = single.as_slice()
                 && let Some(num) = leading_number(only)
             {
                 let rest = only.trim().get(num.len()..).unwrap_or("").trim();
@@ -343,6 +388,12 @@ fn finish_measure(raw: RawMeasure, key: String, kind: MeasureKind, ctx: &Ctx) ->
         children,
         line: raw.line,
         continuation_lines: raw.continuation_lines,
+        extra: raw
+            .extra
+            .into_iter()
+            .filter(|(_, _, v)| !v.is_empty())
+            .map(|(_, header, value)| ExtraColumn { header, value })
+            .collect(),
     }
 }
 
@@ -514,7 +565,21 @@ fn stats(doc: &ParsedDocument, noise: &NoiseStats, continuation_rows: usize, tab
         indicator_targets: doc.indicator_targets.len(),
         quant_targets: all.iter().map(|m| m.targets.len()).sum(),
         lint_findings: doc.lint.len(),
+        extra_columns: extra_column_names(&all),
     }
+}
+
+/// Headers of the extra columns of all measures (and their sub-rows), each once, in order.
+pub(crate) fn extra_column_names(measures: &[&Measure]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in measures {
+        for e in m.extra.iter().chain(m.children.iter().flat_map(|c| c.extra.iter())) {
+            if !out.contains(&e.header) {
+                out.push(e.header.clone());
+            }
+        }
+    }
+    out
 }
 
 /// "Группы рисков | Целевые ориентиры" tables of school plans.

@@ -18,6 +18,7 @@
 //! | `glued-words` | info | words run together by extraction ("руководителиМО") |
 //! | `mixed-script` | info | a word mixing Cyrillic and Latin letters |
 //! | `period-inferred` | info | the title states no period; it was taken from the body |
+//! | `extra-column` | info | a column whose header has no role; its cells are kept as the measures' `extra` |
 
 use std::collections::BTreeMap;
 
@@ -125,8 +126,32 @@ pub fn lint(doc: &ParsedDocument, lines: &[&str], preamble: &[&str]) -> Vec<Lint
         word_checks(m, &mut out);
     }
     abbreviation_checks(doc, &all, lines, &mut out);
+    extra_columns(&all, &mut out);
     out.sort_by_key(|f| f.line);
     out
+}
+
+/// One finding per column kept as extra, at the first measure that has a value in it, so the
+/// import report says which columns were not understood (and that they were kept).
+fn extra_columns(all: &[&Measure], out: &mut Vec<LintFinding>) {
+    for header in crate::document::extra_column_names(all) {
+        let with: Vec<&&Measure> = all
+            .iter()
+            .filter(|m| m.extra.iter().any(|e| e.header == header))
+            .collect();
+        if let Some(first) = with.first() {
+            out.push(finding(
+                "extra-column",
+                Severity::Info,
+                format!(
+                    "column \"{header}\" has no known role; its cells are kept as an extra column of {} measure(s)",
+                    with.len()
+                ),
+                first.line,
+                None,
+            ));
+        }
+    }
 }
 
 fn short(s: &str) -> String {

@@ -130,6 +130,21 @@ pub struct Measure {
     pub line: usize,
     /// Lines of continuation rows merged into this measure (page breaks).
     pub continuation_lines: Vec<usize>,
+    /// Cells of columns whose header the parser does not know ("Источник финансирования",
+    /// "Отметка о выполнении" ...), in column order, non-empty ones only. Kept so that no
+    /// column of a document is dropped; the `extra-column` lint finding names each such column.
+    #[serde(default)]
+    pub extra: Vec<ExtraColumn>,
+}
+
+/// One cell of a column the parser has no role for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraColumn {
+    /// The column's header as written (both rows of a two-row header, joined by a space);
+    /// "столбец N" when the header cell is empty.
+    pub header: String,
+    /// The cell, line breaks kept.
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,4 +281,7 @@ pub struct Stats {
     pub indicator_targets: usize,
     pub quant_targets: usize,
     pub lint_findings: usize,
+    /// Headers of columns kept as [`Measure::extra`], in document order, each once.
+    #[serde(default)]
+    pub extra_columns: Vec<String>,
 }

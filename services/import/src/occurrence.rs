@@ -20,10 +20,27 @@
 //! - **Dates and deadlines** ("15.11.2023", "до 15.09.2023") are one occurrence on that day;
 //!   a **window** ("октябрь – декабрь 2023 г.") is one occurrence from its first to its last day;
 //!   "с февраля 2024" is one occurrence on the first day.
+//! - **A day named within each period** (`Recurrence::day`):
+//!   - "до 25 числа каждого месяца": the 25th of every month of the range (a deadline when the
+//!     text says "до"); a day beyond the month's end is its last day ("до 31 числа" in February);
+//!   - "ежеквартально, до 5 числа месяца, следующего за отчетным": the 5th of the month after
+//!     each quarter (also for months, half-years, years), for every quarter overlapping the
+//!     range, so the report on the range's last quarter may fall after the range;
+//!   - "ежегодно, до 1 сентября": 1 September of each year of the range;
+//!   - "каждая вторая среда месяца": the second Wednesday of each month (the last with `n: 0`);
+//!   - "по вторникам и четвергам": every such weekday of the range.
+//!
+//!   These dates are as written: a 25th falling on a Sunday stays the 25th.
 //! - **No occurrences**, listed in [`Expansion::undated`] with the reason: continuous work
 //!   ("постоянно", "в течение года"), dates set by another document ("по плану курсовой
-//!   подготовки"), months whose year the plan period cannot decide, a recurrence with no range
-//!   and no plan period, and text the parser did not understand.
+//!   подготовки", "по графику ФЦТ"), a deadline relative to an event the plan does not date
+//!   ("не позднее 10 дней после получения результатов ЕГЭ": [`relative_due`] gives the day once
+//!   the event's date is known), on demand ("по мере необходимости"), school terms and
+//!   holidays ("3 четверть", "по итогам каждой четверти": each school's calendar sets them),
+//!   months whose year the plan period cannot decide, a recurrence with no range and no plan
+//!   period, and text the parser did not understand. `Undated::reason` keeps its original five
+//!   values for existing consumers (relative, on-demand and school-calendar items are
+//!   `External`: their dates come from outside the plan); `Undated::cause` says precisely.
 //!
 //! Dated items are kept as written even outside the plan period (the lint reports those).
 //! Two items falling on the same day are one occurrence: an occurrence is identified by its
@@ -33,7 +50,7 @@
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::schedule::{DateRange, Frequency, Schedule, ScheduleItem};
+use crate::schedule::{DateRange, Frequency, Offset, OffsetUnit, RecurrenceDay, Schedule, ScheduleItem, Term};
 
 /// Where an occurrence comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,12 +98,88 @@ pub enum UndatedReason {
     Unparsed,
 }
 
+/// Why a schedule item has no dates, precisely (finer than [`UndatedReason`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UndatedCause {
+    Continuous,
+    /// Another document's or body's schedule ("по плану ККИПК", "по графику ФЦТ").
+    External,
+    /// A deadline relative to an event the plan does not date ("после утверждения плана").
+    RelativeToEvent,
+    /// "по мере необходимости", "по запросу".
+    OnDemand,
+    /// A school term or holidays, or once per term: the school's calendar sets the dates.
+    SchoolCalendar,
+    NoYear,
+    NoPeriod,
+    Unparsed,
+}
+
+impl UndatedCause {
+    /// The coarse reason existing consumers know.
+    pub fn reason(self) -> UndatedReason {
+        match self {
+            UndatedCause::Continuous => UndatedReason::Continuous,
+            UndatedCause::External
+            | UndatedCause::RelativeToEvent
+            | UndatedCause::OnDemand
+            | UndatedCause::SchoolCalendar => UndatedReason::External,
+            UndatedCause::NoYear => UndatedReason::NoYear,
+            UndatedCause::NoPeriod => UndatedReason::NoPeriod,
+            UndatedCause::Unparsed => UndatedReason::Unparsed,
+        }
+    }
+}
+
 /// A schedule item that yields no occurrence, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Undated {
     pub reason: UndatedReason,
     /// The reference or text concerned, when there is one.
     pub detail: Option<String>,
+    /// The precise cause; `reason` is `cause.reason()`.
+    pub cause: UndatedCause,
+}
+
+fn undated(cause: UndatedCause, detail: Option<String>) -> Undated {
+    Undated {
+        reason: cause.reason(),
+        detail,
+        cause,
+    }
+}
+
+/// The due day of a relative deadline ("не позднее 10 дней после …", "в течение 5 рабочих
+/// дней с момента …") once the event's date is known; working days by the production
+/// calendar ([`crate::workdays`]), `None` outside the years it covers or for other items.
+pub fn relative_due(item: &ScheduleItem, event: NaiveDate) -> Option<NaiveDate> {
+    let ScheduleItem::Relative { offset, before, .. } = item else {
+        return None;
+    };
+    let Some(Offset { amount, unit }) = offset else {
+        return Some(event);
+    };
+    let days = |n: u32| Days::new(u64::from(n));
+    match (unit, before) {
+        (OffsetUnit::Days, false) => event.checked_add_days(days(*amount)),
+        (OffsetUnit::Days, true) => event.checked_sub_days(days(*amount)),
+        (OffsetUnit::Weeks, false) => event.checked_add_days(days(amount.checked_mul(7)?)),
+        (OffsetUnit::Weeks, true) => event.checked_sub_days(days(amount.checked_mul(7)?)),
+        (OffsetUnit::Months, false) => event.checked_add_months(Months::new(*amount)),
+        (OffsetUnit::Months, true) => event.checked_sub_months(Months::new(*amount)),
+        (OffsetUnit::WorkingDays, false) => crate::workdays::add_working_days(event, *amount),
+        (OffsetUnit::WorkingDays, true) => {
+            let mut d = event;
+            let mut left = *amount;
+            while left > 0 {
+                d = d.pred_opt()?;
+                if crate::workdays::is_working_day(d)? {
+                    left -= 1;
+                }
+            }
+            Some(d)
+        }
+    }
 }
 
 /// The occurrences of a schedule, in date order, and the items without dates.
@@ -119,12 +212,20 @@ pub fn expand(schedule: &Schedule, period: Option<DateRange>) -> Expansion {
     let mut out = Expansion::default();
     for item in &schedule.items {
         match item {
-            ScheduleItem::Recurrence { every, months, within } => match within.or(period) {
-                Some(range) => out.occurrences.extend(recurrence(*every, months, range)),
-                None => out.undated.push(Undated {
-                    reason: UndatedReason::NoPeriod,
-                    detail: None,
-                }),
+            ScheduleItem::Recurrence { every: Frequency::EveryTerm, .. } => out
+                .undated
+                .push(undated(UndatedCause::SchoolCalendar, Some("1 раз в четверть".into()))),
+            ScheduleItem::Recurrence {
+                every,
+                months,
+                within,
+                day,
+            } => match within.or(period) {
+                Some(range) => match day {
+                    Some(day) => out.occurrences.extend(on_days(*every, months, day, range)),
+                    None => out.occurrences.extend(recurrence(*every, months, range)),
+                },
+                None => out.undated.push(undated(UndatedCause::NoPeriod, None)),
             },
             ScheduleItem::On { date } => out.occurrences.push(single(*date, None, OccurrenceKind::Date)),
             ScheduleItem::Deadline { by } => out.occurrences.push(single(*by, None, OccurrenceKind::Deadline)),
@@ -133,27 +234,118 @@ pub fn expand(schedule: &Schedule, period: Option<DateRange>) -> Expansion {
                 out.occurrences.push(single(*start, end, OccurrenceKind::Window));
             }
             ScheduleItem::Starting { from } => out.occurrences.push(single(*from, None, OccurrenceKind::Start)),
-            ScheduleItem::Continuous { .. } => out.undated.push(Undated {
-                reason: UndatedReason::Continuous,
-                detail: None,
-            }),
-            ScheduleItem::External { reference } => out.undated.push(Undated {
-                reason: UndatedReason::External,
-                detail: Some(reference.clone()),
-            }),
-            ScheduleItem::Months { months } => out.undated.push(Undated {
-                reason: UndatedReason::NoYear,
-                detail: Some(months.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")),
-            }),
-            ScheduleItem::Unparsed { text } => out.undated.push(Undated {
-                reason: UndatedReason::Unparsed,
-                detail: Some(text.clone()),
-            }),
+            ScheduleItem::Continuous { .. } => out.undated.push(undated(UndatedCause::Continuous, None)),
+            ScheduleItem::External { reference, .. } => out
+                .undated
+                .push(undated(UndatedCause::External, Some(reference.clone()))),
+            ScheduleItem::Relative { event, .. } => out
+                .undated
+                .push(undated(UndatedCause::RelativeToEvent, Some(event.clone()))),
+            ScheduleItem::OnDemand { text } => out.undated.push(undated(UndatedCause::OnDemand, Some(text.clone()))),
+            ScheduleItem::SchoolTerm { term, school_year } => out
+                .undated
+                .push(undated(UndatedCause::SchoolCalendar, Some(describe_term(*term, *school_year)))),
+            ScheduleItem::Months { months } => out.undated.push(undated(
+                UndatedCause::NoYear,
+                Some(months.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")),
+            )),
+            ScheduleItem::Unparsed { text } => out.undated.push(undated(UndatedCause::Unparsed, Some(text.clone()))),
         }
     }
     // Stable: of two items on one day, the first written wins.
     out.occurrences.sort_by_key(|o| o.date);
     out.occurrences.dedup_by_key(|o| o.date);
+    out
+}
+
+
+fn describe_term(term: Term, school_year: Option<i32>) -> String {
+    let t = match term {
+        Term::SchoolQuarter(n) => format!("{n} четверть"),
+        Term::AutumnHolidays => "осенние каникулы".into(),
+        Term::WinterHolidays => "зимние каникулы".into(),
+        Term::SpringHolidays => "весенние каникулы".into(),
+        Term::SummerHolidays => "летние каникулы".into(),
+        Term::Holidays => "каникулы".into(),
+    };
+    match school_year {
+        Some(y) => format!("{t} {y}/{} учебного года", y + 1),
+        None => t,
+    }
+}
+
+/// Last day of the month of `d`.
+fn last_of_month(d: NaiveDate) -> NaiveDate {
+    months_end(month_start(d), 1)
+}
+
+/// `day` of the month starting at `first`, or the month's last day when it has fewer days.
+fn day_in_month(first: NaiveDate, day: u32) -> NaiveDate {
+    first.with_day(day).unwrap_or_else(|| last_of_month(first))
+}
+
+/// Occurrences of a recurrence on the days its text names (rules in the module docs).
+fn on_days(every: Frequency, months: &[u32], day: &RecurrenceDay, range: DateRange) -> Vec<Occurrence> {
+    let in_months = |d: NaiveDate| months.is_empty() || months.contains(&d.month());
+    let in_range = |d: NaiveDate| d >= range.start && d <= range.end;
+    let mut out = Vec::new();
+    match day {
+        RecurrenceDay::DayOfMonth { day, by, following } => {
+            let kind = if *by {
+                OccurrenceKind::Deadline
+            } else {
+                OccurrenceKind::Recurring
+            };
+            let year_start = ymd(range.start.year(), 1, 1).unwrap_or(range.start);
+            let quarter_start = ymd(range.start.year(), (range.start.month0() / 3) * 3 + 1, 1).unwrap_or(range.start);
+            let blocks = match every {
+                Frequency::Quarterly => month_blocks(range, quarter_start, 3),
+                Frequency::EveryNMonths(n) => month_blocks(range, range.start, n.max(1)),
+                Frequency::Yearly if !following => month_runs(range, months),
+                Frequency::Yearly => month_blocks(range, year_start, 12),
+                _ => month_blocks(range, range.start, 1),
+            };
+            for (start, end) in blocks {
+                if *following {
+                    // The reporting period is `start..=end`; the day falls in the month after it.
+                    let Some(next) = end.succ_opt() else { continue };
+                    if every == Frequency::Monthly && !in_months(start) {
+                        continue;
+                    }
+                    out.push(single(day_in_month(next, *day), None, kind));
+                } else {
+                    let d = day_in_month(start, *day);
+                    if in_range(d) && in_months(d) {
+                        out.push(single(d, None, kind));
+                    }
+                }
+            }
+        }
+        RecurrenceDay::NthWeekday { n, weekday } => {
+            let wd = weekday.to_chrono();
+            for (first, last) in month_blocks(range, range.start, 1) {
+                let d = if *n == 0 {
+                    let back = (7 + last.weekday().num_days_from_monday() - wd.num_days_from_monday()) % 7;
+                    Some(last - Days::new(u64::from(back)))
+                } else {
+                    let fwd = (7 + wd.num_days_from_monday() - first.weekday().num_days_from_monday()) % 7;
+                    let d = first + Days::new(u64::from(fwd) + 7 * u64::from(n - 1));
+                    (d <= last).then_some(d)
+                };
+                if let Some(d) = d.filter(|d| in_range(*d) && in_months(*d)) {
+                    out.push(single(d, None, OccurrenceKind::Recurring));
+                }
+            }
+        }
+        RecurrenceDay::Weekdays { days } => {
+            let wanted: Vec<Weekday> = days.iter().map(|d| d.to_chrono()).collect();
+            for d in range.start.iter_days().take_while(|d| *d <= range.end) {
+                if wanted.contains(&d.weekday()) && in_months(d) {
+                    out.push(single(d, None, OccurrenceKind::Recurring));
+                }
+            }
+        }
+    }
     out
 }
 
@@ -263,6 +455,8 @@ fn recurrence(every: Frequency, months: &[u32], range: DateRange) -> Vec<Occurre
         Frequency::Yearly if !months.is_empty() => (month_runs(range, months), 1),
         Frequency::Yearly => (month_blocks(range, year_start(range.start), 12), 1),
         Frequency::TimesPerYear(n) => (month_blocks(range, year_start(range.start), 12), n),
+        // School terms have no calendar dates: `expand` lists them as undated.
+        Frequency::EveryTerm => (Vec::new(), 1),
     };
     // A yearly recurrence's months made its periods; for the others they filter days.
     let allowed = |d: NaiveDate| months.is_empty() || matches!(every, Frequency::Yearly) || months.contains(&d.month());
@@ -552,7 +746,8 @@ mod tests {
             e.undated,
             vec![Undated {
                 reason: UndatedReason::External,
-                detail: Some("По плану курсовой подготовки".into())
+                detail: Some("По плану курсовой подготовки".into()),
+                cause: UndatedCause::External,
             }]
         );
         let e = expand_text("Январь-декабрь 2023 По плану ККИПК", &calendar(2023, 2023));

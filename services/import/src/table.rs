@@ -77,12 +77,45 @@ pub struct Header {
     pub layout: Layout,
     /// Index of the first line after the header.
     pub body_start: usize,
+    /// The header text of every column, whitespace-collapsed (both rows of a two-row header
+    /// joined by a space). Names the columns kept as extra columns.
+    pub names: Vec<String>,
 }
 
 impl Header {
+    /// The first column of a role (the number and title columns occur once).
     pub fn col(&self, role: Role) -> Option<usize> {
         self.roles.iter().position(|r| *r == Some(role))
     }
+
+    /// What joins the cell of column `col` to the cell of an earlier column of the same role
+    /// in one row: a dash between a start and an end column ("Срок начала" + "Срок окончания"
+    /// read as one window), a line break otherwise ("Ответственный" + "Соисполнители").
+    pub fn joiner(&self, col: usize) -> &'static str {
+        let role = self.roles.get(col).copied().flatten();
+        let prev = (0..col).rev().find(|&c| self.roles.get(c).copied().flatten() == role);
+        let name = |c: usize| fold(self.names.get(c).map(String::as_str).unwrap_or(""));
+        match (role, prev) {
+            (Some(Role::Schedule), Some(p)) if is_start_name(&name(p)) && is_end_name(&name(col)) => " – ",
+            _ => "\n",
+        }
+    }
+
+    /// Header text of a column for an extra-column record.
+    pub fn name(&self, col: usize) -> String {
+        match self.names.get(col).filter(|n| !n.is_empty()) {
+            Some(n) => n.clone(),
+            None => format!("столбец {}", col + 1),
+        }
+    }
+}
+
+fn is_start_name(f: &str) -> bool {
+    f.contains("начал") || f.contains("старт")
+}
+
+fn is_end_name(f: &str) -> bool {
+    f.contains("оконч") || f.contains("заверш") || f.contains("конец") || f.contains("исполнен")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,12 +140,14 @@ pub fn header_from_cells(cells: &[String]) -> Option<(Vec<Option<Role>>, bool)> 
     if recognised * 3 < non_empty.len() * 2 {
         return None;
     }
-    // A role claimed twice keeps its first column.
+    // The number and title columns are taken once (a second one is kept as an extra column);
+    // other roles may span several columns, whose cells are combined in column order
+    // ("Ответственный" + "Соисполнители", "Срок начала" + "Срок окончания").
     let mut seen = Vec::new();
     let roles = roles
         .into_iter()
         .map(|r| match r {
-            Some(x) if seen.contains(&x) => None,
+            Some(x @ (Role::Number | Role::Title)) if seen.contains(&x) => None,
             Some(x) => {
                 seen.push(x);
                 Some(x)
@@ -149,8 +184,20 @@ pub fn find_headers(lines: &[&str]) -> Vec<Header> {
         let line = lines[i];
         let cells = split_row(line);
         if cells.len() >= 2
-            && let Some((roles, milestones)) = header_from_cells(&cells)
+            && let Some((mut roles, milestones)) = header_from_cells(&cells)
         {
+            let mut names: Vec<String> = cells.iter().map(|c| collapse_spaces(&strip_noise(c).0)).collect();
+            let mut body_start = i + 1;
+            // A second header row under merged cells ("Сроки" over "начало | окончание") is
+            // part of the header: its names are joined to the ones above.
+            if let Some(next) = lines.get(i + 1)
+                && let Some(joined) = join_sub_header(&names, &split_row(next))
+                && let Some((r, _)) = header_from_cells(&joined)
+            {
+                roles = r;
+                names = joined;
+                body_start = i + 2;
+            }
             // The same header again is a repeated header after a page break, not a new table.
             let repeated = out
                 .last()
@@ -161,10 +208,11 @@ pub fn find_headers(lines: &[&str]) -> Vec<Header> {
                     line: i + 1,
                     milestones,
                     layout: Layout::RowPerLine,
-                    body_start: i + 1,
+                    body_start,
+                    names,
                 });
             }
-            i += 1;
+            i = body_start;
             continue;
         }
         // Cell-per-line header: consecutive "\t<text>" lines.
@@ -184,6 +232,7 @@ pub fn find_headers(lines: &[&str]) -> Vec<Header> {
                     milestones,
                     layout: Layout::CellPerLine,
                     body_start: j,
+                    names: block.iter().map(|c| collapse_spaces(&strip_noise(c).0)).collect(),
                 });
             }
             // A header block starts at a block boundary; re-scanning from every line of a long
@@ -194,6 +243,47 @@ pub fn find_headers(lines: &[&str]) -> Vec<Header> {
         i += 1;
     }
     out
+}
+
+/// The header names joined with a second header row, when `sub` is one: short texts that are
+/// not numbers, at least one of them under an empty header cell (the covered part of a
+/// horizontally merged "Сроки"). A name equal to the one above (a vertically merged cell whose
+/// value a reader repeated) is taken once.
+fn join_sub_header(top: &[String], sub: &[String]) -> Option<Vec<String>> {
+    let sub: Vec<String> = sub.iter().map(|c| collapse_spaces(&strip_noise(c).0)).collect();
+    let filled = || sub.iter().enumerate().filter(|(_, c)| !c.is_empty());
+    if filled().count() == 0 || sub.len() > top.len() + 1 {
+        return None;
+    }
+    // Cells repeating the one above are a vertically merged header cell ("№" over both rows).
+    let wordy = filled().filter(|(i, c)| top.get(*i) != Some(*c)).all(|(_, c)| {
+        c.chars().count() <= 40
+            && !c.chars().next().is_some_and(|ch| ch.is_ascii_digit())
+            && c.chars().any(char::is_alphabetic)
+    });
+    let under_span = filled().any(|(i, _)| top.get(i).is_none_or(|t| t.is_empty()));
+    let under_named_span = filled()
+        .any(|(i, _)| top.get(i).is_some_and(|t| !t.is_empty()) && top.get(i + 1).is_some_and(|t| t.is_empty()));
+    if !wordy || !under_span || !under_named_span {
+        return None;
+    }
+    let mut parent = String::new();
+    let width = top.len().max(sub.len());
+    let mut out = Vec::with_capacity(width);
+    for i in 0..width {
+        let t = top.get(i).map(String::as_str).unwrap_or("");
+        if !t.is_empty() {
+            parent = t.to_string();
+        }
+        let s = sub.get(i).map(String::as_str).unwrap_or("");
+        let base = if t.is_empty() { parent.as_str() } else { t };
+        out.push(match (base.is_empty(), s.is_empty() || s == base) {
+            (_, true) => t.to_string(),
+            (true, false) => s.to_string(),
+            (false, false) => format!("{base} {s}"),
+        });
+    }
+    Some(out)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -248,7 +338,9 @@ fn is_column_numbering(cells: &[String]) -> bool {
 fn clean_cells(raw: Vec<String>, stats: &mut NoiseStats) -> Vec<String> {
     raw.into_iter()
         .map(|c| {
-            let (s, n) = strip_noise(&c);
+            // Readers of structured formats (DOCX, XLSX ...) render a line break inside a cell
+            // as U+2028 so that one table row stays one line of text.
+            let (s, n) = strip_noise(&c.replace(crate::CELL_LINE_BREAK, "\n"));
             stats.markup += n;
             normalize_multiline(&s)
         })

@@ -178,7 +178,8 @@ fn seed_000_municipal_school_year() {
             within: Some(DateRange {
                 start: d(2023, 10, 1),
                 end: d(2024, 3, 31)
-            })
+            }),
+            day: None,
         }]
     );
 
@@ -411,7 +412,8 @@ fn seed_002_regional_with_indicator_table() {
         vec![ScheduleItem::Recurrence {
             every: Frequency::Yearly,
             months: vec![12, 2],
-            within: None
+            within: None,
+            day: None,
         }]
     );
     assert_eq!(parent.children[5].key, "3.1/6");
@@ -420,7 +422,8 @@ fn seed_002_regional_with_indicator_table() {
         vec![ScheduleItem::Recurrence {
             every: Frequency::Weekly,
             months: vec![9, 10, 11, 12, 1, 2, 3, 4, 5],
-            within: None
+            within: None,
+            day: None,
         }]
     );
 
@@ -721,7 +724,8 @@ fn seed_004_school_with_control_points() {
             within: Some(DateRange {
                 start: d(2024, 2, 1),
                 end: d(2024, 12, 31)
-            })
+            }),
+            day: None,
         }]
     );
     // Continuation rows of an unnumbered table.

@@ -2,17 +2,28 @@
 //! values, and rollups for dashboards.
 //!
 //! Layout:
-//! - `store`: SQL over the `indicators` schema (indicator, indicator_target, observation,
-//!   measure_indicator).
-//! - `loaders`: one DataLoader per key; rollups of any number of territories cost two statements.
-//! - `rollup`: the arithmetic (weighted means, gaps, direction-aware status, ranks), pure and
-//!   unit-tested; its docs state the status rule.
-//! - `graphql`: types, queries and mutations. `Indicator` is this subgraph's entity; `Territory`,
-//!   `Plan` and `Measure` are entities of other subgraphs that this one extends (same `@key(id)`)
-//!   with `Territory.indicators/rollup/series`, `Plan.targets` and `Measure.contributesTo`;
+//! - this file: the target's [`TARGET`] descriptor, [`schema`] and [`router`].
+//! - [`graphql`]: types and resolvers, one file per type family (`Indicator` →
+//!   `graphql/indicator.rs`, `IndicatorTarget` → `graphql/target.rs`, `Observation` →
+//!   `graphql/observation.rs`, `Territory`/`TerritoryIndicator`/`Organisation` →
+//!   `graphql/territory.rs`, `Plan`/`Measure` → `graphql/plan.rs`, `Rollup` →
+//!   `graphql/rollup.rs`), `Query.*` in `graphql/query.rs`, `Mutation.*` in
+//!   `graphql/mutation.rs`. `Indicator` is this subgraph's entity; `Territory`, `Plan` and
+//!   `Measure` are entities of other subgraphs that this one extends (same `@key(id)`) with
+//!   `Territory.indicators/rollup/series`, `Plan.targets` and `Measure.contributesTo`;
 //!   `Indicator.measures` goes back to plans.
-//! - `people_client`: asks the people subgraph where an observation rolls up to.
-//! - `events`: the hook every status-relevant write calls inside its transaction.
+//! - [`store`]: every SQL statement, over the `indicators` schema (indicator, indicator_target,
+//!   observation, measure_indicator).
+//! - [`loaders`]: one DataLoader per key; rollups of any number of territories cost two statements.
+//! - [`outbox`]: the events every status-relevant write records in its transaction, and the
+//!   commit that ends every mutation (events, audit entry, commit).
+//! - [`rollup`]: the arithmetic (weighted means, gaps, direction-aware status, ranks) and the
+//!   assembly of a rollup from its rows, pure and unit-tested; its docs state the rules.
+//! - [`values`]: decimal text as written, subject keys, comparators, range checks; pure.
+//! - [`seed`]: the indicators seed roadmaps set targets for, created on demand.
+//!
+//! The people subgraph ([`roadmap_common::people::PeopleClient`]) says where an observation rolls
+//! up to and checks scopes.
 //!
 //! Decisions:
 //! - **Territory tree.** This service never reads another service's schema. Each observation
@@ -36,15 +47,21 @@
 //!   indicators (`ege_below_min`, `oge_below_min`: %, lower is better, weighted mean by
 //!   participants, by subject) are created on demand.
 
-pub mod events;
 pub mod graphql;
 pub mod loaders;
-pub mod people_client;
+pub mod outbox;
 pub mod rollup;
+pub mod seed;
 pub mod store;
+pub mod values;
 
 use async_graphql::{EmptySubscription, Schema};
+use futures::future::BoxFuture;
 use sqlx::PgPool;
+
+use roadmap_common::auth::GatewaySecret;
+use roadmap_common::people::{PEOPLE, PeopleClient};
+use roadmap_common::target::{Deps, Descriptor, Started};
 
 pub use graphql::{MutationRoot, QueryRoot};
 
@@ -52,27 +69,60 @@ pub const NAME: &str = "indicators";
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/indicators");
 
+/// The indicators target: its subgraph (it calls people, and its outbox feeds the event stream).
+pub const TARGET: Descriptor = Descriptor {
+    name: NAME,
+    default_port: 4002,
+    about: "subgraph: indicators, baselines, targets, observations, rollups",
+    migrator: Some(&MIGRATOR),
+    sdl: Some(sdl),
+    produces_events: true,
+    consumes_events: false,
+    depends_on: &[],
+    calls: &[PEOPLE],
+    ops: true,
+    home: roadmap_common::server::GRAPHQL_PATH,
+    start,
+};
+
 pub type IndicatorsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema; without a pool it can only print its SDL. `people` is the people subgraph
 /// observations are placed in the territory tree with.
-pub fn schema(pool: Option<PgPool>, people: Option<people_client::PeopleClient>) -> IndicatorsSchema {
+pub fn schema(pool: Option<PgPool>, people: Option<PeopleClient>) -> IndicatorsSchema {
     let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription).enable_federation();
     if let Some(pool) = pool {
         builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
     }
-    if roadmap_common::telemetry::export_enabled() {
-        // Resolver spans (request, parse, validation, execute, field) for the trace export.
-        builder = builder.extension(async_graphql::extensions::Tracing);
-    }
     if let Some(people) = people {
         builder = builder.data(people);
     }
-    builder.finish()
+    roadmap_common::server::build_schema(builder)
+}
+
+/// The federation SDL, as `schema/indicators.graphql` holds it.
+fn sdl() -> String {
+    schema(None, None).sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
 }
 
 /// The axum router of this subgraph; `people_url` is the people subgraph's GraphQL URL.
-pub fn router(pool: PgPool, people_url: &str, secret: roadmap_common::auth::GatewaySecret) -> axum::Router {
-    let people = people_client::PeopleClient::new(people_url, secret.clone());
+pub fn router(pool: PgPool, people_url: &str, secret: GatewaySecret) -> axum::Router {
+    let people = PeopleClient::new(NAME, people_url, secret.clone());
     roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(people)), pool, secret)
+}
+
+fn start(deps: Deps) -> BoxFuture<'static, anyhow::Result<Started>> {
+    Box::pin(async move { Ok(Started::router(router(deps.pool()?, &deps.url(PEOPLE), deps.secret()))) })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sdl_is_the_committed_snapshot() {
+        let committed = include_str!("../../../schema/indicators.graphql");
+        assert!(
+            super::sdl() == committed,
+            "schema/indicators.graphql is stale: run `roadmap-hub compose`"
+        );
+    }
 }

@@ -1,6 +1,7 @@
-//! DataLoaders of the indicators subgraph, one per key. Shared by all requests without a cache:
-//! they batch (entity extensions resolved for many territories, plans or measures at once cost one
-//! statement per field) but never serve stale rows.
+//! DataLoaders of the indicators subgraph, `<Type>By<Key>Loader`, one per key. Shared by all
+//! requests without a cache: they batch (entity extensions resolved for many territories, plans
+//! or measures at once cost one statement per field) but never serve stale rows. Rows come from
+//! [`crate::store`]; the rollup loader's rows are sorted per key by [`RollupData::assemble`].
 
 use std::collections::HashMap;
 
@@ -12,6 +13,7 @@ use uuid::Uuid;
 
 use roadmap_common::LoadError;
 
+use crate::rollup::{RollupData, RollupKey};
 use crate::store::{self, IndicatorRow, ObservationRow, TargetRow};
 
 pub struct Loaders {
@@ -130,11 +132,7 @@ impl Loader<Uuid> for IndicatorsByMeasureLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<IndicatorRow>>, LoadError> {
-        let mut map: HashMap<Uuid, Vec<IndicatorRow>> = HashMap::new();
-        for (measure, indicator) in store::indicators_by_measures(&self.0, keys).await? {
-            map.entry(measure).or_default().push(indicator);
-        }
-        Ok(map)
+        Ok(group_pairs(store::indicators_by_measures(&self.0, keys).await?))
     }
 }
 
@@ -145,28 +143,17 @@ impl Loader<Uuid> for MeasuresByIndicatorLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, LoadError> {
-        let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for (indicator, measure) in store::measures_by_indicators(&self.0, keys).await? {
-            map.entry(indicator).or_default().push(measure);
-        }
-        Ok(map)
+        Ok(group_pairs(store::measures_by_indicators(&self.0, keys).await?))
     }
 }
 
-/// Key of a rollup: (indicator, parent territory).
-pub type RollupKey = (Uuid, Uuid);
-
-/// What rollups and series of one (indicator, parent territory) are computed from.
-#[derive(Clone, Debug, Default)]
-pub struct RollupData {
-    /// The parent's own observations, every period and subject.
-    pub own: Vec<ObservationRow>,
-    /// Observations of its children (territories and organisations), every period and subject.
-    pub children: Vec<ObservationRow>,
-    /// Targets of the parent.
-    pub targets: Vec<TargetRow>,
-    /// Targets of the children.
-    pub child_targets: Vec<TargetRow>,
+/// (key, value) rows of a link table grouped by key, in order.
+fn group_pairs<V>(pairs: Vec<(Uuid, V)>) -> HashMap<Uuid, Vec<V>> {
+    let mut map: HashMap<Uuid, Vec<V>> = HashMap::new();
+    for (key, value) in pairs {
+        map.entry(key).or_default().push(value);
+    }
+    map
 }
 
 /// Two statements per batch, however many parents and children.
@@ -185,40 +172,6 @@ impl Loader<RollupKey> for RollupDataLoader {
         parents.dedup();
         let observations = store::rollup_observations(&self.0, &indicators, &parents).await?;
         let targets = store::rollup_targets(&self.0, &indicators, &parents).await?;
-        let mut map: HashMap<RollupKey, RollupData> = keys.iter().map(|k| (*k, RollupData::default())).collect();
-        for o in &observations {
-            if let Some(parent) = o.parent_territory_id
-                && let Some(data) = map.get_mut(&(o.indicator_id, parent))
-            {
-                data.children.push(o.clone());
-            }
-            if o.organisation_id.is_none()
-                && let Some(t) = o.territory_id
-                && let Some(data) = map.get_mut(&(o.indicator_id, t))
-            {
-                data.own.push(o.clone());
-            }
-        }
-        for ((indicator, _), data) in map.iter_mut() {
-            let child_places: std::collections::HashSet<(Option<Uuid>, Option<Uuid>)> = data
-                .children
-                .iter()
-                .map(|o| (o.territory_id, o.organisation_id))
-                .collect();
-            data.child_targets = targets
-                .iter()
-                .filter(|t| t.indicator_id == *indicator && child_places.contains(&(t.territory_id, t.organisation_id)))
-                .cloned()
-                .collect();
-        }
-        for t in &targets {
-            if t.organisation_id.is_none()
-                && let Some(territory) = t.territory_id
-                && let Some(data) = map.get_mut(&(t.indicator_id, territory))
-            {
-                data.targets.push(t.clone());
-            }
-        }
-        Ok(map)
+        Ok(RollupData::assemble(keys, &observations, &targets))
     }
 }

@@ -1,5 +1,8 @@
-//! SQL of the indicators subgraph (schema `indicators`: indicator, indicator_target, observation,
-//! measure_indicator). NUMERIC values are written from their decimal text and read as float8.
+//! Every SQL statement of the indicators subgraph (schema `indicators`: indicator,
+//! indicator_target, observation, measure_indicator), including what the outbox reads for an
+//! event's payload. NUMERIC values are written from their decimal text and read as float8.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{FromRow, PgExecutor, PgPool, Postgres, Transaction};
@@ -122,6 +125,14 @@ pub struct NewIndicator {
     pub max_value: Option<String>,
 }
 
+/// The rows `sql` selects with `ids` bound as `$1`, the form of most reads here.
+async fn select_by_ids<R>(db: impl PgExecutor<'_>, sql: &str, ids: &[Uuid]) -> ServiceResult<Vec<R>>
+where
+    R: for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as(sql).bind(ids).fetch_all(db).await?)
+}
+
 pub async fn list_indicators(pool: &PgPool) -> ServiceResult<Vec<IndicatorRow>> {
     sqlx::query_as(&format!("{INDICATOR_SELECT} ORDER BY code"))
         .fetch_all(pool)
@@ -130,11 +141,7 @@ pub async fn list_indicators(pool: &PgPool) -> ServiceResult<Vec<IndicatorRow>> 
 }
 
 pub async fn indicators_by_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> ServiceResult<Vec<IndicatorRow>> {
-    sqlx::query_as(&format!("{INDICATOR_SELECT} WHERE id = ANY($1)"))
-        .bind(ids)
-        .fetch_all(db)
-        .await
-        .map_err(Into::into)
+    select_by_ids(db, &format!("{INDICATOR_SELECT} WHERE id = ANY($1)"), ids).await
 }
 
 pub async fn indicators_by_codes(pool: &PgPool, codes: &[String]) -> ServiceResult<Vec<IndicatorRow>> {
@@ -179,7 +186,7 @@ pub async fn insert_indicator(conn: &mut sqlx::PgConnection, indicator: &NewIndi
 }
 
 /// The id of the indicator with this code, created from `indicator` when missing.
-pub async fn ensure_indicator(tx: &mut Transaction<'_, Postgres>, indicator: &NewIndicator) -> ServiceResult<Uuid> {
+async fn ensure_indicator(tx: &mut Transaction<'_, Postgres>, indicator: &NewIndicator) -> ServiceResult<Uuid> {
     let insert = format!("{INDICATOR_INSERT} ON CONFLICT ON CONSTRAINT indicator_code_unique DO NOTHING");
     bind_indicator(sqlx::query(&insert), Uuid::new_v4(), indicator)
         .execute(&mut **tx)
@@ -188,6 +195,20 @@ pub async fn ensure_indicator(tx: &mut Transaction<'_, Postgres>, indicator: &Ne
         .bind(&indicator.code)
         .fetch_one(&mut **tx)
         .await?)
+}
+
+/// The ids of the indicators `definitions` define (by code), each created when missing.
+pub async fn ensure_indicators(
+    tx: &mut Transaction<'_, Postgres>,
+    definitions: &[NewIndicator],
+) -> ServiceResult<HashMap<String, Uuid>> {
+    let mut ids = HashMap::new();
+    for definition in definitions {
+        if !ids.contains_key(&definition.code) {
+            ids.insert(definition.code.clone(), ensure_indicator(tx, definition).await?);
+        }
+    }
+    Ok(ids)
 }
 
 pub async fn delete_plan_targets(tx: &mut Transaction<'_, Postgres>, plan_id: Uuid) -> ServiceResult<u64> {
@@ -284,65 +305,57 @@ pub async fn upsert_observation(tx: &mut Transaction<'_, Postgres>, o: &NewObser
 }
 
 pub async fn targets_by_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> ServiceResult<Vec<TargetRow>> {
-    sqlx::query_as(&format!(
-        "{TARGET_SELECT} WHERE t.id = ANY($1) ORDER BY t.period, t.subject, t.kind"
-    ))
-    .bind(ids)
-    .fetch_all(db)
+    select_by_ids(
+        db,
+        &format!("{TARGET_SELECT} WHERE t.id = ANY($1) ORDER BY t.period, t.subject, t.kind"),
+        ids,
+    )
     .await
-    .map_err(Into::into)
 }
 
 pub async fn observations_by_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> ServiceResult<Vec<ObservationRow>> {
-    sqlx::query_as(&format!("{OBSERVATION_SELECT} WHERE o.id = ANY($1)"))
-        .bind(ids)
-        .fetch_all(db)
-        .await
-        .map_err(Into::into)
+    select_by_ids(db, &format!("{OBSERVATION_SELECT} WHERE o.id = ANY($1)"), ids).await
 }
 
 pub async fn targets_by_plans(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResult<Vec<TargetRow>> {
-    sqlx::query_as(&format!(
+    select_by_ids(pool, &format!(
         "{TARGET_SELECT} WHERE t.plan_id = ANY($1) ORDER BY t.position NULLS LAST, t.source_line NULLS LAST, t.subject, t.period, t.kind"
-    ))
-    .bind(plan_ids)
-    .fetch_all(pool)
-    .await
-    .map_err(Into::into)
+    ), plan_ids).await
 }
 
 /// Targets and baselines set for territories themselves (not for their organisations).
 pub async fn targets_by_territories(pool: &PgPool, territory_ids: &[Uuid]) -> ServiceResult<Vec<TargetRow>> {
-    sqlx::query_as(&format!(
-        "{TARGET_SELECT} WHERE t.territory_id = ANY($1) AND t.organisation_id IS NULL \
+    select_by_ids(
+        pool,
+        &format!(
+            "{TARGET_SELECT} WHERE t.territory_id = ANY($1) AND t.organisation_id IS NULL \
          ORDER BY t.indicator_id, t.subject, t.period, t.kind, t.updated_at"
-    ))
-    .bind(territory_ids)
-    .fetch_all(pool)
+        ),
+        territory_ids,
+    )
     .await
-    .map_err(Into::into)
 }
 
 pub async fn targets_by_indicators(pool: &PgPool, indicator_ids: &[Uuid]) -> ServiceResult<Vec<TargetRow>> {
-    sqlx::query_as(&format!(
-        "{TARGET_SELECT} WHERE t.indicator_id = ANY($1) ORDER BY t.subject, t.period, t.kind, t.updated_at"
-    ))
-    .bind(indicator_ids)
-    .fetch_all(pool)
+    select_by_ids(
+        pool,
+        &format!("{TARGET_SELECT} WHERE t.indicator_id = ANY($1) ORDER BY t.subject, t.period, t.kind, t.updated_at"),
+        indicator_ids,
+    )
     .await
-    .map_err(Into::into)
 }
 
 /// Territories' own observations (not their organisations').
 pub async fn observations_by_territories(pool: &PgPool, territory_ids: &[Uuid]) -> ServiceResult<Vec<ObservationRow>> {
-    sqlx::query_as(&format!(
-        "{OBSERVATION_SELECT} WHERE o.territory_id = ANY($1) AND o.organisation_id IS NULL \
+    select_by_ids(
+        pool,
+        &format!(
+            "{OBSERVATION_SELECT} WHERE o.territory_id = ANY($1) AND o.organisation_id IS NULL \
          ORDER BY o.indicator_id, o.subject, o.period"
-    ))
-    .bind(territory_ids)
-    .fetch_all(pool)
+        ),
+        territory_ids,
+    )
     .await
-    .map_err(Into::into)
 }
 
 /// Everything rollups of these parents need, in one statement: the parents' own observations and
@@ -425,4 +438,28 @@ pub async fn measures_by_indicators(pool: &PgPool, indicator_ids: &[Uuid]) -> Se
     .fetch_all(pool)
     .await
     .map_err(Into::into)
+}
+
+/// What an `OBSERVATION_RECORDED` event says of an observation: (territory, period, value).
+pub async fn observation_facts(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+) -> ServiceResult<Option<(Option<Uuid>, String, f64)>> {
+    sqlx::query_as("SELECT territory_id, period::text, value::float8 FROM observation WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(Into::into)
+}
+
+/// Where a target applies, for a `TARGET_SET` event: (territory, plan).
+pub async fn target_place(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+) -> ServiceResult<Option<(Option<Uuid>, Option<Uuid>)>> {
+    sqlx::query_as("SELECT territory_id, plan_id FROM indicator_target WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(Into::into)
 }

@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use roadmap_common::db;
+use roadmap_common::people::PeopleClient;
 use roadmap_plans::import::{ImportOptions, ImportStatus, import_document};
-use roadmap_plans::people_client::PeopleClient;
 
 const SEEDS: [&str; 5] = [
     "000_4b83c36956a51ac0.txt",
@@ -46,7 +46,7 @@ async fn main() -> anyhow_free::Result {
                 let _ = stopped.await;
             },
         ));
-        let people = PeopleClient::new(people_url, secret.clone());
+        let people = PeopleClient::new(roadmap_plans::NAME, people_url, secret.clone());
         let options = |i: usize| ImportOptions {
             territory: Some(format!("Регион {i}")),
             file_name: Some(SEEDS[i].to_string()),

@@ -5,21 +5,16 @@ use async_graphql::Context;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use roadmap_common::ServiceResult;
 use roadmap_common::auth::{self, Drafts, Role};
-use roadmap_common::{ServiceError, ServiceResult};
+use roadmap_common::people::from_ctx as people;
 
-use crate::people_client::PeopleClient;
 use crate::store::PlanRow;
 
 /// Roles that change plans.
 pub const EDIT: [Role; 2] = [Role::Editor, Role::Coordinator];
 /// Roles that link measures across plans.
 pub const LINK: [Role; 2] = [Role::Coordinator, Role::Editor];
-
-fn people<'a>(ctx: &'a Context<'_>) -> ServiceResult<&'a PeopleClient> {
-    ctx.data::<PeopleClient>()
-        .map_err(|_| ServiceError::internal(std::io::Error::other("the plans service has no people URL")))
-}
 
 /// A territory and its ancestors (empty for none).
 pub async fn ancestry(ctx: &Context<'_>, territory: Option<Uuid>) -> ServiceResult<Vec<Uuid>> {

@@ -31,8 +31,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use roadmap_common::ServiceError;
+use roadmap_common::people::PeopleClient;
 
-use crate::people_client::PeopleClient;
 use crate::store::{self, MeasureRow, PlanRow};
 
 /// Where the feeds are served; `{file}` is `<organisation id>.ics`.

@@ -14,8 +14,9 @@
 //!   produced. Moving it back to a day already missed emits nothing again.
 //! - Marking a measure DONE after the miss does not withdraw the event (it happened); the
 //!   effective status then shows DONE.
-//! - **When.** [`run`] passes once at start, then every `interval` (`ROADMAP_DEADLINE_INTERVAL`,
-//!   seconds, default 600); a pass works in batches of [`BATCH`] measures, one transaction each.
+//! - **When.** [`run`] passes once at start, then every `interval` (the hub's
+//!   `deadline_interval`, `ROADMAP_DEADLINE_INTERVAL`); a pass works in batches of [`BATCH`]
+//!   measures, one transaction each.
 
 use std::time::Duration;
 
@@ -31,16 +32,13 @@ use crate::store;
 /// Measures flagged per transaction.
 pub const BATCH: i64 = 500;
 
-/// Time between passes when `ROADMAP_DEADLINE_INTERVAL` is not set.
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
-
 /// One batch in one transaction: flags up to [`BATCH`] measures whose deadline passed before
 /// `today` and writes their `DEADLINE_MISSED` events; returns how many were flagged.
 pub async fn scan_batch(pool: &PgPool, today: NaiveDate) -> ServiceResult<usize> {
     let mut tx = pool.begin().await?;
     let missed = store::flag_missed_deadlines(&mut tx, today, BATCH).await?;
     for m in &missed {
-        crate::events::deadline_missed(&mut tx, m).await?;
+        crate::outbox::deadline_missed(&mut tx, m).await?;
     }
     tx.commit().await.map_err(ServiceError::from)?;
     Ok(missed.len())

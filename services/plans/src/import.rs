@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use roadmap_common::{ServiceError, ServiceResult};
@@ -28,11 +28,12 @@ use roadmap_import::{Level, MeasureKind, ParsedDocument, PartyKind, Schedule};
 
 use roadmap_common::auth::Actor;
 
-use crate::access;
+use roadmap_common::people::{OrganisationRef, PeopleClient};
+
 use crate::graphql::{PlanLevel, PlanState};
 use crate::indicators_client::IndicatorsClient;
-use crate::people_client::{OrganisationRef, PeopleClient};
 use crate::store::{self, LintRow, MeasureRow, PlanRow, SectionRow, VersionRow};
+use crate::{access, outbox};
 
 /// What the caller knows better than the document.
 #[derive(Clone, Debug, Default)]
@@ -278,14 +279,67 @@ pub async fn import_document_with(
     options: &ImportOptions,
 ) -> ServiceResult<ImportSummary> {
     options.actor.require(&access::EDIT, "importing a plan")?;
+    let source = parse(bytes, options)?;
+    // Identical re-imports stop here, before touching the people subgraph.
+    if let Some(summary) = unchanged(pool, &source).await? {
+        return Ok(summary);
+    }
+    let territory = resolve_territory(people, options).await?;
+    let flat = flatten(&source.doc);
+    let parties = resolve_parties(people, &flat, options.owner.as_deref(), territory).await?;
+
+    let mut tx = pool.begin().await?;
+    let existing = store::plan_by_source_key(&mut tx, &source.key).await?;
+    if let Some(existing) = &existing
+        && existing.territory_id != territory
+    {
+        // Re-importing somebody else's plan under one's own territory is still changing theirs.
+        require_scope(people, options, existing.territory_id).await?;
+    }
+    let previous = match &existing {
+        Some(p) => store::plan_measures_for_update(&mut tx, p.id).await?,
+        None => Vec::new(),
+    };
+    let plan = plan_row(&source, options, existing.as_ref(), territory, &parties);
+    let sections = section_rows(&flat, plan.id);
+    let measures = measure_rows(&flat, plan.id, &sections, &previous, existing.is_some(), &parties);
+    let lint = lint_rows(&source.doc, plan.id);
+    let summary = summary(&source, &plan, existing.is_some(), &parties, &measures);
+    let version = Version {
+        plan: &plan,
+        sections: &sections,
+        measures: &measures,
+        lint: &lint,
+        summary: &summary,
+    };
+    write_version(&mut tx, &source, options, existing.as_ref(), &version).await?;
+    tx.commit().await?;
+    if let Some(indicators) = indicators {
+        hand_targets_to_indicators(indicators, &plan, &summary).await;
+    }
+    Ok(summary)
+}
+
+/// A parsed document and what identifies it.
+struct Source<'a> {
+    doc: ParsedDocument,
+    /// The text as given (`parse_document_bytes` accepted it, so it is UTF-8).
+    text: std::borrow::Cow<'a, str>,
+    level: PlanLevel,
+    title: String,
+    key: String,
+    sha: String,
+}
+
+/// Parses the document and derives its level, title, source key and digest; nothing is read or
+/// written yet.
+fn parse<'a>(bytes: &'a [u8], options: &ImportOptions) -> ServiceResult<Source<'a>> {
     let doc = roadmap_import::parse_document_bytes(bytes).map_err(|e| {
         ServiceError::invalid(
             options.file_name.clone().unwrap_or_else(|| "document".to_string()),
             e.to_string(),
         )
     })?;
-    // parse_document_bytes accepted it, so it is UTF-8.
-    let text = String::from_utf8_lossy(bytes);
     let level = match (options.level, &doc.meta.level) {
         (Some(l), _) => l,
         (None, Some(guess)) => level_of(guess.level),
@@ -301,142 +355,163 @@ pub async fn import_document_with(
         .title
         .clone()
         .ok_or_else(|| ServiceError::invalid("document", "no title found before the table"))?;
-    let source_key = source_key(&doc, options.key.as_deref())?;
-    let sha = hex::encode(Sha256::digest(bytes));
+    let key = source_key(&doc, options.key.as_deref())?;
+    Ok(Source {
+        text: String::from_utf8_lossy(bytes),
+        sha: hex::encode(Sha256::digest(bytes)),
+        doc,
+        level,
+        title,
+        key,
+    })
+}
 
-    // Short-cut for identical re-imports, before touching the people subgraph.
-    {
-        let mut tx = pool.begin().await?;
-        if let Some(existing) = store::plan_by_source_key(&mut tx, &source_key).await?
-            && store::version_sha(&mut tx, existing.id, existing.version)
+/// The stored summary, marked unchanged, when the plan's current version has the same text.
+async fn unchanged(pool: &PgPool, source: &Source<'_>) -> ServiceResult<Option<ImportSummary>> {
+    let mut tx = pool.begin().await?;
+    let stored = match store::plan_by_source_key(&mut tx, &source.key).await? {
+        Some(existing)
+            if store::version_sha(&mut tx, existing.id, existing.version)
                 .await?
                 .as_deref()
-                == Some(sha.as_str())
-            && let Some(summary) = store::version_summary(pool, existing.id, existing.version).await?
+                == Some(source.sha.as_str()) =>
         {
-            tx.rollback().await?;
-            let mut summary: ImportSummary = summary_from_json(summary)?;
-            summary.status = ImportStatus::Unchanged;
-            summary.changes = Changes::default();
-            return Ok(summary);
+            store::version_summary(pool, existing.id, existing.version).await?
         }
-        tx.rollback().await?;
-    }
+        _ => None,
+    };
+    tx.rollback().await?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    let mut summary = summary_from_json(stored)?;
+    summary.status = ImportStatus::Unchanged;
+    summary.changes = Changes::default();
+    Ok(Some(summary))
+}
 
+/// The territory the options name, created in the people subgraph when missing, after checking
+/// that the actor's scope covers it.
+async fn resolve_territory(people: &PeopleClient, options: &ImportOptions) -> ServiceResult<Option<Uuid>> {
     let territory = match options.territory.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         Some(path) => Some(people.ensure_territory_path(path).await?),
         None => None,
     };
-    let in_scope = |ancestry: Vec<Uuid>| {
-        options
-            .actor
-            .require_in_scope(&access::EDIT, "importing a plan", &ancestry)
-    };
-    if options.actor.territory.is_some() {
-        let ancestry = match territory {
-            Some(t) => people.territory_ancestry(t).await?,
-            None => Vec::new(),
-        };
-        in_scope(ancestry)?;
-    }
-    let flat = flatten(&doc);
+    require_scope(people, options, territory).await?;
+    Ok(territory)
+}
 
-    // One organisation per abbreviation (or name), in order of first mention.
-    let mut wanted: Vec<OrganisationRef> = Vec::new();
-    let mut wanted_index: HashMap<String, usize> = HashMap::new();
-    for (_, _, m) in &flat.measures {
-        for p in m.responsible.iter().filter(|p| p.kind == PartyKind::Organisation) {
-            let key = org_key(&p.full_name, p.abbreviation.as_deref());
-            if let std::collections::hash_map::Entry::Vacant(slot) = wanted_index.entry(key) {
-                slot.insert(wanted.len());
-                wanted.push(OrganisationRef {
-                    name: p.full_name.clone(),
-                    kind: organisation_kind(&p.full_name),
-                    territory,
-                    abbreviations: p.abbreviation.iter().cloned().collect(),
-                });
-            }
-        }
+/// Refuses unless the actor may import into `territory`; an actor without a territory (national
+/// scope) needs no call to the people subgraph.
+async fn require_scope(people: &PeopleClient, options: &ImportOptions, territory: Option<Uuid>) -> ServiceResult<()> {
+    if options.actor.territory.is_none() {
+        return Ok(());
     }
-    let owner_index = options
-        .owner
-        .as_deref()
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-        .map(|owner| {
-            let key = org_key(owner, None);
-            *wanted_index.entry(key).or_insert_with(|| {
-                wanted.push(OrganisationRef {
-                    name: owner.to_string(),
-                    kind: organisation_kind(owner),
-                    territory,
-                    abbreviations: Vec::new(),
-                });
-                wanted.len() - 1
-            })
-        });
-    let org_ids = people.ensure_organisations(&wanted).await?;
-    let organisations: Vec<ResolvedName> = wanted
-        .iter()
-        .zip(&org_ids)
-        .map(|(w, id)| ResolvedName {
-            name: w.name.clone(),
-            abbreviation: w.abbreviations.first().cloned(),
-            organisation_id: *id,
-        })
-        .collect();
-
-    let mut tx = pool.begin().await?;
-    let existing = store::plan_by_source_key(&mut tx, &source_key).await?;
-    let plan_id = existing.as_ref().map(|p| p.id).unwrap_or_else(Uuid::new_v4);
-    let version = existing.as_ref().map(|p| p.version + 1).unwrap_or(1);
-    if let Some(existing) = &existing
-        && existing.territory_id != territory
-        && options.actor.territory.is_some()
-    {
-        // Re-importing somebody else's plan under one's own territory is still changing theirs.
-        let ancestry = match existing.territory_id {
-            Some(t) => people.territory_ancestry(t).await?,
-            None => Vec::new(),
-        };
-        in_scope(ancestry)?;
-    }
-    let previous = match &existing {
-        Some(p) => store::plan_measures_for_update(&mut tx, p.id).await?,
+    let ancestry = match territory {
+        Some(t) => people.territory_ancestry(t).await?,
         None => Vec::new(),
     };
-    let previous_by_key: HashMap<&str, &MeasureRow> = previous
-        .iter()
-        .filter_map(|m| m.key.as_deref().map(|k| (k, m)))
-        .collect();
+    options
+        .actor
+        .require_in_scope(&access::EDIT, "importing a plan", &ancestry)
+}
 
-    let approval = doc.meta.approval.as_ref();
-    let plan = PlanRow {
-        id: plan_id,
-        title: title.clone(),
-        level: level.as_db().to_string(),
-        period_start: doc.meta.period.as_ref().map(|p| p.start),
-        period_end: doc.meta.period.as_ref().map(|p| p.end),
-        period_text: doc.meta.period.as_ref().map(|p| p.raw.clone()),
-        owner_organisation_id: owner_index.and_then(|i| org_ids.get(i).copied()),
+/// The organisations of a document, resolved to ids of the people subgraph.
+struct Parties {
+    /// One per abbreviation (or name), in order of first mention; the owner last when new.
+    wanted: Vec<OrganisationRef>,
+    /// [`org_key`] → index in `wanted` and `ids`.
+    index: HashMap<String, usize>,
+    ids: Vec<Uuid>,
+    owner: Option<Uuid>,
+}
+
+impl Parties {
+    /// The organisation a responsible party of the document resolved to.
+    fn id_of(&self, party: &roadmap_import::Party) -> Option<Uuid> {
+        let key = org_key(&party.full_name, party.abbreviation.as_deref());
+        self.index.get(&key).and_then(|i| self.ids.get(*i)).copied()
+    }
+}
+
+/// Resolves every responsible organisation and the owner in one call to the people subgraph
+/// (created in `territory` when missing).
+async fn resolve_parties(
+    people: &PeopleClient,
+    flat: &Flattened<'_>,
+    owner: Option<&str>,
+    territory: Option<Uuid>,
+) -> ServiceResult<Parties> {
+    let mut wanted: Vec<OrganisationRef> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut want = |name: &str, abbreviation: Option<&str>| {
+        *index.entry(org_key(name, abbreviation)).or_insert_with(|| {
+            wanted.push(OrganisationRef {
+                name: name.to_string(),
+                kind: organisation_kind(name),
+                territory,
+                abbreviations: abbreviation.map(str::to_string).into_iter().collect(),
+            });
+            wanted.len() - 1
+        })
+    };
+    for (_, _, m) in &flat.measures {
+        for p in m.responsible.iter().filter(|p| p.kind == PartyKind::Organisation) {
+            want(&p.full_name, p.abbreviation.as_deref());
+        }
+    }
+    let owner_index = owner
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|owner| want(owner, None));
+    let ids = people.ensure_organisations(&wanted).await?;
+    Ok(Parties {
+        owner: owner_index.and_then(|i| ids.get(i).copied()),
+        wanted,
+        index,
+        ids,
+    })
+}
+
+/// The plan row of this version: identity and state kept from `existing`, the rest from the
+/// document.
+fn plan_row(
+    source: &Source<'_>,
+    options: &ImportOptions,
+    existing: Option<&PlanRow>,
+    territory: Option<Uuid>,
+    parties: &Parties,
+) -> PlanRow {
+    let meta = &source.doc.meta;
+    let approval = meta.approval.as_ref();
+    PlanRow {
+        id: existing.map(|p| p.id).unwrap_or_else(Uuid::new_v4),
+        title: source.title.clone(),
+        level: source.level.as_db().to_string(),
+        period_start: meta.period.as_ref().map(|p| p.start),
+        period_end: meta.period.as_ref().map(|p| p.end),
+        period_text: meta.period.as_ref().map(|p| p.raw.clone()),
+        owner_organisation_id: parties.owner,
         territory_id: territory,
-        source_key: Some(source_key.clone()),
-        version,
+        source_key: Some(source.key.clone()),
+        version: existing.map(|p| p.version + 1).unwrap_or(1),
         approval_kind: approval.and_then(|a| a.kind.clone()),
         approval_number: approval.and_then(|a| a.number.clone()),
         approval_date: approval.and_then(|a| a.date),
         approval_signatory: approval.and_then(|a| a.signatory.clone()),
-        goals: doc.meta.goals.clone(),
-        state: match (&existing, options.state) {
+        goals: meta.goals.clone(),
+        state: match (existing, options.state) {
             (Some(p), _) => p.state.clone(),
             (None, Some(state)) => state.as_db().to_string(),
             (None, None) if approval.is_some() => PlanState::Approved.as_db().to_string(),
             (None, None) => PlanState::Draft.as_db().to_string(),
         },
-    };
+    }
+}
 
-    let sections: Vec<SectionRow> = flat
-        .sections
+/// Fresh section rows (sections are replaced as a whole by each version).
+fn section_rows(flat: &Flattened<'_>, plan_id: Uuid) -> Vec<SectionRow> {
+    flat.sections
         .iter()
         .enumerate()
         .map(|(i, (number, title))| SectionRow {
@@ -446,90 +521,128 @@ pub async fn import_document_with(
             number: number.clone(),
             title: title.clone(),
         })
+        .collect()
+}
+
+/// The measures of a version, what they are responsible for and how they differ from the
+/// previous version.
+struct MeasureRows {
+    rows: Vec<MeasureRow>,
+    /// (measure, organisation, position among the measure's organisations)
+    responsible: Vec<(Uuid, Uuid, i32)>,
+    deadlines_by_kind: BTreeMap<String, usize>,
+    changes: Changes,
+}
+
+/// Builds the measure rows in document order, keeping the id of each measure whose key the
+/// previous version has, and diffs them against `previous` (nothing is "added" to a new plan).
+fn measure_rows(
+    flat: &Flattened<'_>,
+    plan_id: Uuid,
+    sections: &[SectionRow],
+    previous: &[MeasureRow],
+    reimport: bool,
+    parties: &Parties,
+) -> MeasureRows {
+    let previous_by_key: HashMap<&str, &MeasureRow> = previous
+        .iter()
+        .filter_map(|m| m.key.as_deref().map(|k| (k, m)))
         .collect();
-    let mut rows: Vec<MeasureRow> = Vec::with_capacity(flat.measures.len());
-    let mut responsible: Vec<(Uuid, Uuid, i32)> = Vec::new();
-    let mut deadlines_by_kind: BTreeMap<String, usize> = BTreeMap::new();
-    let mut changes = Changes::default();
+    let mut out = MeasureRows {
+        rows: Vec::with_capacity(flat.measures.len()),
+        responsible: Vec::new(),
+        deadlines_by_kind: BTreeMap::new(),
+        changes: Changes::default(),
+    };
     for (position, (section, parent, m)) in flat.measures.iter().enumerate() {
-        let id = previous_by_key
-            .get(m.key.as_str())
-            .map(|p| p.id)
-            .unwrap_or_else(Uuid::new_v4);
-        let (starts_on, due_on) = schedule_bounds(&m.schedule);
-        let schedule_kind = enum_text(&m.schedule.kind);
-        *deadlines_by_kind.entry(schedule_kind.clone()).or_default() += 1;
+        let old = previous_by_key.get(m.key.as_str()).copied();
         let row = MeasureRow {
-            id,
-            plan_id,
             section_id: Some(sections[*section].id),
-            parent_measure_id: parent.map(|p| rows[p].id),
-            position: position as i32,
-            number: m.number.clone().unwrap_or_default(),
-            title: m.title.clone(),
-            schedule_text: opt(&m.schedule_raw),
-            expected_result: opt(&m.expected_result),
-            responsible_text: opt(&m.responsible_raw),
-            key: Some(m.key.clone()),
-            kind: if m.kind == MeasureKind::Milestone {
-                "MILESTONE"
-            } else {
-                "MEASURE"
-            }
-            .to_string(),
-            schedule: serde_json::to_value(&m.schedule).ok(),
-            schedule_kind: Some(schedule_kind),
-            starts_on,
-            due_on,
-            reporting_forms: opt(&m.reporting_forms),
-            notes: opt(&m.notes),
-            indicator_text: opt(&m.indicator),
-            targets: serde_json::to_value(&m.targets).unwrap_or_default(),
-            parties: serde_json::to_value(&m.responsible).unwrap_or_default(),
-            source_line: i32::try_from(m.line).ok(),
+            parent_measure_id: parent.map(|p| out.rows[p].id),
+            ..measure_row(m, plan_id, position, old.map(|p| p.id))
         };
-        match previous_by_key.get(m.key.as_str()) {
-            None if existing.is_some() => changes.added.push(m.key.clone()),
-            Some(old)
-                if (
-                    &old.number,
-                    &old.title,
-                    &old.schedule_text,
-                    &old.responsible_text,
-                    &old.expected_result,
-                ) != (
-                    &row.number,
-                    &row.title,
-                    &row.schedule_text,
-                    &row.responsible_text,
-                    &row.expected_result,
-                ) =>
-            {
-                changes.changed.push(m.key.clone())
-            }
+        if let Some(kind) = &row.schedule_kind {
+            *out.deadlines_by_kind.entry(kind.clone()).or_default() += 1;
+        }
+        match old {
+            None if reimport => out.changes.added.push(m.key.clone()),
+            Some(old) if text_changed(old, &row) => out.changes.changed.push(m.key.clone()),
             _ => {}
         }
         let mut seen = HashSet::new();
         for p in m.responsible.iter().filter(|p| p.kind == PartyKind::Organisation) {
-            let key = org_key(&p.full_name, p.abbreviation.as_deref());
-            if let Some(org) = wanted_index.get(&key).and_then(|i| org_ids.get(*i))
-                && seen.insert(*org)
+            if let Some(org) = parties.id_of(p)
+                && seen.insert(org)
             {
-                responsible.push((id, *org, seen.len() as i32 - 1));
+                out.responsible.push((row.id, org, seen.len() as i32 - 1));
             }
         }
-        rows.push(row);
+        out.rows.push(row);
     }
-    let new_keys: HashSet<&str> = rows.iter().filter_map(|r| r.key.as_deref()).collect();
-    changes.removed = previous
+    let new_keys: HashSet<&str> = out.rows.iter().filter_map(|r| r.key.as_deref()).collect();
+    out.changes.removed = previous
         .iter()
         .filter_map(|m| m.key.as_deref())
         .filter(|k| !new_keys.contains(k))
         .map(str::to_string)
         .collect();
+    out
+}
 
-    let lint: Vec<LintRow> = doc
-        .lint
+/// One parsed measure as a row (section and parent are set by the caller).
+fn measure_row(m: &roadmap_import::Measure, plan_id: Uuid, position: usize, id: Option<Uuid>) -> MeasureRow {
+    let (starts_on, due_on) = schedule_bounds(&m.schedule);
+    MeasureRow {
+        id: id.unwrap_or_else(Uuid::new_v4),
+        plan_id,
+        section_id: None,
+        parent_measure_id: None,
+        position: position as i32,
+        number: m.number.clone().unwrap_or_default(),
+        title: m.title.clone(),
+        schedule_text: opt(&m.schedule_raw),
+        expected_result: opt(&m.expected_result),
+        responsible_text: opt(&m.responsible_raw),
+        key: Some(m.key.clone()),
+        kind: if m.kind == MeasureKind::Milestone {
+            "MILESTONE"
+        } else {
+            "MEASURE"
+        }
+        .to_string(),
+        schedule: serde_json::to_value(&m.schedule).ok(),
+        schedule_kind: Some(enum_text(&m.schedule.kind)),
+        starts_on,
+        due_on,
+        reporting_forms: opt(&m.reporting_forms),
+        notes: opt(&m.notes),
+        indicator_text: opt(&m.indicator),
+        targets: serde_json::to_value(&m.targets).unwrap_or_default(),
+        parties: serde_json::to_value(&m.responsible).unwrap_or_default(),
+        source_line: i32::try_from(m.line).ok(),
+    }
+}
+
+/// Whether a measure changed in what the report lists as changed: number, title, schedule,
+/// responsible or result text.
+fn text_changed(old: &MeasureRow, new: &MeasureRow) -> bool {
+    (
+        &old.number,
+        &old.title,
+        &old.schedule_text,
+        &old.responsible_text,
+        &old.expected_result,
+    ) != (
+        &new.number,
+        &new.title,
+        &new.schedule_text,
+        &new.responsible_text,
+        &new.expected_result,
+    )
+}
+
+fn lint_rows(doc: &ParsedDocument, plan_id: Uuid) -> Vec<LintRow> {
+    doc.lint
         .iter()
         .enumerate()
         .map(|(i, f)| LintRow {
@@ -541,96 +654,134 @@ pub async fn import_document_with(
             line: i32::try_from(f.line).ok(),
             measure_number: f.measure_number.clone(),
         })
-        .collect();
-    let unresolved_names: Vec<String> = doc
-        .lint
-        .iter()
-        .filter(|f| f.code == "unresolved-abbreviation")
-        .map(|f| f.message.clone())
-        .collect();
-    let summary = ImportSummary {
-        status: if existing.is_some() {
+        .collect()
+}
+
+fn summary(
+    source: &Source<'_>,
+    plan: &PlanRow,
+    reimport: bool,
+    parties: &Parties,
+    measures: &MeasureRows,
+) -> ImportSummary {
+    let doc = &source.doc;
+    ImportSummary {
+        status: if reimport {
             ImportStatus::Updated
         } else {
             ImportStatus::Created
         },
-        plan_id,
-        version,
-        source_key: source_key.clone(),
-        title,
-        level: level.as_db().to_string(),
+        plan_id: plan.id,
+        version: plan.version,
+        source_key: source.key.clone(),
+        title: source.title.clone(),
+        level: source.level.as_db().to_string(),
         sections: doc.sections.len(),
         measures: doc.stats.measures,
         child_measures: doc.stats.child_measures,
         milestones: doc.milestones.len(),
-        deadlines_by_kind,
-        organisations,
-        unresolved_names,
+        deadlines_by_kind: measures.deadlines_by_kind.clone(),
+        organisations: parties
+            .wanted
+            .iter()
+            .zip(&parties.ids)
+            .map(|(w, id)| ResolvedName {
+                name: w.name.clone(),
+                abbreviation: w.abbreviations.first().cloned(),
+                organisation_id: *id,
+            })
+            .collect(),
+        unresolved_names: doc
+            .lint
+            .iter()
+            .filter(|f| f.code == "unresolved-abbreviation")
+            .map(|f| f.message.clone())
+            .collect(),
         lint: doc.lint.clone(),
         indicator_targets: doc.indicator_targets.clone(),
-        changes: changes.clone(),
-    };
-
-    if existing.is_some() {
-        store::update_plan_meta(&mut tx, &plan).await?;
-        store::delete_plan_responsible(&mut tx, plan_id).await?;
-        let keep: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        store::delete_measures_except(&mut tx, plan_id, &keep).await?;
-        store::park_sections(&mut tx, plan_id).await?;
-    } else {
-        store::insert_plan(&mut tx, &plan).await?;
+        changes: measures.changes.clone(),
     }
-    store::insert_sections(&mut tx, &sections).await?;
-    store::insert_measures(&mut tx, &rows).await?;
-    let keep_sections: Vec<Uuid> = sections.iter().map(|s| s.id).collect();
-    store::delete_sections_except(&mut tx, plan_id, &keep_sections).await?;
-    store::insert_responsible(&mut tx, &responsible).await?;
-    store::replace_lint(&mut tx, plan_id, &lint).await?;
+}
+
+/// Everything one version writes.
+struct Version<'a> {
+    plan: &'a PlanRow,
+    sections: &'a [SectionRow],
+    measures: &'a MeasureRows,
+    lint: &'a [LintRow],
+    summary: &'a ImportSummary,
+}
+
+/// Writes the version in the import's transaction: the plan's rows (replacing the previous
+/// version's, keeping measure ids), the source text with its summary, the audit entry and the
+/// `PLAN_IMPORTED` event.
+async fn write_version(
+    tx: &mut Transaction<'_, Postgres>,
+    source: &Source<'_>,
+    options: &ImportOptions,
+    existing: Option<&PlanRow>,
+    v: &Version<'_>,
+) -> ServiceResult<()> {
+    let plan_id = v.plan.id;
+    if existing.is_some() {
+        store::update_plan_meta(tx, v.plan).await?;
+        store::delete_plan_responsible(tx, plan_id).await?;
+        let keep: Vec<Uuid> = v.measures.rows.iter().map(|r| r.id).collect();
+        store::delete_measures_except(tx, plan_id, &keep).await?;
+        store::park_sections(tx, plan_id).await?;
+    } else {
+        store::insert_plan(tx, v.plan).await?;
+    }
+    store::insert_sections(tx, v.sections).await?;
+    store::insert_measures(tx, &v.measures.rows).await?;
+    let keep_sections: Vec<Uuid> = v.sections.iter().map(|s| s.id).collect();
+    store::delete_sections_except(tx, plan_id, &keep_sections).await?;
+    store::insert_responsible(tx, &v.measures.responsible).await?;
+    store::replace_lint(tx, plan_id, v.lint).await?;
+    let changes = serde_json::to_value(&v.measures.changes).map_err(ServiceError::internal)?;
     store::insert_version(
-        &mut tx,
+        tx,
         &VersionRow {
             plan_id,
-            version,
-            sha256: &sha,
-            source_text: &text,
+            version: v.plan.version,
+            sha256: &source.sha,
+            source_text: &source.text,
             file_name: options.file_name.as_deref(),
-            summary: serde_json::to_value(&summary).map_err(ServiceError::internal)?,
-            changes: serde_json::to_value(&changes).map_err(ServiceError::internal)?,
+            summary: serde_json::to_value(v.summary).map_err(ServiceError::internal)?,
+            changes: changes.clone(),
         },
     )
     .await?;
-    let mut after = access::plan_json(&plan);
-    after["changes"] = serde_json::to_value(&changes).map_err(ServiceError::internal)?;
+    let mut after = access::plan_json(v.plan);
+    after["changes"] = changes.clone();
     roadmap_common::audit::record(
-        &mut tx,
+        tx,
         crate::NAME,
         &options.actor,
         "importRoadmap",
         ("Plan", plan_id),
-        existing.as_ref().map(access::plan_json),
+        existing.map(access::plan_json),
         Some(after),
     )
     .await?;
-    crate::events::plan_imported(
-        &mut tx,
-        &plan,
-        &enum_text(&summary.status),
-        &serde_json::to_value(&changes).map_err(ServiceError::internal)?,
-    )
-    .await?;
-    tx.commit().await?;
-    if let Some(indicators) = indicators
-        && (!summary.indicator_targets.is_empty() || summary.status == ImportStatus::Updated)
-        && let Err(err) = indicators
-            .record_plan_targets(plan_id, territory, plan.period_end, &summary.indicator_targets)
-            .await
-    {
-        tracing::warn!(plan = %plan_id, error = %err.message(), "indicator targets not recorded; re-import to retry");
+    outbox::plan_imported(tx, v.plan, &enum_text(&v.summary.status), &changes).await
+}
+
+/// Hands the document's baselines and targets to the indicators subgraph when there are any, or
+/// when a new version may have dropped some; a failure is logged and the import stands.
+async fn hand_targets_to_indicators(indicators: &IndicatorsClient, plan: &PlanRow, summary: &ImportSummary) {
+    if summary.indicator_targets.is_empty() && summary.status != ImportStatus::Updated {
+        return;
+    }
+    let recorded = indicators
+        .record_plan_targets(plan.id, plan.territory_id, plan.period_end, &summary.indicator_targets)
+        .await;
+    if let Err(err) = recorded {
+        tracing::warn!(plan = %plan.id, error = %err.message(), "indicator targets not recorded; re-import to retry");
         if let ServiceError::Internal(cause) = &err {
-            tracing::warn!(plan = %plan_id, %cause, "indicator targets: cause");
+            tracing::warn!(plan = %plan.id, %cause, "indicator targets: cause");
         }
     }
-    Ok(summary)
 }
 
 fn summary_from_json(value: serde_json::Value) -> ServiceResult<ImportSummary> {

@@ -1,68 +1,99 @@
 //! The plans subgraph: roadmaps as published, level by level.
 //!
 //! Layout:
-//! - `store`: SQL over the `plans` schema (plan, section, measure, measure_responsible).
-//! - `loaders`: DataLoaders per entity and per parent key, so nested fields never run N+1.
-//! - `graphql`: types, queries (`plans`, `plan`, `measure`) and mutations (`createPlan`, all or
-//!   nothing). `Organisation` and `Territory` are referenced by id and resolved by the people
-//!   subgraph through the gateway.
-//! - `cascade`: links between levels, traces, statuses (OVERDUE derived), rolled-up progress.
-//! - `events`: outbox rows of status-relevant changes, written in the change's transaction.
-//! - `deadlines`: the deadline watcher (a `DEADLINE_MISSED` event once per missed due day).
-//! - `occurrences`: schedules expanded into dated occurrences, `reportOccurrence`.
-//! - `calendar`: the iCalendar feed per organisation, `GET /calendar/organisations/{id}.ics`.
+//! - this file: the target's [`TARGET`] descriptor (router with the calendar feeds, deadline
+//!   watcher) and [`schema`];
+//! - [`graphql`]: the schema's types and roots, one file per type family (`Plan` →
+//!   `graphql/plan.rs`, `Measure` → `graphql/measure.rs`, `MeasureLink` and the other cascade
+//!   types → `graphql/link.rs`, ...), `Query.*` in `graphql/query.rs`, `Mutation.*` in
+//!   `graphql/mutation.rs`. `Organisation` and `Territory` are referenced by id and resolved by
+//!   the people subgraph through the gateway;
+//! - [`store`]: every SQL statement, over the `plans` schema, one file per area (plans,
+//!   measures, cascade, import, occurrences, deadlines, calendar, outbox context);
+//! - [`loaders`]: DataLoaders per entity and per parent key, so nested fields never run N+1;
+//! - [`outbox`]: the events of status-relevant changes, written as outbox rows in the change's
+//!   transaction;
+//! - [`access`]: who may see drafts and change plans (rules in `roadmap_common::auth`), scope
+//!   checks through the people subgraph;
+//! - [`cascade`]: the rules of links between levels: effective status (OVERDUE derived),
+//!   rolled-up progress, trace trees (pure);
+//! - [`similarity`]: BM25 over stemmed Russian titles, ranking link suggestions (pure);
+//! - [`occurrences`]: schedules expanded into dated occurrences, checks of occurrence reports
+//!   (pure);
+//! - [`import`]: a roadmap document imported as a plan (parse, resolve parties, write a
+//!   version), all or nothing;
+//! - [`deadlines`]: the deadline watcher (a `DEADLINE_MISSED` event once per missed due day);
+//! - [`calendar`]: the iCalendar feed per organisation, `GET /calendar/organisations/{id}.ics`;
+//! - [`indicators_client`]: hands imported indicator targets to the indicators subgraph (the
+//!   people subgraph's client is `roadmap_common::people`).
 
 pub mod access;
 pub mod calendar;
 pub mod cascade;
 pub mod deadlines;
-pub mod events;
 pub mod graphql;
 pub mod import;
 pub mod indicators_client;
 pub mod loaders;
 pub mod occurrences;
-pub mod people_client;
+pub mod outbox;
 pub mod similarity;
 pub mod store;
 
 use async_graphql::{EmptySubscription, Schema};
+use futures::future::BoxFuture;
+use roadmap_common::clock::Clock;
+use roadmap_common::people::{PEOPLE, PeopleClient};
+use roadmap_common::target::{Deps, Descriptor, Started};
 use sqlx::PgPool;
+
+use indicators_client::IndicatorsClient;
 
 pub use graphql::{MutationRoot, QueryRoot};
 
 pub const NAME: &str = "plans";
 
+/// The indicators subgraph, which the importer hands indicator targets to.
+const INDICATORS: &str = "indicators";
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/plans");
+
+/// The plans target: its subgraph with the calendar feeds, and the deadline watcher.
+pub const TARGET: Descriptor = Descriptor {
+    name: NAME,
+    default_port: 4001,
+    about: "subgraph: plans, sections, measures, links, statuses, deadlines, occurrences, calendar feed",
+    migrator: Some(&MIGRATOR),
+    sdl: Some(sdl),
+    produces_events: true,
+    consumes_events: false,
+    depends_on: &[],
+    calls: &[PEOPLE, INDICATORS],
+    ops: true,
+    home: roadmap_common::server::GRAPHQL_PATH,
+    start,
+};
 
 pub type PlansSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema; without a pool it can only print its SDL. `people` is the people
 /// subgraph the importer resolves organisations with.
-pub fn schema(
-    pool: Option<PgPool>,
-    people: Option<people_client::PeopleClient>,
-    clock: roadmap_common::clock::Clock,
-) -> PlansSchema {
+pub fn schema(pool: Option<PgPool>, people: Option<PeopleClient>, clock: Clock) -> PlansSchema {
     schema_with(pool, people, None, clock)
 }
 
 /// [`schema`] with the indicators subgraph the importer hands indicator targets to.
 pub fn schema_with(
     pool: Option<PgPool>,
-    people: Option<people_client::PeopleClient>,
-    indicators: Option<indicators_client::IndicatorsClient>,
-    clock: roadmap_common::clock::Clock,
+    people: Option<PeopleClient>,
+    indicators: Option<IndicatorsClient>,
+    clock: Clock,
 ) -> PlansSchema {
-    let mut builder = Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+    let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .enable_federation()
         .data(clock);
     if let Some(pool) = pool {
         builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
-    }
-    if roadmap_common::telemetry::export_enabled() {
-        // Resolver spans (request, parse, validation, execute, field) for the trace export.
-        builder = builder.extension(async_graphql::extensions::Tracing);
     }
     if let Some(people) = people {
         builder = builder.data(people);
@@ -70,7 +101,13 @@ pub fn schema_with(
     if let Some(indicators) = indicators {
         builder = builder.data(indicators);
     }
-    builder.finish()
+    roadmap_common::server::build_schema(builder)
+}
+
+/// The federation SDL, as `schema/plans.graphql` holds it.
+pub fn sdl() -> String {
+    schema(None, None, Clock::default())
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
 }
 
 /// The axum router of this subgraph (GraphQL and the calendar feeds); `people_url` and
@@ -80,15 +117,50 @@ pub fn router(
     pool: PgPool,
     people_url: &str,
     indicators_url: &str,
-    clock: roadmap_common::clock::Clock,
+    clock: Clock,
     secret: roadmap_common::auth::GatewaySecret,
 ) -> axum::Router {
-    let people = people_client::PeopleClient::new(people_url, secret.clone());
-    let indicators = indicators_client::IndicatorsClient::new(indicators_url, secret.clone());
+    let people = PeopleClient::new(NAME, people_url, secret.clone());
+    let indicators = IndicatorsClient::new(indicators_url, secret.clone());
     roadmap_common::server::graphql_router(
         schema_with(Some(pool.clone()), Some(people.clone()), Some(indicators), clock),
         pool.clone(),
         secret,
     )
     .merge(calendar::routes(pool, people))
+}
+
+fn start(deps: Deps) -> BoxFuture<'static, anyhow::Result<Started>> {
+    Box::pin(async move {
+        let pool = deps.pool()?;
+        let config = &deps.config;
+        let router = router(
+            pool,
+            &deps.url(PEOPLE),
+            &deps.url(INDICATORS),
+            config.clock,
+            deps.secret(),
+        );
+        // Its own connection: a pass holds one for its batch while requests hold the main pool.
+        let watcher_pool = roadmap_common::db::connect_schema_quiet(&config.database_url, NAME, 1).await?;
+        let watcher = deadlines::run(
+            watcher_pool,
+            config.clock,
+            config.deadline_interval,
+            deps.shutdown.clone(),
+        );
+        Ok(Started::router(router).with_task("deadline watcher", watcher))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sdl_is_the_committed_snapshot() {
+        let committed = include_str!("../../../schema/plans.graphql");
+        assert!(
+            super::sdl() == committed,
+            "schema/plans.graphql is stale: run `roadmap-hub compose`"
+        );
+    }
 }

@@ -22,8 +22,8 @@ pub struct Loaders {
     pub measures_by_parent: DataLoader<Measured<MeasuresByParentLoader>>,
     pub responsible_by_measure: DataLoader<Measured<ResponsibleByMeasureLoader>>,
     pub lint_by_plan: DataLoader<Measured<LintByPlanLoader>>,
-    pub trace_down: DataLoader<Measured<TraceDownLoader>>,
-    pub trace_up: DataLoader<Measured<TraceUpLoader>>,
+    pub trace_down: DataLoader<Measured<TraceByMeasureLoader>>,
+    pub trace_up: DataLoader<Measured<TraceByMeasureLoader>>,
     pub link_by_id: DataLoader<Measured<LinkByIdLoader>>,
     pub status_by_measure: DataLoader<Measured<StatusByMeasureLoader>>,
     pub parents_by_plan: DataLoader<Measured<ParentsByPlanLoader>>,
@@ -41,8 +41,8 @@ impl Loaders {
             measures_by_parent: loader(MeasuresByParentLoader(pool.clone())),
             responsible_by_measure: loader(ResponsibleByMeasureLoader(pool.clone())),
             lint_by_plan: loader(LintByPlanLoader(pool.clone())),
-            trace_down: loader(TraceDownLoader(pool.clone())),
-            trace_up: loader(TraceUpLoader(pool.clone())),
+            trace_down: loader(TraceByMeasureLoader(pool.clone(), store::Direction::Down)),
+            trace_up: loader(TraceByMeasureLoader(pool.clone(), store::Direction::Up)),
             link_by_id: loader(LinkByIdLoader(pool.clone())),
             status_by_measure: loader(StatusByMeasureLoader(pool.clone())),
             parents_by_plan: loader(ParentsByPlanLoader(pool.clone())),
@@ -180,31 +180,18 @@ fn split_traces(rows: Vec<TraceRow>, keys: &[TraceKey]) -> HashMap<TraceKey, Vec
         .collect()
 }
 
-/// Links below measures: one recursive statement for all the traces a request asks for.
-pub struct TraceDownLoader(PgPool);
+/// Links from measures, one way (see [`store::Direction`]): one recursive statement for all the
+/// traces of that direction a request asks for.
+pub struct TraceByMeasureLoader(PgPool, store::Direction);
 
-impl Loader<TraceKey> for TraceDownLoader {
+impl Loader<TraceKey> for TraceByMeasureLoader {
     type Value = Vec<TraceRow>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[TraceKey]) -> Result<HashMap<TraceKey, Vec<TraceRow>>, LoadError> {
         let roots: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let depth = keys.iter().map(|k| k.1).max().unwrap_or(1);
-        Ok(split_traces(store::trace_down(&self.0, &roots, depth).await?, keys))
-    }
-}
-
-/// Links above measures, up to the top.
-pub struct TraceUpLoader(PgPool);
-
-impl Loader<TraceKey> for TraceUpLoader {
-    type Value = Vec<TraceRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[TraceKey]) -> Result<HashMap<TraceKey, Vec<TraceRow>>, LoadError> {
-        let roots: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let depth = keys.iter().map(|k| k.1).max().unwrap_or(1);
-        Ok(split_traces(store::trace_up(&self.0, &roots, depth).await?, keys))
+        Ok(split_traces(store::trace(&self.0, self.1, &roots, depth).await?, keys))
     }
 }
 

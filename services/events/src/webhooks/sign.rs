@@ -12,7 +12,7 @@ pub const SECRET_PREFIX: &str = "whsec_";
 /// Random bytes of a new signing key: the spec asks for 24 to 64.
 const KEY_BYTES: usize = 32;
 
-/// A new secret: `whsec_` + base64 of [`KEY_BYTES`] random bytes from the operating system.
+/// A new secret: `whsec_` + base64 of `KEY_BYTES` random bytes from the operating system.
 pub fn new_secret() -> Result<String, getrandom::Error> {
     let mut key = [0u8; KEY_BYTES];
     getrandom::fill(&mut key)?;

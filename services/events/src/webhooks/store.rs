@@ -5,7 +5,8 @@ use serde_json::Value;
 use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::{EventRow, Filter};
+use crate::filter::Filter;
+use crate::store::EventRow;
 
 /// `NOTIFY` channel that wakes the delivery worker; sent at commit of every transaction that
 /// makes a delivery due.
@@ -233,7 +234,7 @@ pub async fn requeue_after(
     let mut last = after;
     let mut queued = 0;
     loop {
-        let events = crate::read_log(&mut *tx, filter, last, PAGE).await?;
+        let events = crate::store::read_log(&mut *tx, filter, last, PAGE).await?;
         let Some(tail) = events.last() else { break };
         last = tail.cursor;
         let ids: Vec<Uuid> = events.iter().map(|_| Uuid::new_v4()).collect();

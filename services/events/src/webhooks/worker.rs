@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use roadmap_common::config::WebhookSettings;
 use roadmap_common::outbox::Wakeup;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -11,10 +12,10 @@ use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use super::WebhookConfig;
 use super::sign::{key_of, sign};
 use super::store::{self, AttemptRow, DueDelivery, Outcome};
-use crate::{EventRow, NAME};
+use crate::NAME;
+use crate::store::EventRow;
 
 /// Attempts in flight at once: one slow endpoint does not hold up the others.
 const CONCURRENCY: usize = 16;
@@ -91,7 +92,7 @@ fn describe(error: &reqwest::Error, timeout: Duration) -> String {
 }
 
 /// Sends one claimed delivery and records the attempt; every step runs in one root span.
-async fn attempt(pool: &PgPool, http: &reqwest::Client, config: &WebhookConfig, due: DueDelivery) {
+async fn attempt(pool: &PgPool, http: &reqwest::Client, config: &WebhookSettings, due: DueDelivery) {
     let number = due.attempts + 1;
     let span = tracing::info_span!(
         parent: None,
@@ -177,7 +178,7 @@ async fn attempt(pool: &PgPool, http: &reqwest::Client, config: &WebhookConfig, 
 
 /// The worker: runs until `shutdown` turns true, then lets attempts in flight finish (at most
 /// the attempt timeout).
-pub async fn run(pool: PgPool, config: WebhookConfig, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(pool: PgPool, config: WebhookSettings, mut shutdown: watch::Receiver<bool>) {
     let http = match reqwest::Client::builder()
         .timeout(config.timeout)
         .redirect(reqwest::redirect::Policy::none())

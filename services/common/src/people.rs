@@ -1,0 +1,205 @@
+//! The one client of the people subgraph that other subgraphs use: plans (the importer resolves
+//! territories and organisations, the calendar names organisations, scope checks) and indicators
+//! (where an observation rolls up to). Every call goes through [`SubgraphClient`], with the
+//! gateway secret and the caller's name.
+
+use async_graphql::Context;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::auth::GatewaySecret;
+use crate::client::{SubgraphClient, parse_uuid};
+use crate::{ServiceError, ServiceResult};
+
+/// Name of the people subgraph (its target, schema and URL key).
+pub const PEOPLE: &str = "people";
+
+/// Talks GraphQL over HTTP to the people subgraph.
+#[derive(Clone, Debug)]
+pub struct PeopleClient(SubgraphClient);
+
+/// An organisation the importer needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrganisationRef {
+    pub name: String,
+    pub kind: &'static str,
+    pub territory: Option<Uuid>,
+    pub abbreviations: Vec<String>,
+}
+
+/// The people client a schema was built with; an internal error when the service was started
+/// without one (only SDL-printing schemas are).
+pub fn from_ctx<'a>(ctx: &Context<'a>) -> ServiceResult<&'a PeopleClient> {
+    ctx.data::<PeopleClient>()
+        .map_err(|_| ServiceError::internal_msg("this service was started without the people subgraph's URL"))
+}
+
+impl PeopleClient {
+    /// `caller` is the calling service's name (sent with every call).
+    pub fn new(caller: &'static str, url: impl Into<String>, secret: GatewaySecret) -> Self {
+        Self(SubgraphClient::new(caller, PEOPLE, url, secret))
+    }
+
+    /// The underlying client (scope checks, see [`SubgraphClient::require_scope`]).
+    pub fn subgraph(&self) -> &SubgraphClient {
+        &self.0
+    }
+
+    /// A territory and its ancestors, nearest first (what a scope is checked against).
+    pub async fn territory_ancestry(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
+        self.0.territory_ancestry(territory).await
+    }
+
+    /// Resolves "Region/Municipality[/Settlement]" to the id of its last part, creating each
+    /// level when missing.
+    pub async fn ensure_territory_path(&self, path: &str) -> ServiceResult<Uuid> {
+        const KINDS: [&str; 3] = ["REGION", "MUNICIPALITY", "SETTLEMENT"];
+        let parts: Vec<&str> = path.split('/').map(str::trim).collect();
+        if parts.is_empty() || parts.len() > KINDS.len() || parts.iter().any(|p| p.is_empty()) {
+            return Err(ServiceError::invalid(
+                "territory",
+                format!("`{path}` is not a territory path like `Хабаровский край/Николаевский муниципальный район`"),
+            ));
+        }
+        let mut parent: Option<Uuid> = None;
+        for (depth, name) in parts.iter().enumerate() {
+            let data = self
+                .0
+                .call(
+                    "mutation($name: String!, $kind: TerritoryKind!, $parent: ID) { \
+                     ensureTerritory(name: $name, kind: $kind, parent: $parent) { id } }",
+                    json!({ "name": name, "kind": KINDS[depth], "parent": parent.map(|p| p.to_string()) }),
+                )
+                .await?;
+            parent = Some(parse_uuid(&data["ensureTerritory"]["id"])?);
+        }
+        parent.ok_or_else(|| ServiceError::invalid("territory", "is empty"))
+    }
+
+    /// A territory and everything under it (three levels deep: region, municipality, settlement).
+    pub async fn territory_and_descendants(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
+        let data = self
+            .0
+            .call(
+                "query($id: ID!) { territory(id: $id) { id children { id children { id children { id } } } } }",
+                json!({ "id": territory.to_string() }),
+            )
+            .await?;
+        let mut out = Vec::new();
+        let mut stack = vec![&data["territory"]];
+        while let Some(node) = stack.pop() {
+            if node.is_null() {
+                continue;
+            }
+            out.push(parse_uuid(&node["id"])?);
+            stack.extend(node["children"].as_array().into_iter().flatten());
+        }
+        Ok(out)
+    }
+
+    /// Child territories of a territory (municipalities of a region).
+    pub async fn children(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
+        let data = self
+            .0
+            .call(
+                "query($id: ID!) { territory(id: $id) { children { id } } }",
+                json!({ "id": territory.to_string() }),
+            )
+            .await?;
+        data["territory"]["children"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| parse_uuid(&c["id"]))
+            .collect()
+    }
+
+    /// The name of an organisation; `None` when the people subgraph does not know it.
+    pub async fn organisation_name(&self, id: Uuid) -> ServiceResult<Option<String>> {
+        let data = self
+            .0
+            .call(
+                "query($id: ID!) { organisation(id: $id) { name } }",
+                json!({ "id": id.to_string() }),
+            )
+            .await?;
+        Ok(data["organisation"]["name"].as_str().map(str::to_string))
+    }
+
+    /// Resolves organisations to ids, in input order (see the people subgraph's
+    /// `ensureOrganisations`).
+    pub async fn ensure_organisations(&self, wanted: &[OrganisationRef]) -> ServiceResult<Vec<Uuid>> {
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let inputs: Vec<Value> = wanted
+            .iter()
+            .map(|w| {
+                json!({
+                    "name": w.name,
+                    "kind": w.kind,
+                    "territory": w.territory.map(|t| t.to_string()),
+                    "abbreviations": w.abbreviations,
+                })
+            })
+            .collect();
+        let data = self
+            .0
+            .call(
+                "mutation($inputs: [EnsureOrganisationInput!]!) { ensureOrganisations(inputs: $inputs) { id } }",
+                json!({ "inputs": inputs }),
+            )
+            .await?;
+        let ids = data["ensureOrganisations"]
+            .as_array()
+            .ok_or_else(|| ServiceError::internal_msg("people: no ensureOrganisations list"))?;
+        if ids.len() != wanted.len() {
+            return Err(ServiceError::internal_msg("people: wrong number of organisations"));
+        }
+        ids.iter().map(|v| parse_uuid(&v["id"])).collect()
+    }
+
+    /// The parent of a territory: `Ok(None)` for a root, `Err` naming `field` when the territory
+    /// does not exist.
+    pub async fn territory_parent(&self, field: &str, territory: Uuid) -> ServiceResult<Option<Uuid>> {
+        let data = self
+            .0
+            .call(
+                "query($id: ID!) { territory(id: $id) { id parent { id } } }",
+                json!({ "id": territory.to_string() }),
+            )
+            .await?;
+        if data["territory"].is_null() {
+            return Err(ServiceError::invalid(
+                field,
+                format!("territory {territory} does not exist"),
+            ));
+        }
+        optional_uuid(&data["territory"]["parent"]["id"])
+    }
+
+    /// The territory of an organisation, `Err` naming `field` when it does not exist.
+    pub async fn organisation_territory(&self, field: &str, organisation: Uuid) -> ServiceResult<Option<Uuid>> {
+        let data = self
+            .0
+            .call(
+                "query($id: ID!) { organisation(id: $id) { id territory { id } } }",
+                json!({ "id": organisation.to_string() }),
+            )
+            .await?;
+        if data["organisation"].is_null() {
+            return Err(ServiceError::invalid(
+                field,
+                format!("organisation {organisation} does not exist"),
+            ));
+        }
+        optional_uuid(&data["organisation"]["territory"]["id"])
+    }
+}
+
+fn optional_uuid(value: &Value) -> ServiceResult<Option<Uuid>> {
+    match value {
+        Value::Null => Ok(None),
+        other => parse_uuid(other).map(Some),
+    }
+}

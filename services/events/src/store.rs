@@ -1,0 +1,163 @@
+//! SQL of the log (`event`) and the audit trail (`audit_log`). The webhooks' tables have their
+//! own store ([`crate::webhooks::store`]).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{FromRow, PgExecutor, PgPool};
+use uuid::Uuid;
+
+use roadmap_common::outbox::OutboxEvent;
+
+use crate::filter::Filter;
+use crate::webhooks;
+
+/// One entry of the log.
+#[derive(FromRow, Clone, Debug)]
+pub struct EventRow {
+    pub id: Uuid,
+    pub cursor: i64,
+    pub kind: String,
+    pub subject_type: String,
+    pub subject_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    pub context: Value,
+}
+
+const EVENT_COLUMNS: &str = "id, cursor, kind, subject_type, subject_id, occurred_at, before, after, context";
+
+/// Inserts `event` once and, in the same transaction, the webhook deliveries it makes; returns
+/// the new row when it was not in the log yet.
+pub async fn insert(pool: &PgPool, event: &OutboxEvent) -> Result<Option<EventRow>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let row: Option<EventRow> = sqlx::query_as_with(
+        &format!(
+            "INSERT INTO event ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (id) DO NOTHING RETURNING {EVENT_COLUMNS}",
+            OutboxEvent::COLUMNS
+        ),
+        event.arguments()?,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(row) = &row {
+        webhooks::store::enqueue_event(&mut tx, row).await?;
+    }
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Events after `after` that match `filter`, in cursor order: `Query.events`, the backlog of a
+/// subscription and webhook replays. [`Filter::matches`] is the same condition for live events.
+pub async fn read_log<'e>(
+    db: impl PgExecutor<'e>,
+    filter: &Filter,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM event WHERE cursor > $1 \
+         AND ($2::text IS NULL OR context->>'territory' = $2) \
+         AND ($3::text IS NULL OR context->>'plan' = $3) \
+         AND ($4::text IS NULL OR context->>'level' = $4) \
+         AND ($5::text[] IS NULL OR kind = ANY($5)) \
+         AND ($6::text IS NULL OR subject_id::text = $6 OR context->'ancestors' ? $6) \
+         ORDER BY cursor LIMIT $7"
+    ))
+    .bind(after)
+    .bind(&filter.territory)
+    .bind(&filter.plan)
+    .bind(&filter.level)
+    .bind(&filter.kinds)
+    .bind(&filter.under_measure)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// The cursor of the newest event (0 for an empty log).
+pub async fn last_cursor(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    let last: Option<i64> = sqlx::query_scalar("SELECT max(cursor) FROM event")
+        .fetch_one(pool)
+        .await?;
+    Ok(last.unwrap_or(0))
+}
+
+pub async fn events_by_ids(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM event WHERE id = ANY($1)"))
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+}
+
+/// Stores an audit entry once (by id); the entry's `context` carries action, service and actor.
+pub async fn insert_audit_entry(db: impl PgExecutor<'_>, entry: &OutboxEvent) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, service, action, actor, subject_type, subject_id, occurred_at, before, after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(entry.id)
+    .bind(entry.context["service"].as_str().unwrap_or("unknown"))
+    .bind(entry.context["action"].as_str().unwrap_or("unknown"))
+    .bind(entry.context.get("actor").cloned().unwrap_or(Value::Null))
+    .bind(&entry.subject_type)
+    .bind(entry.subject_id)
+    .bind(entry.occurred_at)
+    .bind(&entry.before)
+    .bind(&entry.after)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// One entry of the audit trail.
+#[derive(FromRow)]
+pub struct AuditRow {
+    pub id: Uuid,
+    pub seq: i64,
+    pub service: String,
+    pub action: String,
+    pub actor: Value,
+    pub subject_type: String,
+    pub subject_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Which audit entries to read; absent conditions match everything.
+#[derive(Default)]
+pub struct AuditConditions {
+    /// The actor's token subject.
+    pub actor: Option<String>,
+    pub subject: Option<Uuid>,
+    pub action: Option<String>,
+    pub service: Option<String>,
+}
+
+/// Audit entries after `after` (a `seq`) that match `conditions`, in order.
+pub async fn audit_trail(
+    pool: &PgPool,
+    conditions: &AuditConditions,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, seq, service, action, actor, subject_type, subject_id, occurred_at, before, after \
+         FROM audit_log WHERE seq > $1 \
+           AND ($2::text IS NULL OR actor->>'subject' = $2) \
+           AND ($3::uuid IS NULL OR subject_id = $3) \
+           AND ($4::text IS NULL OR action = $4) \
+           AND ($5::text IS NULL OR service = $5) \
+         ORDER BY seq LIMIT $6",
+    )
+    .bind(after)
+    .bind(&conditions.actor)
+    .bind(conditions.subject)
+    .bind(&conditions.action)
+    .bind(&conditions.service)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,180 @@
+//! The cascade's types: `MeasureLink` with `LinkState`, `TraceNode` (the tree is built by
+//! `crate::cascade::build_tree`), `Suggestion` with `SuggestionScope`, `CoverageRow`,
+//! `ParentMeasureCoverage`, `TerritoryImplementation`.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::access;
+use crate::cascade::TraceNode;
+use crate::graphql::{Measure, Territory};
+use crate::loaders::Loaders;
+use crate::store::{LinkRow, MeasureRow, TraceRow};
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum LinkState {
+    Suggested,
+    Confirmed,
+    Rejected,
+}
+
+roadmap_common::db_enum!(LinkState {
+    Suggested => "SUGGESTED",
+    Confirmed => "CONFIRMED",
+    Rejected => "REJECTED",
+});
+
+/// A link between two measures.
+pub struct MeasureLink(pub LinkRow);
+
+#[Object]
+impl MeasureLink {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn state(&self) -> LinkState {
+        LinkState::from_db(&self.0.state).unwrap_or(LinkState::Suggested)
+    }
+
+    /// Similarity score when suggested by the ranker.
+    async fn score(&self) -> Option<f64> {
+        self.0.score
+    }
+
+    async fn created_by(&self) -> &str {
+        &self.0.created_by
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn decided_by(&self) -> Option<&str> {
+        self.0.decided_by.as_deref()
+    }
+
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
+
+    /// The lower-level measure that carries out `implements`.
+    async fn measure(&self, ctx: &Context<'_>) -> Result<Option<Measure>> {
+        let row = ctx.data::<Loaders>()?.measure_by_id.load_one(self.0.measure_id).await?;
+        access::visible_measure(ctx, row).await
+    }
+
+    async fn implements(&self, ctx: &Context<'_>) -> Result<Option<Measure>> {
+        let row = ctx
+            .data::<Loaders>()?
+            .measure_by_id
+            .load_one(self.0.implements_id)
+            .await?;
+        access::visible_measure(ctx, row).await
+    }
+}
+
+#[Object]
+impl TraceNode {
+    /// 1 for a direct link.
+    async fn depth(&self) -> i32 {
+        self.depth
+    }
+
+    async fn link(&self, ctx: &Context<'_>) -> Result<Option<MeasureLink>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .link_by_id
+            .load_one(self.link_id)
+            .await?
+            .map(MeasureLink))
+    }
+
+    async fn measure(&self, ctx: &Context<'_>) -> Result<Option<Measure>> {
+        let row = ctx.data::<Loaders>()?.measure_by_id.load_one(self.measure_id).await?;
+        access::visible_measure(ctx, row).await
+    }
+
+    /// The next level of the trace (further down for `implementedBy`, further up for `implements`).
+    async fn next(&self) -> &[TraceNode] {
+        &self.next
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum SuggestionScope {
+    /// Measures of the plans this plan declares as parents.
+    Parents,
+    /// Measures of every plan of a higher level.
+    Higher,
+    /// Measures of every other plan (for finding the same measure at another level anywhere).
+    OtherPlans,
+}
+
+roadmap_common::db_enum!(SuggestionScope {
+    Parents => "PARENTS",
+    Higher => "HIGHER",
+    OtherPlans => "OTHER_PLANS",
+});
+
+/// A measure similar by text, for a person to confirm (`linkMeasures`) or ignore.
+#[derive(SimpleObject)]
+pub struct Suggestion {
+    pub measure: Measure,
+    /// BM25 score; comparable within one list only.
+    pub score: f64,
+}
+
+/// Coverage of a measure in one child territory.
+#[derive(SimpleObject)]
+pub struct CoverageRow {
+    pub territory: Territory,
+    /// True when some measure of a plan of this territory implements the measure (at any depth).
+    pub covered: bool,
+    pub implementing_measures: Vec<Measure>,
+}
+
+/// A measure of a parent plan and what of this plan implements it.
+#[derive(SimpleObject)]
+pub struct ParentMeasureCoverage {
+    pub parent_measure: Measure,
+    pub implemented_by: Vec<Measure>,
+}
+
+/// Share of a plan's measures implemented in one child territory.
+#[derive(SimpleObject)]
+pub struct TerritoryImplementation {
+    pub territory: Territory,
+    pub implemented: i32,
+    pub total: i32,
+    pub share: f64,
+}
+
+/// Territory of the plan of each measure reached by a downward trace.
+pub async fn implementers_by_territory(ctx: &Context<'_>, rows: &[TraceRow]) -> Result<HashMap<Uuid, Vec<MeasureRow>>> {
+    let loaders = ctx.data::<Loaders>()?;
+    let ids: Vec<Uuid> = rows
+        .iter()
+        .map(|r| r.measure_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let measures = loaders.measure_by_id.load_many(ids).await?;
+    let plan_ids: Vec<Uuid> = measures
+        .values()
+        .map(|m| m.plan_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let plans = loaders.plan_by_id.load_many(plan_ids).await?;
+    let mut out: HashMap<Uuid, Vec<MeasureRow>> = HashMap::new();
+    for m in measures.into_values() {
+        if let Some(t) = plans.get(&m.plan_id).and_then(|p| p.territory_id) {
+            out.entry(t).or_default().push(m);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,327 @@
+//! `Measure` and `MeasureStatus`: one item of a roadmap, its status and progress, its traces
+//! through the cascade, link suggestions, coverage and occurrences.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, Enum, ID, Json, Object, Result};
+use chrono::NaiveDate;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use roadmap_common::{ServiceError, people};
+
+use crate::graphql::occurrence::{self, Occurrence, UndatedScheduleItem};
+use crate::graphql::{
+    CoverageRow, Organisation, Plan, Suggestion, SuggestionScope, Territory, TraceNode, implementers_by_territory,
+    today,
+};
+use crate::loaders::Loaders;
+use crate::store::{self, Direction, MeasureRow, StatusRow};
+use crate::{access, cascade};
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum MeasureStatus {
+    Planned,
+    InProgress,
+    Done,
+    Cancelled,
+    /// Derived: past its last due day and neither done nor cancelled.
+    Overdue,
+}
+
+// OVERDUE is never stored (`setMeasureStatus` refuses it); it maps to itself only so the
+// generated list and lookups stay exhaustive.
+roadmap_common::db_enum!(MeasureStatus {
+    Planned => "PLANNED",
+    InProgress => "IN_PROGRESS",
+    Done => "DONE",
+    Cancelled => "CANCELLED",
+    Overdue => "OVERDUE",
+});
+
+/// One item of a roadmap.
+pub struct Measure(pub MeasureRow);
+
+#[Object]
+impl Measure {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The number exactly as written in the document ("1.3", "III.5", "5.").
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// The schedule as written ("октябрь 2023 г. – март 2024 г. еженедельно").
+    async fn schedule_text(&self) -> Option<&str> {
+        self.0.schedule_text.as_deref()
+    }
+
+    async fn expected_result(&self) -> Option<&str> {
+        self.0.expected_result.as_deref()
+    }
+
+    /// The responsible parties as written, next to the resolved `responsible`.
+    async fn responsible_text(&self) -> Option<&str> {
+        self.0.responsible_text.as_deref()
+    }
+
+    /// Stable identity within the plan across re-imports (e.g. `III.5`, `III.5~2` for a repeated number).
+    async fn key(&self) -> Option<&str> {
+        self.0.key.as_deref()
+    }
+
+    /// MEASURE, or MILESTONE for a control point.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+
+    /// The schedule as parsed: `{raw, items: [{type: Window|On|Deadline|Starting|Months|Recurrence|
+    /// Continuous|External, ...}], kind}`; `scheduleText` keeps what the document said.
+    async fn schedule(&self) -> Option<Json<serde_json::Value>> {
+        self.0.schedule.clone().map(Json)
+    }
+
+    /// One-word summary of the schedule (Window, Deadline, Recurrence, Continuous, External ...).
+    async fn schedule_kind(&self) -> Option<&str> {
+        self.0.schedule_kind.as_deref()
+    }
+
+    /// First day of work, when the schedule dates it.
+    async fn starts_on(&self) -> Option<NaiveDate> {
+        self.0.starts_on
+    }
+
+    /// Last day it is due, when the schedule dates it.
+    async fn due_on(&self) -> Option<NaiveDate> {
+        self.0.due_on
+    }
+
+    /// "Формы отчетных документов".
+    async fn reporting_forms(&self) -> Option<&str> {
+        self.0.reporting_forms.as_deref()
+    }
+
+    /// "Примечания/комментарий".
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.as_deref()
+    }
+
+    async fn indicator_text(&self) -> Option<&str> {
+        self.0.indicator_text.as_deref()
+    }
+
+    /// Quantitative targets found in the result text: `[{comparator, value, value_raw, unit, subject, raw}]`.
+    async fn targets(&self) -> Json<serde_json::Value> {
+        Json(self.0.targets.clone())
+    }
+
+    /// Every responsible party as parsed (organisations, roles, teams), with raw text:
+    /// `[{kind, name, full_name, abbreviation, raw}]`.
+    async fn parties(&self) -> Json<serde_json::Value> {
+        Json(self.0.parties.clone())
+    }
+
+    /// Line of the source document the row starts on.
+    async fn source_line(&self) -> Option<i32> {
+        self.0.source_line
+    }
+
+    async fn responsible(&self, ctx: &Context<'_>) -> Result<Vec<Organisation>> {
+        let ids = ctx
+            .data::<Loaders>()?
+            .responsible_by_measure
+            .load_one(self.0.id)
+            .await?;
+        Ok(ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(|id| Organisation { id: ID(id.to_string()) })
+            .collect())
+    }
+
+    /// Effective status: what people set, or OVERDUE once the last due day has passed unfinished.
+    async fn status(&self, ctx: &Context<'_>) -> Result<Option<MeasureStatus>> {
+        let row = ctx.data::<Loaders>()?.status_by_measure.load_one(self.0.id).await?;
+        Ok(row.map(|r| cascade::effective_status(&r, today(ctx))))
+    }
+
+    /// The status as people set it (never OVERDUE).
+    async fn reported_status(&self, ctx: &Context<'_>) -> Result<Option<MeasureStatus>> {
+        let row = ctx.data::<Loaders>()?.status_by_measure.load_one(self.0.id).await?;
+        Ok(row.map(|r| cascade::effective_status(&StatusRow { due_on: None, ..r }, today(ctx))))
+    }
+
+    /// Reported progress in percent.
+    async fn progress(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(ctx
+            .data::<Loaders>()?
+            .status_by_measure
+            .load_one(self.0.id)
+            .await?
+            .and_then(|r| r.progress))
+    }
+
+    /// Progress rolled up over confirmed implementers (rule in the cascade module docs);
+    /// null for a cancelled measure.
+    async fn rolled_progress(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let rows = loaders
+            .trace_down
+            .load_one((self.0.id, cascade::MAX_DEPTH))
+            .await?
+            .unwrap_or_default();
+        let links = loaders.link_by_id.load_many(rows.iter().map(|r| r.link_id)).await?;
+        let mut edges: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for r in rows
+            .iter()
+            .filter(|r| links.get(&r.link_id).is_some_and(|l| l.state == "CONFIRMED"))
+        {
+            edges.entry(r.implements_id).or_default().push(r.measure_id);
+        }
+        let ids: Vec<Uuid> = std::iter::once(self.0.id)
+            .chain(rows.iter().map(|r| r.measure_id))
+            .collect();
+        let statuses = loaders.status_by_measure.load_many(ids).await?;
+        Ok(cascade::rolled_progress(
+            self.0.id,
+            &edges,
+            &statuses,
+            &mut Default::default(),
+        ))
+    }
+
+    /// Measures of lower-level plans that carry this one out, level by level, down to `depth`.
+    async fn implemented_by(&self, ctx: &Context<'_>, #[graphql(default = 5)] depth: i32) -> Result<Vec<TraceNode>> {
+        self.trace(ctx, depth, Direction::Down).await
+    }
+
+    /// Measures of higher-level plans this one carries out, up to the top.
+    async fn implements(&self, ctx: &Context<'_>, #[graphql(default = 5)] depth: i32) -> Result<Vec<TraceNode>> {
+        self.trace(ctx, depth, Direction::Up).await
+    }
+
+    /// Measures this one most likely implements (or duplicates), ranked by text similarity
+    /// (Russian stemming + BM25). Default scope: the declared parent plans when there are any,
+    /// else every plan of a higher level.
+    async fn similar_measures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5)] first: i32,
+        scope: Option<SuggestionScope>,
+    ) -> Result<Vec<Suggestion>> {
+        if !(1..=50).contains(&first) {
+            return Err(ServiceError::invalid("first", "must be between 1 and 50").into());
+        }
+        let loaders = ctx.data::<Loaders>()?;
+        let scope = match scope {
+            Some(s) => s,
+            None if loaders
+                .parents_by_plan
+                .load_one(self.0.plan_id)
+                .await?
+                .is_some_and(|p| !p.is_empty()) =>
+            {
+                SuggestionScope::Parents
+            }
+            None => SuggestionScope::Higher,
+        };
+        let candidates = store::link_candidates(ctx.data::<PgPool>()?, self.0.plan_id, scope.as_db()).await?;
+        let ranked = crate::similarity::Index::new(candidates).rank(&self.0.title, first as usize);
+        let rows = loaders.measure_by_id.load_many(ranked.iter().map(|r| r.0)).await?;
+        let visible = access::visible_plans(ctx, rows.values().map(|m| m.plan_id)).await?;
+        Ok(ranked
+            .into_iter()
+            .filter_map(|(id, score)| {
+                rows.get(&id)
+                    .filter(|m| visible.contains(&m.plan_id))
+                    .cloned()
+                    .map(|m| Suggestion {
+                        measure: Measure(m),
+                        score,
+                    })
+            })
+            .collect())
+    }
+
+    /// For a measure of a plan with a territory: each child territory (municipalities of a
+    /// region), whether some measure of a plan there implements this one (at any depth), and which.
+    async fn coverage(&self, ctx: &Context<'_>) -> Result<Vec<CoverageRow>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let plan = loaders.plan_by_id.load_one(self.0.plan_id).await?;
+        let Some(territory) = plan.and_then(|p| p.territory_id) else {
+            return Ok(Vec::new());
+        };
+        let people = people::from_ctx(ctx)?;
+        let children = people.children(territory).await?;
+        let rows = loaders
+            .trace_down
+            .load_one((self.0.id, cascade::MAX_DEPTH))
+            .await?
+            .unwrap_or_default();
+        let mut by_territory = implementers_by_territory(ctx, &rows).await?;
+        // Drafts count only for those who may see them.
+        let visible = access::visible_plans(ctx, by_territory.values().flatten().map(|m| m.plan_id)).await?;
+        Ok(children
+            .into_iter()
+            .map(|t| {
+                let mut measures = by_territory.remove(&t).unwrap_or_default();
+                measures.retain(|m| visible.contains(&m.plan_id));
+                CoverageRow {
+                    territory: Territory { id: ID(t.to_string()) },
+                    covered: !measures.is_empty(),
+                    implementing_measures: measures.into_iter().map(Measure).collect(),
+                }
+            })
+            .collect())
+    }
+
+    async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
+        let row = ctx.data::<Loaders>()?.plan_by_id.load_one(self.0.plan_id).await?;
+        row.map(Plan)
+            .ok_or_else(|| ServiceError::not_found("Plan", self.0.plan_id).into())
+    }
+
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        let rows = ctx.data::<Loaders>()?.measures_by_parent.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(Measure).collect())
+    }
+
+    /// Dated occurrences of the structured schedule overlapping `from`–`to` (inclusive, either
+    /// open), in date order: each week of "еженедельно", each month of "ежемесячно", deadlines,
+    /// dates and windows (rules in `roadmap_import::occurrence`). Continuous work and dates set by
+    /// another document yield none: `undatedSchedule` says so.
+    async fn occurrences(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Vec<Occurrence>> {
+        occurrence::of_measure(ctx, &self.0, from, to).await
+    }
+
+    /// The parts of the schedule that yield no dated occurrence, and why (continuous work, dates
+    /// set by another document, ...). Empty when every part is dated.
+    async fn undated_schedule(&self, ctx: &Context<'_>) -> Result<Vec<UndatedScheduleItem>> {
+        occurrence::undated(ctx, &self.0).await
+    }
+}
+
+impl Measure {
+    /// The trace from this measure in `direction`, as a tree, `depth` levels deep.
+    async fn trace(&self, ctx: &Context<'_>, depth: i32, direction: Direction) -> Result<Vec<TraceNode>> {
+        let depth = cascade::check_depth(depth)?;
+        let loaders = ctx.data::<Loaders>()?;
+        let loader = match direction {
+            Direction::Down => &loaders.trace_down,
+            Direction::Up => &loaders.trace_up,
+        };
+        let rows = loader.load_one((self.0.id, depth)).await?.unwrap_or_default();
+        Ok(cascade::build_tree(self.0.id, &rows, direction))
+    }
+}

@@ -1,0 +1,57 @@
+//! The GraphQL schema of the plans subgraph, one file per type family:
+//! - [`plan`]: `Plan`, `PlanLevel`, `PlanState`, `Approval`, `LintFinding`, `CreatePlanInput`
+//!   (with `SectionInput`, `MeasureInput`);
+//! - [`section`]: `Section`, a numbered part of a plan;
+//! - [`measure`]: `Measure`, `MeasureStatus`;
+//! - [`link`]: the cascade's types, `MeasureLink`, `LinkState`, `TraceNode`, `Suggestion`,
+//!   `SuggestionScope`, `CoverageRow`, `ParentMeasureCoverage`, `TerritoryImplementation`;
+//! - [`occurrence`]: `Occurrence`, `OccurrenceKind`, `OccurrenceReport`, `UndatedReason`,
+//!   `UndatedScheduleItem`;
+//! - [`import`]: `ImportRoadmapInput`, `ImportReport`, `ImportChanges`, `KindCount`
+//!   (`ImportStatus` is the importer's, `crate::import`);
+//! - [`people`]: `Organisation`, `Territory`, entities of the people subgraph referenced by id;
+//! - [`query`]: `Query.*`, with the entity resolvers `find_<type>_by_id`;
+//! - [`mutation`]: `Mutation.*`, each change with its outbox event and audit entry.
+
+pub mod import;
+pub mod link;
+pub mod measure;
+pub mod mutation;
+pub mod occurrence;
+pub mod people;
+pub mod plan;
+pub mod query;
+pub mod section;
+
+use async_graphql::Context;
+use chrono::NaiveDate;
+
+use roadmap_common::auth;
+use roadmap_common::clock::Clock;
+
+pub use import::{ImportChanges, ImportReport, ImportRoadmapInput, KindCount};
+pub use link::{
+    CoverageRow, LinkState, MeasureLink, ParentMeasureCoverage, Suggestion, SuggestionScope, TerritoryImplementation,
+    implementers_by_territory,
+};
+pub use measure::{Measure, MeasureStatus};
+pub use mutation::MutationRoot;
+pub use occurrence::{Occurrence, OccurrenceKind, OccurrenceReport, UndatedReason, UndatedScheduleItem};
+pub use people::{Organisation, Territory};
+pub use plan::{
+    Approval, CreatePlanInput, LintFinding, MeasureInput, Plan, PlanLevel, PlanRows, PlanState, SectionInput, plan_rows,
+};
+pub use query::QueryRoot;
+pub use section::Section;
+
+pub use crate::cascade::TraceNode;
+
+/// Who made a change (links, statuses, occurrence reports): the token's subject.
+pub(crate) fn subject(ctx: &Context<'_>) -> String {
+    auth::actor(ctx).subject.clone()
+}
+
+/// Today's date by the hub's clock.
+pub fn today(ctx: &Context<'_>) -> NaiveDate {
+    ctx.data_opt::<Clock>().copied().unwrap_or_default().today()
+}

@@ -1,0 +1,177 @@
+//! Links between measures, traces along them, parent plans and link candidates.
+
+use sqlx::{FromRow, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use roadmap_common::ServiceResult;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct LinkRow {
+    pub id: Uuid,
+    pub measure_id: Uuid,
+    pub implements_id: Uuid,
+    pub state: String,
+    pub score: Option<f64>,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+const LINK_COLUMNS: &str =
+    "id, measure_id, implements_id, state, score, created_by, created_at, decided_by, decided_at";
+
+/// One edge reached by a trace: `depth` 1 is a direct link of a root.
+#[derive(Clone, Debug, FromRow)]
+pub struct TraceRow {
+    pub root: Uuid,
+    pub depth: i32,
+    pub link_id: Uuid,
+    pub measure_id: Uuid,
+    pub implements_id: Uuid,
+}
+
+/// Which way a trace follows links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// To the measures that implement the roots (lower levels).
+    Down,
+    /// To the measures the roots implement (higher levels), up to the top.
+    Up,
+}
+
+/// Every non-rejected link from the roots in `direction`, down to `max_depth`, in one statement
+/// whatever the size of the tree. Paths never revisit a measure.
+pub async fn trace(
+    pool: &PgPool,
+    direction: Direction,
+    roots: &[Uuid],
+    max_depth: i32,
+) -> ServiceResult<Vec<TraceRow>> {
+    // A link is followed from its `from` end to its `to` end.
+    let (from, to) = match direction {
+        Direction::Down => ("implements_id", "measure_id"),
+        Direction::Up => ("measure_id", "implements_id"),
+    };
+    Ok(sqlx::query_as(&format!(
+        "WITH RECURSIVE t(root, depth, link_id, measure_id, implements_id, path) AS ( \
+           SELECT l.{from}, 1, l.id, l.measure_id, l.implements_id, ARRAY[l.{from}, l.{to}] \
+             FROM measure_link l WHERE l.{from} = ANY($1) AND l.state <> 'REJECTED' \
+           UNION ALL \
+           SELECT t.root, t.depth + 1, l.id, l.measure_id, l.implements_id, t.path || l.{to} \
+             FROM measure_link l JOIN t ON l.{from} = t.{to} \
+            WHERE t.depth < $2 AND l.state <> 'REJECTED' AND NOT l.{to} = ANY(t.path)) \
+         SELECT root, depth, link_id, measure_id, implements_id FROM t ORDER BY root, depth"
+    ))
+    .bind(roots)
+    .bind(max_depth)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn links_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<LinkRow>> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM measure_link WHERE id = ANY($1)"))
+            .bind(ids)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+/// Would linking `measure` → `implements` close a cycle (is `measure` already above `implements`)?
+pub async fn creates_cycle(tx: &mut Transaction<'_, Postgres>, measure: Uuid, implements: Uuid) -> ServiceResult<bool> {
+    Ok(sqlx::query_scalar(
+        "WITH RECURSIVE up(id) AS ( \
+           SELECT implements_id FROM measure_link WHERE measure_id = $1 AND state <> 'REJECTED' \
+           UNION SELECT l.implements_id FROM measure_link l JOIN up ON l.measure_id = up.id WHERE l.state <> 'REJECTED') \
+         SELECT $1 = $2 OR EXISTS (SELECT 1 FROM up WHERE id = $2)",
+    )
+    .bind(implements)
+    .bind(measure)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+pub async fn is_parent_plan(tx: &mut Transaction<'_, Postgres>, plan: Uuid, parent: Uuid) -> ServiceResult<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM plan_parent WHERE plan_id = $1 AND parent_plan_id = $2)")
+            .bind(plan)
+            .bind(parent)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
+}
+
+pub async fn upsert_link(tx: &mut Transaction<'_, Postgres>, link: &LinkRow) -> ServiceResult<LinkRow> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO measure_link ({LINK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT ON CONSTRAINT measure_link_unique DO UPDATE SET state = EXCLUDED.state, \
+            score = COALESCE(EXCLUDED.score, measure_link.score), decided_by = EXCLUDED.decided_by, \
+            decided_at = EXCLUDED.decided_at \
+         RETURNING {LINK_COLUMNS}"
+    ))
+    .bind(link.id)
+    .bind(link.measure_id)
+    .bind(link.implements_id)
+    .bind(&link.state)
+    .bind(link.score)
+    .bind(&link.created_by)
+    .bind(link.created_at)
+    .bind(&link.decided_by)
+    .bind(link.decided_at)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+pub async fn set_link_state(
+    tx: &mut Transaction<'_, Postgres>,
+    id: Uuid,
+    state: &str,
+    by: &str,
+) -> ServiceResult<Option<LinkRow>> {
+    Ok(sqlx::query_as(&format!(
+        "UPDATE measure_link SET state = $2, decided_by = $3, decided_at = now() WHERE id = $1 RETURNING {LINK_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(state)
+    .bind(by)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+pub async fn add_plan_parent(tx: &mut Transaction<'_, Postgres>, plan: Uuid, parent: Uuid) -> ServiceResult<()> {
+    sqlx::query("INSERT INTO plan_parent (plan_id, parent_plan_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(plan)
+        .bind(parent)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn plan_parents(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResult<Vec<(Uuid, Uuid)>> {
+    Ok(
+        sqlx::query_as("SELECT plan_id, parent_plan_id FROM plan_parent WHERE plan_id = ANY($1)")
+            .bind(plan_ids)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+/// (id, title) of the measures a measure of `plan_id` could be linked to: of its declared parent
+/// plans (`scope` = "PARENTS"), of plans of a higher level ("HIGHER"), or of any other plan.
+pub async fn link_candidates(pool: &PgPool, plan_id: Uuid, scope: &str) -> ServiceResult<Vec<(Uuid, String)>> {
+    Ok(sqlx::query_as(
+        "WITH me AS (SELECT level FROM plan WHERE id = $1), \
+              rank(level, r) AS (VALUES ('FEDERAL', 4), ('REGIONAL', 3), ('MUNICIPAL', 2), ('SCHOOL', 1)) \
+         SELECT m.id, m.title FROM measure m JOIN plan p ON p.id = m.plan_id \
+         WHERE m.plan_id <> $1 AND m.kind = 'MEASURE' AND btrim(m.title) <> '' AND CASE $2 \
+             WHEN 'PARENTS' THEN EXISTS (SELECT 1 FROM plan_parent pp WHERE pp.plan_id = $1 AND pp.parent_plan_id = p.id) \
+             WHEN 'HIGHER' THEN (SELECT r FROM rank WHERE level = p.level) > \
+                                (SELECT r FROM rank, me WHERE rank.level = me.level) \
+             ELSE true END",
+    )
+    .bind(plan_id)
+    .bind(scope)
+    .fetch_all(pool)
+    .await?)
+}

@@ -1,0 +1,199 @@
+//! What the importer writes besides plans and measures: source keys and versions, the
+//! replacement of a plan's rows by a new version, lint findings.
+
+use sqlx::{FromRow, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use roadmap_common::ServiceResult;
+
+use super::{MEASURE_COLUMNS, MeasureRow, PLAN_COLUMNS, PlanRow};
+
+pub async fn plan_by_source_key(
+    tx: &mut Transaction<'_, Postgres>,
+    source_key: &str,
+) -> ServiceResult<Option<PlanRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM plan WHERE source_key = $1 FOR UPDATE"
+    ))
+    .bind(source_key)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+pub async fn version_sha(
+    tx: &mut Transaction<'_, Postgres>,
+    plan_id: Uuid,
+    version: i32,
+) -> ServiceResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT source_sha256 FROM plan_version WHERE plan_id = $1 AND version = $2")
+            .bind(plan_id)
+            .bind(version)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
+pub async fn version_summary(pool: &PgPool, plan_id: Uuid, version: i32) -> ServiceResult<Option<serde_json::Value>> {
+    Ok(
+        sqlx::query_scalar("SELECT summary FROM plan_version WHERE plan_id = $1 AND version = $2")
+            .bind(plan_id)
+            .bind(version)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// The measures of a plan as stored, for comparing with a new version.
+pub async fn plan_measures_for_update(
+    tx: &mut Transaction<'_, Postgres>,
+    plan_id: Uuid,
+) -> ServiceResult<Vec<MeasureRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {MEASURE_COLUMNS} FROM measure WHERE plan_id = $1 ORDER BY position FOR UPDATE"
+    ))
+    .bind(plan_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+pub async fn update_plan_meta(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -> ServiceResult<()> {
+    sqlx::query(
+        "UPDATE plan SET title = $2, level = $3, period_start = $4, period_end = $5, period_text = $6, \
+         owner_organisation_id = $7, territory_id = $8, version = $9, approval_kind = $10, approval_number = $11, \
+         approval_date = $12, approval_signatory = $13, goals = $14, updated_at = now() WHERE id = $1",
+    )
+    .bind(plan.id)
+    .bind(&plan.title)
+    .bind(&plan.level)
+    .bind(plan.period_start)
+    .bind(plan.period_end)
+    .bind(&plan.period_text)
+    .bind(plan.owner_organisation_id)
+    .bind(plan.territory_id)
+    .bind(plan.version)
+    .bind(&plan.approval_kind)
+    .bind(&plan.approval_number)
+    .bind(plan.approval_date)
+    .bind(&plan.approval_signatory)
+    .bind(&plan.goals)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Removes a plan's measures that are not in `keep` (their children and links go with them).
+pub async fn delete_measures_except(
+    tx: &mut Transaction<'_, Postgres>,
+    plan_id: Uuid,
+    keep: &[Uuid],
+) -> ServiceResult<()> {
+    sqlx::query("DELETE FROM measure WHERE plan_id = $1 AND NOT (id = ANY($2))")
+        .bind(plan_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_sections_except(
+    tx: &mut Transaction<'_, Postgres>,
+    plan_id: Uuid,
+    keep: &[Uuid],
+) -> ServiceResult<()> {
+    sqlx::query("DELETE FROM section WHERE plan_id = $1 AND NOT (id = ANY($2))")
+        .bind(plan_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_plan_responsible(tx: &mut Transaction<'_, Postgres>, plan_id: Uuid) -> ServiceResult<()> {
+    sqlx::query("DELETE FROM measure_responsible r USING measure m WHERE r.measure_id = m.id AND m.plan_id = $1")
+        .bind(plan_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct LintRow {
+    pub plan_id: Uuid,
+    pub position: i32,
+    pub code: String,
+    pub severity: String,
+    pub message: String,
+    pub line: Option<i32>,
+    pub measure_number: Option<String>,
+}
+
+pub async fn replace_lint(tx: &mut Transaction<'_, Postgres>, plan_id: Uuid, rows: &[LintRow]) -> ServiceResult<()> {
+    sqlx::query("DELETE FROM lint_finding WHERE plan_id = $1")
+        .bind(plan_id)
+        .execute(&mut **tx)
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO lint_finding (plan_id, position, code, severity, message, line, measure_number) \
+         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[])",
+    )
+    .bind(rows.iter().map(|r| r.plan_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.position).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.severity.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.message.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.line).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.measure_number.clone()).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn lint_by_plans(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResult<Vec<LintRow>> {
+    Ok(sqlx::query_as(
+        "SELECT plan_id, position, code, severity, message, line, measure_number FROM lint_finding \
+         WHERE plan_id = ANY($1) ORDER BY plan_id, position",
+    )
+    .bind(plan_ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub struct VersionRow<'a> {
+    pub plan_id: Uuid,
+    pub version: i32,
+    pub sha256: &'a str,
+    pub source_text: &'a str,
+    pub file_name: Option<&'a str>,
+    pub summary: serde_json::Value,
+    pub changes: serde_json::Value,
+}
+
+pub async fn insert_version(tx: &mut Transaction<'_, Postgres>, v: &VersionRow<'_>) -> ServiceResult<()> {
+    sqlx::query(
+        "INSERT INTO plan_version (plan_id, version, source_sha256, source_text, file_name, summary, changes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(v.plan_id)
+    .bind(v.version)
+    .bind(v.sha256)
+    .bind(v.source_text)
+    .bind(v.file_name)
+    .bind(&v.summary)
+    .bind(&v.changes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Moves a plan's current sections out of the way of the positions a new version takes.
+pub async fn park_sections(tx: &mut Transaction<'_, Postgres>, plan_id: Uuid) -> ServiceResult<()> {
+    sqlx::query("UPDATE section SET position = -position - 1 WHERE plan_id = $1")
+        .bind(plan_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

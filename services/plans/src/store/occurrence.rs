@@ -1,0 +1,77 @@
+//! Reports on occurrences of measures, revision by revision.
+
+use chrono::NaiveDate;
+use sqlx::{FromRow, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use roadmap_common::ServiceResult;
+
+/// One report on one occurrence (a revision; the highest is the current report).
+#[derive(Clone, Debug, FromRow, serde::Serialize)]
+pub struct ReportRow {
+    pub measure_id: Uuid,
+    pub occurs_on: NaiveDate,
+    pub revision: i32,
+    pub held: bool,
+    pub participants: Option<i32>,
+    pub evidence: Vec<String>,
+    pub note: Option<String>,
+    pub reported_by: String,
+    pub reported_at: chrono::DateTime<chrono::Utc>,
+}
+
+const REPORT_COLUMNS: &str =
+    "measure_id, occurs_on, revision, held, participants, evidence, note, reported_by, reported_at";
+
+/// Every report revision of the given measures, by date then revision.
+pub async fn reports_by_measures(pool: &PgPool, measure_ids: &[Uuid]) -> ServiceResult<Vec<ReportRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {REPORT_COLUMNS} FROM occurrence_report WHERE measure_id = ANY($1) \
+         ORDER BY measure_id, occurs_on, revision"
+    ))
+    .bind(measure_ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Locks the measure (reports on it are serialised) and returns its current report on `date`;
+/// `None` in the outer option when the measure does not exist.
+pub async fn lock_measure_report(
+    tx: &mut Transaction<'_, Postgres>,
+    measure: Uuid,
+    date: NaiveDate,
+) -> ServiceResult<Option<Option<ReportRow>>> {
+    let exists: Option<Uuid> = sqlx::query_scalar("SELECT id FROM measure WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(measure)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let current = sqlx::query_as(&format!(
+        "SELECT {REPORT_COLUMNS} FROM occurrence_report WHERE measure_id = $1 AND occurs_on = $2 \
+         ORDER BY revision DESC LIMIT 1"
+    ))
+    .bind(measure)
+    .bind(date)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(Some(current))
+}
+
+pub async fn insert_report(tx: &mut Transaction<'_, Postgres>, r: &ReportRow) -> ServiceResult<ReportRow> {
+    Ok(sqlx::query_as(&format!(
+        "INSERT INTO occurrence_report (measure_id, occurs_on, revision, held, participants, evidence, note, reported_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {REPORT_COLUMNS}"
+    ))
+    .bind(r.measure_id)
+    .bind(r.occurs_on)
+    .bind(r.revision)
+    .bind(r.held)
+    .bind(r.participants)
+    .bind(&r.evidence)
+    .bind(&r.note)
+    .bind(&r.reported_by)
+    .fetch_one(&mut **tx)
+    .await?)
+}

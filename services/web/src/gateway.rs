@@ -1,0 +1,104 @@
+//! The web target's only source of data: the gateway's GraphQL API over HTTP, called as any
+//! dashboard front-end would, with the visitor's token.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::operations::Operation;
+
+/// Sent as `graphql-client-name` (the router's CSRF check accepts it and logs it per client).
+pub const CLIENT_NAME: &str = "roadmap-web";
+
+/// A client of the gateway at `url` (`http://host:port/graphql`).
+#[derive(Clone)]
+pub struct Gateway {
+    http: reqwest::Client,
+    url: String,
+}
+
+/// Why a page has no data.
+#[derive(Debug)]
+pub enum FetchError {
+    /// The gateway could not be reached or answered something that is not a GraphQL response.
+    Unreachable(String),
+    /// The gateway answered with errors (their messages) and no usable data.
+    Graphql(Vec<String>),
+    /// The data did not have the shape the page expects (a bug of the page's operation).
+    Shape(String),
+}
+
+impl Gateway {
+    pub fn new(url: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder()
+            // The router's own subgraph timeout is 30 s; a page should not wait longer.
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap_or_default();
+        Self { http, url: url.into() }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Runs `op` with `variables`, as the visitor `token` (none: anonymous), and reads `data`
+    /// as `T`. Errors next to data are logged and the data used (e.g. a hidden draft).
+    pub async fn query<T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        variables: Value,
+        token: Option<&str>,
+    ) -> Result<T, FetchError> {
+        let body = json!({
+            "query": op.document,
+            "operationName": op.name,
+            "variables": variables,
+            "documentId": op.id(),
+        });
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header("graphql-client-name", CLIENT_NAME)
+            .json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        let answer: Value = response
+            .json()
+            .await
+            .map_err(|e| FetchError::Unreachable(format!("HTTP {status}: {e}")))?;
+        read_data(op, answer)
+    }
+}
+
+/// The `data` of a GraphQL response as `T`.
+pub fn read_data<T: DeserializeOwned>(op: &Operation, mut answer: Value) -> Result<T, FetchError> {
+    let messages: Vec<String> = answer["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["message"].as_str().unwrap_or("ошибка").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let data = answer["data"].take();
+    if data.is_null() {
+        return Err(FetchError::Graphql(if messages.is_empty() {
+            vec!["пустой ответ".to_string()]
+        } else {
+            messages
+        }));
+    }
+    if !messages.is_empty() {
+        tracing::warn!(operation = op.name, errors = ?messages, "gateway answered with errors next to data");
+    }
+    serde_json::from_value(data).map_err(|e| FetchError::Shape(format!("{}: {e}", op.name)))
+}

@@ -1,0 +1,199 @@
+//! Every GraphQL operation the web target sends, as named constants, and their persisted-document
+//! ids.
+//!
+//! `persisted-documents.json` next to `Cargo.toml` lists them as the production router reads a
+//! manifest (`{ "<sha256 hex of the document>": "<document>" }`, see README "Persisted
+//! documents"); a test rewrites it when a constant changes and fails until the change is
+//! committed. Each request sends both the document and its id: the development router runs the
+//! document, a router with `ROADMAP_PERSISTED_ONLY=true` runs the manifest's copy.
+//!
+//! A document is self-contained (its fragments are repeated in it), since the router looks up
+//! whole documents. Every field here exists in `schema/supergraph.graphql` (checked by a test).
+
+use sha2::{Digest, Sha256};
+
+/// One operation: its name (the `query Name` in the document) and the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operation {
+    pub name: &'static str,
+    pub document: &'static str,
+}
+
+impl Operation {
+    /// The persisted-document id: SHA-256 of the document text, lower-case hex.
+    pub fn id(&self) -> String {
+        document_id(self.document)
+    }
+}
+
+pub fn document_id(document: &str) -> String {
+    Sha256::digest(document.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+macro_rules! plan_summary {
+    () => {
+        "fragment PlanSummary on Plan { id title level state version periodText periodStart \
+         periodEnd territory { id name } measures { status } }"
+    };
+}
+
+macro_rules! plan_measure {
+    () => {
+        "fragment PlanMeasure on Measure { id number title kind scheduleText startsOn dueOn \
+         responsibleText responsible { id name } status progress rolledProgress }"
+    };
+}
+
+macro_rules! trace_measure {
+    () => {
+        "fragment TraceMeasure on Measure { id number title status progress dueOn \
+         plan { id title level territory { id name } } }"
+    };
+}
+
+/// The roots of the territory tree (countries, and regions no country holds) and the federal
+/// plans.
+pub const ROOTS: Operation = Operation {
+    name: "WebRoots",
+    document: concat!(
+        "query WebRoots { \
+         countries: territories(kind: COUNTRY) { id name kind } \
+         regions: territories(kind: REGION) { id name kind parent { id } } \
+         plans(level: FEDERAL, first: 50) { nodes { ...PlanSummary } } } ",
+        plan_summary!()
+    ),
+};
+
+/// One territory: where it sits, its children, its own plans with their measures' statuses and
+/// how much of each plan is implemented in each child territory.
+pub const TERRITORY: Operation = Operation {
+    name: "WebTerritory",
+    document: concat!(
+        "query WebTerritory($id: ID!) { \
+         territory(id: $id) { id name kind ancestors { id name kind } children { id name kind } } \
+         plans(territory: $id, first: 100) { nodes { ...PlanSummary \
+         implementationByTerritory { territory { id } implemented total share } } } } ",
+        plan_summary!()
+    ),
+};
+
+/// A plan as the document lays it out: sections, measures and two levels of sub-measures, its
+/// parent plans and which of their measures it implements.
+pub const PLAN: Operation = Operation {
+    name: "WebPlan",
+    document: concat!(
+        "query WebPlan($id: ID!) { plan(id: $id) { \
+         id title level state version periodText periodStart periodEnd goals \
+         territory { id name kind ancestors { id name } } owner { id name } approval { kind number date signatory } \
+         parents { id title level territory { id name } } \
+         parentCoverage { parentMeasure { id plan { id } } implementedBy { id } } \
+         sections { id number title measures { ...PlanMeasure \
+         children { ...PlanMeasure children { ...PlanMeasure } } } } } } ",
+        plan_measure!()
+    ),
+};
+
+/// A measure with the cascade down to school measures (and their dated occurrences with the
+/// latest report), up to the top, and its coverage of the child territories.
+pub const MEASURE: Operation = Operation {
+    name: "WebMeasure",
+    document: concat!(
+        "query WebMeasure($id: ID!) { measure(id: $id) { \
+         id number title kind scheduleText startsOn dueOn responsibleText responsible { id name } \
+         status progress rolledProgress expectedResult reportingForms notes \
+         plan { id title level territory { id name kind } } \
+         implements(depth: 5) { ...UpNode next { ...UpNode next { ...UpNode next { ...UpNode } } } } \
+         implementedBy(depth: 3) { ...DownNode next { ...DownNode next { ...DownNode } } } \
+         coverage { territory { id name kind } covered \
+         implementingMeasures { id number title status plan { id title } } } \
+         occurrences { ...Occurrence } \
+         undatedSchedule { reason detail } } } ",
+        "fragment UpNode on TraceNode { depth link { state } measure { ...TraceMeasure } } ",
+        "fragment DownNode on TraceNode { depth link { state } \
+         measure { ...TraceMeasure occurrences { ...Occurrence } } } ",
+        "fragment Occurrence on Occurrence { date endDate kind \
+         report { held participants reportedAt } } ",
+        trace_measure!()
+    ),
+};
+
+/// Every indicator, for the list of indicators.
+pub const INDICATORS: Operation = Operation {
+    name: "WebIndicators",
+    document: "query WebIndicators { indicators { id code name unit exam grade dimensions } }",
+};
+
+/// One indicator and every territory that has a baseline or a target of it.
+pub const INDICATOR: Operation = Operation {
+    name: "WebIndicator",
+    document: "query WebIndicator($code: String!) { indicator(code: $code) { \
+               id code name unit direction aggregation dimensions exam grade \
+               targets { territory { id name kind } subject period kind } } }",
+};
+
+/// One indicator in one territory: baselines, targets and observations per subject, and the
+/// series of rollups (the actual values, with the children ranked) for one subject.
+pub const INDICATOR_TERRITORY: Operation = Operation {
+    name: "WebIndicatorTerritory",
+    document: "query WebIndicatorTerritory($code: String!, $territory: ID!, $subject: String) { \
+               indicator(code: $code) { id code name unit direction aggregation dimensions exam grade } \
+               territory(id: $territory) { id name kind ancestors { id name kind } \
+               indicators(code: $code) { subject \
+               baselines { ...TargetRow } targets { ...TargetRow } \
+               observations { period value valueRaw denominator } } \
+               series(indicator: $code, subject: $subject) { period subject value source \
+               target targetRaw baseline baselinePeriod gap status childrenWithData missingChildren \
+               children { territory { id name } organisation { id name } value denominator rank \
+               target gap status } } } } \
+               fragment TargetRow on IndicatorTarget { period kind comparator value valueRaw \
+               plan { id title } measure { id number title } }",
+};
+
+/// Every operation, in the manifest.
+pub const ALL: &[Operation] = &[
+    ROOTS,
+    TERRITORY,
+    PLAN,
+    MEASURE,
+    INDICATORS,
+    INDICATOR,
+    INDICATOR_TERRITORY,
+];
+
+/// The manifest's text for [`ALL`]: a JSON object, ids sorted, two-space indented.
+pub fn manifest() -> String {
+    let map: serde_json::Map<String, serde_json::Value> = ALL
+        .iter()
+        .map(|op| (op.id(), serde_json::Value::String(op.document.to_string())))
+        .collect();
+    let mut text = serde_json::to_string_pretty(&serde_json::Value::Object(map)).unwrap_or_else(|_| "{}".to_string());
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_documents_operation_names_and_unique() {
+        let mut names: Vec<&str> = ALL.iter().map(|op| op.name).collect();
+        for op in ALL {
+            assert!(op.document.starts_with(&format!("query {}", op.name)), "{}", op.name);
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+    }
+
+    #[test]
+    fn id_is_sha256_hex() {
+        assert_eq!(
+            document_id("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

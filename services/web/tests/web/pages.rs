@@ -1,0 +1,291 @@
+//! Each page rendered from a gateway answer: structure (headings, tables, links, badges) and the
+//! numbers as the page writes them.
+
+use roadmap_web::gateway::read_data;
+use roadmap_web::model::{
+    IndicatorData, IndicatorTerritoryData, IndicatorsData, MeasureData, PlanData, RootsData, TerritoryData,
+};
+use roadmap_web::operations;
+use roadmap_web::pages::layout::Visitor;
+use roadmap_web::pages::{indicator, measure, overview, plan, signin};
+
+use crate::{fixture, today};
+
+const NBSP: &str = "\u{a0}";
+const ANON: Visitor = Visitor { signed_in: false };
+
+/// The text between `start` and the next `end` after it.
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html.find(start).unwrap_or_else(|| panic!("`{start}` not in page")) + start.len();
+    let to = html[from..].find(end).map_or(html.len(), |i| from + i);
+    &html[from..to]
+}
+
+/// The cells of the table row whose header cell starts with `label`, as text without tags.
+fn row_cells(html: &str, label: &str) -> Vec<String> {
+    let row_start = html
+        .find(&format!("<th scope=\"row\">{label}"))
+        .unwrap_or_else(|| panic!("no row `{label}`"));
+    let row_end = html[row_start..].find("</tr>").expect("row end") + row_start;
+    let row = &html[row_start..row_end];
+    row.split("<td")
+        .skip(1)
+        .map(|cell| {
+            let inner = &cell[cell.find('>').expect("cell") + 1..];
+            let inner = inner.split("</td>").next().unwrap_or("");
+            strip_tags(inner)
+        })
+        .collect()
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+fn assert_document(html: &str, title: &str) {
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"ru\">"), "{html:.80}");
+    assert!(html.contains(&format!("<h1>{title}</h1>")), "h1 {title}");
+    assert!(html.contains("href=\"/assets/web.css\""));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing fetched from elsewhere"
+    );
+}
+
+#[test]
+fn roots_list_countries_orphan_regions_and_federal_plans() {
+    let data: RootsData = read_data(&operations::ROOTS, fixture("roots")).expect("roots");
+    let html = overview::render_roots(&data, today(), ANON).into_string();
+    assert_document(&html, "Обзор");
+    assert!(html.contains(r#"<a href="/territories/ter-rf">Российская Федерация</a>"#));
+    // A region under a country is reached through it; one without a country is a root.
+    assert!(!html.contains(r#"<a href="/territories/ter-zab">"#));
+    assert!(html.contains(r#"<a href="/territories/ter-khab">Хабаровский край</a>"#));
+    assert!(html.contains(r#"<a href="/plans/plan-fed">Федеральный план повышения качества образования</a>"#));
+    // done, in progress, overdue, total.
+    assert_eq!(
+        row_cells(&html, "<a href=\"/plans/plan-fed\">"),
+        [
+            "Российская Федерация",
+            "федеральный",
+            "01.01.2024 – 31.12.2026",
+            "да",
+            "1",
+            "2",
+            "0",
+            "4"
+        ]
+    );
+    assert!(html.contains(r#"<a href="/signin">Вход</a>"#));
+}
+
+#[test]
+fn a_territory_shows_its_plans_in_force_status_counts_and_children_coverage() {
+    let data: TerritoryData = read_data(&operations::TERRITORY, fixture("territory")).expect("territory");
+    let t = data.territory.expect("territory");
+    let html = overview::render_territory(&t, &data.plans.nodes, today(), ANON).into_string();
+    assert_document(&html, "Забайкальский край");
+    assert!(
+        html.contains(r#"<li><a href="/territories/ter-rf">Российская Федерация</a></li>"#),
+        "crumbs"
+    );
+    assert!(html.contains("действующих планов: <strong>1</strong>"));
+    assert!(html.contains("выполнено <strong>5</strong>, выполняется <strong>7</strong>, просрочено <strong class=\"overdue-count\">3</strong>"));
+    let plan_row = row_cells(&html, "<a href=\"/plans/plan-zab\">");
+    assert_eq!(
+        plan_row,
+        ["региональный", "01.01.2024 – 31.12.2026", "да", "5", "7", "3", "40"]
+    );
+    // The 2021–2023 plan is over on 15.09.2024.
+    let old = row_cells(&html, "<a href=\"/plans/plan-zab-2021\">");
+    assert_eq!(old[2], "нет");
+    assert!(html.find("Не действующие сейчас") < html.find("plan-zab-2021"));
+    // Children drill down, with the share of the plan implemented in each.
+    assert!(html.contains("<h2 id=\"children\">Муниципалитеты</h2>"));
+    assert_eq!(
+        row_cells(&html, "<a href=\"/territories/ter-chita\">"),
+        [format!("12 из 40 (30{NBSP}%)")]
+    );
+    assert_eq!(
+        row_cells(&html, "<a href=\"/territories/ter-aga\">"),
+        [format!("0 из 40 (0{NBSP}%)")]
+    );
+}
+
+#[test]
+fn a_plan_reads_like_its_document() {
+    let data: PlanData = read_data(&operations::PLAN, fixture("plan")).expect("plan");
+    let p = data.plan.expect("plan");
+    let html = plan::render(&p, ANON).into_string();
+    assert_document(&html, &p.title);
+    assert!(html.contains("распоряжение от 21.03.2024 № 114-р"));
+    // Sections in document order, each a row group.
+    let s1 = html.find("1. Организационно - правовое").expect("section 1");
+    let s2 = html.find("2. Работа с педагогическими").expect("section 2");
+    let s3 = html.find("3. Работа с обучающимися").expect("section 3");
+    assert!(s1 < s2 && s2 < s3);
+    // Number, title, schedule as written, parsed due day, responsible, status, progress.
+    let row = between(&html, "id=\"m-m-1-1\"", "</tr>");
+    assert!(row.contains("<td class=\"number\">1.1.</td>"));
+    assert!(row.contains("<td class=\"schedule\">Январь – февраль 2024 года</td>"));
+    assert!(row.contains("<time datetime=\"2024-02-29\">29.02.2024</time>"));
+    assert!(row.contains("(далее – Минобразования)"));
+    assert!(row.contains("<li>Министерство образования и науки Забайкальского края</li>"));
+    assert!(row.contains("выполнено"));
+    assert!(row.contains("<progress max=\"100\" value=\"100\""));
+    // The overdue measure carries the badge and its row the class.
+    assert!(html.contains("<tr class=\"measure overdue\" id=\"m-m-1-2\""));
+    let overdue = between(&html, "id=\"m-m-1-2\"", "</tr>");
+    assert!(overdue.contains("ПРОСРОЧЕНО"));
+    assert_eq!(html.matches("ПРОСРОЧЕНО").count(), 1);
+    // Rolled-up progress wins over the reported one.
+    let row = between(&html, "id=\"m-m-2-3\"", "</tr>");
+    assert!(row.contains(&format!("63{NBSP}%")), "{row}");
+    assert!(row.contains("↑ реализует"));
+    // A sub-measure follows its measure, indented.
+    let parent = html.find("id=\"m-m-3-1\"").expect("3.1");
+    let child = html.find("id=\"m-m-3-1-1\" data-depth=\"1\"").expect("3.1.1");
+    assert!(parent < child);
+    // Parent plan and how much of it this plan implements.
+    assert_eq!(
+        row_cells(&html, "<a href=\"/plans/plan-fed\">"),
+        ["федеральный", &format!("1 из 3 (33{NBSP}%)")]
+    );
+    assert!(html.contains("всего <strong>6</strong>, выполнено <strong>1</strong>"));
+}
+
+#[test]
+fn a_measure_shows_the_cascade_down_to_school_occurrences_up_and_coverage() {
+    let data: MeasureData = read_data(&operations::MEASURE, fixture("measure")).expect("measure");
+    let m = data.measure.expect("measure");
+    let html = measure::render(&m, ANON).into_string();
+    assert_document(&html, &format!("{} {}", m.head.number, m.head.title));
+    // Up: the federal measure.
+    let up = between(&html, "<ul class=\"trace up\">", "</section>");
+    assert!(up.contains("<a href=\"/measures/fm-1\">1.2 Методическое сопровождение"));
+    assert!(up.contains("федеральный"));
+    // Down: municipal, then school, with the school's occurrences and reports.
+    let down = between(&html, "<ul class=\"trace down\">", "</section>");
+    let municipal = down.find("/measures/cm-4").expect("municipal");
+    let school = down.find("/measures/sm-7").expect("school");
+    assert!(municipal < school);
+    assert!(down.contains("<li data-depth=\"2\">"));
+    assert!(down.contains("муниципальный"));
+    assert!(down.contains("школьный · <a href=\"/plans/plan-school1\">"));
+    assert!(down.contains("Проведения: 2"));
+    assert!(down.contains("<time datetime=\"2024-01-08\">08.01.2024</time>"));
+    assert!(down.contains("проведено, участников: 2 (09.01.2024)"));
+    assert!(
+        down.contains(
+            "<time datetime=\"2024-03-25\">25.03.2024</time> – <time datetime=\"2024-03-29\">29.03.2024</time>"
+        )
+    );
+    assert!(down.contains("<strong>не проведено</strong>"));
+    assert!(down.contains("ПРОСРОЧЕНО"));
+    // Coverage of the municipalities.
+    assert!(html.contains(&format!("Охвачено <strong>1</strong> из 2 (50{NBSP}%)")));
+    let borzya = html.find("Борзинский район").expect("Борзинский район");
+    assert!(
+        html[..borzya].ends_with("<tr class=\"uncovered\"><th scope=\"row\"><a href=\"/territories/ter-borzya\">"),
+        "{}",
+        &html[borzya - 120..borzya]
+    );
+    assert_eq!(row_cells(&html, "<a href=\"/territories/ter-borzya\">")[0], "нет");
+    // The measure's own occurrences.
+    assert!(html.contains("проведено, участников: 118 (02.04.2024)"));
+    assert!(html.contains(&format!("<span class=\"progress-text\">63{NBSP}%</span>")));
+}
+
+#[test]
+fn the_indicator_list_and_an_indicator_link_to_territories_and_subjects() {
+    let data: IndicatorsData = read_data(&operations::INDICATORS, fixture("indicators")).expect("list");
+    let html = indicator::render_list(&data.indicators, ANON).into_string();
+    assert_document(&html, "Показатели");
+    assert!(html.contains(
+        "<a href=\"/indicators/ege_below_min\">Доля обучающихся, не преодолевших минимальный порог баллов на ЕГЭ</a>"
+    ));
+
+    let data: IndicatorData = read_data(&operations::INDICATOR, fixture("indicator")).expect("indicator");
+    let i = data.indicator.expect("indicator");
+    let html = indicator::render_indicator(&i, ANON).into_string();
+    assert_document(&html, &i.name);
+    assert!(html.contains("чем меньше, тем лучше"));
+    assert!(html.contains("<a href=\"/indicators/ege_below_min/ter-zab\">Забайкальский край</a>"));
+    assert!(html.contains("<a href=\"/indicators/ege_below_min/ter-zab?subject=chemistry\">Химия</a>"));
+    assert!(
+        html.contains("<a href=\"/indicators/ege_below_min/ter-khab?subject=math_profile\">Математика (профиль)</a>")
+    );
+}
+
+#[test]
+fn zabaykalsky_chemistry_baseline_32_79_and_target_23_for_2026() {
+    let data: IndicatorTerritoryData =
+        read_data(&operations::INDICATOR_TERRITORY, fixture("indicator_territory")).expect("data");
+    let (i, t) = (data.indicator.expect("indicator"), data.territory.expect("territory"));
+    let html = indicator::render_territory(&i, &t, Some("chemistry"), None, ANON).into_string();
+    assert_document(&html, &format!("{} — Забайкальский край", i.name));
+    assert!(html.contains("<h2 id=\"values\">Химия: базовое, целевые и фактические значения</h2>"));
+    // Year, baseline, target, actual, gap, status.
+    assert_eq!(row_cells(&html, "2023"), ["32,79", "", "—", "", ""]);
+    assert_eq!(row_cells(&html, "2024"), ["", "30", "24", "-6", "в норме"]);
+    assert_eq!(row_cells(&html, "2026"), ["", "23", "—", "", ""]);
+    // The chart is drawn from the same numbers, by the vendored library only.
+    assert!(html.contains("<script defer src=\"/assets/uplot.iife.min.js\"></script>"));
+    let chart = between(&html, "data-chart=\"", "\"");
+    let chart: serde_json::Value = serde_json::from_str(&chart.replace("&quot;", "\"")).expect("chart data");
+    assert_eq!(chart["years"], serde_json::json!([2023, 2024, 2025, 2026]));
+    assert_eq!(
+        chart["series"][0]["values"],
+        serde_json::json!([32.79, 30.0, 27.0, 23.0])
+    );
+    assert_eq!(
+        chart["series"][1]["values"],
+        serde_json::json!([null, 24.0, null, null])
+    );
+    // Other subjects are a link away.
+    assert!(html.contains("<strong aria-current=\"page\">Химия</strong>"));
+    assert!(html.contains("<a href=\"/indicators/ege_below_min/ter-zab?subject=biology\">Биология</a>"));
+    // Rollup by municipality for the latest year with a value (2024), ranked.
+    assert!(html.contains("<h2 id=\"rollup\">По территориям, 2024 год</h2>"));
+    assert!(html.contains("Забайкальский край: <strong class=\"value\">24</strong> при цели 30"));
+    let chita = "<a href=\"/indicators/ege_below_min/ter-chita?subject=chemistry&amp;period=2024\">";
+    assert_eq!(row_cells(&html, chita), ["20", "300", "—", "", ""]);
+    assert!(html.contains(&format!("<td class=\"num\">1</td><th scope=\"row\">{chita}")));
+    let borzya = between(
+        &html,
+        "ter-borzya?subject=chemistry&amp;period=2024\">Борзинский район</a></th>",
+        "</tr>",
+    );
+    assert!(borzya.contains("<td class=\"num\">36</td>"));
+    assert!(borzya.contains("<td class=\"num\">+1</td>"));
+    assert!(borzya.contains("под угрозой"));
+    // Who set the values.
+    assert!(html.contains("<td class=\"num\">32,79</td>"));
+    assert!(html.contains("Кем установлены значения"));
+
+    // Another year from the period links.
+    let html = indicator::render_territory(&i, &t, Some("chemistry"), Some(2026), ANON).into_string();
+    assert!(html.contains("<h2 id=\"rollup\">По территориям, 2026 год</h2>"));
+    assert!(html.contains("при цели 23"));
+}
+
+#[test]
+fn sign_in_explains_the_development_token() {
+    let html = signin::render(ANON, None).into_string();
+    assert_document(&html, "Вход");
+    assert!(html.contains("<form class=\"signin\" method=\"post\" action=\"/signin\">"));
+    assert!(html.contains("roadmap-hub token --role viewer"));
+    let html = signin::render(Visitor { signed_in: true }, None).into_string();
+    assert!(html.contains("action=\"/signout\""));
+    assert!(!html.contains("Без входа видны только утверждённые планы.</footer>"));
+}

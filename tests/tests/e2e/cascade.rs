@@ -1,0 +1,528 @@
+//! The cascade through the gateway: links (direction, cycles, many-to-many), traces down and up,
+//! coverage, statuses with a fixed clock, rolled-up progress, and the SQL statement bound.
+
+use roadmap_common::telemetry::sql_statement_count;
+use roadmap_e2e::{TestHub, first_error};
+use roadmap_hub::targets::Target;
+use serde_json::{Value, json};
+
+const CREATE_PLAN: &str =
+    "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id number } } } }";
+const LINK: &str = "mutation($m: ID!, $i: ID!) { linkMeasures(measure: $m, implements: $i) { id state createdBy } }";
+
+async fn territory(hub: &TestHub, name: &str, kind: &str, parent: Option<&str>) -> String {
+    let data = hub
+        .gql(
+            "mutation($n: String!, $k: TerritoryKind!, $p: ID) { ensureTerritory(name: $n, kind: $k, parent: $p) { id } }",
+            json!({ "n": name, "k": kind, "p": parent }),
+        )
+        .await
+        .expect("territory");
+    data["ensureTerritory"]["id"].as_str().expect("id").to_string()
+}
+
+/// A plan with the given measure numbers; returns (plan id, measure ids in order).
+async fn plan(hub: &TestHub, title: &str, level: &str, territory: &str, numbers: &[&str]) -> (String, Vec<String>) {
+    let measures: Vec<Value> = numbers
+        .iter()
+        .map(|n| json!({ "number": n, "title": format!("{title}: мероприятие {n}") }))
+        .collect();
+    let data = hub
+        .gql(
+            CREATE_PLAN,
+            json!({ "input": { "title": title, "level": level, "territory": territory,
+                               "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] } }),
+        )
+        .await
+        .expect("plan");
+    let ids = data["createPlan"]["sections"][0]["measures"]
+        .as_array()
+        .expect("measures")
+        .iter()
+        .map(|m| m["id"].as_str().expect("id").to_string())
+        .collect();
+    (data["createPlan"]["id"].as_str().expect("id").to_string(), ids)
+}
+
+async fn link(hub: &TestHub, measure: &str, implements: &str) -> Value {
+    hub.request(LINK, json!({ "m": measure, "i": implements }))
+        .await
+        .expect("link request")
+}
+
+struct Cascade {
+    region_plan: String,
+    r1: String,
+    r2: String,
+    m1a: String,
+    m1b: String,
+    m2a: String,
+    s1: String,
+    municipalities: [String; 3],
+}
+
+async fn cascade(hub: &TestHub) -> Cascade {
+    let region = territory(hub, "Тестовый край", "REGION", None).await;
+    let m1 = territory(hub, "Первый район", "MUNICIPALITY", Some(&region)).await;
+    let m2 = territory(hub, "Второй район", "MUNICIPALITY", Some(&region)).await;
+    let m3 = territory(hub, "Третий район", "MUNICIPALITY", Some(&region)).await;
+    let (region_plan, r) = plan(hub, "Региональная карта", "REGIONAL", &region, &["1.1", "1.2"]).await;
+    let (_, p1) = plan(hub, "Карта первого района", "MUNICIPAL", &m1, &["1", "2"]).await;
+    let (_, p2) = plan(hub, "Карта второго района", "MUNICIPAL", &m2, &["1"]).await;
+    let (_, s) = plan(hub, "Карта школы № 1", "SCHOOL", &m1, &["1"]).await;
+    let c = Cascade {
+        region_plan,
+        r1: r[0].clone(),
+        r2: r[1].clone(),
+        m1a: p1[0].clone(),
+        m1b: p1[1].clone(),
+        m2a: p2[0].clone(),
+        s1: s[0].clone(),
+        municipalities: [m1, m2, m3],
+    };
+    for (m, i) in [
+        (&c.m1a, &c.r1),
+        (&c.m2a, &c.r1),
+        (&c.m1b, &c.r2),
+        (&c.m1a, &c.r2),
+        (&c.s1, &c.m1a),
+    ] {
+        let body = link(hub, m, i).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(body["data"]["linkMeasures"]["state"], "CONFIRMED");
+    }
+    c
+}
+
+#[tokio::test]
+async fn links_go_upward_only_and_never_close_a_cycle() {
+    let hub = TestHub::spawn().await.expect("hub");
+    let c = cascade(&hub).await;
+    let body = link(&hub, &c.r1, &c.m1a).await;
+    assert_eq!(
+        first_error(&body).as_deref(),
+        Some(
+            "implements: must belong to a plan of a higher level than the measure's plan, or to its declared parent plan"
+        )
+    );
+    let body = link(&hub, &c.m1a, &c.m1b).await;
+    assert_eq!(
+        first_error(&body).as_deref(),
+        Some("implements: links join measures of different plans")
+    );
+    let body = link(&hub, &c.s1, &c.s1).await;
+    assert_eq!(
+        first_error(&body).as_deref(),
+        Some("implements: a measure cannot implement itself")
+    );
+
+    // Two municipal plans that declare each other parents: one link is fine, the way back is a cycle.
+    let t = territory(&hub, "Четвёртый район", "MUNICIPALITY", None).await;
+    let (a_plan, a) = plan(&hub, "План А", "MUNICIPAL", &t, &["1"]).await;
+    let (b_plan, b) = plan(&hub, "План Б", "MUNICIPAL", &t, &["1"]).await;
+    let body = link(&hub, &a[0], &b[0]).await;
+    assert!(
+        first_error(&body).is_some(),
+        "same level without a declared parent is refused"
+    );
+    for (p, q) in [(&a_plan, &b_plan), (&b_plan, &a_plan)] {
+        hub.gql(
+            "mutation($p: ID!, $q: ID!) { setPlanParent(plan: $p, parent: $q) { id } }",
+            json!({ "p": p, "q": q }),
+        )
+        .await
+        .expect("parent");
+    }
+    let body = link(&hub, &a[0], &b[0]).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let body = link(&hub, &b[0], &a[0]).await;
+    assert_eq!(
+        first_error(&body).as_deref(),
+        Some("implements: the link would close a cycle")
+    );
+    hub.finish().await.expect("finish");
+}
+
+#[tokio::test]
+async fn traces_go_down_and_up_with_plans_territories_and_organisations() {
+    let hub = TestHub::spawn().await.expect("hub");
+    let c = cascade(&hub).await;
+    let down = hub
+        .gql(
+            "query($id: ID!) { measure(id: $id) { number implementedBy(depth: 3) { depth link { state } \
+               measure { number status plan { level territory { name } } } \
+               next { depth measure { number plan { level } } } } } }",
+            json!({ "id": c.r1 }),
+        )
+        .await
+        .expect("down");
+    let nodes = down["measure"]["implementedBy"].as_array().expect("nodes");
+    let titles: Vec<(&str, &str)> = nodes
+        .iter()
+        .map(|n| {
+            (
+                n["measure"]["plan"]["territory"]["name"].as_str().unwrap_or(""),
+                n["measure"]["number"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(nodes.len(), 2, "{down}");
+    assert!(
+        titles.contains(&("Первый район", "1")) && titles.contains(&("Второй район", "1")),
+        "{titles:?}"
+    );
+    let first = nodes
+        .iter()
+        .find(|n| n["measure"]["plan"]["territory"]["name"] == "Первый район")
+        .expect("m1a");
+    assert_eq!(first["measure"]["status"], "PLANNED");
+    assert_eq!(first["next"][0]["depth"], 2);
+    assert_eq!(first["next"][0]["measure"]["plan"]["level"], "SCHOOL");
+
+    let up = hub
+        .gql(
+            "query($id: ID!) { measure(id: $id) { implements { measure { id plan { level } } \
+               next { measure { id number plan { level title } } } } } }",
+            json!({ "id": c.s1 }),
+        )
+        .await
+        .expect("up");
+    let level1 = &up["measure"]["implements"][0];
+    assert_eq!(level1["measure"]["id"], c.m1a.as_str());
+    let tops: Vec<&str> = level1["next"]
+        .as_array()
+        .expect("next")
+        .iter()
+        .filter_map(|n| n["measure"]["id"].as_str())
+        .collect();
+    assert_eq!(tops.len(), 2, "m1a implements r1 and r2 (many-to-many)");
+    assert!(tops.contains(&c.r1.as_str()) && tops.contains(&c.r2.as_str()));
+    hub.finish().await.expect("finish");
+}
+
+#[tokio::test]
+async fn coverage_shows_municipalities_without_an_implementing_measure() {
+    let hub = TestHub::spawn().await.expect("hub");
+    let c = cascade(&hub).await;
+    let data = hub
+        .gql(
+            "query($id: ID!, $plan: ID!) { measure(id: $id) { coverage { territory { id name } covered implementingMeasures { id } } } \
+               plan(id: $plan) { implementationByTerritory { territory { name } implemented total share } } }",
+            json!({ "id": c.r1, "plan": c.region_plan }),
+        )
+        .await
+        .expect("coverage");
+    let rows = data["measure"]["coverage"].as_array().expect("rows");
+    let covered = |name: &str| {
+        rows.iter()
+            .find(|r| r["territory"]["name"] == name)
+            .map(|r| r["covered"].clone())
+    };
+    assert_eq!(covered("Первый район"), Some(json!(true)));
+    assert_eq!(covered("Второй район"), Some(json!(true)));
+    assert_eq!(
+        covered("Третий район"),
+        Some(json!(false)),
+        "the auditor sees what is missing"
+    );
+    assert_eq!(rows.len(), c.municipalities.len());
+    let share = |name: &str| {
+        data["plan"]["implementationByTerritory"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["territory"]["name"] == name)
+            .map(|r| {
+                (
+                    r["implemented"].as_i64().unwrap_or(-1),
+                    r["total"].as_i64().unwrap_or(-1),
+                )
+            })
+    };
+    assert_eq!(share("Первый район"), Some((2, 2)));
+    assert_eq!(share("Второй район"), Some((1, 2)));
+    assert_eq!(share("Третий район"), Some((0, 2)));
+    hub.finish().await.expect("finish");
+}
+
+#[tokio::test]
+async fn progress_rolls_up_the_tree() {
+    let hub = TestHub::spawn().await.expect("hub");
+    let c = cascade(&hub).await;
+    let set = "mutation($m: ID!, $s: MeasureStatus!, $p: Float) { setMeasureStatus(measure: $m, status: $s, progress: $p) { status progress } }";
+    hub.gql(set, json!({ "m": c.s1, "s": "IN_PROGRESS", "p": 20.0 }))
+        .await
+        .expect("s1");
+    hub.gql(set, json!({ "m": c.m1a, "s": "IN_PROGRESS", "p": 90.0 }))
+        .await
+        .expect("m1a");
+    hub.gql(set, json!({ "m": c.m2a, "s": "DONE" })).await.expect("m2a");
+    let data = hub
+        .gql(
+            "query($id: ID!) { measure(id: $id) { rolledProgress } }",
+            json!({ "id": c.r1 }),
+        )
+        .await
+        .expect("rolled");
+    // m1a has an implementer (s1 at 20), so it counts 20, not its own 90; m2a is done: (20 + 100) / 2.
+    assert_eq!(data["measure"]["rolledProgress"], 60.0);
+    let body = hub
+        .request(set, json!({ "m": c.s1, "s": "OVERDUE" }))
+        .await
+        .expect("request");
+    assert_eq!(
+        first_error(&body).as_deref(),
+        Some("status: OVERDUE is derived from the deadline, not set")
+    );
+    let body = hub
+        .request(set, json!({ "m": c.s1, "s": "DONE", "p": 120.0 }))
+        .await
+        .expect("request");
+    assert_eq!(
+        first_error(&body).as_deref(),
+        Some("progress: must be between 0 and 100")
+    );
+    hub.finish().await.expect("finish");
+}
+
+#[tokio::test]
+async fn overdue_is_derived_with_a_fixed_clock() {
+    let today = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).expect("date");
+    let hub = TestHub::spawn_with(Target::ALL, |c| c.clock = roadmap_common::clock::Clock::fixed(today))
+        .await
+        .expect("hub");
+    let running = hub.hub.as_ref().expect("hub");
+    roadmap_hub::demo::load(running).await.expect("seeds");
+    let data = hub
+        .gql(
+            "{ plans(level: REGIONAL) { edges { node { title measures { id key dueOn status } } } } }",
+            json!({}),
+        )
+        .await
+        .expect("plans");
+    let zab = data["plans"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .find(|e| e["node"]["title"].as_str().is_some_and(|t| t.contains("Забайкальском")))
+        .expect("002");
+    let measures = zab["node"]["measures"].as_array().expect("measures");
+    let m11 = measures.iter().find(|m| m["key"] == "1.1").expect("1.1");
+    assert_eq!(m11["dueOn"], "2024-02-29", "Январь – февраль 2024 года");
+    assert_eq!(m11["status"], "OVERDUE");
+    let later = measures
+        .iter()
+        .find(|m| m["dueOn"].as_str().is_some_and(|d| d > "2024-06-01"))
+        .expect("a measure due later");
+    assert_eq!(later["status"], "PLANNED");
+    let done = hub
+        .gql(
+            "mutation($m: ID!) { setMeasureStatus(measure: $m, status: DONE) { status reportedStatus } }",
+            json!({ "m": m11["id"] }),
+        )
+        .await
+        .expect("done");
+    assert_eq!(done["setMeasureStatus"]["status"], "DONE");
+    hub.finish().await.expect("finish");
+}
+
+#[tokio::test]
+async fn trace_statements_are_bounded_by_depth_not_by_nodes() {
+    let hub = TestHub::spawn().await.expect("hub");
+    let region = territory(&hub, "Большой край", "REGION", None).await;
+    let (_, r) = plan(&hub, "Краевая карта", "REGIONAL", &region, &["1", "2"]).await;
+    let query = "query($id: ID!) { measure(id: $id) { implementedBy(depth: 2) { link { state } \
+        measure { number status plan { level territory { name } } responsible { id } } \
+        next { measure { number plan { level } } } } } }";
+    let mut counts = Vec::new();
+    for (root, n) in [(&r[0], 2), (&r[1], 12)] {
+        for i in 0..n {
+            let t = territory(&hub, &format!("Район {root} {i}"), "MUNICIPALITY", Some(&region)).await;
+            let (_, m) = plan(&hub, &format!("Карта района {i}"), "MUNICIPAL", &t, &["1"]).await;
+            let (_, s) = plan(&hub, &format!("Карта школы {i}"), "SCHOOL", &t, &["1"]).await;
+            assert!(link(&hub, &m[0], root).await.get("errors").is_none());
+            assert!(link(&hub, &s[0], &m[0]).await.get("errors").is_none());
+        }
+        let before = sql_statement_count();
+        let data = hub.gql(query, json!({ "id": root })).await.expect("trace");
+        counts.push(sql_statement_count() - before);
+        let nodes = data["measure"]["implementedBy"].as_array().expect("nodes");
+        assert_eq!(nodes.len(), n);
+        assert!(nodes.iter().all(|n| n["next"].as_array().map(Vec::len) == Some(1)));
+    }
+    assert!(counts[0] > 0);
+    assert_eq!(counts[0], counts[1], "statements for 2 and 12 branches: {counts:?}");
+    hub.finish().await.expect("finish");
+}
+
+#[tokio::test]
+async fn suggestions_rank_the_same_measure_at_another_level_first() {
+    let hub = TestHub::spawn().await.expect("hub");
+    // Only the five seeds (the generated demo cascade copies seed texts on purpose).
+    for seed in &roadmap_hub::demo::SEEDS {
+        hub.gql(
+            "mutation($input: ImportRoadmapInput!) { importRoadmap(input: $input) { status } }",
+            json!({ "input": { "document": String::from_utf8_lossy(seed.text), "fileName": seed.file_name,
+                               "territory": seed.territory } }),
+        )
+        .await
+        .expect("import");
+    }
+    let data = hub
+        .gql(
+            "{ plans(first: 10) { edges { node { title measures { id key } } } } }",
+            json!({}),
+        )
+        .await
+        .expect("plans");
+    let find = |title_part: &str, key: &str| -> String {
+        data["plans"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .find(|e| e["node"]["title"].as_str().is_some_and(|t| t.contains(title_part)))
+            .and_then(|e| {
+                e["node"]["measures"]
+                    .as_array()?
+                    .iter()
+                    .find(|m| m["key"] == key)
+                    .cloned()
+            })
+            .and_then(|m| m["id"].as_str().map(str::to_string))
+            .unwrap_or_else(|| panic!("{title_part} {key}"))
+    };
+    let nikolaevsky = find("Николаевского", "III.1");
+    let zabaykalsky = find("Забайкальском", "3.7");
+    let query = "query($id: ID!) { measure(id: $id) { similarMeasures(first: 3, scope: OTHER_PLANS) { score measure { id key } } } }";
+    for (from, to) in [(&nikolaevsky, &zabaykalsky), (&zabaykalsky, &nikolaevsky)] {
+        let got = hub.gql(query, json!({ "id": from })).await.expect("similar");
+        let list = got["measure"]["similarMeasures"].as_array().expect("list");
+        assert_eq!(list[0]["measure"]["id"], to.as_str(), "{got}");
+        assert!(
+            list[0]["score"].as_f64().unwrap_or(0.0) > list.get(1).and_then(|s| s["score"].as_f64()).unwrap_or(0.0)
+        );
+    }
+    // The default scope for a municipal measure is every higher-level plan: 002 is regional.
+    let got = hub
+        .gql(
+            "query($id: ID!) { measure(id: $id) { similarMeasures { measure { id } } } }",
+            json!({ "id": nikolaevsky }),
+        )
+        .await
+        .expect("default scope");
+    assert_eq!(
+        got["measure"]["similarMeasures"][0]["measure"]["id"],
+        zabaykalsky.as_str()
+    );
+    hub.finish().await.expect("finish");
+}
+
+/// `up --demo`: one query traces ministry → region → municipality → school and back up.
+#[tokio::test]
+async fn demo_cascade_traces_from_ministry_to_school_and_back() {
+    let hub = TestHub::spawn().await.expect("hub");
+    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
+        .await
+        .expect("demo");
+    let data = hub
+        .gql(
+            "{ plans(level: FEDERAL) { edges { node { title measures { id number \
+               implementedBy(depth: 3) { measure { status plan { level territory { name } } responsible { name } } \
+                 next { measure { plan { level territory { name } } responsible { name kind } } \
+                   next { measure { id status plan { level } responsible { name kind } } } } } } } } } }",
+            json!({}),
+        )
+        .await
+        .expect("trace");
+    let plan = &data["plans"]["edges"][0]["node"];
+    assert!(plan["title"].as_str().unwrap_or("").contains("сгенерировано"), "{plan}");
+    // Find a path federal → regional → municipal → school.
+    let mut school_measure = None;
+    for m in plan["measures"].as_array().expect("measures") {
+        for r in m["implementedBy"].as_array().into_iter().flatten() {
+            assert_eq!(r["measure"]["plan"]["level"], "REGIONAL");
+            assert!(
+                r["measure"]["responsible"][0]["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("Министерство"))
+            );
+            for mu in r["next"].as_array().into_iter().flatten() {
+                assert_eq!(mu["measure"]["plan"]["level"], "MUNICIPAL");
+                assert_eq!(mu["measure"]["responsible"][0]["kind"], "MUNICIPAL_AUTHORITY");
+                if let Some(s) = mu["next"].as_array().and_then(|n| n.first()) {
+                    assert_eq!(s["measure"]["plan"]["level"], "SCHOOL");
+                    assert_eq!(s["measure"]["responsible"][0]["kind"], "SCHOOL");
+                    assert!(s["measure"]["status"].as_str().is_some());
+                    school_measure = s["measure"]["id"].as_str().map(str::to_string);
+                }
+            }
+        }
+    }
+    let school_measure = school_measure.expect("a path down to a school");
+    let up = hub
+        .gql(
+            "query($id: ID!) { measure(id: $id) { implements(depth: 5) { measure { plan { level } } \
+               next { measure { plan { level } } next { measure { plan { level } } } } } } }",
+            json!({ "id": school_measure }),
+        )
+        .await
+        .expect("up");
+    let first = &up["measure"]["implements"][0];
+    assert_eq!(first["measure"]["plan"]["level"], "MUNICIPAL");
+    assert_eq!(first["next"][0]["measure"]["plan"]["level"], "REGIONAL");
+    assert_eq!(first["next"][0]["next"][0]["measure"]["plan"]["level"], "FEDERAL");
+    hub.finish().await.expect("finish");
+}
+
+/// The generated cascade carries targets and observations: a generated region rolls up from its
+/// municipalities' observations, weighted, against the region's own target.
+#[tokio::test]
+async fn generated_regions_have_targets_and_weighted_observations() {
+    let hub = TestHub::spawn().await.expect("hub");
+    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
+        .await
+        .expect("demo");
+    let data = hub
+        .gql(
+            "{ plans(level: REGIONAL) { edges { node { title territory { id name } } } } }",
+            json!({}),
+        )
+        .await
+        .expect("plans");
+    let region = data["plans"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .find(|e| e["node"]["title"].as_str().is_some_and(|t| t.contains("сгенерировано")))
+        .map(|e| e["node"]["territory"]["id"].clone())
+        .expect("a generated region");
+    let code = format!("generated:{}:ege_below_min", roadmap_hub::demo::DEMO_CASCADE.seed);
+    let data = hub
+        .gql(
+            "query($t: ID!, $code: String!) { territory(id: $t) { name rollup(indicator: $code, period: 2024, subject: \"chemistry\") { \
+               value target status childrenWithData denominator children { value denominator rank } } } }",
+            json!({ "t": region, "code": code }),
+        )
+        .await
+        .expect("rollup");
+    let rollup = &data["territory"]["rollup"];
+    let children = rollup["children"].as_array().expect("children");
+    assert_eq!(
+        rollup["childrenWithData"],
+        roadmap_hub::demo::DEMO_CASCADE.municipalities,
+        "{data}"
+    );
+    // The regional value is the denominator-weighted mean of the municipalities' values.
+    let (sum, weights) = children.iter().fold((0.0, 0.0), |(s, w), c| {
+        let d = c["denominator"].as_f64().unwrap_or(0.0);
+        (s + c["value"].as_f64().unwrap_or(0.0) * d, w + d)
+    });
+    let value = rollup["value"].as_f64().expect("value");
+    assert!((value - sum / weights).abs() < 1e-6, "{value} vs {}", sum / weights);
+    assert!(
+        rollup["target"].as_f64().is_some(),
+        "the region's 2024 target: {rollup}"
+    );
+    assert!(rollup["status"].as_str().is_some());
+    hub.finish().await.expect("finish");
+}

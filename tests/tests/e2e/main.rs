@@ -1,0 +1,14 @@
+//! The end-to-end tests: one test binary (the hub is linked once), one module per area. Under
+//! nextest every test still runs in its own process, so process-wide counters (the SQL statement
+//! counter) see only that test. Run one area with `cargo nextest run -p roadmap-e2e -E 'test(/^cascade::/)'`.
+
+mod auth;
+mod calendar;
+mod cascade;
+mod events;
+mod import;
+mod indicators;
+mod ops;
+mod skeleton;
+mod webhook_kinds;
+mod webhooks;
