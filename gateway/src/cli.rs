@@ -8,10 +8,10 @@ use clap::{Parser, Subcommand};
 use roadmap_common::pg_cluster::{self, Cluster};
 use roadmap_common::telemetry::{self, LogFormat};
 
-use roadmap_plans::graphql::PlanLevel;
-use roadmap_plans::import::{ImportOptions, ImportSummary, import_document};
 use roadmap_common::config::HubConfig;
 use roadmap_common::people::PeopleClient;
+use roadmap_plans::graphql::PlanLevel;
+use roadmap_plans::import::{ImportOptions, ImportSummary, import_document};
 
 use crate::targets::{Hub, Target};
 
@@ -254,7 +254,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             let (config, cluster) = hub_config_with_database().await?;
-            for target in Target::ALL.iter().copied().filter(|t| t.descriptor().migrator.is_some()) {
+            for target in Target::ALL
+                .iter()
+                .copied()
+                .filter(|t| t.descriptor().migrator.is_some())
+            {
                 let pool = crate::targets::connect(&config, target).await?;
                 pool.close().await;
                 println!("{}: migrated", target.name());

@@ -24,7 +24,6 @@ pub fn subgraph_sdls() -> Vec<(&'static str, String)> {
         .collect()
 }
 
-
 fn sdl_hash(sdls: &[(&str, String)]) -> String {
     let mut hasher = Sha256::new();
     for (name, sdl) in sdls {

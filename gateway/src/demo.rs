@@ -3,10 +3,10 @@
 //! unchanged and the cascade present.
 
 use anyhow::{Context as _, anyhow};
+use roadmap_common::people::PeopleClient;
 use roadmap_plans::graphql::{PlanLevel, PlanState};
 use roadmap_plans::import::{ImportOptions, ImportSummary, import_document_with};
 use roadmap_plans::indicators_client::IndicatorsClient;
-use roadmap_common::people::PeopleClient;
 
 use crate::targets::{Hub, Target};
 

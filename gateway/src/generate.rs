@@ -401,7 +401,8 @@ impl Generator {
                 Some(&starts.to_string()),
                 Some(&due.to_string()),
             ]);
-            b.table(Table::MeasureResponsible).row(&[Some(&id.to_string()), Some(&o), Some("0")]);
+            b.table(Table::MeasureResponsible)
+                .row(&[Some(&id.to_string()), Some(&o), Some("0")]);
             if let Some(up) = implements {
                 let link = self.rng.uuid();
                 b.table(Table::MeasureLink).row(&[
@@ -433,7 +434,8 @@ impl Generator {
         let mut b = Batch::new();
         let country = self.country.to_string();
         let name = format!("Условная Федерация (сгенерировано, seed {})", self.params.seed);
-        b.table(Table::Territory).row(&[Some(&country), Some(&name), Some("COUNTRY"), None]);
+        b.table(Table::Territory)
+            .row(&[Some(&country), Some(&name), Some("COUNTRY"), None]);
         let ministry = self.organisation(&mut b, "Министерство просвещения (условное)", "MINISTRY", self.country);
         let templates: Vec<(Template, Option<Uuid>)> = self.sources.regional[0]
             .iter()
@@ -611,7 +613,8 @@ impl Generator {
                 year: 2023,
             };
             let (municipal_plan, municipal_ids) = self.plan(&mut b, spec, &picked);
-            b.table(Table::PlanParent).row(&[Some(&municipal_plan.to_string()), Some(&regional_plan.to_string())]);
+            b.table(Table::PlanParent)
+                .row(&[Some(&municipal_plan.to_string()), Some(&regional_plan.to_string())]);
             for (subject, base) in SUBJECTS.iter().zip(&baselines) {
                 self.observation(&mut b, Some(municipality), None, region, subject, base * 0.9);
             }
@@ -643,7 +646,8 @@ impl Generator {
                 for (subject, base) in SUBJECTS.iter().zip(&baselines) {
                     self.observation(&mut b, None, Some(school), municipality, subject, base * 0.9);
                 }
-                b.table(Table::PlanParent).row(&[Some(&school_plan.to_string()), Some(&municipal_plan.to_string())]);
+                b.table(Table::PlanParent)
+                    .row(&[Some(&school_plan.to_string()), Some(&municipal_plan.to_string())]);
             }
         }
         b

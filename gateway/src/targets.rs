@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use roadmap_common::config::HubConfig;
-use roadmap_common::target::{Deps, Descriptor, EventChannel, Task};
+use roadmap_common::target::{Deps, Descriptor, EventChannel, Stop, Task};
 use roadmap_common::{db, outbox, server};
 use sqlx::PgPool;
 use tokio::sync::watch;
@@ -190,7 +190,7 @@ fn levels(targets: &[Target]) -> Vec<Vec<Target>> {
 struct Level {
     shutdown: watch::Sender<bool>,
     tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
-    stops: Vec<(&'static str, Box<dyn FnOnce() -> futures::future::BoxFuture<'static, anyhow::Result<()>> + Send>)>,
+    stops: Vec<(&'static str, Stop)>,
 }
 
 /// A set of running targets.
@@ -294,8 +294,8 @@ impl Hub {
                 (Some(pool), true) => {
                     // `/ready` also waits for Redis when configured and the target uses it.
                     let uses_redis = d.produces_events || d.consumes_events;
-                    let readiness = server::Readiness::new()
-                        .with_redis(config.redis_url.as_deref().filter(|_| uses_redis));
+                    let readiness =
+                        server::Readiness::new().with_redis(config.redis_url.as_deref().filter(|_| uses_redis));
                     readiness.set_migrated();
                     server::with_ops(router, d.name, pool.clone(), readiness)
                 }
@@ -366,7 +366,8 @@ impl Hub {
 
     /// `http://host:port<home>` of a running target: its API, or its pages.
     pub fn home_url(&self, target: Target) -> Option<String> {
-        self.addr(target).map(|a| format!("http://{a}{}", target.descriptor().home))
+        self.addr(target)
+            .map(|a| format!("http://{a}{}", target.descriptor().home))
     }
 
     /// The secret of the gateway and subgraphs of this hub (for in-process clients).
@@ -470,11 +471,20 @@ mod tests {
         let mut ports = std::collections::HashSet::new();
         for target in Target::ALL {
             let d = target.descriptor();
-            assert!(ports.insert(d.default_port), "{}: port {} taken twice", d.name, d.default_port);
+            assert!(
+                ports.insert(d.default_port),
+                "{}: port {} taken twice",
+                d.name,
+                d.default_port
+            );
             for dep in d.depends_on.iter().chain(d.calls) {
                 assert!(names.contains(dep), "{} names unknown target {dep}", d.name);
             }
-            assert!(!d.ops || d.migrator.is_some(), "{}: the ops layer needs a database", d.name);
+            assert!(
+                !d.ops || d.migrator.is_some(),
+                "{}: the ops layer needs a database",
+                d.name
+            );
         }
         assert_eq!(names.len(), ports.len());
     }
@@ -508,7 +518,12 @@ mod tests {
             .unwrap();
         let defaults = HubConfig::defaults();
         for target in Target::ALL {
-            assert_eq!(config.port(target.name(), 0), target.default_port(), "[ports] {}", target.name());
+            assert_eq!(
+                config.port(target.name(), 0),
+                target.default_port(),
+                "[ports] {}",
+                target.name()
+            );
         }
         config.ports.clear();
         config.gateway_secret = defaults.gateway_secret.clone();
@@ -517,16 +532,27 @@ mod tests {
         for key in KEYS {
             let mentioned = example.lines().any(|l| {
                 let l = l.trim_start_matches(['#', ' ']);
-                l.strip_prefix(key.file).is_some_and(|r| r.trim_start().starts_with('='))
+                l.strip_prefix(key.file)
+                    .is_some_and(|r| r.trim_start().starts_with('='))
             });
             assert!(mentioned, "{} is missing from {}", key.file, path.display());
-            assert!(readme.contains(&format!("`{}`", key.env)), "{} is missing from README.md", key.env);
+            assert!(
+                readme.contains(&format!("`{}`", key.env)),
+                "{} is missing from README.md",
+                key.env
+            );
         }
         for target in Target::ALL {
             let port = port_env(target.name());
             let url = url_env(target.name());
-            assert!(readme.contains(&port) || readme.contains("ROADMAP_<TARGET>_PORT"), "{port} in README.md");
-            assert!(readme.contains(&url) || readme.contains("ROADMAP_<TARGET>_URL"), "{url} in README.md");
+            assert!(
+                readme.contains(&port) || readme.contains("ROADMAP_<TARGET>_PORT"),
+                "{port} in README.md"
+            );
+            assert!(
+                readme.contains(&url) || readme.contains("ROADMAP_<TARGET>_URL"),
+                "{url} in README.md"
+            );
         }
     }
 }

@@ -161,10 +161,7 @@ fn up_without_a_database_url_runs_on_an_embedded_postgres() {
     );
 
     let (child, gateway) = start();
-    let found = query(
-        &gateway,
-        serde_json::json!({ "query": "{ territories { name } }" }),
-    );
+    let found = query(&gateway, serde_json::json!({ "query": "{ territories { name } }" }));
     stop(child);
     let names: Vec<&str> = found["data"]["territories"]
         .as_array()
@@ -172,7 +169,10 @@ fn up_without_a_database_url_runs_on_an_embedded_postgres() {
         .iter()
         .filter_map(|t| t["name"].as_str())
         .collect();
-    assert!(names.contains(&"Камчатский край"), "the data survived the restart: {found}");
+    assert!(
+        names.contains(&"Камчатский край"),
+        "the data survived the restart: {found}"
+    );
 
     let refused = Command::new(env!("CARGO_BIN_EXE_roadmap-hub"))
         .args(["serve", "--target", "plans"])

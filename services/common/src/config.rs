@@ -503,17 +503,25 @@ mod tests {
         assert_eq!(config.port("people", 4003), 4003);
         assert_eq!(config.pool_size, 8);
         assert_eq!(config.deadline_interval, Duration::from_secs(30));
-        assert_eq!(config.webhooks.retry_schedule, vec![Duration::from_secs(1), Duration::from_secs(2)]);
+        assert_eq!(
+            config.webhooks.retry_schedule,
+            vec![Duration::from_secs(1), Duration::from_secs(2)]
+        );
         assert_eq!(config.router_config, dir.join("router.yaml"));
         assert_eq!(config.remote_urls["people"], "http://people:4003/graphql");
-        assert_eq!(config.clock.today(), chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap());
+        assert_eq!(
+            config.clock.today(),
+            chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()
+        );
         // The environment wins over the file; empty variables count as unset.
         let env = std::collections::HashMap::from([
             ("ROADMAP_PLANS_PORT", "6001"),
             ("ROADMAP_GATEWAY_SECRET", "env-secret-0123456789"),
             ("DATABASE_URL", ""),
         ]);
-        config.apply_env(|k| env.get(k).map(|v| v.to_string()), TARGETS).unwrap();
+        config
+            .apply_env(|k| env.get(k).map(|v| v.to_string()), TARGETS)
+            .unwrap();
         assert_eq!(config.port("plans", 4001), 6001);
         assert_eq!(config.gateway_secret.expose(), "env-secret-0123456789");
         assert_eq!(config.database_url, "postgres://hub:s3cret@db:5432/hub");
@@ -536,7 +544,12 @@ mod tests {
         assert!(e.contains("prot") && e.contains("line 2"), "{e}");
         let e = err("[ports]\nplanz = 1\n");
         assert!(e.contains("planz") && e.contains("line 2"), "{e}");
-        let e = format!("{:#}", HubConfig::defaults().apply_file("pool_size = 0\n", dir, TARGETS).unwrap_err());
+        let e = format!(
+            "{:#}",
+            HubConfig::defaults()
+                .apply_file("pool_size = 0\n", dir, TARGETS)
+                .unwrap_err()
+        );
         assert!(e.contains("pool_size") && e.contains("between 1 and 1000"), "{e}");
         let e = format!(
             "{:#}",
@@ -560,7 +573,11 @@ mod tests {
         for key in KEYS {
             assert!(seen.insert(key.file), "file key {} twice", key.file);
             assert!(seen.insert(key.env), "variable {} twice", key.env);
-            assert!(key.default.is_some() == key.unset.is_empty(), "{}: a default or what unset means", key.file);
+            assert!(
+                key.default.is_some() == key.unset.is_empty(),
+                "{}: a default or what unset means",
+                key.file
+            );
         }
         let defaults = HubConfig::defaults();
         assert!(defaults.database_url.is_empty(), "unset: the embedded PostgreSQL");

@@ -114,8 +114,8 @@ pub async fn drop_database(url: &str) -> Result<(), DbError> {
 
 /// A pool whose connections see the service's schema first, then `public`.
 pub async fn connect_schema(url: &str, schema: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    let options = service_options(url, schema)?
-        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+    let options =
+        service_options(url, schema)?.log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
     pool(url, options, max_connections).await
 }
 

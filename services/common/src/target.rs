@@ -153,6 +153,9 @@ impl Default for EventChannel {
 /// A background task of a target; it must return when the target's shutdown signal fires.
 pub type Task = BoxFuture<'static, ()>;
 
+/// How the hub stops what a target runs itself (the gateway's router thread).
+pub type Stop = Box<dyn FnOnce() -> BoxFuture<'static, anyhow::Result<()>> + Send>;
+
 /// What a started target hands back.
 #[derive(Default)]
 pub struct Started {
@@ -163,7 +166,7 @@ pub struct Started {
     pub tasks: Vec<(&'static str, Task)>,
     /// How to stop what the target runs itself (the gateway's router thread); called before
     /// its shutdown signal.
-    pub stop: Option<Box<dyn FnOnce() -> BoxFuture<'static, anyhow::Result<()>> + Send>>,
+    pub stop: Option<Stop>,
     /// The address it serves on when it bound its own listener.
     pub addr: Option<std::net::SocketAddr>,
 }
@@ -176,7 +179,11 @@ impl Started {
         }
     }
 
-    pub fn with_task(mut self, what: &'static str, task: impl std::future::Future<Output = ()> + Send + 'static) -> Self {
+    pub fn with_task(
+        mut self,
+        what: &'static str,
+        task: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Self {
         self.tasks.push((what, Box::pin(task)));
         self
     }
