@@ -114,6 +114,12 @@ impl From<ServiceError> for LoadError {
     }
 }
 
+impl From<sqlx::Error> for LoadError {
+    fn from(err: sqlx::Error) -> Self {
+        ServiceError::from(err).into()
+    }
+}
+
 impl From<LoadError> for async_graphql::Error {
     fn from(err: LoadError) -> Self {
         graphql_error(&err.0)

@@ -43,3 +43,9 @@ pub mod target;
 pub mod telemetry;
 
 pub use error::{LoadError, ServiceError, ServiceResult, parse_id};
+
+// What the macros expand to, so crates using them need no direct dependency for it.
+#[doc(hidden)]
+pub use async_graphql as __async_graphql;
+#[doc(hidden)]
+pub use sqlx as __sqlx;

@@ -34,9 +34,25 @@ pub fn group_by<T, K: Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -> Option<K>) ->
     map
 }
 
+/// Groups `(key, value)` pairs by key, keeping their order.
+pub fn group_pairs<K: Hash + Eq, V>(pairs: Vec<(K, V)>) -> HashMap<K, Vec<V>> {
+    let mut map: HashMap<K, Vec<V>> = HashMap::new();
+    for (k, v) in pairs {
+        map.entry(k).or_default().push(v);
+    }
+    map
+}
+
 #[cfg(test)]
 mod tests {
-    use super::group_by;
+    use super::{group_by, group_pairs};
+
+    #[test]
+    fn pairs_group_in_order() {
+        let map = group_pairs(vec![(1, "a"), (2, "b"), (1, "c")]);
+        assert_eq!(map[&1], vec!["a", "c"]);
+        assert_eq!(map[&2], vec!["b"]);
+    }
 
     #[test]
     fn groups_in_order_and_drops_keyless_rows() {

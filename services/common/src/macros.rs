@@ -30,3 +30,51 @@ macro_rules! db_enum {
         }
     };
 }
+
+/// Declares a DataLoader over a pool whose batch is one store call, in one of three shapes:
+///
+/// - `one`: each row answers the key it carries (`|r| r.id`), e.g. an entity by id;
+/// - `many`: rows grouped under the key they carry, which they may lack (`|r| r.parent_id`,
+///   an `Option`), in the store's order;
+/// - `pairs`: the store returns `(key, value)` pairs, grouped by key in order.
+///
+/// ```ignore
+/// roadmap_common::pg_loader!(PlanByIdLoader: Uuid => one PlanRow = store::plans_by_ids, |r| r.id);
+/// roadmap_common::pg_loader!(SectionsByPlanLoader: Uuid => many SectionRow = store::sections_by_plans, |r| Some(r.plan_id));
+/// roadmap_common::pg_loader!(ParentsByPlanLoader: Uuid => pairs Uuid = store::plan_parents);
+/// ```
+#[macro_export]
+macro_rules! pg_loader {
+    ($(#[$meta:meta])* $name:ident: $key:ty => one $row:ty = $fetch:path, |$r:ident| $k:expr) => {
+        $crate::pg_loader!(@impl $(#[$meta])* $name, $key, $row, |pool, keys| {
+            Ok($fetch(pool, keys).await?.into_iter().map(|$r| ($k, $r)).collect())
+        });
+    };
+    ($(#[$meta:meta])* $name:ident: $key:ty => many $row:ty = $fetch:path, |$r:ident| $k:expr) => {
+        $crate::pg_loader!(@impl $(#[$meta])* $name, $key, Vec<$row>, |pool, keys| {
+            Ok($crate::loaders::group_by($fetch(pool, keys).await?, |$r| $k))
+        });
+    };
+    ($(#[$meta:meta])* $name:ident: $key:ty => pairs $value:ty = $fetch:path) => {
+        $crate::pg_loader!(@impl $(#[$meta])* $name, $key, Vec<$value>, |pool, keys| {
+            Ok($crate::loaders::group_pairs($fetch(pool, keys).await?))
+        });
+    };
+    (@impl $(#[$meta:meta])* $name:ident, $key:ty, $value:ty, |$pool:ident, $keys:ident| $body:block) => {
+        $(#[$meta])*
+        pub struct $name($crate::__sqlx::PgPool);
+
+        impl $crate::__async_graphql::dataloader::Loader<$key> for $name {
+            type Value = $value;
+            type Error = $crate::LoadError;
+
+            async fn load(
+                &self,
+                $keys: &[$key],
+            ) -> ::std::result::Result<::std::collections::HashMap<$key, $value>, $crate::LoadError> {
+                let $pool = &self.0;
+                $body
+            }
+        }
+    };
+}

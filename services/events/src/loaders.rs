@@ -1,12 +1,8 @@
 //! DataLoaders of the events subgraph, one per entity key: events (the `_entities` calls of the
 //! gateway and `WebhookDelivery.event`), webhooks and delivery attempts.
 
-use std::collections::HashMap;
-
-use async_graphql::dataloader::{DataLoader, Loader};
-use roadmap_common::LoadError;
-use roadmap_common::ServiceError;
-use roadmap_common::loaders::{group_by, loader};
+use async_graphql::dataloader::DataLoader;
+use roadmap_common::loaders::loader;
 use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -30,42 +26,8 @@ impl Loaders {
     }
 }
 
-pub struct EventByIdLoader(PgPool);
+roadmap_common::pg_loader!(EventByIdLoader: Uuid => one EventRow = store::events_by_ids, |r| r.id);
 
-impl Loader<Uuid> for EventByIdLoader {
-    type Value = EventRow;
-    type Error = LoadError;
+roadmap_common::pg_loader!(WebhookByIdLoader: Uuid => one EndpointRow = webhook_store::endpoints_by_ids, |r| r.id);
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, EventRow>, Self::Error> {
-        let rows = store::events_by_ids(&self.0, keys).await.map_err(ServiceError::from)?;
-        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
-    }
-}
-
-pub struct WebhookByIdLoader(PgPool);
-
-impl Loader<Uuid> for WebhookByIdLoader {
-    type Value = EndpointRow;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, EndpointRow>, Self::Error> {
-        let rows = webhook_store::endpoints_by_ids(&self.0, keys)
-            .await
-            .map_err(ServiceError::from)?;
-        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
-    }
-}
-
-pub struct AttemptsByDeliveryLoader(PgPool);
-
-impl Loader<Uuid> for AttemptsByDeliveryLoader {
-    type Value = Vec<AttemptRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<AttemptRow>>, Self::Error> {
-        let rows = webhook_store::attempts_by_deliveries(&self.0, keys)
-            .await
-            .map_err(ServiceError::from)?;
-        Ok(group_by(rows, |r| Some(r.delivery_id)))
-    }
-}
+roadmap_common::pg_loader!(AttemptsByDeliveryLoader: Uuid => many AttemptRow = webhook_store::attempts_by_deliveries, |r| Some(r.delivery_id));

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use roadmap_common::loaders::{group_by, loader};
+use roadmap_common::loaders::loader;
 use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -44,117 +44,21 @@ impl Loaders {
     }
 }
 
-pub struct IndicatorByIdLoader(PgPool);
+roadmap_common::pg_loader!(IndicatorByIdLoader: Uuid => one IndicatorRow = store::indicators_by_ids, |r| r.id);
 
-impl Loader<Uuid> for IndicatorByIdLoader {
-    type Value = IndicatorRow;
-    type Error = LoadError;
+roadmap_common::pg_loader!(IndicatorByCodeLoader: String => one IndicatorRow = store::indicators_by_codes, |r| r.code.clone());
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, IndicatorRow>, LoadError> {
-        Ok(store::indicators_by_ids(&self.0, keys)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect())
-    }
-}
+roadmap_common::pg_loader!(TargetsByPlanLoader: Uuid => many TargetRow = store::targets_by_plans, |r| r.plan_id);
 
-pub struct IndicatorByCodeLoader(PgPool);
+roadmap_common::pg_loader!(TargetsByTerritoryLoader: Uuid => many TargetRow = store::targets_by_territories, |r| r.territory_id);
 
-impl Loader<String> for IndicatorByCodeLoader {
-    type Value = IndicatorRow;
-    type Error = LoadError;
+roadmap_common::pg_loader!(TargetsByIndicatorLoader: Uuid => many TargetRow = store::targets_by_indicators, |r| Some(r.indicator_id));
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, IndicatorRow>, LoadError> {
-        Ok(store::indicators_by_codes(&self.0, keys)
-            .await?
-            .into_iter()
-            .map(|r| (r.code.clone(), r))
-            .collect())
-    }
-}
+roadmap_common::pg_loader!(ObservationsByTerritoryLoader: Uuid => many ObservationRow = store::observations_by_territories, |r| r.territory_id);
 
-pub struct TargetsByPlanLoader(PgPool);
+roadmap_common::pg_loader!(IndicatorsByMeasureLoader: Uuid => pairs IndicatorRow = store::indicators_by_measures);
 
-impl Loader<Uuid> for TargetsByPlanLoader {
-    type Value = Vec<TargetRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<TargetRow>>, LoadError> {
-        Ok(group_by(store::targets_by_plans(&self.0, keys).await?, |r| r.plan_id))
-    }
-}
-
-pub struct TargetsByTerritoryLoader(PgPool);
-
-impl Loader<Uuid> for TargetsByTerritoryLoader {
-    type Value = Vec<TargetRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<TargetRow>>, LoadError> {
-        Ok(group_by(store::targets_by_territories(&self.0, keys).await?, |r| {
-            r.territory_id
-        }))
-    }
-}
-
-pub struct TargetsByIndicatorLoader(PgPool);
-
-impl Loader<Uuid> for TargetsByIndicatorLoader {
-    type Value = Vec<TargetRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<TargetRow>>, LoadError> {
-        Ok(group_by(store::targets_by_indicators(&self.0, keys).await?, |r| {
-            Some(r.indicator_id)
-        }))
-    }
-}
-
-pub struct ObservationsByTerritoryLoader(PgPool);
-
-impl Loader<Uuid> for ObservationsByTerritoryLoader {
-    type Value = Vec<ObservationRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<ObservationRow>>, LoadError> {
-        Ok(group_by(
-            store::observations_by_territories(&self.0, keys).await?,
-            |r| r.territory_id,
-        ))
-    }
-}
-
-pub struct IndicatorsByMeasureLoader(PgPool);
-
-impl Loader<Uuid> for IndicatorsByMeasureLoader {
-    type Value = Vec<IndicatorRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<IndicatorRow>>, LoadError> {
-        Ok(group_pairs(store::indicators_by_measures(&self.0, keys).await?))
-    }
-}
-
-pub struct MeasuresByIndicatorLoader(PgPool);
-
-impl Loader<Uuid> for MeasuresByIndicatorLoader {
-    type Value = Vec<Uuid>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, LoadError> {
-        Ok(group_pairs(store::measures_by_indicators(&self.0, keys).await?))
-    }
-}
-
-/// (key, value) rows of a link table grouped by key, in order.
-fn group_pairs<V>(pairs: Vec<(Uuid, V)>) -> HashMap<Uuid, Vec<V>> {
-    let mut map: HashMap<Uuid, Vec<V>> = HashMap::new();
-    for (key, value) in pairs {
-        map.entry(key).or_default().push(value);
-    }
-    map
-}
+roadmap_common::pg_loader!(MeasuresByIndicatorLoader: Uuid => pairs Uuid = store::measures_by_indicators);
 
 /// Two statements per batch, however many parents and children.
 pub struct RollupDataLoader(PgPool);

@@ -1,11 +1,8 @@
 //! DataLoaders of the people subgraph, one per entity key. They are shared by all requests
 //! without a cache, so they batch without ever serving stale rows.
 
-use roadmap_common::LoadError;
-use std::collections::HashMap;
-
-use async_graphql::dataloader::{DataLoader, Loader};
-use roadmap_common::loaders::{group_by, loader};
+use async_graphql::dataloader::DataLoader;
+use roadmap_common::loaders::loader;
 use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -32,69 +29,12 @@ impl Loaders {
     }
 }
 
-pub struct TerritoryByIdLoader(PgPool);
+roadmap_common::pg_loader!(TerritoryByIdLoader: Uuid => one TerritoryRow = store::territories_by_ids, |r| r.id);
 
-impl Loader<Uuid> for TerritoryByIdLoader {
-    type Value = TerritoryRow;
-    type Error = LoadError;
+roadmap_common::pg_loader!(TerritoriesByParentLoader: Uuid => many TerritoryRow = store::territory_children, |r| r.parent_id);
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, TerritoryRow>, Self::Error> {
-        let rows = store::territories_by_ids(&self.0, keys).await?;
-        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
-    }
-}
+roadmap_common::pg_loader!(AncestorsByTerritoryLoader: Uuid => pairs TerritoryRow = store::territory_ancestors);
 
-pub struct TerritoriesByParentLoader(PgPool);
+roadmap_common::pg_loader!(OrganisationByIdLoader: Uuid => one OrganisationRow = store::organisations_by_ids, |r| r.id);
 
-impl Loader<Uuid> for TerritoriesByParentLoader {
-    type Value = Vec<TerritoryRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<TerritoryRow>>, Self::Error> {
-        Ok(group_by(store::territory_children(&self.0, keys).await?, |r| {
-            r.parent_id
-        }))
-    }
-}
-
-pub struct AncestorsByTerritoryLoader(PgPool);
-
-impl Loader<Uuid> for AncestorsByTerritoryLoader {
-    type Value = Vec<TerritoryRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<TerritoryRow>>, Self::Error> {
-        let rows = store::territory_ancestors(&self.0, keys).await?;
-        let grouped = group_by(rows, |(start, _)| Some(*start));
-        Ok(grouped
-            .into_iter()
-            .map(|(k, rows)| (k, rows.into_iter().map(|(_, t)| t).collect()))
-            .collect())
-    }
-}
-
-pub struct OrganisationByIdLoader(PgPool);
-
-impl Loader<Uuid> for OrganisationByIdLoader {
-    type Value = OrganisationRow;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, OrganisationRow>, Self::Error> {
-        let rows = store::organisations_by_ids(&self.0, keys).await?;
-        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
-    }
-}
-
-pub struct OrganisationsByTerritoryLoader(PgPool);
-
-impl Loader<Uuid> for OrganisationsByTerritoryLoader {
-    type Value = Vec<OrganisationRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<OrganisationRow>>, Self::Error> {
-        Ok(group_by(
-            store::organisations_by_territories(&self.0, keys).await?,
-            |r| r.territory_id,
-        ))
-    }
-}
+roadmap_common::pg_loader!(OrganisationsByTerritoryLoader: Uuid => many OrganisationRow = store::organisations_by_territories, |r| r.territory_id);

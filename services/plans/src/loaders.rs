@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use roadmap_common::loaders::{group_by, loader};
+use roadmap_common::loaders::loader;
 use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -51,116 +51,23 @@ impl Loaders {
     }
 }
 
-pub struct PlanByIdLoader(PgPool);
+roadmap_common::pg_loader!(PlanByIdLoader: Uuid => one PlanRow = store::plans_by_ids, |r| r.id);
 
-impl Loader<Uuid> for PlanByIdLoader {
-    type Value = PlanRow;
-    type Error = LoadError;
+roadmap_common::pg_loader!(SectionsByPlanLoader: Uuid => many SectionRow = store::sections_by_plans, |r| Some(r.plan_id));
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, PlanRow>, LoadError> {
-        Ok(store::plans_by_ids(&self.0, keys)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect())
-    }
-}
+roadmap_common::pg_loader!(MeasureByIdLoader: Uuid => one MeasureRow = store::measures_by_ids, |r| r.id);
 
-pub struct SectionsByPlanLoader(PgPool);
+roadmap_common::pg_loader!(MeasuresBySectionLoader: Uuid => many MeasureRow = store::measures_by_sections, |r| r.section_id);
 
-impl Loader<Uuid> for SectionsByPlanLoader {
-    type Value = Vec<SectionRow>;
-    type Error = LoadError;
+roadmap_common::pg_loader!(MeasuresByPlanLoader: Uuid => many MeasureRow = store::measures_by_plans, |r| Some(r.plan_id));
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<SectionRow>>, LoadError> {
-        Ok(group_by(store::sections_by_plans(&self.0, keys).await?, |r| {
-            Some(r.plan_id)
-        }))
-    }
-}
+roadmap_common::pg_loader!(MeasuresByParentLoader: Uuid => many MeasureRow = store::measures_by_parents, |r| r.parent_measure_id);
 
-pub struct MeasureByIdLoader(PgPool);
+roadmap_common::pg_loader!(
+    /// Organisation ids responsible for each measure, in document order.
+    ResponsibleByMeasureLoader: Uuid => pairs Uuid = store::responsible_by_measures);
 
-impl Loader<Uuid> for MeasureByIdLoader {
-    type Value = MeasureRow;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, MeasureRow>, LoadError> {
-        Ok(store::measures_by_ids(&self.0, keys)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect())
-    }
-}
-
-pub struct MeasuresBySectionLoader(PgPool);
-
-impl Loader<Uuid> for MeasuresBySectionLoader {
-    type Value = Vec<MeasureRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<MeasureRow>>, LoadError> {
-        Ok(group_by(store::measures_by_sections(&self.0, keys).await?, |r| {
-            r.section_id
-        }))
-    }
-}
-
-pub struct MeasuresByPlanLoader(PgPool);
-
-impl Loader<Uuid> for MeasuresByPlanLoader {
-    type Value = Vec<MeasureRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<MeasureRow>>, LoadError> {
-        Ok(group_by(store::measures_by_plans(&self.0, keys).await?, |r| {
-            Some(r.plan_id)
-        }))
-    }
-}
-
-pub struct MeasuresByParentLoader(PgPool);
-
-impl Loader<Uuid> for MeasuresByParentLoader {
-    type Value = Vec<MeasureRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<MeasureRow>>, LoadError> {
-        Ok(group_by(store::measures_by_parents(&self.0, keys).await?, |r| {
-            r.parent_measure_id
-        }))
-    }
-}
-
-/// Organisation ids responsible for each measure, in document order.
-pub struct ResponsibleByMeasureLoader(PgPool);
-
-impl Loader<Uuid> for ResponsibleByMeasureLoader {
-    type Value = Vec<Uuid>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, LoadError> {
-        let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for (measure, organisation) in store::responsible_by_measures(&self.0, keys).await? {
-            map.entry(measure).or_default().push(organisation);
-        }
-        Ok(map)
-    }
-}
-
-pub struct LintByPlanLoader(PgPool);
-
-impl Loader<Uuid> for LintByPlanLoader {
-    type Value = Vec<LintRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<LintRow>>, LoadError> {
-        Ok(group_by(store::lint_by_plans(&self.0, keys).await?, |r| {
-            Some(r.plan_id)
-        }))
-    }
-}
+roadmap_common::pg_loader!(LintByPlanLoader: Uuid => many LintRow = store::lint_by_plans, |r| Some(r.plan_id));
 
 /// A trace request: from this measure, this many levels.
 pub type TraceKey = (Uuid, i32);
@@ -195,63 +102,16 @@ impl Loader<TraceKey> for TraceByMeasureLoader {
     }
 }
 
-pub struct LinkByIdLoader(PgPool);
+roadmap_common::pg_loader!(LinkByIdLoader: Uuid => one LinkRow = store::links_by_ids, |r| r.id);
 
-impl Loader<Uuid> for LinkByIdLoader {
-    type Value = LinkRow;
-    type Error = LoadError;
+roadmap_common::pg_loader!(
+    /// Status, progress, weight and due date; read fresh (statuses change often, rows rarely).
+    StatusByMeasureLoader: Uuid => one StatusRow = store::statuses, |r| r.id);
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, LinkRow>, LoadError> {
-        Ok(store::links_by_ids(&self.0, keys)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect())
-    }
-}
+roadmap_common::pg_loader!(
+    /// Plans a plan declares it implements.
+    ParentsByPlanLoader: Uuid => pairs Uuid = store::plan_parents);
 
-/// Status, progress, weight and due date; read fresh (statuses change often, rows rarely).
-pub struct StatusByMeasureLoader(PgPool);
-
-impl Loader<Uuid> for StatusByMeasureLoader {
-    type Value = StatusRow;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, StatusRow>, LoadError> {
-        Ok(store::statuses(&self.0, keys)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect())
-    }
-}
-
-/// Plans a plan declares it implements.
-pub struct ParentsByPlanLoader(PgPool);
-
-impl Loader<Uuid> for ParentsByPlanLoader {
-    type Value = Vec<Uuid>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, LoadError> {
-        let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for (plan, parent) in store::plan_parents(&self.0, keys).await? {
-            map.entry(plan).or_default().push(parent);
-        }
-        Ok(map)
-    }
-}
-
-/// Every occurrence report revision of a measure, by date then revision.
-pub struct ReportsByMeasureLoader(PgPool);
-
-impl Loader<Uuid> for ReportsByMeasureLoader {
-    type Value = Vec<ReportRow>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<ReportRow>>, LoadError> {
-        Ok(group_by(store::reports_by_measures(&self.0, keys).await?, |r| {
-            Some(r.measure_id)
-        }))
-    }
-}
+roadmap_common::pg_loader!(
+    /// Every occurrence report revision of a measure, by date then revision.
+    ReportsByMeasureLoader: Uuid => many ReportRow = store::reports_by_measures, |r| Some(r.measure_id));
