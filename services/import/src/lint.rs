@@ -6,6 +6,7 @@
 //! | `schedule-outside-period` | warning | a dated schedule item lies (partly) outside the plan period |
 //! | `schedule-inverted-range` | warning | a range ends before it starts |
 //! | `schedule-unparsed` | error | a schedule text could not be read |
+//! | `schedule-leftover` | warning | words of a schedule the parser did not use (`Schedule::leftover`): the parsed structure may be missing what they say |
 //! | `duplicate-number` | error | two measures of a section carry the same number |
 //! | `numbering-gap` | warning | a number is skipped in a sequence (measures or sections) |
 //! | `missing-responsible` | warning | a measure names nobody responsible |
@@ -14,6 +15,7 @@
 //! | `abbreviation-spelling-variants` | warning | one abbreviation spelled several ways |
 //! | `note-to-self` | warning | a question or remark left in the text ("– нужен приказ?") |
 //! | `incomplete-party` | warning | a responsible party cut off ("Зам директора по") |
+//! | `ambiguous-party` | warning | a short name that may mean a federal or a regional body ("Минобрнауки" in a document naming a regional ministry "образования и науки"); not resolved |
 //! | `act-number-mismatch` | warning | the approving act's number is written differently in two places |
 //! | `glued-words` | info | words run together by extraction ("руководителиМО") |
 //! | `mixed-script` | info | a word mixing Cyrillic and Latin letters |
@@ -124,6 +126,22 @@ pub fn lint(doc: &ParsedDocument, lines: &[&str], preamble: &[&str]) -> Vec<Lint
             }
         }
         word_checks(m, &mut out);
+        for p in &m.responsible {
+            if crate::parties::party_flags(p, &doc.abbreviations).contains(&crate::parties::PartyFlag::Ambiguous) {
+                out.push(finding(
+                    "ambiguous-party",
+                    Severity::Warning,
+                    format!(
+                        "\"{}\" of measure {} may mean the federal {} or a regional ministry of education and science; not resolved",
+                        p.name,
+                        display_number(m),
+                        crate::abbreviations::federal_body_ambiguous(&p.name).map_or("body", |b| b.short)
+                    ),
+                    m.line,
+                    Some(m),
+                ));
+            }
+        }
     }
     abbreviation_checks(doc, &all, lines, &mut out);
     extra_columns(&all, &mut out);
@@ -186,6 +204,21 @@ fn schedule_checks(doc: &ParsedDocument, m: &Measure, out: &mut Vec<LintFinding>
             Severity::Error,
             format!(
                 "the deadline \"{}\" of measure {} could not be read",
+                collapse_spaces(&m.schedule_raw),
+                display_number(m)
+            ),
+            m.line,
+            Some(m),
+        ));
+    }
+    if m.schedule.kind != ScheduleKind::Unparsed
+        && let Some(words) = &m.schedule.leftover
+    {
+        out.push(finding(
+            "schedule-leftover",
+            Severity::Warning,
+            format!(
+                "words \"{words}\" of the deadline \"{}\" of measure {} were not used; check the parsed schedule",
                 collapse_spaces(&m.schedule_raw),
                 display_number(m)
             ),

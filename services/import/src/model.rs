@@ -165,6 +165,31 @@ pub struct Party {
     /// ("(далее – МБУ ИМЦ)") or the abbreviation `name` consists of.
     pub abbreviation: Option<String>,
     pub raw: String,
+    /// The entry of a reference list this party was resolved to: a federal body
+    /// ([`crate::abbreviations::FEDERAL_BODIES`]) or a school post ([`crate::parties::SCHOOL_POSTS`]);
+    /// absent when none matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<KnownParty>,
+}
+
+/// A party matched against a reference list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownParty {
+    /// Stable key of the entry ("minprosveshcheniya", "deputy-head-academic").
+    pub key: String,
+    pub category: KnownCategory,
+    /// The entry's name: the official full name of a body, the post's title
+    /// ("заместитель директора по учебно-воспитательной работе").
+    pub canonical: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KnownCategory {
+    FederalMinistry,
+    FederalService,
+    FederalInstitution,
+    /// A post in a school ("классный руководитель", "педагог-психолог").
+    SchoolPost,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -212,7 +212,10 @@ pub fn expand(schedule: &Schedule, period: Option<DateRange>) -> Expansion {
     let mut out = Expansion::default();
     for item in &schedule.items {
         match item {
-            ScheduleItem::Recurrence { every: Frequency::EveryTerm, .. } => out
+            ScheduleItem::Recurrence {
+                every: Frequency::EveryTerm,
+                ..
+            } => out
                 .undated
                 .push(undated(UndatedCause::SchoolCalendar, Some("1 раз в четверть".into()))),
             ScheduleItem::Recurrence {
@@ -242,9 +245,10 @@ pub fn expand(schedule: &Schedule, period: Option<DateRange>) -> Expansion {
                 .undated
                 .push(undated(UndatedCause::RelativeToEvent, Some(event.clone()))),
             ScheduleItem::OnDemand { text } => out.undated.push(undated(UndatedCause::OnDemand, Some(text.clone()))),
-            ScheduleItem::SchoolTerm { term, school_year } => out
-                .undated
-                .push(undated(UndatedCause::SchoolCalendar, Some(describe_term(*term, *school_year)))),
+            ScheduleItem::SchoolTerm { term, school_year } => out.undated.push(undated(
+                UndatedCause::SchoolCalendar,
+                Some(describe_term(*term, *school_year)),
+            )),
             ScheduleItem::Months { months } => out.undated.push(undated(
                 UndatedCause::NoYear,
                 Some(months.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")),
@@ -257,7 +261,6 @@ pub fn expand(schedule: &Schedule, period: Option<DateRange>) -> Expansion {
     out.occurrences.dedup_by_key(|o| o.date);
     out
 }
-
 
 fn describe_term(term: Term, school_year: Option<i32>) -> String {
     let t = match term {
@@ -775,5 +778,131 @@ mod tests {
         let windows = expand_text("октябрь – \nдекабрь 2023 г.", &school_2023());
         // A window overlapping the range counts even though it starts before it.
         assert_eq!(windows.between(Some(d(2023, 11, 1)), None).count(), 1);
+    }
+
+    #[test]
+    fn days_of_the_month_named_by_the_text() {
+        let p = calendar(2024, 2024);
+        // "до 25 числа каждого месяца": a deadline on every 25th, weekends included.
+        let e = expand_text("до 25 числа каждого месяца", &p);
+        assert_eq!(e.occurrences.len(), 12);
+        assert_eq!(e.occurrences[0], single(d(2024, 1, 25), None, OccurrenceKind::Deadline));
+        assert_eq!(e.occurrences[1].date, d(2024, 2, 25), "a Sunday stays the 25th");
+        // "до 31 числа": the last day of shorter months.
+        let e = expand_text("ежемесячно, до 31 числа", &p);
+        assert_eq!(
+            dates(&e)[..4],
+            [d(2024, 1, 31), d(2024, 2, 29), d(2024, 3, 31), d(2024, 4, 30)]
+        );
+        // Quarterly, the 5th of the month after each quarter: the fourth report falls in 2025.
+        let e = expand_text("ежеквартально, до 5 числа месяца, следующего за отчетным", &p);
+        assert_eq!(
+            dates(&e),
+            vec![d(2024, 4, 5), d(2024, 7, 5), d(2024, 10, 5), d(2025, 1, 5)]
+        );
+        assert!(e.occurrences.iter().all(|o| o.kind == OccurrenceKind::Deadline));
+        // Yearly, by 1 September, in a three-year plan.
+        let e = expand_text("ежегодно, до 1 сентября", &calendar(2024, 2026));
+        assert_eq!(dates(&e), vec![d(2024, 9, 1), d(2025, 9, 1), d(2026, 9, 1)]);
+        // "сентябрь 2024, далее ежегодно": each September from 2024.
+        let e = expand_text("сентябрь 2024, далее ежегодно", &calendar(2024, 2026));
+        assert_eq!(dates(&e), vec![d(2024, 9, 2), d(2025, 9, 1), d(2026, 9, 1)]);
+        // "август – сентябрь" takes its year from the plan period: one window.
+        let e = expand_text("август – сентябрь", &p);
+        assert_eq!(
+            e.occurrences,
+            vec![single(d(2024, 8, 1), Some(d(2024, 9, 30)), OccurrenceKind::Window)]
+        );
+    }
+
+    #[test]
+    fn weekdays_named_by_the_text() {
+        let p = calendar(2024, 2024);
+        // "каждая вторая среда месяца".
+        let e = expand_text("каждая вторая среда месяца", &p);
+        assert_eq!(dates(&e)[..3], [d(2024, 1, 10), d(2024, 2, 14), d(2024, 3, 13)]);
+        assert_eq!(e.occurrences.len(), 12);
+        assert!(e.occurrences.iter().all(|o| o.date.weekday() == Weekday::Wed));
+        // "последняя пятница месяца".
+        let e = expand_text("последняя пятница месяца", &p);
+        assert_eq!(dates(&e)[..2], [d(2024, 1, 26), d(2024, 2, 23)]);
+        // "по вторникам и четвергам" within a range of its own.
+        let e = expand_text("01.04.2024 – 14.04.2024, по вторникам и четвергам", &p);
+        assert_eq!(
+            dates(&e),
+            vec![d(2024, 4, 2), d(2024, 4, 4), d(2024, 4, 9), d(2024, 4, 11)]
+        );
+    }
+
+    #[test]
+    fn relative_external_on_demand_and_terms_are_undated_with_their_cause() {
+        let p = calendar(2024, 2024);
+        let cause = |text: &str| {
+            let e = expand_text(text, &p);
+            assert!(e.occurrences.is_empty(), "{text}");
+            e.undated
+                .iter()
+                .map(|u| (u.cause, u.reason, u.detail.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            cause("не позднее 10 дней после получения результатов ЕГЭ"),
+            vec![(
+                UndatedCause::RelativeToEvent,
+                UndatedReason::External,
+                Some("получения результатов ЕГЭ".into())
+            )]
+        );
+        assert_eq!(
+            cause("по графику ФЦТ"),
+            vec![(
+                UndatedCause::External,
+                UndatedReason::External,
+                Some("по графику ФЦТ".into())
+            )]
+        );
+        assert_eq!(
+            cause("в соответствии с графиком Минпросвещения")[0].0,
+            UndatedCause::External
+        );
+        assert_eq!(
+            cause("по мере необходимости"),
+            vec![(
+                UndatedCause::OnDemand,
+                UndatedReason::External,
+                Some("по мере необходимости".into())
+            )]
+        );
+        assert_eq!(
+            cause("3 четверть"),
+            vec![(
+                UndatedCause::SchoolCalendar,
+                UndatedReason::External,
+                Some("3 четверть 2023/2024 учебного года".into())
+            )]
+        );
+        assert_eq!(cause("по итогам каждой четверти")[0].0, UndatedCause::SchoolCalendar);
+    }
+
+    #[test]
+    fn relative_deadlines_fall_due_once_the_event_is_dated() {
+        let p = calendar(2024, 2024);
+        let item = |text: &str| parse_schedule(text, Some(&p)).items.remove(0);
+        // 10 calendar days after results published on Friday 26 April 2024.
+        let ege = item("не позднее 10 дней после получения результатов ЕГЭ");
+        assert_eq!(relative_due(&ege, d(2024, 4, 26)), Some(d(2024, 5, 6)));
+        // 5 working days from Friday 26 April 2024: Saturday 27 April was worked, 29 April –
+        // 1 May were off: 27.04, 2.05, 3.05, 6.05, 7.05.
+        let five = item("в течение 5 рабочих дней с момента получения запроса");
+        assert_eq!(relative_due(&five, d(2024, 4, 26)), Some(d(2024, 5, 7)));
+        // 10 days before the start of the exams.
+        let before = item("за 10 дней до начала ГИА");
+        assert_eq!(relative_due(&before, d(2024, 5, 23)), Some(d(2024, 5, 13)));
+        let approval = item("после утверждения плана");
+        assert_eq!(relative_due(&approval, d(2024, 3, 21)), Some(d(2024, 3, 21)));
+        assert_eq!(
+            relative_due(&ScheduleItem::On { date: d(2024, 1, 9) }, d(2024, 1, 1)),
+            None
+        );
     }
 }

@@ -1,11 +1,15 @@
 //! Deadlines and schedules written as Russian free text ("октябрь 2023 г. – март 2024 г.
 //! еженедельно", "до 15.09.2023", "Ежегодно, декабрь, апрель", "по плану курсовой подготовки").
 //!
-//! The text is read in four passes, each masking what it recognised so later passes do not see
-//! it again: recurrence words, "continuous" phrases, references to external plans, and finally
-//! dates, months, quarters and years, which are combined into ranges ("октябрь – декабрь 2023 г.",
-//! "с октября 2023 года по май 2024 года"), deadlines ("до", "не позднее", "к") and start dates
-//! ("с февраля 2024").
+//! The text is read in passes, each masking what it recognised so later passes do not see it
+//! again: recurrence words with the weekday they fall on ("каждая вторая среда месяца", "по
+//! пятницам"), deadlines relative to an event ("не позднее 10 дней после …"), school terms and
+//! holidays, on-demand phrases, "далее" continuations, days of the month ("до 25 числа каждого
+//! месяца"), "continuous" phrases, references to external plans (with whose), and finally dates,
+//! months, quarters, half-years and years, which are combined into ranges ("октябрь – декабрь
+//! 2023 г.", "с октября 2023 года по май 2024 года"), deadlines ("до", "не позднее", "к", "до
+//! конца") and start dates ("с февраля 2024"). Every word no pass used is kept in `leftover`
+//! (the lint's `schedule-leftover`): a parse is either fully structured or flagged.
 //!
 //! A month written without a year takes its year from the plan period: in a school year
 //! September–December fall in the first year and January–August in the second; in a single
@@ -80,7 +84,10 @@ impl Weekday {
             Weekday::Monday
         } else if w.starts_with("вторник") {
             Weekday::Tuesday
-        } else if matches!(w.as_str(), "среда" | "среду" | "среды" | "среде" | "средам" | "средами" | "средах") {
+        } else if matches!(
+            w.as_str(),
+            "среда" | "среду" | "среды" | "среде" | "средам" | "средами" | "средах"
+        ) {
             Weekday::Wednesday
         } else if w.starts_with("четверг") {
             Weekday::Thursday
@@ -359,6 +366,13 @@ static HOLIDAYS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:\b(?:в|во)\s+(?:период|время|дни)\s+|\b(?:в|во|на)\s+)?(?:\b(осенн|зимн|весенн|летн)\w*\s+)?\bканикул(?:ы|ах|ам|)\b")
         .expect("static regex")
 });
+/// Right after "в течение": an amount of days, weeks or months.
+static AMOUNT_AHEAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i)^\s*(?:(?:{NUMBER_WORDS})\s+(?:(?:календарн|рабоч)\w*\s+)?(?:дн|день|недел|месяц)|(?:(?:календарн|рабоч)\w*\s+)?(?:дн|день|недел|месяц|полугоди|четверт|квартал))"
+    ))
+    .expect("static regex")
+});
 /// "сентябрь 2024, далее ежегодно".
 static CONTINUATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)[,;.]?\s*\bдалее\b\s*[-–—:]?").expect("static regex"));
@@ -446,9 +460,16 @@ pub fn parse_schedule(raw: &str, period: Option<&Period>) -> Schedule {
     let mut recurrence_day = weekday_day;
     if let Some(dp) = day_phrase {
         match frequency {
-            Some(
-                Frequency::Monthly | Frequency::Quarterly | Frequency::EveryNMonths(_) | Frequency::Yearly,
-            ) if recurrence_day.is_none() && (dp.following_known || !dp.following) => {
+            // "ежеквартально, до 25 числа" does not say which month of the quarter: only a
+            // monthly or yearly day stands alone, the others need "следующего за отчетным".
+            Some(Frequency::Monthly | Frequency::Yearly) if recurrence_day.is_none() => {
+                recurrence_day = Some(RecurrenceDay::DayOfMonth {
+                    day: dp.day,
+                    by: dp.by,
+                    following: dp.following,
+                });
+            }
+            Some(Frequency::Quarterly | Frequency::EveryNMonths(_)) if recurrence_day.is_none() && dp.following => {
                 recurrence_day = Some(RecurrenceDay::DayOfMonth {
                     day: dp.day,
                     by: dp.by,
@@ -525,13 +546,34 @@ pub fn parse_schedule(raw: &str, period: Option<&Period>) -> Schedule {
                         start: span.start,
                         end: p.end,
                     });
-                    if matches!(frequency, Some(Frequency::Yearly))
-                        && bare_months.is_empty()
-                        && let ScheduleItem::Window { start, end, .. } = item
-                        && start.day() == 1
-                        && month_end(end.year(), end.month()) == Some(end)
-                    {
-                        bare_months = month_cycle(start.month(), end.month());
+                    let yearly = matches!(frequency, Some(Frequency::Yearly));
+                    match item {
+                        // "сентябрь 2024, далее ежегодно": each September.
+                        ScheduleItem::Window { start, end, .. }
+                            if yearly
+                                && bare_months.is_empty()
+                                && start.day() == 1
+                                && start.year() == end.year()
+                                && end.month() - start.month() < 11
+                                && month_end(end.year(), end.month()) == Some(end) =>
+                        {
+                            bare_months = month_cycle(start.month(), end.month());
+                        }
+                        // "15.09.2024, далее ежегодно": each 15 September (monthly: each 15th).
+                        ScheduleItem::On { date } | ScheduleItem::Deadline { by: date }
+                            if recurrence_day.is_none()
+                                && matches!(frequency, Some(Frequency::Yearly | Frequency::Monthly)) =>
+                        {
+                            if yearly {
+                                bare_months = vec![date.month()];
+                            }
+                            recurrence_day = Some(RecurrenceDay::DayOfMonth {
+                                day: date.day(),
+                                by: matches!(item, ScheduleItem::Deadline { .. }),
+                                following: false,
+                            });
+                        }
+                        _ => {}
                     }
                 }
                 _ => dated.insert(0, (item, range_like)),
@@ -676,8 +718,11 @@ fn single_month(dated: &[(ScheduleItem, bool)]) -> Option<(usize, i32, u32)> {
     let [(ScheduleItem::Window { start, end, .. }, _)] = dated else {
         return None;
     };
-    (start.day() == 1 && start.month() == end.month() && start.year() == end.year() && month_end(end.year(), end.month()) == Some(*end))
-        .then_some((0, start.year(), start.month()))
+    (start.day() == 1
+        && start.month() == end.month()
+        && start.year() == end.year()
+        && month_end(end.year(), end.month()) == Some(*end))
+    .then_some((0, start.year(), start.month()))
 }
 
 fn summarize(items: &[ScheduleItem]) -> ScheduleKind {
@@ -696,10 +741,22 @@ fn summarize(items: &[ScheduleItem]) -> ScheduleKind {
     }
 }
 
+/// Marks a recognised phrase: [`MASK`] then spaces, the same length, so later passes do not
+/// see it and the tokenizer knows a phrase stood there (a preposition before it is not a
+/// stray word: "С ежеквартальным отчётом").
 fn mask(work: &mut String, start: usize, end: usize) {
     if start < end && end <= work.len() && work.is_char_boundary(start) && work.is_char_boundary(end) {
-        work.replace_range(start..end, &" ".repeat(end - start));
+        let mut fill = String::with_capacity(end - start);
+        fill.push(MASK);
+        fill.push_str(&" ".repeat(end - start - 1));
+        work.replace_range(start..end, &fill);
     }
+}
+
+const MASK: char = '\u{1}';
+
+fn unmask(s: &str) -> String {
+    s.replace(MASK, " ")
 }
 
 fn ordinal_stem(s: &str) -> Option<u32> {
@@ -923,6 +980,7 @@ fn take_terms(work: &mut String) -> Vec<Term> {
 
 /// The text of an event: up to the end of the clause, trimmed.
 fn event_text(s: &str) -> Option<String> {
+    let s = unmask(s);
     let t = text::collapse_spaces(s.trim_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ',' | ';' | '…')));
     let t = t.trim_end_matches(['.', '…']).trim().to_string();
     // "после 15 мая" names a date, not an event: the date parser reads it (and flags "после").
@@ -935,7 +993,8 @@ fn take_relative(work: &mut String) -> Vec<(String, Option<Offset>, bool)> {
     let mut out = Vec::new();
     let mut spans = Vec::new();
     for c in RELATIVE_AMOUNT.captures_iter(work) {
-        let (Some(m), Some(lead), Some(unit), Some(link), Some(event)) = (c.get(0), c.get(1), c.get(4), c.get(5), c.get(6))
+        let (Some(m), Some(lead), Some(unit), Some(link), Some(event)) =
+            (c.get(0), c.get(1), c.get(4), c.get(5), c.get(6))
         else {
             continue;
         };
@@ -946,7 +1005,9 @@ fn take_relative(work: &mut String) -> Vec<(String, Option<Offset>, bool)> {
         if before != (lead == "за") {
             continue;
         }
-        let Some(event) = event_text(event.as_str()) else { continue };
+        let Some(event) = event_text(event.as_str()) else {
+            continue;
+        };
         let amount = match c.get(2) {
             Some(n) => match number_word(n.as_str()) {
                 Some(v) => v,
@@ -975,7 +1036,9 @@ fn take_relative(work: &mut String) -> Vec<(String, Option<Offset>, bool)> {
         let (Some(m), Some(event)) = (c.get(0), c.get(1)) else {
             continue;
         };
-        let Some(event) = event_text(event.as_str()) else { continue };
+        let Some(event) = event_text(event.as_str()) else {
+            continue;
+        };
         out.push((event, None, false));
         spans.push((m.start(), m.end()));
     }
@@ -1005,7 +1068,8 @@ fn take_on_demand(work: &mut String) -> Vec<String> {
     let mut spans = Vec::new();
     for m in ON_DEMAND.find_iter(work) {
         let cut = cut_before_month(m.as_str());
-        let t = m.as_str()[..cut].trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';'));
+        let t = unmask(&m.as_str()[..cut]);
+        let t = t.trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';'));
         if t.is_empty() {
             continue;
         }
@@ -1067,7 +1131,7 @@ fn take_day_of_month(work: &mut String) -> Option<DayPhrase> {
                     following,
                     following_known: hint.is_some(),
                     hint,
-                    text: text::collapse_spaces(m.as_str()),
+                    text: text::collapse_spaces(&unmask(m.as_str())),
                 },
                 m.start(),
                 m.end(),
@@ -1106,6 +1170,10 @@ fn take_continuous(work: &mut String) -> Option<Scope> {
     let mut spans = Vec::new();
     for c in CONTINUOUS.captures_iter(work) {
         let Some(m) = c.get(0) else { continue };
+        // "в течение 5 рабочих дней", "в течение месяца": a time limit, not continuous work.
+        if c.get(1).is_none() && c.get(2).is_none() && AMOUNT_AHEAD.is_match(work.get(m.end()..).unwrap_or("")) {
+            continue;
+        }
         let w = fold(m.as_str());
         let s = if c.get(1).is_some_and(|x| fold(x.as_str()) == "учебного") {
             Scope::SchoolYear
@@ -1155,7 +1223,11 @@ fn reference_owner(reference: &str) -> Option<String> {
         let bare = w.trim_matches(|c: char| !c.is_alphanumeric());
         let ministry_like = bare.chars().next().is_some_and(|c| c.is_uppercase())
             && ["мин", "рос", "феде"].iter().any(|p| fold(bare).starts_with(p));
-        if crate::abbreviations::federal_body(bare).is_some() || text::is_abbreviation_like(bare) || ministry_like {
+        // Exams and programmes name a schedule, not whose it is ("по расписанию ГИА").
+        let not_a_body = NOT_BODIES.contains(&bare);
+        if !not_a_body
+            && (crate::abbreviations::federal_body(bare).is_some() || text::is_abbreviation_like(bare) || ministry_like)
+        {
             let mut owner = vec![bare];
             if let Some(next) = words.get(i + 1) {
                 let n = next.trim_matches(|c: char| !c.is_alphanumeric());
@@ -1169,6 +1241,29 @@ fn reference_owner(reference: &str) -> Option<String> {
     None
 }
 
+const NOT_BODIES: [&str; 20] = [
+    "ЕГЭ",
+    "ОГЭ",
+    "ГИА",
+    "ВПР",
+    "КДР",
+    "НИКО",
+    "PISA",
+    "ФГОС",
+    "ФООП",
+    "ООП",
+    "РП",
+    "ИОМ",
+    "ИОТ",
+    "ИППР",
+    "ШНОР",
+    "ШНСУ",
+    "ВСОКО",
+    "ШСОКО",
+    "УВР",
+    "ВР",
+];
+
 fn take_external(work: &mut String) -> Vec<(String, Option<String>)> {
     let mut refs = Vec::new();
     let mut spans = Vec::new();
@@ -1177,7 +1272,8 @@ fn take_external(work: &mut String) -> Vec<(String, Option<String>)> {
         // keeps its month.
         let text_all = m.as_str();
         let cut = cut_before_month(text_all);
-        let reference = text_all[..cut]
+        let reference = unmask(&text_all[..cut]);
+        let reference = reference
             .trim_matches(|c: char| c.is_whitespace() || c == ',' || c == '.' || c == ';')
             .to_string();
         if reference.is_empty() {
@@ -1212,6 +1308,8 @@ enum Tok {
     Quarter,
     Half,
     School,
+    /// A phrase an earlier pass recognised.
+    Masked,
 }
 
 /// Words that never change what a schedule means.
@@ -1295,7 +1393,9 @@ fn tokenize(s: &str) -> (Vec<Tok>, Vec<String>) {
                 }
             }
         } else {
-            if is_dash(c) {
+            if c == MASK {
+                toks.push(Tok::Masked);
+            } else if is_dash(c) {
                 toks.push(Tok::Dash);
             } else if c == '/' {
                 toks.push(Tok::Slash);
@@ -1378,14 +1478,33 @@ fn word_token(word: &str) -> Option<Tok> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Unit {
     Date(NaiveDate),
-    DayMonth { day: u32, month: u32, year: Option<i32> },
-    Month { month: u32, year: Option<i32> },
-    Quarter { q: u32, year: Option<i32> },
-    Half { h: u32, year: Option<i32> },
+    DayMonth {
+        day: u32,
+        month: u32,
+        year: Option<i32>,
+    },
+    Month {
+        month: u32,
+        year: Option<i32>,
+    },
+    Quarter {
+        q: u32,
+        year: Option<i32>,
+    },
+    Half {
+        h: u32,
+        year: Option<i32>,
+    },
     Year(i32),
     SchoolYear(i32),
     /// "учебного года" without a year: the plan's school year, when it has exactly one.
     ThisSchoolYear,
+    /// "II полугодие 2023/2024 учебного года": a half of a school year (September–December,
+    /// January–May).
+    SchoolHalf {
+        h: u32,
+        school_year: i32,
+    },
 }
 
 impl Unit {
@@ -1417,13 +1536,8 @@ impl Unit {
                 let first = (q.saturating_sub(1)) * 3 + 1;
                 (first..first + 3).filter(|m| (1..=12).contains(m)).collect()
             }
-            Unit::Half { h, .. } => {
-                if *h == 1 {
-                    vec![9, 10, 11, 12]
-                } else {
-                    vec![1, 2, 3, 4, 5]
-                }
-            }
+            // A half-year without its year is the school's (September–December) in one plan
+            // and the calendar's (January–June) in another: no months without the period.
             _ => Vec::new(),
         }
     }
@@ -1437,12 +1551,15 @@ impl Unit {
         match self {
             Unit::Date(d) => d.format("%d.%m.%Y").to_string(),
             Unit::DayMonth { day, month, .. } => format!("{day}.{month:02}"),
-            Unit::Month { month, .. } => format!("месяц {month}"),
+            Unit::Month { month, .. } => MONTH_NAMES
+                .get(month.saturating_sub(1) as usize)
+                .map_or_else(|| month.to_string(), |n| n.to_string()),
             Unit::Quarter { q, .. } => format!("{q} квартал"),
             Unit::Half { h, .. } => format!("{h} полугодие"),
             Unit::Year(y) => y.to_string(),
             Unit::SchoolYear(y) => format!("{y}/{}", y + 1),
             Unit::ThisSchoolYear => "учебный год".to_string(),
+            Unit::SchoolHalf { h, school_year } => format!("{h} полугодие {school_year}/{}", school_year + 1),
         }
     }
 }
@@ -1457,6 +1574,7 @@ enum El {
     To,
     Until,
     UntilEnd,
+    Masked,
 }
 
 /// Tokens into units; a token no unit uses (a bare number, "квартал" without its number) is
@@ -1545,6 +1663,7 @@ fn build_units(toks: Vec<Tok>, leftover: &mut Vec<String>) -> Vec<El> {
             Tok::UntilEnd => els.push(El::UntilEnd),
             Tok::School => els.push(El::U(Unit::ThisSchoolYear, false)),
             Tok::Slash => {}
+            Tok::Masked => els.push(El::Masked),
             Tok::Num(n) => leftover.push(n.to_string()),
             Tok::Roman(n) => leftover.push(roman(*n)),
             Tok::Quarter => leftover.push("квартал".to_string()),
@@ -1554,6 +1673,21 @@ fn build_units(toks: Vec<Tok>, leftover: &mut Vec<String>) -> Vec<El> {
     }
     attach_years(els)
 }
+
+const MONTH_NAMES: [&str; 12] = [
+    "январь",
+    "февраль",
+    "март",
+    "апрель",
+    "май",
+    "июнь",
+    "июль",
+    "август",
+    "сентябрь",
+    "октябрь",
+    "ноябрь",
+    "декабрь",
+];
 
 fn roman(n: u32) -> String {
     match n {
@@ -1574,6 +1708,21 @@ fn attach_years(mut els: Vec<El>) -> Vec<El> {
         let starts_group = matches!(&els[i], El::U(u, _) if u.yearless());
         if !starts_group {
             i += 1;
+            continue;
+        }
+        // "II полугодие 2023/2024 учебного года".
+        if let (El::U(Unit::Half { h, year: None }, _), Some(El::U(Unit::SchoolYear(sy), _))) =
+            (&els[i], els.get(i + 1))
+        {
+            els[i] = El::U(
+                Unit::SchoolHalf {
+                    h: *h,
+                    school_year: *sy,
+                },
+                false,
+            );
+            consumed[i + 1] = true;
+            i += 2;
             continue;
         }
         let mut group = vec![i];
@@ -1628,6 +1777,7 @@ fn combine(els: Vec<El>, leftover: &mut Vec<String>) -> Vec<Piece> {
     let mut i = 0;
     while i < els.len() {
         match &els[i] {
+            El::From | El::Until | El::UntilEnd | El::To if matches!(els.get(i + 1), Some(El::Masked)) => {}
             El::From => {
                 if let Some(El::U(a, inh)) = els.get(i + 1) {
                     if let (Some(El::To | El::Dash), Some(El::U(b, _))) = (els.get(i + 2), els.get(i + 3)) {
@@ -1668,7 +1818,7 @@ fn combine(els: Vec<El>, leftover: &mut Vec<String>) -> Vec<Piece> {
                 }
                 continue;
             }
-            El::Dash | El::Sep => {}
+            El::Dash | El::Sep | El::Masked => {}
         }
         i += 1;
     }
@@ -1710,6 +1860,21 @@ fn unit_span(u: Unit, period: Option<&Period>) -> Option<(NaiveDate, NaiveDate, 
         Unit::ThisSchoolYear => {
             let p = school.filter(|p| p.end.year() == p.start.year() + 1)?;
             Some((p.start, p.end, true))
+        }
+        Unit::SchoolHalf { h, school_year } => {
+            if h == 1 {
+                Some((
+                    NaiveDate::from_ymd_opt(school_year, 9, 1)?,
+                    NaiveDate::from_ymd_opt(school_year, 12, 31)?,
+                    false,
+                ))
+            } else {
+                Some((
+                    NaiveDate::from_ymd_opt(school_year.checked_add(1)?, 1, 1)?,
+                    NaiveDate::from_ymd_opt(school_year.checked_add(1)?, 5, 31)?,
+                    false,
+                ))
+            }
         }
         Unit::DayMonth { day, month, year } => {
             let (y, inf) = year
@@ -1763,9 +1928,11 @@ fn unit_span(u: Unit, period: Option<&Period>) -> Option<(NaiveDate, NaiveDate, 
 }
 
 fn push_bare(bare: &mut Vec<u32>, leftover: &mut Vec<String>, u: &Unit, ms: Vec<u32>) {
-    if ms.is_empty() {
+    // A day cannot be kept as a month of no year ("после 15 мая" in a three-year plan).
+    if ms.is_empty() || matches!(u, Unit::DayMonth { .. }) {
         // Nothing to keep of it (a school year the period cannot name): a person decides.
         leftover.push(u.describe());
+        return;
     }
     for m in ms {
         if !bare.contains(&m) {
@@ -1809,7 +1976,7 @@ fn resolve_piece(
         Piece::Range(a, b, inherited) => {
             let day_ends = matches!(a, Unit::DayMonth { .. }) || matches!(b, Unit::DayMonth { .. });
             if keep_bare(&a) && keep_bare(&b) {
-                if day_ends {
+                if day_ends || a.months().is_empty() || b.months().is_empty() {
                     // "ежегодно, с 1 сентября по 25 мая": the days cannot be kept as months.
                     leftover.push(format!("{} – {}", a.describe(), b.describe()));
                 }
@@ -1873,6 +2040,9 @@ fn resolve_piece(
 }
 
 fn bare_cycle(bare: &mut Vec<u32>, a: Unit, b: Unit) {
+    if a.months().is_empty() || b.months().is_empty() {
+        return;
+    }
     for m in month_cycle(a.first_month(), last_month(&b)) {
         if !bare.contains(&m) {
             bare.push(m);
@@ -2309,5 +2479,103 @@ mod tests {
         let s = parse_schedule("Январь, март 2024 года (в каникулярное время)", None);
         assert_eq!(s.leftover.as_deref(), Some("каникулярное время"));
         assert_eq!(s.items.len(), 2);
+    }
+
+    #[test]
+    fn stored_json_keeps_its_shape_and_new_fields_are_additions() {
+        // A schedule stored before `day`, `owner` and the new variants existed still reads.
+        let old = r#"{"raw":"x","items":[{"type":"Recurrence","every":"Weekly","months":[],"within":null},{"type":"External","reference":"По плану ККИПК"}],"kind":"Recurrence","leftover":null}"#;
+        let s: Schedule = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            s.items,
+            vec![
+                ScheduleItem::Recurrence {
+                    every: Frequency::Weekly,
+                    months: vec![],
+                    within: None,
+                    day: None,
+                },
+                ScheduleItem::External {
+                    reference: "По плану ККИПК".into(),
+                    owner: None,
+                },
+            ]
+        );
+        // Without a day or owner, the JSON is the old one.
+        assert_eq!(serde_json::to_string(&s).unwrap(), old);
+        // The additions.
+        let p = calendar(2024, 2024);
+        let json = |text: &str| serde_json::to_string(&parse_schedule(text, Some(&p)).items).unwrap();
+        assert_eq!(
+            json("до 25 числа каждого месяца"),
+            r#"[{"type":"Recurrence","every":"Monthly","months":[],"within":null,"day":{"rule":"DayOfMonth","day":25,"by":true,"following":false}}]"#
+        );
+        assert_eq!(
+            json("каждая вторая среда месяца"),
+            r#"[{"type":"Recurrence","every":"Monthly","months":[],"within":null,"day":{"rule":"NthWeekday","n":2,"weekday":"Wednesday"}}]"#
+        );
+        assert_eq!(
+            json("по вторникам и четвергам"),
+            r#"[{"type":"Recurrence","every":"Weekly","months":[],"within":null,"day":{"rule":"Weekdays","days":["Tuesday","Thursday"]}}]"#
+        );
+        assert_eq!(
+            json("в течение 5 рабочих дней с момента получения запроса"),
+            r#"[{"type":"Relative","event":"получения запроса","offset":{"amount":5,"unit":"WorkingDays"},"before":false}]"#
+        );
+        assert_eq!(
+            json("по графику ФЦТ"),
+            r#"[{"type":"External","reference":"по графику ФЦТ","owner":"ФЦТ"}]"#
+        );
+        assert_eq!(
+            json("по мере необходимости"),
+            r#"[{"type":"OnDemand","text":"по мере необходимости"}]"#
+        );
+        assert_eq!(
+            json("3 четверть"),
+            r#"[{"type":"SchoolTerm","term":{"SchoolQuarter":3},"school_year":2023}]"#
+        );
+        assert_eq!(
+            json("в период осенних каникул"),
+            r#"[{"type":"SchoolTerm","term":"AutumnHolidays","school_year":2024}]"#
+        );
+        assert_eq!(
+            json("1 раз в четверть"),
+            r#"[{"type":"Recurrence","every":"EveryTerm","months":[],"within":null}]"#
+        );
+        assert_eq!(
+            serde_json::to_string(&parse_schedule("по мере необходимости", None).kind).unwrap(),
+            r#""OnDemand""#
+        );
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for text in [
+            "до 0 числа",
+            "до 99 числа каждого месяца",
+            "31 февраля",
+            "IIII квартал",
+            "5 четверть",
+            "за до после",
+            "далее далее",
+            "с по до",
+            "0 раз в 0 месяцев",
+            "в течение 999 рабочих дней с момента ...",
+            "\u{1}",
+            "—",
+            "ежегодно, 31 числа",
+            "каждая пятая пятница месяца",
+            "9999 год",
+            "2100/2101 учебного года",
+        ] {
+            let s = parse_schedule(text, Some(&calendar(2024, 2024)));
+            let _ = crate::occurrence::expand(
+                &s,
+                Some(DateRange {
+                    start: d(2024, 1, 1),
+                    end: d(2024, 12, 31),
+                }),
+            );
+        }
     }
 }

@@ -52,7 +52,7 @@ fn parse(data: &str) -> Calendar {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let fields: Vec<&str> = line.split(';').collect();
+        let fields: Vec<&str> = line.splitn(4, ';').collect();
         match fields.as_slice() {
             ["year", y, status, source] => {
                 let (Ok(y), Some(status)) = (y.parse::<i32>(), status_of(status)) else {

@@ -1,8 +1,8 @@
-//! Arbitrary input never panics: a few thousand deterministic mutations of every fixture
+//! Arbitrary input never panics: 800 deterministic mutations of every fixture
 //! (plain text and each format) go through `read_document` and `parse`. The same input space
 //! as the `read_document` fuzz target, bounded so it runs in the normal test run.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// xorshift64*: deterministic, no dependency.
 struct Rng(u64);
@@ -93,15 +93,16 @@ fn mutate(rng: &mut Rng, src: &[u8], deep: bool) -> Vec<u8> {
 
 #[test]
 fn mutated_fixtures_never_panic() {
+    const RUNS: usize = 800;
     let corpus = corpus();
     assert!(corpus.len() >= 30, "the fixtures are missing: {}", corpus.len());
     let mut rng = Rng(0x5EED_2024_0013);
     let started = Instant::now();
     let mut runs = 0;
     let (mut read_ok, mut parsed_ok) = (0, 0);
-    // Mutations of compressed containers are cheap; whole documents that still read are parsed,
-    // which is what bounds the time. Stop at the budget whatever the count.
-    while runs < 4000 && started.elapsed() < Duration::from_secs(8) {
+    // A fixed number of inputs (deterministic: the same inputs on every machine, however busy);
+    // whole documents that still read are parsed, which is what bounds the time (seconds).
+    while runs < RUNS {
         let (name, bytes) = &corpus[rng.below(corpus.len())];
         // One in sixteen keeps the document whole: those are read and parsed in full.
         let input = mutate(&mut rng, bytes, runs % 16 == 0);
@@ -113,7 +114,6 @@ fn mutated_fixtures_never_panic() {
         }
         runs += 1;
     }
-    assert!(runs >= 1000, "only {runs} inputs in the time budget");
     eprintln!(
         "{runs} inputs in {:?}: {read_ok} read, {parsed_ok} parsed",
         started.elapsed()
