@@ -1,6 +1,7 @@
 """Checks docker-compose.yml without Docker: it parses as YAML, and so does its commented split
 alternative (the lines between the BEGIN/END markers with one leading '#' removed), and the hub
-services run the binary with a database and, when split, every other subgraph's URL.
+services run the binary with a database and, when split, every other subgraph's URL (and the web
+pages the gateway's).
 
 usage: python check_compose.py docker-compose.yml
 """
@@ -13,7 +14,7 @@ import yaml
 SUBGRAPH_PORTS = {"plans": 4001, "indicators": 4002, "people": 4003, "events": 4004}
 EXPECTED = {
     "as is": {"postgres", "redis", "hub"},
-    "split alternative": {"postgres", "redis", "hub", "migrate", *SUBGRAPH_PORTS, "gateway"},
+    "split alternative": {"postgres", "redis", "hub", "migrate", *SUBGRAPH_PORTS, "gateway", "web"},
 }
 
 
@@ -46,6 +47,9 @@ def check(name, doc):
                     want = f"http://{sub}:{port}/graphql"
                     got = env.get(f"ROADMAP_{sub.upper()}_URL")
                     assert got == want, f"{name}/{svc}: ROADMAP_{sub.upper()}_URL is {got}, expected {want}"
+            if cmd[2] == "web":
+                got = env.get("ROADMAP_GATEWAY_URL")
+                assert got == "http://gateway:4000/graphql", f"{name}/{svc}: ROADMAP_GATEWAY_URL is {got}"
     print(f"{name}: {', '.join(sorted(services))}")
 
 

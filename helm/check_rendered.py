@@ -3,7 +3,8 @@
 Schema validation (kubernetes-validate) says each object is well formed; this says they fit each
 other and the binary: every target runs in exactly one Deployment, each Deployment's args, ports
 and ROADMAP_* variables agree, every ROADMAP_<SUBGRAPH>_URL names a rendered Service port that
-selects the Deployment running that subgraph, probes use the right paths, the router config is
+selects the Deployment running that subgraph, the web pages find the gateway the same way and,
+alone in a Deployment, get no database, Redis or gateway secret, probes use the right paths, the router config is
 mounted where ROUTER_CONFIG_FILE_PATH points, pods are non-root with a read-only root filesystem,
 HPAs and PDBs point at rendered Deployments, and the migration hook runs `migrate`.
 
@@ -16,8 +17,8 @@ import sys
 
 import yaml
 
-TARGETS = ["plans", "indicators", "people", "events", "gateway"]
-SUBGRAPHS = TARGETS[:-1]
+TARGETS = ["plans", "indicators", "people", "events", "gateway", "web"]
+SUBGRAPHS = ["plans", "indicators", "people", "events"]
 
 problems = []
 
@@ -87,17 +88,28 @@ def main(path):
         for t in targets:
             if env.get(f"ROADMAP_{t.upper()}_PORT") != str(ports.get(t)):
                 problem(f"{name}: ROADMAP_{t.upper()}_PORT != containerPort of {t}")
+        subgraphs = [t for t in targets if t in SUBGRAPHS]
+        backend = bool(subgraphs) or "gateway" in targets
         for s in SUBGRAPHS:
             var = f"ROADMAP_{s.upper()}_URL"
-            if s in targets:
+            if s in targets or not backend:
                 if var in env:
-                    problem(f"{name}: runs {s} yet sets {var}")
+                    problem(f"{name}: {'runs ' + s if s in targets else 'runs only the web pages'} yet sets {var}")
             elif var not in env:
                 problem(f"{name}: does not run {s} and lacks {var}")
-        subgraphs = [t for t in targets if t != "gateway"]
+        wants_gateway_url = "web" in targets and "gateway" not in targets
+        if wants_gateway_url != ("ROADMAP_GATEWAY_URL" in env):
+            problem(f"{name}: ROADMAP_GATEWAY_URL {'missing' if wants_gateway_url else 'set'} "
+                    f"(the web pages without the gateway need it, nothing else does)")
         if subgraphs and not isinstance(env.get("DATABASE_URL"), dict):
             problem(f"{name}: runs subgraphs, needs DATABASE_URL from a Secret")
-        probe_port = "gateway" if "gateway" in targets else subgraphs[0]
+        if not backend:
+            for var in ("DATABASE_URL", "REDIS_URL", "ROADMAP_GATEWAY_SECRET"):
+                if var in env:
+                    problem(f"{name}: runs only the web pages yet gets {var}")
+        elif not isinstance(env.get("ROADMAP_GATEWAY_SECRET"), dict):
+            problem(f"{name}: needs ROADMAP_GATEWAY_SECRET from a Secret")
+        probe_port = "gateway" if "gateway" in targets else (subgraphs[0] if subgraphs else "web")
         expect = {"startupProbe": "/health", "livenessProbe": "/health",
                   "readinessProbe": "/readiness" if "gateway" in targets else "/ready"}
         for probe, want in expect.items():
@@ -121,9 +133,9 @@ def main(path):
         if t not in runs:
             problem(f"no Deployment runs {t}")
 
-    # Every URL points at a Service port that selects the Deployment running that subgraph.
+    # Every URL points at a Service port that selects the Deployment running that target.
     for dep in deployments:
-        for s in SUBGRAPHS:
+        for s in SUBGRAPHS + ["gateway"]:
             url = dep.get("_env", {}).get(f"ROADMAP_{s.upper()}_URL")
             if not url:
                 continue

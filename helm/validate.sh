@@ -140,15 +140,15 @@ deployments:
     autoscaling: {enabled: true, minReplicas: 2, maxReplicas: 4, targetMemoryUtilizationPercentage: 80}
     podDisruptionBudget: {enabled: true}
   - name: data
-    targets: [people, indicators, events]
+    targets: [people, indicators, events, web]
     replicas: 2
     podDisruptionBudget: {enabled: true, minAvailable: 1}
-ports: {plans: 8081, people: 8083}
+ports: {plans: 8081, people: 8083, web: 8085}
 serviceAccount: {create: false}
 migration: {enabled: false}
 logJson: false
 YAML
-scenario "mixed layout (gateway+plans; people+indicators+events)" mixed \
+scenario "mixed layout (gateway+plans; people+indicators+events+web)" mixed \
   -f "$work/mixed-values.yaml" --set-string "secret.databaseUrl=$db,$gw,$auth"
 
 # --- the chart refuses a layout that leaves a target unassigned ---

@@ -8,6 +8,10 @@
 //! statement that returns the same nodes (measures fetched by primary key, as the loaders do).
 //! Prints p50/p95/max of both; asserts nothing about time.
 //!
+//! Also times (c) the hub's own trace statement (`roadmap_plans::store::trace_statement`: the edges
+//! with the reached measures, statuses and plans) and counts the SQL statements per trace through
+//! the gateway. The bench's own connection runs with `jit = off`, as the hub's do.
+//!
 //! `cargo bench -p roadmap-hub --bench trace` (release; `--profile dev` builds faster).
 //! Sizes: `BENCH_REGIONS`, `BENCH_MUNICIPALITIES`, `BENCH_SCHOOLS`, `BENCH_SEED`.
 
@@ -48,14 +52,45 @@ async fn main() -> anyhow::Result<()> {
     config.ports.values_mut().for_each(|p| *p = 0);
     let hub = Hub::start(&config, Target::ALL).await?;
     let mut conn = roadmap_common::db::connect_one(&url).await?;
+    // As the hub's connections (`service_options`): the floor is not a floor with JIT on.
+    sqlx::query("SET jit = off").execute(&mut conn).await?;
+    // The hub's trace statement names its tables as the plans target does (its schema first).
+    sqlx::query("SET search_path = plans, public")
+        .execute(&mut conn)
+        .await?;
     if !generate::exists(&mut conn, params.seed).await? {
         let started = Instant::now();
-        let measures = generate::load(&mut conn, params, true).await?;
+        let measures = generate::load(&mut conn, params, config.clock.today(), true).await?;
         println!(
             "generated {measures} measures in {:.1} s",
             started.elapsed().as_secs_f64()
         );
         sqlx::query("ANALYZE").execute(&mut conn).await?;
+    }
+    // A freshly generated database has a backlog of missed deadlines: let the watcher and the
+    // relay get through it first, so the figures (and the statement count) are the traces' own.
+    let plans = hub.pool(Target::PLANS).cloned();
+    let waited = Instant::now();
+    while let Some(pool) = &plans {
+        let today = config.clock.today();
+        let pending = roadmap_plans::store::pending_missed_deadlines(pool, today)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message()))?;
+        let unpublished = roadmap_common::outbox::unpublished(pool).await?;
+        if pending == 0 && unpublished == 0 {
+            break;
+        }
+        anyhow::ensure!(
+            waited.elapsed() < Duration::from_secs(1800),
+            "the deadline backlog is not through after 30 minutes"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    if waited.elapsed() > Duration::from_secs(2) {
+        println!(
+            "waited {:.0} s for the deadline watcher's backlog",
+            waited.elapsed().as_secs_f64()
+        );
     }
     let roots: Vec<uuid::Uuid> = sqlx::query_scalar(
         "SELECT m.id FROM plans.measure m JOIN plans.plan p ON p.id = m.plan_id \
@@ -68,8 +103,10 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let query = "query($id: ID!) { measure(id: $id) { implementedBy(depth: 2) { \
         measure { number status plan { level } } next { measure { number status } } } } }";
-    let (mut via_gateway, mut via_sql, mut nodes) = (Vec::new(), Vec::new(), 0usize);
+    let (mut via_gateway, mut via_sql, mut via_hub_sql, mut nodes) = (Vec::new(), Vec::new(), Vec::new(), 0usize);
+    let mut statements = Vec::new();
     for root in &roots {
+        let counted = roadmap_common::telemetry::sql_statement_count();
         let t = Instant::now();
         let body: serde_json::Value = client
             .post(&gateway)
@@ -79,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
             .json()
             .await?;
         via_gateway.push(t.elapsed());
+        statements.push(roadmap_common::telemetry::sql_statement_count() - counted);
         let level1 = body["data"]["measure"]["implementedBy"]
             .as_array()
             .map(Vec::len)
@@ -97,6 +135,17 @@ async fn main() -> anyhow::Result<()> {
         .fetch_all(&mut conn)
         .await?;
         via_sql.push(t.elapsed());
+        let t = Instant::now();
+        let hub_rows = sqlx::query(&roadmap_plans::store::trace_statement(
+            roadmap_plans::store::Direction::Down,
+            true,
+        ))
+        .bind([*root].as_slice())
+        .bind(2i32)
+        .fetch_all(&mut conn)
+        .await?;
+        via_hub_sql.push(t.elapsed());
+        assert_eq!(hub_rows.len(), rows.len(), "the hub's statement reaches the same nodes");
         assert_eq!(
             rows.is_empty(),
             level1 == 0,
@@ -112,6 +161,14 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("  through the gateway: {}", stats(via_gateway));
     println!("  raw SQL floor:       {}", stats(via_sql));
+    println!("  the hub's statement: {}", stats(via_hub_sql));
+    statements.sort();
+    println!(
+        "  SQL statements per trace through the gateway: median {}, max {} (the process's count, \
+         background work included)",
+        statements[statements.len() / 2],
+        statements.last().copied().unwrap_or(0)
+    );
     println!("  ({nodes} municipal implementers reached at depth 1 in total)");
     hub.shutdown().await?;
     Ok(())

@@ -52,7 +52,8 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Load a deterministic generated cascade (fictional territories) with COPY, with a progress bar.
+    /// Load a deterministic generated cascade (fictional territories) with COPY, with a progress bar;
+    /// its plans cover the school year holding today by the hub's clock (`ROADMAP_CLOCK`).
     Generate {
         #[arg(long, default_value_t = 2)]
         regions: usize,
@@ -67,8 +68,10 @@ pub enum Command {
     },
     /// Create the database if missing, apply every service's migrations, and exit (deployment job).
     Migrate,
-    /// Import one roadmap document (plain text) as a plan, all or nothing, and print a summary.
+    /// Import one roadmap document as a plan, all or nothing, and print a summary.
     Import {
+        /// DOCX, ODT, ODS, XLSX, CSV/TSV, PDF with a text layer, plain text, or a plan export
+        /// (the format is recognised from the content).
         file: std::path::PathBuf,
         /// federal, regional, municipal or school (default: what the document says).
         #[arg(long)]
@@ -246,7 +249,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 seed,
             };
             let started = std::time::Instant::now();
-            let measures = crate::generate::load(&mut conn, params, true).await?;
+            let measures = crate::generate::load(&mut conn, params, config.clock.today(), true).await?;
             println!("loaded {measures} measures in {:.1} s", started.elapsed().as_secs_f64());
             drop(conn);
             stop_embedded(cluster).await?;
@@ -463,6 +466,9 @@ async fn import(
 fn print_summary(s: &ImportSummary) {
     println!("{:?}: plan {} version {} ({})", s.status, s.plan_id, s.version, s.level);
     println!("title:       {}", s.title);
+    if !s.format.is_empty() {
+        println!("format:      {}", s.format);
+    }
     println!(
         "structure:   {} sections, {} measures, {} child measures, {} milestones",
         s.sections, s.measures, s.child_measures, s.milestones
@@ -474,6 +480,12 @@ fn print_summary(s: &ImportSummary) {
         println!("unresolved:  {name}");
     }
     println!("indicator targets: {}", s.indicator_targets.len());
+    if !s.extra_columns.is_empty() {
+        println!("extra columns kept: {}", s.extra_columns.join("; "));
+    }
+    if !s.ignored_columns.is_empty() {
+        println!("ignored (derived) columns: {}", s.ignored_columns.join("; "));
+    }
     for f in &s.lint {
         println!("lint:        line {} [{}] {}", f.line, f.code, f.message);
     }

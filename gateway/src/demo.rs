@@ -103,7 +103,7 @@ pub async fn load(hub: &Hub) -> anyhow::Result<Vec<ImportSummary>> {
     }
     let mut conn = pool.acquire().await?;
     if !crate::generate::exists(&mut conn, DEMO_CASCADE.seed).await? {
-        crate::generate::load(&mut conn, DEMO_CASCADE, false).await?;
+        crate::generate::load(&mut conn, DEMO_CASCADE, hub.clock().today(), false).await?;
     }
     Ok(out)
 }

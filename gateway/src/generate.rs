@@ -7,7 +7,15 @@
 //! and 2024–2026 targets, and 2024 observations with participant counts for every municipality
 //! and school.
 //!
-//! Same parameters and seed, same data (ids included). Rows are written with COPY, region by
+//! Plans are dated around the hub's clock: every generated plan covers the school year (1
+//! September – 31 August) that holds `today`, due days are spread over that year, and a measure
+//! due before `today` is mostly done ([`PAST_DUE`]: 8 % of them are left unfinished, hence
+//! OVERDUE and a `DEADLINE_MISSED` each), one due later mostly planned or in progress
+//! ([`NOT_YET_DUE`]). So a generated cascade loaded today has a realistic backlog of missed
+//! deadlines (at most ~8 % of its measures, at the end of August), not every measure of a past
+//! year.
+//!
+//! Same parameters, seed and `today`, same data (ids included). Rows are written with COPY, region by
 //! region, straight into the `people` and `plans` schemas of one database: a bulk loader for
 //! demos and benchmarks, not an API path. Every generated plan's source key starts with
 //! `generated:`.
@@ -284,13 +292,67 @@ impl Batch {
     }
 }
 
+/// Which generated plan: its level, and the index and name its title and source key are made of
+/// (a key names the same plan in every run of a seed; [`exists`] looks for the federal one).
+#[derive(Clone, Copy)]
+enum Which<'a> {
+    Federal,
+    Region(usize, &'a str),
+    Municipality(usize, &'a str),
+    School(usize, &'a str),
+}
+
+impl<'a> Which<'a> {
+    /// The plan of `owner` for `territory`.
+    fn at(self, territory: Uuid, owner: Uuid) -> PlanSpec<'a> {
+        PlanSpec {
+            which: self,
+            territory,
+            owner,
+            parent: None,
+        }
+    }
+
+    /// Level, title and source key.
+    fn names(self, seed: u64) -> (&'static str, String, String) {
+        let (level, kind, title, index, name) = match self {
+            Which::Federal => {
+                let title = "Федеральный план повышения качества образования (сгенерировано)";
+                return ("FEDERAL", title.into(), format!("generated:{seed}:federal"));
+            }
+            Which::Region(i, name) => (
+                "REGIONAL",
+                "region",
+                "Дорожная карта повышения качества образования",
+                i,
+                name,
+            ),
+            Which::Municipality(i, name) => ("MUNICIPAL", "municipality", "Муниципальная дорожная карта", i, name),
+            Which::School(i, name) => ("SCHOOL", "school", "Дорожная карта школы", i, name),
+        };
+        (
+            level,
+            format!("{title}: {name} (сгенерировано)"),
+            format!("generated:{seed}:{kind}:{index}"),
+        )
+    }
+}
+
 struct PlanSpec<'a> {
-    title: String,
-    level: &'a str,
+    which: Which<'a>,
     territory: Uuid,
     owner: Uuid,
-    key: String,
-    year: i32,
+    /// The plan this one implements (a `plan_parent` row).
+    parent: Option<Uuid>,
+}
+
+impl PlanSpec<'_> {
+    fn implementing(self, parent: Uuid) -> Self {
+        Self {
+            parent: Some(parent),
+            ..self
+        }
+    }
 }
 
 /// Generation state shared across regions.
@@ -304,12 +366,31 @@ pub struct Generator {
     federal_measures: Vec<Uuid>,
     municipality_index: usize,
     school_index: usize,
+    /// The school year every generated plan covers: the one holding `today`.
+    period: (NaiveDate, NaiveDate),
+    today: NaiveDate,
 }
 
-const STATUSES: [(&str, u64); 4] = [("PLANNED", 35), ("IN_PROGRESS", 40), ("DONE", 20), ("CANCELLED", 5)];
+/// Statuses (percent) of measures due before today: mostly done; the unfinished 8 % are overdue.
+pub const PAST_DUE: [(&str, u64); 4] = [("DONE", 88), ("CANCELLED", 4), ("IN_PROGRESS", 6), ("PLANNED", 2)];
+/// Statuses (percent) of measures due today or later.
+pub const NOT_YET_DUE: [(&str, u64); 4] = [("PLANNED", 40), ("IN_PROGRESS", 50), ("DONE", 7), ("CANCELLED", 3)];
+
+/// The school year (1 September – 31 August) that holds `today`.
+pub fn school_year(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let first = if today.month() >= 9 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    let start = NaiveDate::from_ymd_opt(first, 9, 1).unwrap_or(today);
+    let end = NaiveDate::from_ymd_opt(first + 1, 8, 31).unwrap_or(today);
+    (start, end)
+}
 
 impl Generator {
-    pub fn new(params: Params, sources: Sources) -> Self {
+    /// A generator for `params`, dating plans around `today` (the hub's clock).
+    pub fn new(params: Params, sources: Sources, today: NaiveDate) -> Self {
         let mut rng = Rng::new(params.seed);
         let country = rng.uuid();
         let indicator = rng.uuid();
@@ -322,13 +403,17 @@ impl Generator {
             federal_measures: Vec::new(),
             municipality_index: 0,
             school_index: 0,
+            period: school_year(today),
+            today,
         }
     }
 
-    fn status(&mut self) -> (&'static str, Option<String>) {
+    /// A status drawn from [`PAST_DUE`] or [`NOT_YET_DUE`], with its progress.
+    fn status(&mut self, due: NaiveDate) -> (&'static str, Option<String>) {
+        let table = if due < self.today { PAST_DUE } else { NOT_YET_DUE };
         let roll = self.rng.below(100) as u64;
         let mut acc = 0;
-        for (s, p) in STATUSES {
+        for (s, p) in table {
             acc += p;
             if roll < acc {
                 let progress = match s {
@@ -346,8 +431,8 @@ impl Generator {
     fn plan(&mut self, b: &mut Batch, spec: PlanSpec<'_>, measures: &[(Template, Option<Uuid>)]) -> (Uuid, Vec<Uuid>) {
         let plan = self.rng.uuid();
         let section = self.rng.uuid();
-        let start = NaiveDate::from_ymd_opt(spec.year, 9, 1).unwrap_or_default();
-        let end = NaiveDate::from_ymd_opt(spec.year + 1, 8, 31).unwrap_or_default();
+        let (level, title, key) = spec.which.names(self.params.seed);
+        let (start, end) = self.period;
         let (p, s, e, o, t) = (
             plan.to_string(),
             start.to_string(),
@@ -355,18 +440,21 @@ impl Generator {
             spec.owner.to_string(),
             spec.territory.to_string(),
         );
-        let period = format!("{}/{} учебный год", spec.year, spec.year + 1);
+        let period = format!("{}/{} учебный год", start.year(), end.year());
         b.table(Table::Plan).row(&[
             Some(&p),
-            Some(&spec.title),
-            Some(spec.level),
+            Some(&title),
+            Some(level),
             Some(&s),
             Some(&e),
             Some(&period),
             Some(&o),
             Some(&t),
-            Some(&spec.key),
+            Some(&key),
         ]);
+        if let Some(parent) = spec.parent {
+            b.table(Table::PlanParent).row(&[Some(&p), Some(&parent.to_string())]);
+        }
         b.table(Table::Section).row(&[
             Some(&section.to_string()),
             Some(&p),
@@ -377,11 +465,11 @@ impl Generator {
         let mut ids = Vec::with_capacity(measures.len());
         for (i, (tpl, implements)) in measures.iter().enumerate() {
             let id = self.rng.uuid();
-            let (status, progress) = self.status();
-            let month = 1 + self.rng.below(12) as u32;
-            let due_year = if month >= 9 { spec.year } else { spec.year + 1 };
-            let due = NaiveDate::from_ymd_opt(due_year, month, 28).unwrap_or(end);
-            let starts = NaiveDate::from_ymd_opt(start.year(), 9, 1).unwrap_or(start);
+            // Due days spread evenly over the plan's year.
+            let days = (end - start).num_days().max(0) as usize;
+            let due = start + chrono::Days::new(self.rng.below(days + 1) as u64);
+            let (status, progress) = self.status(due);
+            let starts = start;
             let number = format!("1.{}", i + 1);
             let weight = format!("{}", 1 + self.rng.below(3));
             b.table(Table::Measure).row(&[
@@ -443,14 +531,7 @@ impl Generator {
             .cloned()
             .map(|t| (t, None))
             .collect();
-        let spec = PlanSpec {
-            title: "Федеральный план повышения качества образования (сгенерировано)".into(),
-            level: "FEDERAL",
-            territory: self.country,
-            owner: ministry,
-            key: format!("generated:{}:federal", self.params.seed),
-            year: 2023,
-        };
+        let spec = Which::Federal.at(self.country, ministry);
         let (_, ids) = self.plan(&mut b, spec, &templates);
         self.federal_measures = ids;
         let code = format!("generated:{}:ege_below_min", self.params.seed);
@@ -479,11 +560,18 @@ impl Generator {
         (format!("{v}"), format!("{v}").replace('.', ","))
     }
 
+    /// The 2024 observation of each subject about `about` (a territory or an organisation),
+    /// around 0.9 of the region's baseline.
+    fn observations(&mut self, b: &mut Batch, about: (Option<Uuid>, Option<Uuid>), parent: Uuid, baselines: &[f64]) {
+        for (subject, base) in SUBJECTS.iter().zip(baselines) {
+            self.observation(b, about, parent, subject, base * 0.9);
+        }
+    }
+
     fn observation(
         &mut self,
         b: &mut Batch,
-        territory: Option<Uuid>,
-        org: Option<Uuid>,
+        (territory, org): (Option<Uuid>, Option<Uuid>),
         parent: Uuid,
         subject: &str,
         around: f64,
@@ -510,7 +598,6 @@ impl Generator {
     /// One region with its municipalities and schools.
     pub fn region(&mut self, r: usize) -> Batch {
         let mut b = Batch::new();
-        let seed = self.params.seed;
         let region = self.rng.uuid();
         let region_name = fictional_name(
             r,
@@ -541,14 +628,7 @@ impl Generator {
                 (t, up)
             })
             .collect();
-        let spec = PlanSpec {
-            title: format!("Дорожная карта повышения качества образования: {region_name} (сгенерировано)"),
-            level: "REGIONAL",
-            territory: region,
-            owner: ministry,
-            key: format!("generated:{seed}:region:{r}"),
-            year: 2023,
-        };
+        let spec = Which::Region(r, &region_name).at(region, ministry);
         let (regional_plan, regional_ids) = self.plan(&mut b, spec, &regional);
         // Baseline 2023 and targets 2024–2026 per subject, falling year by year.
         let mut baselines = Vec::new();
@@ -604,20 +684,11 @@ impl Generator {
                     picked.push((tpl, Some(*id)));
                 }
             }
-            let spec = PlanSpec {
-                title: format!("Муниципальная дорожная карта: {name} (сгенерировано)"),
-                level: "MUNICIPAL",
-                territory: municipality,
-                owner: authority,
-                key: format!("generated:{seed}:municipality:{m}"),
-                year: 2023,
-            };
+            let spec = Which::Municipality(m, &name)
+                .at(municipality, authority)
+                .implementing(regional_plan);
             let (municipal_plan, municipal_ids) = self.plan(&mut b, spec, &picked);
-            b.table(Table::PlanParent)
-                .row(&[Some(&municipal_plan.to_string()), Some(&regional_plan.to_string())]);
-            for (subject, base) in SUBJECTS.iter().zip(&baselines) {
-                self.observation(&mut b, Some(municipality), None, region, subject, base * 0.9);
-            }
+            self.observations(&mut b, (Some(municipality), None), region, &baselines);
             for _ in 0..self.params.schools {
                 let s = self.school_index;
                 self.school_index += 1;
@@ -634,20 +705,11 @@ impl Generator {
                         }
                     }
                 }
-                let spec = PlanSpec {
-                    title: format!("Дорожная карта школы: {school_name} (сгенерировано)"),
-                    level: "SCHOOL",
-                    territory: municipality,
-                    owner: school,
-                    key: format!("generated:{seed}:school:{s}"),
-                    year: 2023,
-                };
-                let (school_plan, _) = self.plan(&mut b, spec, &picked);
-                for (subject, base) in SUBJECTS.iter().zip(&baselines) {
-                    self.observation(&mut b, None, Some(school), municipality, subject, base * 0.9);
-                }
-                b.table(Table::PlanParent)
-                    .row(&[Some(&school_plan.to_string()), Some(&municipal_plan.to_string())]);
+                let spec = Which::School(s, &school_name)
+                    .at(municipality, school)
+                    .implementing(municipal_plan);
+                self.plan(&mut b, spec, &picked);
+                self.observations(&mut b, (None, Some(school)), municipality, &baselines);
             }
         }
         b
@@ -679,9 +741,10 @@ pub async fn exists(conn: &mut PgConnection, seed: u64) -> anyhow::Result<bool> 
     )
 }
 
-/// Generates and loads a cascade (databases must be migrated). Returns the number of measures.
-pub async fn load(conn: &mut PgConnection, params: Params, progress: bool) -> anyhow::Result<u64> {
-    let mut generator = Generator::new(params, Sources::from_seeds()?);
+/// Generates and loads a cascade dated around `today` (databases must be migrated). Returns the
+/// number of measures.
+pub async fn load(conn: &mut PgConnection, params: Params, today: NaiveDate, progress: bool) -> anyhow::Result<u64> {
+    let mut generator = Generator::new(params, Sources::from_seeds()?, today);
     let bar = if progress {
         let bar = indicatif::ProgressBar::new(params.regions as u64);
         bar.set_style(
@@ -746,8 +809,12 @@ mod tests {
         }
     }
 
-    fn digest(params: Params) -> (String, u64) {
-        let mut g = Generator::new(params, Sources::from_seeds().expect("seeds"));
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+    }
+
+    fn digest(params: Params, today: NaiveDate) -> (String, u64) {
+        let mut g = Generator::new(params, Sources::from_seeds().expect("seeds"), today);
         let mut all = String::new();
         let mut measures = 0;
         let f = g.federal();
@@ -773,12 +840,76 @@ mod tests {
             schools: 2,
             seed: 7,
         };
-        let (a, n) = digest(p);
-        let (b, _) = digest(p);
+        let today = day("2025-02-14");
+        let (a, n) = digest(p, today);
+        let (b, _) = digest(p, today);
         assert_eq!(a, b, "deterministic, ids included");
         assert!(n > 20, "{n} measures");
-        let (c, _) = digest(Params { seed: 8, ..p });
+        let (c, _) = digest(Params { seed: 8, ..p }, today);
         assert_ne!(a, c);
+        let (d, _) = digest(p, day("2026-02-14"));
+        assert_ne!(a, d, "dated around today");
+    }
+
+    /// Plans cover the school year holding today; due days fall in it, on both sides of today;
+    /// a realistic share of the measures is overdue, and none is due outside its plan.
+    #[test]
+    fn plans_are_dated_around_today() {
+        let p = Params {
+            regions: 3,
+            municipalities: 4,
+            schools: 3,
+            seed: 11,
+        };
+        for (today, year) in [
+            ("2026-11-29", "2026/2027"),
+            ("2025-06-15", "2024/2025"),
+            ("2025-09-01", "2025/2026"),
+        ] {
+            let today = day(today);
+            let (start, end) = school_year(today);
+            assert!(start <= today && today <= end);
+            let mut g = Generator::new(p, Sources::from_seeds().expect("seeds"), today);
+            let mut batches = vec![g.federal()];
+            batches.extend((0..p.regions).map(|r| g.region(r)));
+            let (mut measures, mut past, mut overdue) = (0usize, 0usize, 0usize);
+            for b in &mut batches {
+                for row in b.table(Table::Plan).text.lines() {
+                    let cols: Vec<&str> = row.split('\t').collect();
+                    assert_eq!((day(cols[3]), day(cols[4])), (start, end), "{row}");
+                    assert!(cols[5].starts_with(year), "{row}");
+                }
+                for row in b.table(Table::Measure).text.lines() {
+                    let cols: Vec<&str> = row.split('\t').collect();
+                    let (status, due) = (cols[10], day(cols[14]));
+                    assert!(start <= due && due <= end, "{row}");
+                    measures += 1;
+                    if due < today {
+                        past += 1;
+                        if status != "DONE" && status != "CANCELLED" {
+                            overdue += 1;
+                        }
+                    }
+                }
+            }
+            let elapsed = (today - start).num_days() as f64 / (end - start).num_days() as f64;
+            let past_share = past as f64 / measures as f64;
+            assert!(
+                (past_share - elapsed).abs() < 0.1,
+                "{past} of {measures} due before {today}"
+            );
+            if past > 200 {
+                let share = overdue as f64 / past as f64;
+                assert!(
+                    (0.04..0.13).contains(&share),
+                    "{overdue} of {past} past due are overdue"
+                );
+            }
+            assert!(
+                overdue as f64 <= 0.13 * measures as f64,
+                "{overdue} of {measures} overdue"
+            );
+        }
     }
 
     #[test]

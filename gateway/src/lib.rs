@@ -5,6 +5,7 @@
 //!   [`targets::Hub`], which starts any set of them in one process, the way `up` and `serve` do.
 //! - [`router`]: the embedded Hive Router (its own OS thread, its own ntex system, our listener)
 //!   and the gateway target's descriptor.
+//! - [`rate_limit`]: requests per second per client, in front of the router's pipeline.
 //! - [`compose`]: subgraph SDL export and supergraph composition (`roadmap-hub compose`).
 //! - [`demo`]: demo data for `up --demo`.
 //! - [`generate`]: the deterministic generated cascade (`roadmap-hub generate`, benchmarks).
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod compose;
 pub mod demo;
 pub mod generate;
+pub mod rate_limit;
 pub mod router;
 pub mod targets;
 pub mod token;

@@ -33,6 +33,8 @@ use hive_router::{
 };
 use roadmap_common::auth::{self, GatewaySecret};
 
+use crate::rate_limit::RateLimit;
+
 /// The gateway target: the router over every subgraph (local, or `urls.<name>`).
 pub const TARGET: roadmap_common::target::Descriptor = roadmap_common::target::Descriptor {
     name: "gateway",
@@ -72,6 +74,7 @@ async fn start_target(deps: roadmap_common::target::Deps) -> anyhow::Result<road
         listener,
         subgraph_urls,
         secret: deps.secret(),
+        rate_limit: deps.config.rate_limit,
     })?;
     if let Err(e) = crate::targets::wait_ready(addr, "/readiness", std::time::Duration::from_secs(30)).await {
         let _ = handle.stop().await;
@@ -95,6 +98,8 @@ pub struct RouterOptions {
     pub subgraph_urls: HashMap<String, String>,
     /// Sent to every subgraph (see `roadmap_common::auth`).
     pub secret: GatewaySecret,
+    /// Requests per second per client (`crate::rate_limit`); 0: no limit.
+    pub rate_limit: u32,
 }
 
 /// A running router; [`RouterHandle::stop`] drains and stops it.
@@ -165,6 +170,7 @@ pub fn start(options: RouterOptions) -> anyhow::Result<RouterHandle> {
     CRYPTO.call_once(hive_router::init_rustls_crypto_provider);
     let config = load(&options.config_path, &options.subgraph_urls, &options.secret)?;
     let listener = options.listener;
+    let rate_limit = RateLimit::new(options.rate_limit);
     listener.set_nonblocking(true).context("router listener")?;
     let (tx, rx) = std::sync::mpsc::channel::<Result<ntex::server::Server, String>>();
     let thread = std::thread::Builder::new()
@@ -173,7 +179,7 @@ pub fn start(options: RouterOptions) -> anyhow::Result<RouterHandle> {
             ntex::rt::System::build()
                 .name("gateway")
                 .build(ntex::rt::DefaultRuntime)
-                .block_on(serve(config.into_static(), listener, tx))
+                .block_on(serve(config.into_static(), listener, rate_limit, tx))
         })
         .context("spawning the gateway thread")?;
     match rx.recv() {
@@ -200,6 +206,7 @@ pub fn start(options: RouterOptions) -> anyhow::Result<RouterHandle> {
 async fn serve(
     config: &'static HiveRouterConfig,
     listener: TcpListener,
+    rate_limit: RateLimit,
     started: std::sync::mpsc::Sender<Result<ntex::server::Server, String>>,
 ) -> Result<(), String> {
     // The router's own metrics, built the way `Telemetry::init_global` builds them but without
@@ -258,6 +265,7 @@ async fn serve(
         let paths_for_plugin = paths.clone();
         let prometheus = prometheus.clone();
         web::App::new()
+            .middleware(rate_limit.clone())
             .middleware(long_lived.clone())
             .middleware(PluginService::new(
                 paths_for_plugin,

@@ -199,6 +199,8 @@ pub struct Hub {
     pools: BTreeMap<&'static str, PgPool>,
     levels: Vec<Level>,
     secret: roadmap_common::auth::GatewaySecret,
+    /// The hub's clock: what the demo and generated data are dated around.
+    clock: roadmap_common::clock::Clock,
 }
 
 impl Hub {
@@ -213,6 +215,7 @@ impl Hub {
             pools: BTreeMap::new(),
             levels: Vec::new(),
             secret: config.gateway_secret.clone(),
+            clock: config.clock,
         };
         if chosen.iter().any(|t| t.0.migrator.is_some()) {
             db::ensure_database(&config.database_url).await?;
@@ -373,6 +376,11 @@ impl Hub {
     /// The secret of the gateway and subgraphs of this hub (for in-process clients).
     pub fn secret(&self) -> &roadmap_common::auth::GatewaySecret {
         &self.secret
+    }
+
+    /// The hub's clock (`ROADMAP_CLOCK`).
+    pub fn clock(&self) -> roadmap_common::clock::Clock {
+        self.clock
     }
 
     /// The pool of a running subgraph (demo loading and tests' direct checks).

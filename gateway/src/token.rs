@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow, bail};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use roadmap_common::auth::{Claims, Role};
+use roadmap_common::auth::{Actor, Claims, Role};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -43,6 +43,14 @@ impl TokenRequest {
             ttl: chrono::Duration::hours(8),
         }
     }
+
+    /// The user the token makes.
+    fn user(&self) -> Actor {
+        let mut user = Actor::user(&self.subject, &self.roles, self.territory);
+        user.name = self.name.clone();
+        user.organisation = self.organisation;
+        user
+    }
 }
 
 #[derive(Serialize)]
@@ -70,14 +78,7 @@ pub fn sign(request: &TokenRequest, pem: &[u8]) -> anyhow::Result<String> {
     let key = EncodingKey::from_rsa_pem(pem).map_err(|e| anyhow!("the signing key is not an RSA PEM key: {e}"))?;
     let now = chrono::Utc::now().timestamp();
     let jwt = Jwt {
-        claims: Claims {
-            sub: Some(request.subject.clone()),
-            name: request.name.clone(),
-            roles: request.roles.iter().map(|r| r.as_str().to_string()).collect(),
-            territory: request.territory.map(|t| t.to_string()),
-            organisation: request.organisation.map(|o| o.to_string()),
-            invalid_token: false,
-        },
+        claims: request.user().claims(),
         iss: DEV_ISSUER,
         aud: AUDIENCE,
         iat: now,

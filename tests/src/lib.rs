@@ -6,6 +6,11 @@
 //!
 //! Run with `cargo nextest run`: each test is its own process, so process-wide counters (the SQL
 //! statement counter) see only that test.
+//!
+//! [`split`] runs every target as its own process instead, for the hub's fault tests
+//! (`gateway/tests/faults.rs`).
+
+pub mod split;
 
 use std::time::Duration;
 

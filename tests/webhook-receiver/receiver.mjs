@@ -1,6 +1,7 @@
 // A webhook receiver for the end-to-end tests (tests/tests/webhooks.rs). It verifies every
 // delivery with the Standard Webhooks reference library and prints one JSON line per request on
-// stdout; the first line is {"listening": <port>}.
+// stdout; the first line is {"listening": <port>}. It listens on $PORT when set (a fault test
+// stops it and starts it again on the same port), else on any free port.
 //
 // Configure a path before events arrive:
 //   POST /_config {"path": "/hook", "secret": "whsec_...", "script": [500, 500], "then": 200}
@@ -76,7 +77,7 @@ const server = createServer((req, res) => {
   });
 });
 
-server.listen(0, "127.0.0.1", () => {
+server.listen(Number(process.env.PORT || 0), "127.0.0.1", () => {
   console.log(JSON.stringify({ listening: server.address().port }));
 });
 process.stdin.on("end", () => process.exit(0));

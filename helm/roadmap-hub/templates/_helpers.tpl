@@ -74,7 +74,7 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end -}}
 
 {{/* Every target, in the order `roadmap-hub serve` sorts them. */}}
-{{- define "roadmap-hub.allTargets" -}}plans,indicators,people,events,gateway{{- end -}}
+{{- define "roadmap-hub.allTargets" -}}plans,indicators,people,events,gateway,web{{- end -}}
 
 {{/*
 One deployment entry with deploymentDefaults merged under it. Input: dict root, deployment.
@@ -99,7 +99,7 @@ Input: the deployment entry.
 {{- else if has (toString $t) $all -}}
 {{- $wanted = append $wanted (toString $t) -}}
 {{- else -}}
-{{- fail (printf "deployments[%s]: unknown target %q; expected plans, indicators, people, events, gateway or all" $name (toString $t)) -}}
+{{- fail (printf "deployments[%s]: unknown target %q; expected plans, indicators, people, events, gateway, web or all" $name (toString $t)) -}}
 {{- end -}}
 {{- end -}}
 {{- $out := list -}}

@@ -17,18 +17,10 @@ use crate::outbox::{self, OutboxEvent};
 /// Outbox kind of audit entries.
 pub const KIND: &str = "AUDIT";
 
-/// The audit entry of `action` on `subject` = (type, id), with the state before and after.
-pub fn entry(
-    service: &str,
-    actor: &Actor,
-    action: &str,
-    subject: (&str, Uuid),
-    before: Option<Value>,
-    after: Option<Value>,
-) -> OutboxEvent {
+/// The audit entry of `action` by `actor` on `subject` = (type, id); the state before and after
+/// are the caller's to set (`before`, `after`), as [`record`] does.
+pub fn entry(service: &str, actor: &Actor, action: &str, subject: (&str, Uuid)) -> OutboxEvent {
     let mut event = OutboxEvent::new(KIND, subject.0, subject.1);
-    event.before = before;
-    event.after = after;
     event.context = json!({
         "action": action,
         "service": service,
@@ -37,8 +29,8 @@ pub fn entry(
     event
 }
 
-/// Writes an audit [`entry`] into the outbox of the connection's schema; call it with the
-/// transaction of the change.
+/// Writes the audit [`entry`] with the state before and after into the outbox of the
+/// connection's schema; call it with the transaction of the change.
 pub async fn record(
     conn: &mut PgConnection,
     service: &str,
@@ -48,5 +40,7 @@ pub async fn record(
     before: Option<Value>,
     after: Option<Value>,
 ) -> ServiceResult<()> {
-    Ok(outbox::record(conn, &entry(service, actor, action, subject, before, after)).await?)
+    let mut entry = entry(service, actor, action, subject);
+    (entry.before, entry.after) = (before, after);
+    Ok(outbox::record(conn, &entry).await?)
 }

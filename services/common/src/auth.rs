@@ -25,6 +25,11 @@
 //!   (or `coordinator`) whose scope covers the plan's territory.
 //! - Linking measures and confirming or rejecting links needs `coordinator` (or `editor` when both
 //!   plans are in scope); the scope must cover both plans.
+//! - Linking a measure to an indicator needs `editor` (or `coordinator`) whose scope covers the
+//!   measure's plan.
+//! - Events follow their plan: a draft's events are read like the draft ([`Actor::drafts`]); a
+//!   webhook receives what its registrant may read, inside the registrant's territory (admins:
+//!   anywhere). The events service applies it (`roadmap_events::scope`).
 //! - The audit trail is read by `auditor` and `admin` only; nobody can change it through the API.
 //! - `admin` may do everything everywhere.
 
@@ -137,6 +142,31 @@ impl Actor {
             territory: None,
             organisation: None,
             kind: Kind::Anonymous,
+        }
+    }
+
+    /// A signed-in user with `roles` in the scope of `territory` (`None`: the whole country), as
+    /// a token's claims make one; `name` and `organisation` are the caller's to set.
+    pub fn user(subject: impl Into<String>, roles: &[Role], territory: Option<Uuid>) -> Actor {
+        Actor {
+            subject: subject.into(),
+            roles: roles.to_vec(),
+            territory,
+            kind: Kind::User,
+            ..Actor::anonymous()
+        }
+    }
+
+    /// The claims that make this actor again through [`Actor::from_claims`]: what a token says,
+    /// or what is stored to act as this actor later (a webhook's registrant).
+    pub fn claims(&self) -> Claims {
+        Claims {
+            sub: Some(self.subject.clone()),
+            name: self.name.clone(),
+            roles: self.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            territory: self.territory.map(|t| t.to_string()),
+            organisation: self.organisation.map(|o| o.to_string()),
+            invalid_token: false,
         }
     }
 

@@ -54,23 +54,34 @@ impl SubgraphClient {
         Ok(body["data"].clone())
     }
 
+    /// Runs a query of one variable, `$id: ID!`.
+    pub async fn call_by_id(&self, query: &str, id: Uuid) -> ServiceResult<Value> {
+        self.call(query, json!({ "id": id.to_string() })).await
+    }
+
+    /// `data.<root>` of a query by `$id` (e.g. `root` "territory" of `territory(id: $id) { … }`);
+    /// `Err` naming `field` ("territory <id> does not exist") when the callee has none.
+    pub async fn existing(&self, field: &str, root: &str, id: Uuid, query: &str) -> ServiceResult<Value> {
+        let found = self.call_by_id(query, id).await?[root].take();
+        if found.is_null() {
+            return Err(ServiceError::invalid(field, format!("{root} {id} does not exist")));
+        }
+        Ok(found)
+    }
+
     /// A territory and its ancestors, nearest first (`[territory, parent, ..., root]`), from the
     /// people subgraph; what [`crate::auth::Actor::covers`] checks a scope against.
     pub async fn territory_ancestry(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
-        let data = self
-            .call(
+        let found = self
+            .existing(
+                "territory",
+                "territory",
+                territory,
                 "query($id: ID!) { territory(id: $id) { id ancestors { id } } }",
-                json!({ "id": territory.to_string() }),
             )
             .await?;
-        if data["territory"].is_null() {
-            return Err(ServiceError::invalid(
-                "territory",
-                format!("territory {territory} does not exist"),
-            ));
-        }
         let mut out = vec![territory];
-        for node in data["territory"]["ancestors"].as_array().into_iter().flatten() {
+        for node in found["ancestors"].as_array().into_iter().flatten() {
             out.push(parse_uuid(&node["id"])?);
         }
         Ok(out)

@@ -45,6 +45,9 @@ pub struct HubConfig {
     /// Time between passes of the plans target's deadline watcher (it also passes at start).
     pub deadline_interval: Duration,
     pub webhooks: WebhookSettings,
+    /// Requests per second the gateway accepts from one client (token subject, else address);
+    /// 0: no limit.
+    pub rate_limit: u32,
 }
 
 /// How the webhook delivery worker sends.
@@ -218,6 +221,21 @@ pub const KEYS: &[Key] = &[
         },
     },
     Key {
+        file: "rate_limit",
+        env: "ROADMAP_RATE_LIMIT",
+        default: Some("0"),
+        unset: "",
+        doc: "requests per second the gateway accepts from one client (the verified token's subject, else the client address), with bursts of as many; more get HTTP 429 with a GraphQL error and `Retry-After`; `0` is no limit",
+        secret: false,
+        set: |c, v, _| {
+            c.rate_limit = v
+                .trim()
+                .parse()
+                .map_err(|_| anyhow!("`{v}` is not a whole number of requests per second (0 for no limit)"))?;
+            Ok(())
+        },
+    },
+    Key {
         file: "webhook_retry_schedule",
         env: "ROADMAP_WEBHOOK_RETRY_SCHEDULE",
         default: Some("5s,5m,30m,2h,5h,10h,14h,20h,24h"),
@@ -273,6 +291,7 @@ impl std::fmt::Debug for HubConfig {
             .field("pool_size", &self.pool_size)
             .field("deadline_interval", &self.deadline_interval)
             .field("webhooks", &self.webhooks)
+            .field("rate_limit", &self.rate_limit)
             .finish()
     }
 }
@@ -298,6 +317,7 @@ impl HubConfig {
                 retry_schedule: Vec::new(),
                 timeout: Duration::from_secs(1),
             },
+            rate_limit: 0,
         };
         for key in KEYS {
             if let Some(default) = key.default {

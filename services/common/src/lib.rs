@@ -20,7 +20,8 @@
 //! - [`target`]: what a target is ([`target::Descriptor`]) and what the hub hands it.
 //! - [`people`]: the one client of the people subgraph the other subgraphs use.
 //! - [`clock`]: the settable "today"; [`loaders`]: the DataLoader builder with metrics;
-//!   [`macros`]: `db_enum!` (GraphQL enum ↔ database text, with `ALL`).
+//!   [`macros`]: `db_enum!` (GraphQL enum ↔ database text, with `ALL`), `pg_loader!` (one
+//!   DataLoader over a store call) and `pg_loaders!` (a subgraph's `Loaders`).
 //!
 //! Nothing here knows about plans or measures; [`people`] knows the people subgraph's API only.
 

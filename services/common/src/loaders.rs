@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::time::Duration;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use crate::metrics::{Measured, spawn_in_current_span};
 
@@ -21,6 +21,18 @@ where
     L: Loader<K>,
 {
     DataLoader::new(Measured::new(inner), spawn_in_current_span).delay(BATCH_DELAY)
+}
+
+/// A DataLoader for one request that keeps what it loaded or was fed
+/// ([`DataLoader::feed_many`]) for the rest of the request: a row read once per request, and a
+/// statement that already read rows (a trace with its nodes) can hand them over. Measured and
+/// traced like [`loader`]. Build one set per request, never share it: it would serve stale rows.
+pub fn request_loader<K, L>(inner: L) -> DataLoader<Measured<L>, HashMapCache>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    L: Loader<K>,
+{
+    DataLoader::with_cache(Measured::new(inner), spawn_in_current_span, HashMapCache::default()).delay(BATCH_DELAY)
 }
 
 /// Groups rows by a key they may lack (rows without one are dropped), keeping their order.

@@ -78,3 +78,29 @@ macro_rules! pg_loader {
         }
     };
 }
+
+/// Declares a subgraph's `Loaders`, the DataLoaders its resolvers share: one field per loader,
+/// each built over the same pool by [`crate::loaders::loader`] (measured, batching, no cache).
+///
+/// ```ignore
+/// roadmap_common::pg_loaders! {
+///     territory_by_id: TerritoryByIdLoader,
+///     territories_by_parent: TerritoriesByParentLoader,
+/// }
+/// ```
+#[macro_export]
+macro_rules! pg_loaders {
+    ($($field:ident: $loader:ident),+ $(,)?) => {
+        pub struct Loaders {
+            $(pub $field: $crate::__async_graphql::dataloader::DataLoader<$crate::metrics::Measured<$loader>>,)+
+        }
+
+        impl Loaders {
+            pub fn new(pool: $crate::__sqlx::PgPool) -> Self {
+                Self {
+                    $($field: $crate::loaders::loader($loader(pool.clone())),)+
+                }
+            }
+        }
+    };
+}

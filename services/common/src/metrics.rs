@@ -16,6 +16,7 @@
 //!   (delivered to the group, not yet acknowledged: the count of `XPENDING`); both sampled every
 //!   second by the events consumer when `REDIS_URL` is set, 0 without Redis.
 //!   `subscribers{subgraph}`,
+//!   `deadlines_pending{subgraph}` (set by the plans deadline watcher after each pass),
 //!   `webhook_deliveries_total{subgraph,outcome}` (webhook attempts by outcome: `delivered`,
 //!   `retry`, `failed` when the retry schedule is exhausted, `gone` for 410) and
 //!   `webhook_failures_total{subgraph}` (attempts that were not delivered).
@@ -54,6 +55,9 @@ pub struct Metrics {
     pub redis_stream_pending: IntGaugeVec,
     /// Open GraphQL subscriptions (events work).
     pub subscribers: IntGaugeVec,
+    /// Measures past their due day, unfinished, whose `DEADLINE_MISSED` is not emitted yet (the
+    /// plans deadline watcher sets it after every pass: a backlog it is working through).
+    pub deadlines_pending: IntGaugeVec,
     /// Webhook attempts by outcome: delivered, retry, failed, gone.
     pub webhook_deliveries: IntCounterVec,
     /// Webhook attempts that were not delivered (every outcome but `delivered`).
@@ -71,103 +75,71 @@ fn register<T: prometheus::core::Collector + Clone + 'static>(registry: &Registr
 impl Metrics {
     fn new() -> Self {
         let registry = Registry::new_custom(Some("roadmap".to_string()), None).expect("valid prefix");
-        let http_requests = register(
-            &registry,
-            IntCounterVec::new(
-                Opts::new("http_requests_total", "HTTP requests served by a subgraph"),
-                &["subgraph", "method", "route", "status"],
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            register(
+                &registry,
+                IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric"),
             )
-            .expect("valid metric"),
-        );
-        let http_duration = register(
-            &registry,
-            HistogramVec::new(
+        };
+        let gauge = |name: &str, help: &str, labels: &[&str]| {
+            register(
+                &registry,
+                IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric"),
+            )
+        };
+        let histogram = |opts: HistogramOpts, labels: &[&str]| {
+            register(&registry, HistogramVec::new(opts, labels).expect("valid metric"))
+        };
+        let per_subgraph = ["subgraph"];
+        Self {
+            http_requests: counter(
+                "http_requests_total",
+                "HTTP requests served by a subgraph",
+                &["subgraph", "method", "route", "status"],
+            ),
+            http_duration: histogram(
                 HistogramOpts::new("http_request_duration_seconds", "Time to answer an HTTP request"),
                 &["subgraph", "method", "route"],
-            )
-            .expect("valid metric"),
-        );
-        let dataloader_batch_size = register(
-            &registry,
-            HistogramVec::new(
+            ),
+            dataloader_batch_size: histogram(
                 HistogramOpts::new("dataloader_batch_size", "Keys loaded by one DataLoader batch")
                     .buckets(exponential_buckets(1.0, 2.0, 11).expect("valid buckets")),
                 &["loader"],
-            )
-            .expect("valid metric"),
-        );
-        let db_pool_connections = register(
-            &registry,
-            IntGaugeVec::new(
-                Opts::new("db_pool_connections", "Database pool connections (open, idle, max)"),
+            ),
+            db_pool_connections: gauge(
+                "db_pool_connections",
+                "Database pool connections (open, idle, max)",
                 &["subgraph", "state"],
-            )
-            .expect("valid metric"),
-        );
-        let outbox_lag = register(
-            &registry,
-            IntGaugeVec::new(
-                Opts::new("outbox_lag_events", "Outbox events not yet relayed"),
-                &["subgraph"],
-            )
-            .expect("valid metric"),
-        );
-        let redis_stream_lag = register(
-            &registry,
-            IntGaugeVec::new(
-                Opts::new(
-                    "redis_stream_lag_entries",
-                    "Event stream entries not yet delivered to the consumer group",
-                ),
-                &["subgraph"],
-            )
-            .expect("valid metric"),
-        );
-        let redis_stream_pending = register(
-            &registry,
-            IntGaugeVec::new(
-                Opts::new(
-                    "redis_stream_pending_entries",
-                    "Event stream entries delivered to the consumer group, not yet acknowledged",
-                ),
-                &["subgraph"],
-            )
-            .expect("valid metric"),
-        );
-        let subscribers = register(
-            &registry,
-            IntGaugeVec::new(Opts::new("subscribers", "Open GraphQL subscriptions"), &["subgraph"])
-                .expect("valid metric"),
-        );
-        let webhook_deliveries = register(
-            &registry,
-            IntCounterVec::new(
-                Opts::new("webhook_deliveries_total", "Webhook delivery attempts by outcome"),
+            ),
+            outbox_lag: gauge("outbox_lag_events", "Outbox events not yet relayed", &per_subgraph),
+            redis_stream_lag: gauge(
+                "redis_stream_lag_entries",
+                "Event stream entries not yet delivered to the consumer group",
+                &per_subgraph,
+            ),
+            redis_stream_pending: gauge(
+                "redis_stream_pending_entries",
+                "Event stream entries delivered to the consumer group, not yet acknowledged",
+                &per_subgraph,
+            ),
+            subscribers: gauge("subscribers", "Open GraphQL subscriptions", &per_subgraph),
+            deadlines_pending: gauge(
+                "deadlines_pending",
+                "Measures past due and unfinished whose DEADLINE_MISSED is not emitted yet",
+                &per_subgraph,
+            ),
+            webhook_deliveries: counter(
+                "webhook_deliveries_total",
+                "Webhook delivery attempts by outcome",
                 &["subgraph", "outcome"],
-            )
-            .expect("valid metric"),
-        );
-        let webhook_failures = register(
-            &registry,
-            IntCounterVec::new(
-                Opts::new("webhook_failures_total", "Webhook delivery attempts that failed"),
-                &["subgraph"],
-            )
-            .expect("valid metric"),
-        );
-        Self {
-            registry,
-            http_requests,
-            http_duration,
-            dataloader_batch_size,
-            db_pool_connections,
-            outbox_lag,
-            redis_stream_lag,
-            redis_stream_pending,
-            subscribers,
-            webhook_deliveries,
-            webhook_failures,
+            ),
+            webhook_failures: counter(
+                "webhook_failures_total",
+                "Webhook delivery attempts that failed",
+                &per_subgraph,
+            ),
             pools: Mutex::new(Vec::new()),
+            registry,
         }
     }
 

@@ -124,6 +124,37 @@ pub async fn record(conn: &mut PgConnection, event: &OutboxEvent) -> Result<(), 
     )
     .execute(&mut *conn)
     .await?;
+    wake_relay(conn).await
+}
+
+/// Writes `events` with one insert (and one wake-up of the relay): [`record`] for a batch, e.g.
+/// the deadline watcher's thousand misses per transaction.
+pub async fn record_many(conn: &mut PgConnection, events: &[OutboxEvent]) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        // In the slice's order: the relay publishes by `seq`.
+        "INSERT INTO outbox ({}) SELECT c1, c2, c3, c4, c5, c6, c7, c8 FROM unnest($1::uuid[], $2::text[], \
+         $3::text[], $4::uuid[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], $8::jsonb[]) \
+         WITH ORDINALITY AS e(c1, c2, c3, c4, c5, c6, c7, c8, n) ORDER BY n",
+        OutboxEvent::COLUMNS
+    ))
+    .bind(events.iter().map(|e| e.id).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.subject_type.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.subject_id).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.occurred_at).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.before.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.after.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.context.clone()).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    wake_relay(conn).await
+}
+
+/// Wakes the relay of the connection's schema: a `NOTIFY` Postgres delivers at commit.
+async fn wake_relay(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_notify('outbox_' || current_schema(), '')")
         .execute(&mut *conn)
         .await?;

@@ -80,9 +80,9 @@ impl PeopleClient {
     pub async fn territory_and_descendants(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
         let data = self
             .0
-            .call(
+            .call_by_id(
                 "query($id: ID!) { territory(id: $id) { id children { id children { id children { id } } } } }",
-                json!({ "id": territory.to_string() }),
+                territory,
             )
             .await?;
         let mut out = Vec::new();
@@ -101,10 +101,7 @@ impl PeopleClient {
     pub async fn children(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
         let data = self
             .0
-            .call(
-                "query($id: ID!) { territory(id: $id) { children { id } } }",
-                json!({ "id": territory.to_string() }),
-            )
+            .call_by_id("query($id: ID!) { territory(id: $id) { children { id } } }", territory)
             .await?;
         data["territory"]["children"]
             .as_array()
@@ -118,10 +115,7 @@ impl PeopleClient {
     pub async fn organisation_name(&self, id: Uuid) -> ServiceResult<Option<String>> {
         let data = self
             .0
-            .call(
-                "query($id: ID!) { organisation(id: $id) { name } }",
-                json!({ "id": id.to_string() }),
-            )
+            .call_by_id("query($id: ID!) { organisation(id: $id) { name } }", id)
             .await?;
         Ok(data["organisation"]["name"].as_str().map(str::to_string))
     }
@@ -162,38 +156,16 @@ impl PeopleClient {
     /// The parent of a territory: `Ok(None)` for a root, `Err` naming `field` when the territory
     /// does not exist.
     pub async fn territory_parent(&self, field: &str, territory: Uuid) -> ServiceResult<Option<Uuid>> {
-        let data = self
-            .0
-            .call(
-                "query($id: ID!) { territory(id: $id) { id parent { id } } }",
-                json!({ "id": territory.to_string() }),
-            )
-            .await?;
-        if data["territory"].is_null() {
-            return Err(ServiceError::invalid(
-                field,
-                format!("territory {territory} does not exist"),
-            ));
-        }
-        optional_uuid(&data["territory"]["parent"]["id"])
+        let query = "query($id: ID!) { territory(id: $id) { id parent { id } } }";
+        let found = self.0.existing(field, "territory", territory, query).await?;
+        optional_uuid(&found["parent"]["id"])
     }
 
     /// The territory of an organisation, `Err` naming `field` when it does not exist.
     pub async fn organisation_territory(&self, field: &str, organisation: Uuid) -> ServiceResult<Option<Uuid>> {
-        let data = self
-            .0
-            .call(
-                "query($id: ID!) { organisation(id: $id) { id territory { id } } }",
-                json!({ "id": organisation.to_string() }),
-            )
-            .await?;
-        if data["organisation"].is_null() {
-            return Err(ServiceError::invalid(
-                field,
-                format!("organisation {organisation} does not exist"),
-            ));
-        }
-        optional_uuid(&data["organisation"]["territory"]["id"])
+        let query = "query($id: ID!) { organisation(id: $id) { id territory { id } } }";
+        let found = self.0.existing(field, "organisation", organisation, query).await?;
+        optional_uuid(&found["territory"]["id"])
     }
 }
 

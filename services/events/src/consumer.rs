@@ -11,6 +11,7 @@ use tracing::Instrument;
 use roadmap_common::outbox::{InProcessBatch, OutboxEvent};
 
 use crate::live::Live;
+use crate::scope::Territories;
 use crate::{GROUP, NAME, audit, store};
 
 /// Where the consumer reads events from.
@@ -43,25 +44,46 @@ enum ConsumeError {
     Redis(#[from] redis::RedisError),
     #[error("event log: {0}")]
     Sql(#[from] sqlx::Error),
+    /// The people subgraph did not tell an event's territory ancestry (who may see the event
+    /// depends on it): the event waits, like one the log cannot take.
+    #[error("people subgraph: {0}")]
+    People(String),
 }
 
 /// The consumer: moves events from `source` into the log and to live subscribers until
 /// `shutdown` turns true.
-pub async fn consume(pool: sqlx::PgPool, live: Live, source: Source, shutdown: watch::Receiver<bool>) {
+pub async fn consume(
+    pool: sqlx::PgPool,
+    live: Live,
+    territories: Territories,
+    source: Source,
+    shutdown: watch::Receiver<bool>,
+) {
+    let sink = Sink {
+        pool,
+        live,
+        territories,
+    };
     match source {
-        Source::InProcess(rx) => consume_in_process(&pool, &live, rx, shutdown).await,
+        Source::InProcess(rx) => consume_in_process(&sink, rx, shutdown).await,
         Source::Redis { url, stream, consumer } => {
             let monitor = monitor_stream(&url, &stream, shutdown.clone());
-            let consumer = consume_redis(&pool, &live, &url, &stream, &consumer, shutdown);
+            let consumer = consume_redis(&sink, &url, &stream, &consumer, shutdown);
             tokio::join!(monitor, consumer);
         }
     }
 }
 
+/// Where consumed events go: the log (with their territories), then live subscribers.
+struct Sink {
+    pool: sqlx::PgPool,
+    live: Live,
+    territories: Territories,
+}
+
 /// Stores each batch of the relays of this process, then tells the relay it is stored.
 async fn consume_in_process(
-    pool: &sqlx::PgPool,
-    live: &Live,
+    sink: &Sink,
     mut rx: mpsc::UnboundedReceiver<InProcessBatch>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -75,7 +97,7 @@ async fn consume_in_process(
             for event in &batch.events {
                 // The relay waits for `stored` (or times out and keeps the rows): retry a while.
                 let mut backoff = BACKOFF_FIRST;
-                while let Err(e) = insert_and_notify(pool, live, event).await {
+                while let Err(e) = insert_and_notify(sink, event).await {
                     tracing::warn!(event = %event.id, error = %e, "cannot insert event; retrying");
                     if pause(backoff, &mut shutdown).await {
                         return false;
@@ -95,20 +117,13 @@ async fn consume_in_process(
 }
 
 /// Consumes the Redis consumer group, reconnecting with backoff, until shutdown.
-async fn consume_redis(
-    pool: &sqlx::PgPool,
-    live: &Live,
-    url: &str,
-    stream: &str,
-    consumer: &str,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn consume_redis(sink: &Sink, url: &str, stream: &str, consumer: &str, mut shutdown: watch::Receiver<bool>) {
     let mut backoff = BACKOFF_FIRST;
     loop {
         if *shutdown.borrow() {
             return;
         }
-        match consume_connection(pool, live, url, stream, consumer, &mut shutdown).await {
+        match consume_connection(sink, url, stream, consumer, &mut shutdown).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(stream, error = %e, retry_in = ?backoff, "event stream consumer failed; reconnecting");
@@ -123,8 +138,7 @@ async fn consume_redis(
 
 /// One connection's worth of consuming; `Ok` only on shutdown.
 async fn consume_connection(
-    pool: &sqlx::PgPool,
-    live: &Live,
+    sink: &Sink,
     url: &str,
     stream: &str,
     consumer: &str,
@@ -162,9 +176,7 @@ async fn consume_connection(
             continue;
         }
         let span = batch_span("redis", entries.len());
-        store_entries(pool, live, &mut conn, stream, entries)
-            .instrument(span)
-            .await?;
+        store_entries(sink, &mut conn, stream, entries).instrument(span).await?;
     }
 }
 
@@ -194,8 +206,7 @@ async fn join_group(url: &str, stream: &str) -> Result<redis::aio::MultiplexedCo
 /// Stores each entry, then acknowledges it; an undecodable entry is logged and acknowledged (it
 /// would block the group forever).
 async fn store_entries(
-    pool: &sqlx::PgPool,
-    live: &Live,
+    sink: &Sink,
     conn: &mut redis::aio::MultiplexedConnection,
     stream: &str,
     entries: Vec<redis::streams::StreamId>,
@@ -205,7 +216,7 @@ async fn store_entries(
             .get::<String>("event")
             .and_then(|json| serde_json::from_str(&json).ok());
         match decoded {
-            Some(event) => insert_and_notify(pool, live, &event).await?,
+            Some(event) => insert_and_notify(sink, &event).await?,
             None => tracing::error!(
                 stream,
                 entry = entry.id,
@@ -224,7 +235,7 @@ async fn store_entries(
 
 /// Stores one consumed event in an `event consumed` span (event id, kind, outcome: `inserted`,
 /// `duplicate` when the log had it already, `audit` for audit entries).
-async fn insert_and_notify(pool: &sqlx::PgPool, live: &Live, event: &OutboxEvent) -> Result<(), sqlx::Error> {
+async fn insert_and_notify(sink: &Sink, event: &OutboxEvent) -> Result<(), ConsumeError> {
     let span = tracing::info_span!(
         "event consumed",
         event.id = %event.id,
@@ -234,13 +245,21 @@ async fn insert_and_notify(pool: &sqlx::PgPool, live: &Live, event: &OutboxEvent
     async {
         let outcome = if audit::is_audit_entry(event) {
             // Audit entries go to the trail, never to subscribers.
-            store::insert_audit_entry(pool, event).await?;
+            store::insert_audit_entry(&sink.pool, event).await?;
             "audit"
-        } else if let Some(row) = store::insert(pool, event).await? {
-            live.send(row);
-            "inserted"
         } else {
-            "duplicate"
+            let territories = sink
+                .territories
+                .of_context(&event.context)
+                .await
+                .map_err(|e| ConsumeError::People(format!("{e:?}")))?;
+            match store::insert(&sink.pool, event, &territories).await? {
+                Some(row) => {
+                    sink.live.send(row);
+                    "inserted"
+                }
+                None => "duplicate",
+            }
         };
         tracing::Span::current().record("outcome", outcome);
         Ok(())

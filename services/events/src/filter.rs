@@ -68,6 +68,11 @@ impl Filter {
         })
     }
 
+    /// The territory the filter names, if any.
+    pub fn territory(&self) -> Option<uuid::Uuid> {
+        self.territory.as_deref().and_then(|t| uuid::Uuid::parse_str(t).ok())
+    }
+
     /// The same conditions as the SQL of [`crate::store::read_log`], for live events.
     pub fn matches(&self, e: &EventRow) -> bool {
         let ctx = |key: &str| e.context.get(key).and_then(Value::as_str);
@@ -106,6 +111,8 @@ mod tests {
             before: None,
             after: None,
             context,
+            territories: None,
+            draft: false,
         }
     }
 

@@ -12,12 +12,15 @@
 //! - [`store`]: every SQL statement of the log and the audit trail (the webhooks' own tables are
 //!   in [`webhooks::store`]);
 //! - [`filter`]: an `EventFilter` checked once, then matched by SQL and by live events alike;
+//! - [`scope`]: who sees which events (drafts, a webhook's registrant), by SQL and live alike,
+//!   and the consumer's cache of territory ancestries;
 //! - [`live`]: the broadcast of newly logged events and the subscription's replay (backlog, then
 //!   live, no gap, no duplicate);
 //! - [`consumer`]: moves events from the stream (Redis or in-process) into the log, and samples
 //!   the Redis consumer group;
 //! - [`loaders`]: DataLoaders (events, webhooks, delivery attempts);
-//! - [`audit`]: how entries reach the audit trail, and recording this service's own mutations;
+//! - [`audit`]: how entries reach the audit trail (this service's own mutations write theirs
+//!   directly, `graphql/mutation.rs`);
 //! - [`webhooks`]: endpoints, signed deliveries, retries, replay (its own docs).
 //!
 //! # The path of an event
@@ -69,11 +72,50 @@
 //! an occurrence depends on the measure's schedule and plan period, which plans owns. This log
 //! receives every report as an `OCCURRENCE_REPORTED` event (the replaced report as `before`).
 //!
+//! # Who sees which events
+//!
+//! The log follows the rule of `plans`/`measure` ([`roadmap_common::auth::Actor::drafts`]):
+//! events of a plan that is a draft **now** are seen only by those who may read that draft
+//! (admins, auditors and services everywhere; other users with a role when their scope covers
+//! the plan's territory; anonymous users and users without a role never). Everything else is
+//! public. This holds for `Query.events`, the `Event` entity, `statusChanged` (graphql-ws and
+//! SSE: per subscriber, by the token of its connection) and webhooks.
+//!
+//! - **What the log knows.** plans records `draft` (the plan's state in the change's transaction)
+//!   in each event's `context`; the consumer keeps `plan_visibility` (plan → draft) from it in
+//!   the transaction of the insert: `PLAN_APPROVED`, or any event recorded while the plan was
+//!   approved, makes a plan public for good (plans never go back to draft); an event recorded
+//!   while it was a draft marks it a draft only if nothing is known yet, so an event written
+//!   just before an approval but logged after it cannot hide the plan again. Events of other
+//!   producers (indicators) that name a known draft plan in `context.plan` are hidden with it.
+//! - **Now, not then.** Visibility is the plan's state now, not at the event's time: a draft's
+//!   history becomes public when the plan is approved (as the plan itself does), and stays
+//!   hidden while it is a draft. Judging by the state at the event's time alone would be the
+//!   same for these events, but not for a plan approved later (its earlier events would stay
+//!   hidden forever) nor for events logged before `draft` was recorded (they would show a plan
+//!   that is still a draft); the latter become hidden as soon as one new event of the plan
+//!   arrives.
+//! - **Live events are judged once**, as they are logged: a subscriber who could not see a
+//!   draft's event does not receive it when the plan is approved later; resuming with `after`
+//!   (or `Query.events`) shows it. The same for webhooks: their deliveries are created at
+//!   logging time; `replayWebhookEvents` sends a draft's earlier events after its approval.
+//! - **Territories.** The consumer stores with each event its territory's ancestry
+//!   (`event.territories`, asked of the people subgraph once per territory, [`scope::Territories`]):
+//!   a scope covers an event when its root is in it. If people does not answer, the event waits
+//!   (like one the log cannot take) rather than being logged unscoped: lag grows on `/metrics`.
+//! - **Webhooks** receive what their registrant (stored with the endpoint) may see, and only in
+//!   the registrant's territory, approved plans' events included (admins: anywhere): a
+//!   municipal editor's webhook gets its municipality's events, not the next one's, and events
+//!   without a territory (federal plans) reach only national scopes. A filter naming a
+//!   territory outside that scope is refused at registration. Endpoints registered before
+//!   registrants were kept get the anonymous view.
+//!
 //! Filters (`EventFilter`, checked and matched in [`filter`]): `territory`, `plan`, `level` (plan level), `kinds`, `underMeasure`
 //! (the subject is that measure or implements it through confirmed links, transitively, as of the
 //! moment of the event). They match the `context` the producer recorded.
 
 use futures::future::BoxFuture;
+use roadmap_common::people::PeopleClient;
 use roadmap_common::target::{Deps, Descriptor, Started};
 use sqlx::PgPool;
 
@@ -83,6 +125,7 @@ pub mod filter;
 pub mod graphql;
 pub mod live;
 pub mod loaders;
+pub mod scope;
 pub mod store;
 pub mod webhooks;
 
@@ -108,7 +151,9 @@ pub const TARGET: Descriptor = Descriptor {
     produces_events: false,
     consumes_events: true,
     depends_on: &[],
-    calls: &[],
+    // The consumer asks people for territory ancestries (who may see an event), and
+    // registering a webhook checks its filter's territory.
+    calls: &[roadmap_common::people::PEOPLE],
     ops: true,
     home: roadmap_common::server::GRAPHQL_PATH,
     start,
@@ -116,23 +161,31 @@ pub const TARGET: Descriptor = Descriptor {
 
 pub type EventsSchema = async_graphql::Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-pub fn schema(pool: Option<PgPool>, live: Option<Live>) -> EventsSchema {
+pub fn schema(pool: Option<PgPool>, live: Option<Live>, people: Option<PeopleClient>) -> EventsSchema {
     let mut builder = async_graphql::Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .enable_federation()
         .enable_subscription_in_federation();
     if let Some(pool) = pool {
         builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
     }
+    if let Some(people) = people {
+        builder = builder.data(people);
+    }
     roadmap_common::server::build_schema(builder.data(live.unwrap_or_default()))
 }
 
 /// The federation SDL, as `schema/events.graphql` holds it.
 fn sdl() -> String {
-    schema(None, None).sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
+    schema(None, None, None).sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
 }
 
-pub fn router(pool: PgPool, live: Live, secret: roadmap_common::auth::GatewaySecret) -> axum::Router {
-    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(live)), pool, secret)
+pub fn router(
+    pool: PgPool,
+    live: Live,
+    people: PeopleClient,
+    secret: roadmap_common::auth::GatewaySecret,
+) -> axum::Router {
+    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(live), Some(people)), pool, secret)
 }
 
 fn start(deps: Deps) -> BoxFuture<'static, anyhow::Result<Started>> {
@@ -141,13 +194,15 @@ fn start(deps: Deps) -> BoxFuture<'static, anyhow::Result<Started>> {
         let config = &deps.config;
         let live = Live::default();
         let source = source(&deps)?;
+        let people = PeopleClient::new(NAME, deps.url(roadmap_common::people::PEOPLE), deps.secret());
+        let territories = scope::Territories::new(people.clone());
         // Own small pools: the consumer keeps up while requests hold the main pool, and the
         // webhook worker's `LISTEN` holds one connection.
         let consumer_pool = roadmap_common::db::connect_schema_quiet(&config.database_url, NAME, 2).await?;
         let worker_pool = roadmap_common::db::connect_schema_quiet(&config.database_url, NAME, 3).await?;
-        let consumer = consume(consumer_pool, live.clone(), source, deps.shutdown.clone());
+        let consumer = consume(consumer_pool, live.clone(), territories, source, deps.shutdown.clone());
         let worker = webhooks::worker::run(worker_pool, config.webhooks.clone(), deps.shutdown.clone());
-        Ok(Started::router(router(pool, live, deps.secret()))
+        Ok(Started::router(router(pool, live, people, deps.secret()))
             .with_task("event consumer", consumer)
             .with_task("webhook worker", worker))
     })

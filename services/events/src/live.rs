@@ -17,6 +17,7 @@ use roadmap_common::ServiceError;
 
 use crate::filter::Filter;
 use crate::graphql::Event;
+use crate::scope::Reader;
 use crate::store::{self, EventRow};
 
 /// Live events a subscriber may fall behind by before it reads them from the log instead.
@@ -42,11 +43,14 @@ impl Live {
     }
 }
 
-/// The events of `filter` after `after` (`None`: from now on), then live ones.
+/// The events of `filter` that `reader` may see after `after` (`None`: from now on), then live
+/// ones. A live event is judged as it is logged: one hidden then (its plan a draft) is not sent
+/// when the plan is approved later; a replay from a cursor (or `Query.events`) shows it.
 pub async fn replay(
     pool: PgPool,
     live: &Live,
     filter: Filter,
+    reader: Reader,
     after: Option<i64>,
 ) -> Result<impl Stream<Item = Result<Event, async_graphql::Error>> + use<>, ServiceError> {
     // Subscribe first, so nothing committed while the backlog is read is missed.
@@ -58,6 +62,7 @@ pub async fn replay(
     let replay = Replay {
         pool,
         filter,
+        reader,
         rx,
         queue: VecDeque::new(),
         last,
@@ -72,6 +77,8 @@ pub async fn replay(
 struct Replay {
     pool: PgPool,
     filter: Filter,
+    /// What this subscriber may see (drafts).
+    reader: Reader,
     rx: broadcast::Receiver<EventRow>,
     queue: VecDeque<EventRow>,
     /// Highest cursor sent (or skipped by the backlog read); live events at or below it are dropped.
@@ -90,7 +97,7 @@ impl Replay {
                 return Some(Ok(Event(row)));
             }
             if self.backlog {
-                match store::read_log(&self.pool, &self.filter, self.last, REPLAY_PAGE).await {
+                match store::read_log(&self.pool, &self.filter, &self.reader, self.last, REPLAY_PAGE).await {
                     Ok(rows) => {
                         self.backlog = rows.len() as i64 == REPLAY_PAGE;
                         self.queue.extend(rows);
@@ -100,7 +107,7 @@ impl Replay {
                 }
             }
             match self.rx.recv().await {
-                Ok(row) if row.cursor > self.last && self.filter.matches(&row) => {
+                Ok(row) if row.cursor > self.last && self.filter.matches(&row) && self.reader.sees(&row) => {
                     self.last = row.cursor;
                     return Some(Ok(Event(row)));
                 }

@@ -3,12 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{FromRow, PgExecutor, PgPool};
+use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use roadmap_common::outbox::OutboxEvent;
 
 use crate::filter::Filter;
+use crate::scope::Reader;
 use crate::webhooks;
 
 /// One entry of the log.
@@ -23,21 +24,32 @@ pub struct EventRow {
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub context: Value,
+    /// The event's territory and its ancestors (`[]`: none; `None`: logged before they were kept).
+    pub territories: Option<Vec<Uuid>>,
+    /// Its plan is a draft now (not when the event happened): see the crate docs.
+    pub draft: bool,
 }
 
-const EVENT_COLUMNS: &str = "id, cursor, kind, subject_type, subject_id, occurred_at, before, after, context";
+/// The columns of an [`EventRow`] of the log aliased `e`; `draft` is the plan's state now.
+const EVENT_COLUMNS: &str = "e.id, e.cursor, e.kind, e.subject_type, e.subject_id, e.occurred_at, e.before, \
+     e.after, e.context, e.territories, \
+     EXISTS (SELECT 1 FROM plan_visibility v WHERE v.plan = e.context->>'plan' AND v.draft) AS draft";
 
-/// Inserts `event` once and, in the same transaction, the webhook deliveries it makes; returns
-/// the new row when it was not in the log yet.
-pub async fn insert(pool: &PgPool, event: &OutboxEvent) -> Result<Option<EventRow>, sqlx::Error> {
+/// Inserts `event` once with its territories (ancestry) and, in the same transaction, what it
+/// says about its plan's visibility and the webhook deliveries it makes; returns the new row when
+/// it was not in the log yet.
+pub async fn insert(pool: &PgPool, event: &OutboxEvent, territories: &[Uuid]) -> Result<Option<EventRow>, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    record_visibility(&mut tx, event).await?;
+    let mut arguments = event.arguments()?;
+    sqlx::Arguments::add(&mut arguments, territories).map_err(sqlx::Error::Encode)?;
     let row: Option<EventRow> = sqlx::query_as_with(
         &format!(
-            "INSERT INTO event ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+            "INSERT INTO event AS e ({}, territories) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (id) DO NOTHING RETURNING {EVENT_COLUMNS}",
             OutboxEvent::COLUMNS
         ),
-        event.arguments()?,
+        arguments,
     )
     .fetch_optional(&mut *tx)
     .await?;
@@ -48,22 +60,55 @@ pub async fn insert(pool: &PgPool, event: &OutboxEvent) -> Result<Option<EventRo
     Ok(row)
 }
 
-/// Events after `after` that match `filter`, in cursor order: `Query.events`, the backlog of a
-/// subscription and webhook replays. [`Filter::matches`] is the same condition for live events.
+/// What an event says about its plan's visibility (see the crate docs): `PLAN_APPROVED`, or an
+/// event recorded while the plan was approved (`context.draft` false), makes it public for good;
+/// one recorded while it was a draft marks it a draft only when nothing is known yet, so a late
+/// event written just before the approval cannot hide the plan again.
+async fn record_visibility(conn: &mut PgConnection, event: &OutboxEvent) -> Result<(), sqlx::Error> {
+    let Some(plan) = event.context.get("plan").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let draft = if event.kind == roadmap_common::outbox::kind::PLAN_APPROVED {
+        false
+    } else {
+        match event.context.get("draft").and_then(Value::as_bool) {
+            Some(draft) => draft,
+            None => return Ok(()),
+        }
+    };
+    sqlx::query(
+        "INSERT INTO plan_visibility (plan, draft) VALUES ($1, $2) \
+         ON CONFLICT (plan) DO UPDATE SET draft = false WHERE NOT EXCLUDED.draft",
+    )
+    .bind(plan)
+    .bind(draft)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Events after `after` that match `filter` and that `reader` may see, in cursor order:
+/// `Query.events`, the backlog of a subscription and webhook replays. [`Filter::matches`] and
+/// [`Reader::sees`] are the same conditions for live events.
 pub async fn read_log<'e>(
     db: impl PgExecutor<'e>,
     filter: &Filter,
+    reader: &Reader,
     after: i64,
     limit: i64,
 ) -> Result<Vec<EventRow>, sqlx::Error> {
+    let (all_drafts, drafts_under) = reader.draft_arguments();
     sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM event WHERE cursor > $1 \
-         AND ($2::text IS NULL OR context->>'territory' = $2) \
-         AND ($3::text IS NULL OR context->>'plan' = $3) \
-         AND ($4::text IS NULL OR context->>'level' = $4) \
-         AND ($5::text[] IS NULL OR kind = ANY($5)) \
-         AND ($6::text IS NULL OR subject_id::text = $6 OR context->'ancestors' ? $6) \
-         ORDER BY cursor LIMIT $7"
+        "SELECT {EVENT_COLUMNS} FROM event e WHERE e.cursor > $1 \
+         AND ($2::text IS NULL OR e.context->>'territory' = $2) \
+         AND ($3::text IS NULL OR e.context->>'plan' = $3) \
+         AND ($4::text IS NULL OR e.context->>'level' = $4) \
+         AND ($5::text[] IS NULL OR e.kind = ANY($5)) \
+         AND ($6::text IS NULL OR e.subject_id::text = $6 OR e.context->'ancestors' ? $6) \
+         AND ($8::uuid IS NULL OR $8 = ANY(e.territories)) \
+         AND ($9 OR ($10::uuid IS NOT NULL AND $10 = ANY(e.territories)) \
+              OR NOT EXISTS (SELECT 1 FROM plan_visibility v WHERE v.plan = e.context->>'plan' AND v.draft)) \
+         ORDER BY e.cursor LIMIT $7"
     ))
     .bind(after)
     .bind(&filter.territory)
@@ -72,6 +117,9 @@ pub async fn read_log<'e>(
     .bind(&filter.kinds)
     .bind(&filter.under_measure)
     .bind(limit)
+    .bind(reader.scope)
+    .bind(all_drafts)
+    .bind(drafts_under)
     .fetch_all(db)
     .await
 }
@@ -85,7 +133,7 @@ pub async fn last_cursor(pool: &PgPool) -> Result<i64, sqlx::Error> {
 }
 
 pub async fn events_by_ids(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<EventRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM event WHERE id = ANY($1)"))
+    sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM event e WHERE e.id = ANY($1)"))
         .bind(ids)
         .fetch_all(pool)
         .await

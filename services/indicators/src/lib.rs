@@ -23,7 +23,8 @@
 //! - [`seed`]: the indicators seed roadmaps set targets for, created on demand.
 //!
 //! The people subgraph ([`roadmap_common::people::PeopleClient`]) says where an observation rolls
-//! up to and checks scopes.
+//! up to and checks scopes; the plans subgraph ([`plans_client`]) says which territory a
+//! measure's plan is in, so linking a measure to an indicator checks it.
 //!
 //! Decisions:
 //! - **Territory tree.** This service never reads another service's schema. Each observation
@@ -50,6 +51,7 @@
 pub mod graphql;
 pub mod loaders;
 pub mod outbox;
+pub mod plans_client;
 pub mod rollup;
 pub mod seed;
 pub mod store;
@@ -62,6 +64,8 @@ use sqlx::PgPool;
 use roadmap_common::auth::GatewaySecret;
 use roadmap_common::people::{PEOPLE, PeopleClient};
 use roadmap_common::target::{Deps, Descriptor, Started};
+
+use crate::plans_client::PlansClient;
 
 pub use graphql::{MutationRoot, QueryRoot};
 
@@ -79,7 +83,7 @@ pub const TARGET: Descriptor = Descriptor {
     produces_events: true,
     consumes_events: false,
     depends_on: &[],
-    calls: &[PEOPLE],
+    calls: &[PEOPLE, plans_client::PLANS],
     ops: true,
     home: roadmap_common::server::GRAPHQL_PATH,
     start,
@@ -89,7 +93,7 @@ pub type IndicatorsSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema; without a pool it can only print its SDL. `people` is the people subgraph
 /// observations are placed in the territory tree with.
-pub fn schema(pool: Option<PgPool>, people: Option<PeopleClient>) -> IndicatorsSchema {
+pub fn schema(pool: Option<PgPool>, people: Option<PeopleClient>, plans: Option<PlansClient>) -> IndicatorsSchema {
     let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription).enable_federation();
     if let Some(pool) = pool {
         builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
@@ -97,22 +101,30 @@ pub fn schema(pool: Option<PgPool>, people: Option<PeopleClient>) -> IndicatorsS
     if let Some(people) = people {
         builder = builder.data(people);
     }
+    if let Some(plans) = plans {
+        builder = builder.data(plans);
+    }
     roadmap_common::server::build_schema(builder)
 }
 
 /// The federation SDL, as `schema/indicators.graphql` holds it.
 fn sdl() -> String {
-    schema(None, None).sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
+    schema(None, None, None).sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
 }
 
-/// The axum router of this subgraph; `people_url` is the people subgraph's GraphQL URL.
-pub fn router(pool: PgPool, people_url: &str, secret: GatewaySecret) -> axum::Router {
+/// The axum router of this subgraph; `people_url` and `plans_url` are the people and plans
+/// subgraphs' GraphQL URLs.
+pub fn router(pool: PgPool, people_url: &str, plans_url: &str, secret: GatewaySecret) -> axum::Router {
     let people = PeopleClient::new(NAME, people_url, secret.clone());
-    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(people)), pool, secret)
+    let plans = PlansClient::new(plans_url, secret.clone());
+    roadmap_common::server::graphql_router(schema(Some(pool.clone()), Some(people), Some(plans)), pool, secret)
 }
 
 fn start(deps: Deps) -> BoxFuture<'static, anyhow::Result<Started>> {
-    Box::pin(async move { Ok(Started::router(router(deps.pool()?, &deps.url(PEOPLE), deps.secret()))) })
+    Box::pin(async move {
+        let (people, plans) = (deps.url(PEOPLE), deps.url(plans_client::PLANS));
+        Ok(Started::router(router(deps.pool()?, &people, &plans, deps.secret())))
+    })
 }
 
 #[cfg(test)]

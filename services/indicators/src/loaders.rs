@@ -5,9 +5,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
-use roadmap_common::loaders::loader;
-use roadmap_common::metrics::Measured;
+use async_graphql::dataloader::Loader;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -16,32 +14,16 @@ use roadmap_common::LoadError;
 use crate::rollup::{RollupData, RollupKey};
 use crate::store::{self, IndicatorRow, ObservationRow, TargetRow};
 
-pub struct Loaders {
-    pub indicator_by_id: DataLoader<Measured<IndicatorByIdLoader>>,
-    pub indicator_by_code: DataLoader<Measured<IndicatorByCodeLoader>>,
-    pub targets_by_plan: DataLoader<Measured<TargetsByPlanLoader>>,
-    pub targets_by_territory: DataLoader<Measured<TargetsByTerritoryLoader>>,
-    pub targets_by_indicator: DataLoader<Measured<TargetsByIndicatorLoader>>,
-    pub observations_by_territory: DataLoader<Measured<ObservationsByTerritoryLoader>>,
-    pub indicators_by_measure: DataLoader<Measured<IndicatorsByMeasureLoader>>,
-    pub measures_by_indicator: DataLoader<Measured<MeasuresByIndicatorLoader>>,
-    pub rollup_data: DataLoader<Measured<RollupDataLoader>>,
-}
-
-impl Loaders {
-    pub fn new(pool: PgPool) -> Self {
-        Self {
-            indicator_by_id: loader(IndicatorByIdLoader(pool.clone())),
-            indicator_by_code: loader(IndicatorByCodeLoader(pool.clone())),
-            targets_by_plan: loader(TargetsByPlanLoader(pool.clone())),
-            targets_by_territory: loader(TargetsByTerritoryLoader(pool.clone())),
-            targets_by_indicator: loader(TargetsByIndicatorLoader(pool.clone())),
-            observations_by_territory: loader(ObservationsByTerritoryLoader(pool.clone())),
-            indicators_by_measure: loader(IndicatorsByMeasureLoader(pool.clone())),
-            measures_by_indicator: loader(MeasuresByIndicatorLoader(pool.clone())),
-            rollup_data: loader(RollupDataLoader(pool)),
-        }
-    }
+roadmap_common::pg_loaders! {
+    indicator_by_id: IndicatorByIdLoader,
+    indicator_by_code: IndicatorByCodeLoader,
+    targets_by_plan: TargetsByPlanLoader,
+    targets_by_territory: TargetsByTerritoryLoader,
+    targets_by_indicator: TargetsByIndicatorLoader,
+    observations_by_territory: ObservationsByTerritoryLoader,
+    indicators_by_measure: IndicatorsByMeasureLoader,
+    measures_by_indicator: MeasuresByIndicatorLoader,
+    rollup_data: RollupDataLoader,
 }
 
 roadmap_common::pg_loader!(IndicatorByIdLoader: Uuid => one IndicatorRow = store::indicators_by_ids, |r| r.id);

@@ -123,36 +123,32 @@ pub async fn search_organisations(
     .map_err(Into::into)
 }
 
-pub async fn insert_territory(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    name: &str,
-    kind: &str,
-    parent_id: Option<Uuid>,
-) -> ServiceResult<()> {
-    sqlx::query("INSERT INTO territory (id, name, kind, parent_id) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(name)
-        .bind(kind)
-        .bind(parent_id)
-        .execute(db)
-        .await
-        .map(|_| ())
-        .map_err(Into::into)
+/// The two tables of the tree's named rows, alike in their columns (id, name, kind, and where:
+/// a territory's parent, an organisation's territory).
+#[derive(Clone, Copy, Debug)]
+pub enum Table {
+    Territory,
+    Organisation,
 }
 
-pub async fn insert_organisation(
+/// Inserts a territory under `place` (its parent) or an organisation in `place` (its territory).
+pub async fn insert(
     db: impl PgExecutor<'_>,
+    table: Table,
     id: Uuid,
     name: &str,
     kind: &str,
-    territory_id: Option<Uuid>,
+    place: Option<Uuid>,
 ) -> ServiceResult<()> {
-    sqlx::query("INSERT INTO organisation (id, name, kind, territory_id) VALUES ($1, $2, $3, $4)")
+    let sql = match table {
+        Table::Territory => "INSERT INTO territory (id, name, kind, parent_id) VALUES ($1, $2, $3, $4)",
+        Table::Organisation => "INSERT INTO organisation (id, name, kind, territory_id) VALUES ($1, $2, $3, $4)",
+    };
+    sqlx::query(sql)
         .bind(id)
         .bind(name)
         .bind(kind)
-        .bind(territory_id)
+        .bind(place)
         .execute(db)
         .await
         .map(|_| ())
@@ -254,7 +250,7 @@ pub async fn ensure_organisations(
             }
             None => {
                 let id = Uuid::new_v4();
-                insert_organisation(&mut *tx, id, &w.name, w.kind, w.territory).await?;
+                insert(&mut *tx, Table::Organisation, id, &w.name, w.kind, w.territory).await?;
                 insert_abbreviations(&mut *tx, id, &w.abbreviations).await?;
                 known.push(OrganisationRow {
                     id,

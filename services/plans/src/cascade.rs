@@ -14,7 +14,9 @@
 //!   with confirmed implementers (not cancelled) takes the weighted mean of their rolled-up
 //!   progress, weights being the implementers' `weight` (default 1); otherwise its reported
 //!   progress, or 0.
-//! - Traces cost one recursive SQL statement per request level, however many nodes they reach.
+//! - A trace costs one SQL statement, however many nodes it reaches: the recursive walk over the
+//!   links reads the reached measures, their statuses and their plans with it. Who may see a
+//!   reached measure is decided once per plan (drafts), not per node.
 
 use std::collections::{HashMap, HashSet};
 
@@ -89,33 +91,52 @@ pub struct TraceNode {
     pub depth: i32,
     pub link_id: Uuid,
     pub measure_id: Uuid,
+    /// Whether the actor may see the reached measure, when the trace decided it already (it read
+    /// the measure's plan); `None`: decide when the measure is asked for.
+    pub visible: Option<bool>,
     pub next: Vec<TraceNode>,
 }
 
-/// Builds the tree under `root` from flat trace rows of a trace in `direction`.
-pub fn build_tree(root: Uuid, rows: &[TraceRow], direction: Direction) -> Vec<TraceNode> {
-    fn children(parent: Uuid, depth: i32, rows: &[TraceRow], down: bool) -> Vec<TraceNode> {
-        rows.iter()
-            .filter(|r| {
-                r.depth == depth
-                    && if down {
-                        r.implements_id == parent
-                    } else {
-                        r.measure_id == parent
-                    }
-            })
-            .map(|r| {
-                let next_id = if down { r.measure_id } else { r.implements_id };
-                TraceNode {
-                    depth,
-                    link_id: r.link_id,
-                    measure_id: next_id,
-                    next: children(next_id, depth + 1, rows, down),
-                }
+/// Builds the tree under `root` from flat trace rows of a trace in `direction`; `visible` says
+/// whether a reached measure may be seen, when known. Rows are grouped by parent first, so the
+/// tree costs a pass over the rows, not a scan per node.
+pub fn build_tree(
+    root: Uuid,
+    rows: &[TraceRow],
+    direction: Direction,
+    visible: &dyn Fn(Uuid) -> Option<bool>,
+) -> Vec<TraceNode> {
+    let down = direction == Direction::Down;
+    // (depth, the measure a row hangs under) → (link, the measure it reaches), in row order.
+    let mut under: HashMap<(i32, Uuid), Vec<(Uuid, Uuid)>> = HashMap::new();
+    for r in rows {
+        let (parent, reached) = if down {
+            (r.implements_id, r.measure_id)
+        } else {
+            (r.measure_id, r.implements_id)
+        };
+        under.entry((r.depth, parent)).or_default().push((r.link_id, reached));
+    }
+    fn children(
+        parent: Uuid,
+        depth: i32,
+        under: &HashMap<(i32, Uuid), Vec<(Uuid, Uuid)>>,
+        visible: &dyn Fn(Uuid) -> Option<bool>,
+    ) -> Vec<TraceNode> {
+        under
+            .get(&(depth, parent))
+            .into_iter()
+            .flatten()
+            .map(|&(link_id, reached)| TraceNode {
+                depth,
+                link_id,
+                measure_id: reached,
+                visible: visible(reached),
+                next: children(reached, depth + 1, under, visible),
             })
             .collect()
     }
-    children(root, 1, rows, direction == Direction::Down)
+    children(root, 1, &under, visible)
 }
 
 /// `depth` when it is within 1..=[`MAX_DEPTH`].
@@ -200,11 +221,19 @@ mod tests {
             implements_id,
         };
         let rows = vec![row(1, a, r), row(1, b, r), row(2, c, a)];
-        let tree = build_tree(r, &rows, Direction::Down);
+        let tree = build_tree(r, &rows, Direction::Down, &|m| Some(m != b));
         assert_eq!(tree.len(), 2);
         assert_eq!(tree[0].measure_id, a);
         assert_eq!(tree[0].next.len(), 1);
         assert_eq!(tree[0].next[0].measure_id, c);
         assert!(tree[1].next.is_empty());
+        assert_eq!(tree[0].visible, Some(true));
+        assert_eq!(
+            tree[1].visible,
+            Some(false),
+            "hidden, still in the tree (its measure is null)"
+        );
+        let undecided = build_tree(r, &rows, Direction::Down, &|_| None);
+        assert_eq!(undecided[0].next[0].visible, None);
     }
 }

@@ -15,10 +15,20 @@
 //! - Marking a measure DONE after the miss does not withdraw the event (it happened); the
 //!   effective status then shows DONE.
 //! - **When.** [`run`] passes once at start, then every `interval` (the hub's
-//!   `deadline_interval`, `ROADMAP_DEADLINE_INTERVAL`); a pass works in batches of [`BATCH`]
-//!   measures, one transaction each.
+//!   `deadline_interval`, `ROADMAP_DEADLINE_INTERVAL`).
+//! - **A backlog** (a database loaded with a year of unfinished measures: a million misses at
+//!   once) is worked through, not swallowed: a pass flags in batches of [`BATCH`] measures, one
+//!   transaction each (one statement flags a batch and reads its events' context, one insert
+//!   writes its events), walking candidates in (due day, id) order from a cursor; it stops after
+//!   [`PASS_BATCHES`] batches, and while a backlog remains the next pass follows after
+//!   [`BACKLOG_PAUSE`] from where the last one stopped, instead of waiting the interval. Between
+//!   passes the hub serves requests and the relay carries the events on; shutdown is honoured
+//!   between batches.
+//! - **Observable.** After every pass the backlog left is counted into the gauge
+//!   `roadmap_deadlines_pending{subgraph="plans"}` and a log line says what the pass did
+//!   (`flagged`, `pending`, `batches`, `ms`): `info` when it flagged something, else `debug`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use sqlx::PgPool;
@@ -27,58 +37,134 @@ use tokio::sync::watch;
 use roadmap_common::clock::Clock;
 use roadmap_common::{ServiceError, ServiceResult};
 
-use crate::store;
+use crate::store::{self, MissCursor};
 
 /// Measures flagged per transaction.
-pub const BATCH: i64 = 500;
+pub const BATCH: i64 = 1000;
+/// Batches per pass at most (so a pass flags at most 50,000 measures).
+pub const PASS_BATCHES: usize = 50;
+/// Pause between passes while a backlog remains.
+pub const BACKLOG_PAUSE: Duration = Duration::from_secs(1);
 
 /// One batch in one transaction: flags up to [`BATCH`] measures whose deadline passed before
-/// `today` and writes their `DEADLINE_MISSED` events; returns how many were flagged.
-pub async fn scan_batch(pool: &PgPool, today: NaiveDate) -> ServiceResult<usize> {
+/// `today`, after `after`, and writes their `DEADLINE_MISSED` events; returns how many were
+/// flagged and the cursor after the last one.
+pub async fn scan_batch(
+    pool: &PgPool,
+    today: NaiveDate,
+    after: Option<MissCursor>,
+) -> ServiceResult<(usize, Option<MissCursor>)> {
     let mut tx = pool.begin().await?;
-    let missed = store::flag_missed_deadlines(&mut tx, today, BATCH).await?;
-    for m in &missed {
-        crate::outbox::deadline_missed(&mut tx, m).await?;
-    }
+    let missed = store::flag_missed_deadlines(&mut tx, today, after, BATCH).await?;
+    crate::outbox::deadlines_missed(&mut tx, &missed).await?;
     tx.commit().await.map_err(ServiceError::from)?;
-    Ok(missed.len())
+    let cursor = missed.last().map(|m| (m.due_on, m.measure_id)).or(after);
+    Ok((missed.len(), cursor))
 }
 
-/// One pass: batches until fewer than a batch is left (the rest, if any, is locked by another
-/// watcher or a status change and is seen on a later pass); returns how many were flagged.
-/// Stops early when `stop` turns true.
+/// What one pass did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pass {
+    /// Measures flagged (events written).
+    pub flagged: usize,
+    pub batches: usize,
+    /// Where to resume: `Some` when the pass stopped at its bound (or on shutdown) with
+    /// candidates possibly left after it, `None` when it reached the end.
+    pub resume: Option<MissCursor>,
+    /// The backlog left after the pass (also in `roadmap_deadlines_pending`).
+    pub pending: i64,
+}
+
+/// One pass: batches from `from` until fewer than a batch is left (the rest, if any, is locked by
+/// another watcher or a status change and is seen on a later pass), at most `max_batches`, or
+/// until `stop` turns true. Counts the backlog left into the pending gauge.
+pub async fn pass(
+    pool: &PgPool,
+    today: NaiveDate,
+    from: Option<MissCursor>,
+    max_batches: usize,
+    stop: Option<&watch::Receiver<bool>>,
+) -> ServiceResult<Pass> {
+    let (mut flagged, mut batches, mut cursor) = (0, 0, from);
+    let resume = loop {
+        let (n, next) = scan_batch(pool, today, cursor).await?;
+        flagged += n;
+        batches += 1;
+        cursor = next;
+        if (n as i64) < BATCH {
+            break None;
+        }
+        if batches >= max_batches || stop.is_some_and(|s| *s.borrow()) {
+            break cursor;
+        }
+    };
+    let pending = store::pending_missed_deadlines(pool, today).await?;
+    roadmap_common::metrics::metrics()
+        .deadlines_pending
+        .with_label_values(&[crate::NAME])
+        .set(pending);
+    Ok(Pass {
+        flagged,
+        batches,
+        resume,
+        pending,
+    })
+}
+
+/// Passes until the end is reached (or `stop` turns true); returns how many were flagged.
 pub async fn scan(pool: &PgPool, today: NaiveDate, stop: Option<&watch::Receiver<bool>>) -> ServiceResult<usize> {
     let mut total = 0;
+    let mut from = None;
     loop {
-        let n = scan_batch(pool, today).await?;
-        total += n;
-        if (n as i64) < BATCH || stop.is_some_and(|s| *s.borrow()) {
+        let p = pass(pool, today, from, PASS_BATCHES, stop).await?;
+        total += p.flagged;
+        from = p.resume;
+        if from.is_none() || stop.is_some_and(|s| *s.borrow()) {
             return Ok(total);
         }
     }
 }
 
-/// The watcher task of the plans target: a pass at start, then one every `interval`, until
-/// `shutdown` turns true. Failed passes are logged and retried at the next tick.
+/// The watcher task of the plans target: a pass at start, then one every `interval` (after
+/// [`BACKLOG_PAUSE`] while a backlog remains), until `shutdown` turns true. Failed passes are
+/// logged and retried at the next tick.
 pub async fn run(pool: PgPool, clock: Clock, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+    let mut resume: Option<(NaiveDate, MissCursor)> = None;
     loop {
         if *shutdown.borrow() {
             return;
         }
         let today = clock.today();
-        match scan(&pool, today, Some(&shutdown)).await {
-            Ok(0) => tracing::debug!(%today, "deadline watcher: no new misses"),
-            Ok(n) => tracing::info!(%today, missed = n, "deadline watcher: deadlines missed"),
+        // A new day starts from the beginning: the cursor is only good for the day it was made on.
+        let from = resume.filter(|r| r.0 == today).map(|r| r.1);
+        let started = Instant::now();
+        let wait = match pass(&pool, today, from, PASS_BATCHES, Some(&shutdown)).await {
+            Ok(p) => {
+                let ms = started.elapsed().as_millis() as u64;
+                if p.flagged > 0 {
+                    tracing::info!(%today, flagged = p.flagged, pending = p.pending, batches = p.batches, ms,
+                        "deadline watcher pass: deadlines missed");
+                } else {
+                    tracing::debug!(%today, pending = p.pending, ms, "deadline watcher pass: no new misses");
+                }
+                resume = p.resume.map(|c| (today, c));
+                if resume.is_some() {
+                    BACKLOG_PAUSE.min(interval)
+                } else {
+                    interval
+                }
+            }
             Err(e) => {
                 let cause = match &e {
                     ServiceError::Internal(cause) => cause.to_string(),
                     other => other.message(),
                 };
                 tracing::warn!(%today, error = %cause, "deadline watcher pass failed; retrying at the next tick");
+                interval
             }
-        }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep(wait) => {}
             changed = shutdown.changed() => if changed.is_err() { return },
         }
     }

@@ -7,6 +7,14 @@
 //! version of the same plan, keeping the ids of measures whose parser key is unchanged, and the
 //! report lists what was added, removed and changed.
 //!
+//! Formats: the bytes go through `roadmap_import::read_document` (DOCX, ODT, ODS, XLSX, CSV/TSV,
+//! PDF with a text layer, plain text, detected from the content); the text it renders is what
+//! the parser reads and what the version stores, and "identical" means identical rendered text.
+//! A file the readers refuse is refused with their message, which names the file. The derived
+//! columns of a plan export (`crate::export`, headers ending in "[вычислено]") are dropped
+//! before parsing, so an export imported into its plan reads as the document it came from; as
+//! an export carries no indicator tables, its import leaves the plan's indicator targets alone.
+//!
 //! All or nothing: everything is parsed and validated before anything is written; the plan, its
 //! sections, measures, responsible links, lint findings and source text are written in one
 //! transaction. Territories and organisations are resolved first, idempotently, in the people
@@ -99,6 +107,16 @@ pub struct ImportSummary {
     pub lint: Vec<roadmap_import::LintFinding>,
     pub indicator_targets: Vec<roadmap_import::IndicatorTarget>,
     pub changes: Changes,
+    /// The format the file was read as ("DOCX", "plain text", ...); empty in summaries stored
+    /// before formats other than text were read.
+    #[serde(default)]
+    pub format: String,
+    /// Headers of the columns kept per measure as extra columns (`Measure.extraColumns`).
+    #[serde(default)]
+    pub extra_columns: Vec<String>,
+    /// Derived columns of a plan export, ignored (see the module docs).
+    #[serde(default)]
+    pub ignored_columns: Vec<String>,
 }
 
 /// Guesses the kind of an organisation from its name; `OTHER` when nothing matches.
@@ -314,32 +332,46 @@ pub async fn import_document_with(
     };
     write_version(&mut tx, &source, options, existing.as_ref(), &version).await?;
     tx.commit().await?;
-    if let Some(indicators) = indicators {
+    if let Some(indicators) = indicators
+        && source.ignored_columns.is_empty()
+    {
         hand_targets_to_indicators(indicators, &plan, &summary).await;
     }
     Ok(summary)
 }
 
 /// A parsed document and what identifies it.
-struct Source<'a> {
+struct Source {
     doc: ParsedDocument,
-    /// The text as given (`parse_document_bytes` accepted it, so it is UTF-8).
-    text: std::borrow::Cow<'a, str>,
+    /// The text the reader rendered (the file itself for plain text): what the version stores.
+    text: String,
+    /// The format the file was read as.
+    format: roadmap_import::Format,
+    /// Derived columns of a plan export, dropped before parsing.
+    ignored_columns: Vec<String>,
     level: PlanLevel,
     title: String,
     key: String,
     sha: String,
 }
 
-/// Parses the document and derives its level, title, source key and digest; nothing is read or
-/// written yet.
-fn parse<'a>(bytes: &'a [u8], options: &ImportOptions) -> ServiceResult<Source<'a>> {
-    let doc = roadmap_import::parse_document_bytes(bytes).map_err(|e| {
-        ServiceError::invalid(
-            options.file_name.clone().unwrap_or_else(|| "document".to_string()),
-            e.to_string(),
-        )
-    })?;
+/// Reads and parses the document and derives its level, title, source key and digest; nothing
+/// is read from or written to the database yet.
+fn parse(bytes: &[u8], options: &ImportOptions) -> ServiceResult<Source> {
+    let file = options
+        .file_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .unwrap_or("document");
+    // The readers' messages start with the file name; the field says it once.
+    let read =
+        roadmap_import::read_document(file, bytes).map_err(|e| ServiceError::invalid(file, e.kind.to_string()))?;
+    let (doc, ignored_columns) = {
+        let (text, ignored) = crate::export::strip_derived_columns(&read.text);
+        let doc = roadmap_import::parse_document(&text).map_err(|e| ServiceError::invalid(file, e.to_string()))?;
+        (doc, ignored)
+    };
     let level = match (options.level, &doc.meta.level) {
         (Some(l), _) => l,
         (None, Some(guess)) => level_of(guess.level),
@@ -357,8 +389,10 @@ fn parse<'a>(bytes: &'a [u8], options: &ImportOptions) -> ServiceResult<Source<'
         .ok_or_else(|| ServiceError::invalid("document", "no title found before the table"))?;
     let key = source_key(&doc, options.key.as_deref())?;
     Ok(Source {
-        text: String::from_utf8_lossy(bytes),
-        sha: hex::encode(Sha256::digest(bytes)),
+        sha: hex::encode(Sha256::digest(read.text.as_bytes())),
+        format: read.format,
+        text: read.text,
+        ignored_columns,
         doc,
         level,
         title,
@@ -367,7 +401,7 @@ fn parse<'a>(bytes: &'a [u8], options: &ImportOptions) -> ServiceResult<Source<'
 }
 
 /// The stored summary, marked unchanged, when the plan's current version has the same text.
-async fn unchanged(pool: &PgPool, source: &Source<'_>) -> ServiceResult<Option<ImportSummary>> {
+async fn unchanged(pool: &PgPool, source: &Source) -> ServiceResult<Option<ImportSummary>> {
     let mut tx = pool.begin().await?;
     let stored = match store::plan_by_source_key(&mut tx, &source.key).await? {
         Some(existing)
@@ -387,6 +421,9 @@ async fn unchanged(pool: &PgPool, source: &Source<'_>) -> ServiceResult<Option<I
     let mut summary = summary_from_json(stored)?;
     summary.status = ImportStatus::Unchanged;
     summary.changes = Changes::default();
+    // The same text may come from another file (an XLSX renders as the CSV of the same table).
+    summary.format = source.format.to_string();
+    summary.ignored_columns = source.ignored_columns.clone();
     Ok(Some(summary))
 }
 
@@ -476,7 +513,7 @@ async fn resolve_parties(
 /// The plan row of this version: identity and state kept from `existing`, the rest from the
 /// document.
 fn plan_row(
-    source: &Source<'_>,
+    source: &Source,
     options: &ImportOptions,
     existing: Option<&PlanRow>,
     territory: Option<Uuid>,
@@ -620,11 +657,13 @@ fn measure_row(m: &roadmap_import::Measure, plan_id: Uuid, position: usize, id: 
         targets: serde_json::to_value(&m.targets).unwrap_or_default(),
         parties: serde_json::to_value(&m.responsible).unwrap_or_default(),
         source_line: i32::try_from(m.line).ok(),
+        extra: serde_json::to_value(&m.extra).unwrap_or_default(),
     }
 }
 
 /// Whether a measure changed in what the report lists as changed: number, title, schedule,
-/// responsible or result text.
+/// responsible or result text, or a cell of an extra column (what people wrote; derived data
+/// such as the parsed schedule follows from it).
 fn text_changed(old: &MeasureRow, new: &MeasureRow) -> bool {
     (
         &old.number,
@@ -632,12 +671,14 @@ fn text_changed(old: &MeasureRow, new: &MeasureRow) -> bool {
         &old.schedule_text,
         &old.responsible_text,
         &old.expected_result,
+        &old.extra,
     ) != (
         &new.number,
         &new.title,
         &new.schedule_text,
         &new.responsible_text,
         &new.expected_result,
+        &new.extra,
     )
 }
 
@@ -658,7 +699,7 @@ fn lint_rows(doc: &ParsedDocument, plan_id: Uuid) -> Vec<LintRow> {
 }
 
 fn summary(
-    source: &Source<'_>,
+    source: &Source,
     plan: &PlanRow,
     reimport: bool,
     parties: &Parties,
@@ -700,6 +741,9 @@ fn summary(
         lint: doc.lint.clone(),
         indicator_targets: doc.indicator_targets.clone(),
         changes: measures.changes.clone(),
+        format: source.format.to_string(),
+        extra_columns: doc.stats.extra_columns.clone(),
+        ignored_columns: source.ignored_columns.clone(),
     }
 }
 
@@ -717,7 +761,7 @@ struct Version<'a> {
 /// `PLAN_IMPORTED` event.
 async fn write_version(
     tx: &mut Transaction<'_, Postgres>,
-    source: &Source<'_>,
+    source: &Source,
     options: &ImportOptions,
     existing: Option<&PlanRow>,
     v: &Version<'_>,
@@ -786,6 +830,26 @@ async fn hand_targets_to_indicators(indicators: &IndicatorsClient, plan: &PlanRo
 
 fn summary_from_json(value: serde_json::Value) -> ServiceResult<ImportSummary> {
     serde_json::from_value(value).map_err(ServiceError::internal)
+}
+
+/// The rows an import of `doc` writes (sections, measures) and the changes against `previous`,
+/// without a database or the people subgraph: for tests of what re-imports report.
+#[cfg(test)]
+pub(crate) fn rows_of(
+    doc: &ParsedDocument,
+    plan_id: Uuid,
+    previous: &[MeasureRow],
+) -> (Vec<SectionRow>, Vec<MeasureRow>, Changes) {
+    let parties = Parties {
+        owner: None,
+        wanted: Vec::new(),
+        index: HashMap::new(),
+        ids: Vec::new(),
+    };
+    let flat = flatten(doc);
+    let sections = section_rows(&flat, plan_id);
+    let measures = measure_rows(&flat, plan_id, &sections, previous, !previous.is_empty(), &parties);
+    (sections, measures.rows, measures.changes)
 }
 
 #[cfg(test)]

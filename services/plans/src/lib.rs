@@ -1,7 +1,7 @@
 //! The plans subgraph: roadmaps as published, level by level.
 //!
 //! Layout:
-//! - this file: the target's [`TARGET`] descriptor (router with the calendar feeds, deadline
+//! - this file: the target's [`TARGET`] descriptor (router with the calendar feeds and exports, deadline
 //!   watcher) and [`schema`];
 //! - [`graphql`]: the schema's types and roots, one file per type family (`Plan` →
 //!   `graphql/plan.rs`, `Measure` → `graphql/measure.rs`, `MeasureLink` and the other cascade
@@ -24,6 +24,8 @@
 //!   version), all or nothing;
 //! - [`deadlines`]: the deadline watcher (a `DEADLINE_MISSED` event once per missed due day);
 //! - [`calendar`]: the iCalendar feed per organisation, `GET /calendar/organisations/{id}.ics`;
+//! - [`export`]: a plan as CSV or XLSX, `GET /export/plans/{id}.csv|.xlsx` (signed links for
+//!   drafts), and the derived columns the importer ignores;
 //! - [`indicators_client`]: hands imported indicator targets to the indicators subgraph (the
 //!   people subgraph's client is `roadmap_common::people`).
 
@@ -31,6 +33,7 @@ pub mod access;
 pub mod calendar;
 pub mod cascade;
 pub mod deadlines;
+pub mod export;
 pub mod graphql;
 pub mod import;
 pub mod indicators_client;
@@ -89,17 +92,32 @@ pub fn schema_with(
     indicators: Option<IndicatorsClient>,
     clock: Clock,
 ) -> PlansSchema {
+    schema_signing(pool, people, indicators, clock, None)
+}
+
+/// [`schema_with`] with the signer of export links to drafts (`Plan.exports`); without one,
+/// drafts get bare links, which only serve approved plans.
+fn schema_signing(
+    pool: Option<PgPool>,
+    people: Option<PeopleClient>,
+    indicators: Option<IndicatorsClient>,
+    clock: Clock,
+    signer: Option<export::LinkSigner>,
+) -> PlansSchema {
     let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .enable_federation()
         .data(clock);
     if let Some(pool) = pool {
-        builder = builder.data(loaders::Loaders::new(pool.clone())).data(pool);
+        builder = builder.extension(loaders::PerRequest(pool.clone())).data(pool);
     }
     if let Some(people) = people {
         builder = builder.data(people);
     }
     if let Some(indicators) = indicators {
         builder = builder.data(indicators);
+    }
+    if let Some(signer) = signer {
+        builder = builder.data(signer);
     }
     roadmap_common::server::build_schema(builder)
 }
@@ -110,7 +128,7 @@ pub fn sdl() -> String {
         .sdl_with_options(async_graphql::SDLExportOptions::new().federation().compose_directive())
 }
 
-/// The axum router of this subgraph (GraphQL and the calendar feeds); `people_url` and
+/// The axum router of this subgraph (GraphQL, the calendar feeds and the plan exports); `people_url` and
 /// `indicators_url` are the people and indicators subgraphs' GraphQL URLs, `clock` decides what
 /// "today" is for overdue measures.
 pub fn router(
@@ -122,12 +140,20 @@ pub fn router(
 ) -> axum::Router {
     let people = PeopleClient::new(NAME, people_url, secret.clone());
     let indicators = IndicatorsClient::new(indicators_url, secret.clone());
+    let signer = export::LinkSigner::new(secret.clone());
     roadmap_common::server::graphql_router(
-        schema_with(Some(pool.clone()), Some(people.clone()), Some(indicators), clock),
+        schema_signing(
+            Some(pool.clone()),
+            Some(people.clone()),
+            Some(indicators),
+            clock,
+            Some(signer.clone()),
+        ),
         pool.clone(),
         secret,
     )
-    .merge(calendar::routes(pool, people))
+    .merge(calendar::routes(pool.clone(), people))
+    .merge(export::routes(pool, signer, clock))
 }
 
 fn start(deps: Deps) -> BoxFuture<'static, anyhow::Result<Started>> {

@@ -1,33 +1,52 @@
-//! DataLoaders of the plans subgraph. Shared by all requests, without a cache: they batch but
-//! never serve stale rows.
+//! DataLoaders of the plans subgraph, one set per request ([`PerRequest`]).
+//!
+//! Each request gets fresh loaders that keep what they read for the rest of the request: a plan
+//! read to decide a measure's visibility is not read again for `plan { level }`, and a statement
+//! that already read rows hands them over with `feed_many` (a trace reads its nodes' measures,
+//! statuses and plans with its edges, [`crate::graphql::Measure`]'s `trace`). Nothing outlives
+//! the request, so nothing is served stale across requests. Mutations run with the cache off
+//! (rows change between the reads of one request), batching only.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
-use roadmap_common::loaders::loader;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::{Request, ServerResult, Variables};
+use roadmap_common::loaders::request_loader as loader;
 use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use roadmap_common::LoadError;
 
-use crate::store::{self, LinkRow, LintRow, MeasureRow, PlanRow, ReportRow, SectionRow, StatusRow, TraceRow};
+use crate::store::{
+    self, LinkRow, LintRow, MeasureRow, MeasureWithPlanRow, PlanRow, ReportRow, SectionRow, StatusRow, TraceNodeRow,
+    TraceRow,
+};
+
+/// A loader of one request (see the module docs).
+type Cached<L> = DataLoader<Measured<L>, HashMapCache>;
 
 pub struct Loaders {
-    pub plan_by_id: DataLoader<Measured<PlanByIdLoader>>,
-    pub sections_by_plan: DataLoader<Measured<SectionsByPlanLoader>>,
-    pub measure_by_id: DataLoader<Measured<MeasureByIdLoader>>,
-    pub measures_by_section: DataLoader<Measured<MeasuresBySectionLoader>>,
-    pub measures_by_plan: DataLoader<Measured<MeasuresByPlanLoader>>,
-    pub measures_by_parent: DataLoader<Measured<MeasuresByParentLoader>>,
-    pub responsible_by_measure: DataLoader<Measured<ResponsibleByMeasureLoader>>,
-    pub lint_by_plan: DataLoader<Measured<LintByPlanLoader>>,
-    pub trace_down: DataLoader<Measured<TraceByMeasureLoader>>,
-    pub trace_up: DataLoader<Measured<TraceByMeasureLoader>>,
-    pub link_by_id: DataLoader<Measured<LinkByIdLoader>>,
-    pub status_by_measure: DataLoader<Measured<StatusByMeasureLoader>>,
-    pub parents_by_plan: DataLoader<Measured<ParentsByPlanLoader>>,
-    pub reports_by_measure: DataLoader<Measured<ReportsByMeasureLoader>>,
+    pub plan_by_id: Cached<PlanByIdLoader>,
+    pub sections_by_plan: Cached<SectionsByPlanLoader>,
+    pub measure_by_id: Cached<MeasureByIdLoader>,
+    pub measure_with_plan_by_id: Cached<MeasureWithPlanByIdLoader>,
+    pub measures_by_section: Cached<MeasuresBySectionLoader>,
+    pub measures_by_plan: Cached<MeasuresByPlanLoader>,
+    pub measures_by_parent: Cached<MeasuresByParentLoader>,
+    pub responsible_by_measure: Cached<ResponsibleByMeasureLoader>,
+    pub lint_by_plan: Cached<LintByPlanLoader>,
+    pub trace_down: Cached<TraceByMeasureLoader>,
+    pub trace_up: Cached<TraceByMeasureLoader>,
+    pub trace_nodes_down: Cached<TraceNodesByMeasureLoader>,
+    pub trace_nodes_up: Cached<TraceNodesByMeasureLoader>,
+    pub link_by_id: Cached<LinkByIdLoader>,
+    pub status_by_measure: Cached<StatusByMeasureLoader>,
+    pub parents_by_plan: Cached<ParentsByPlanLoader>,
+    pub reports_by_measure: Cached<ReportsByMeasureLoader>,
 }
 
 impl Loaders {
@@ -36,6 +55,7 @@ impl Loaders {
             plan_by_id: loader(PlanByIdLoader(pool.clone())),
             sections_by_plan: loader(SectionsByPlanLoader(pool.clone())),
             measure_by_id: loader(MeasureByIdLoader(pool.clone())),
+            measure_with_plan_by_id: loader(MeasureWithPlanByIdLoader(pool.clone())),
             measures_by_section: loader(MeasuresBySectionLoader(pool.clone())),
             measures_by_plan: loader(MeasuresByPlanLoader(pool.clone())),
             measures_by_parent: loader(MeasuresByParentLoader(pool.clone())),
@@ -43,11 +63,93 @@ impl Loaders {
             lint_by_plan: loader(LintByPlanLoader(pool.clone())),
             trace_down: loader(TraceByMeasureLoader(pool.clone(), store::Direction::Down)),
             trace_up: loader(TraceByMeasureLoader(pool.clone(), store::Direction::Up)),
+            trace_nodes_down: loader(TraceNodesByMeasureLoader(pool.clone(), store::Direction::Down)),
+            trace_nodes_up: loader(TraceNodesByMeasureLoader(pool.clone(), store::Direction::Up)),
             link_by_id: loader(LinkByIdLoader(pool.clone())),
             status_by_measure: loader(StatusByMeasureLoader(pool.clone())),
             parents_by_plan: loader(ParentsByPlanLoader(pool.clone())),
             reports_by_measure: loader(ReportsByMeasureLoader(pool)),
         }
+    }
+
+    /// Batching only from now on: every read goes to the database (mutations).
+    fn uncached(&self) {
+        self.plan_by_id.enable_all_cache(false);
+        self.sections_by_plan.enable_all_cache(false);
+        self.measure_by_id.enable_all_cache(false);
+        self.measure_with_plan_by_id.enable_all_cache(false);
+        self.measures_by_section.enable_all_cache(false);
+        self.measures_by_plan.enable_all_cache(false);
+        self.measures_by_parent.enable_all_cache(false);
+        self.responsible_by_measure.enable_all_cache(false);
+        self.lint_by_plan.enable_all_cache(false);
+        self.trace_down.enable_all_cache(false);
+        self.trace_up.enable_all_cache(false);
+        self.trace_nodes_down.enable_all_cache(false);
+        self.trace_nodes_up.enable_all_cache(false);
+        self.link_by_id.enable_all_cache(false);
+        self.status_by_measure.enable_all_cache(false);
+        self.parents_by_plan.enable_all_cache(false);
+        self.reports_by_measure.enable_all_cache(false);
+    }
+
+    /// Hands rows a statement already read to the loaders that would read them again: measures,
+    /// their statuses and their plans.
+    pub async fn feed(
+        &self,
+        measures: impl IntoIterator<Item = MeasureRow>,
+        statuses: impl IntoIterator<Item = StatusRow>,
+        plans: impl IntoIterator<Item = PlanRow>,
+    ) {
+        self.measure_by_id
+            .feed_many(measures.into_iter().map(|m| (m.id, m)))
+            .await;
+        self.status_by_measure
+            .feed_many(statuses.into_iter().map(|s| (s.id, s)))
+            .await;
+        self.plan_by_id.feed_many(plans.into_iter().map(|p| (p.id, p))).await;
+    }
+}
+
+/// The schema extension that gives every request its own [`Loaders`] (request data, found by
+/// `ctx.data::<Loaders>()` like schema data), with the cache off for mutations.
+pub struct PerRequest(pub PgPool);
+
+impl ExtensionFactory for PerRequest {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(PerRequestExtension(self.0.clone()))
+    }
+}
+
+struct PerRequestExtension(PgPool);
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for PerRequestExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        next.run(ctx, request.data(Loaders::new(self.0.clone()))).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let mutation = document
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty == OperationType::Mutation);
+        if mutation && let Some(loaders) = ctx.data_opt::<Loaders>() {
+            loaders.uncached();
+        }
+        Ok(document)
     }
 }
 
@@ -56,6 +158,10 @@ roadmap_common::pg_loader!(PlanByIdLoader: Uuid => one PlanRow = store::plans_by
 roadmap_common::pg_loader!(SectionsByPlanLoader: Uuid => many SectionRow = store::sections_by_plans, |r| Some(r.plan_id));
 
 roadmap_common::pg_loader!(MeasureByIdLoader: Uuid => one MeasureRow = store::measures_by_ids, |r| r.id);
+
+roadmap_common::pg_loader!(
+    /// A measure with its plan (where a request starts from a measure: see `store::measures_with_plans`).
+    MeasureWithPlanByIdLoader: Uuid => one MeasureWithPlanRow = store::measures_with_plans, |r| r.measure.id);
 
 roadmap_common::pg_loader!(MeasuresBySectionLoader: Uuid => many MeasureRow = store::measures_by_sections, |r| r.section_id);
 
@@ -72,16 +178,21 @@ roadmap_common::pg_loader!(LintByPlanLoader: Uuid => many LintRow = store::lint_
 /// A trace request: from this measure, this many levels.
 pub type TraceKey = (Uuid, i32);
 
-fn split_traces(rows: Vec<TraceRow>, keys: &[TraceKey]) -> HashMap<TraceKey, Vec<TraceRow>> {
-    let mut by_root: HashMap<Uuid, Vec<TraceRow>> = HashMap::new();
+/// The rows of each key out of one statement for all of them: a key's root, down to its depth.
+fn split_traces<R: Clone>(
+    rows: Vec<R>,
+    keys: &[TraceKey],
+    edge: impl Fn(&R) -> &TraceRow,
+) -> HashMap<TraceKey, Vec<R>> {
+    let mut by_root: HashMap<Uuid, Vec<R>> = HashMap::new();
     for row in rows {
-        by_root.entry(row.root).or_default().push(row);
+        by_root.entry(edge(&row).root).or_default().push(row);
     }
     keys.iter()
         .map(|key| {
             let rows = by_root
                 .get(&key.0)
-                .map(|r| r.iter().filter(|t| t.depth <= key.1).cloned().collect());
+                .map(|r| r.iter().filter(|t| edge(t).depth <= key.1).cloned().collect());
             (*key, rows.unwrap_or_default())
         })
         .collect()
@@ -98,7 +209,30 @@ impl Loader<TraceKey> for TraceByMeasureLoader {
     async fn load(&self, keys: &[TraceKey]) -> Result<HashMap<TraceKey, Vec<TraceRow>>, LoadError> {
         let roots: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let depth = keys.iter().map(|k| k.1).max().unwrap_or(1);
-        Ok(split_traces(store::trace(&self.0, self.1, &roots, depth).await?, keys))
+        Ok(split_traces(
+            store::trace(&self.0, self.1, &roots, depth).await?,
+            keys,
+            |r| r,
+        ))
+    }
+}
+
+/// [`TraceByMeasureLoader`] with the reached measures, statuses and plans, in the same one
+/// statement (`store::trace_with_nodes`); shared (`Arc`) since a request's cache hands out clones.
+pub struct TraceNodesByMeasureLoader(PgPool, store::Direction);
+
+impl Loader<TraceKey> for TraceNodesByMeasureLoader {
+    type Value = Arc<Vec<TraceNodeRow>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[TraceKey]) -> Result<HashMap<TraceKey, Self::Value>, LoadError> {
+        let roots: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let depth = keys.iter().map(|k| k.1).max().unwrap_or(1);
+        let rows = store::trace_with_nodes(&self.0, self.1, &roots, depth).await?;
+        Ok(split_traces(rows, keys, |r| &r.edge)
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(v)))
+            .collect())
     }
 }
 

@@ -122,12 +122,15 @@ pub fn not_an_occurrence(measure: &MeasureRow, date: NaiveDate, expansion: Optio
             Some(undated) => {
                 let reasons: Vec<&str> = undated
                     .iter()
-                    .map(|u| match u.reason {
-                        occurrence::UndatedReason::Continuous => "continuous work",
-                        occurrence::UndatedReason::External => "dates set by another document",
-                        occurrence::UndatedReason::NoYear => "months without a year",
-                        occurrence::UndatedReason::NoPeriod => "a recurrence without a period",
-                        occurrence::UndatedReason::Unparsed => "text not understood",
+                    .map(|u| match u.cause {
+                        occurrence::UndatedCause::Continuous => "continuous work",
+                        occurrence::UndatedCause::External => "dates set by another document",
+                        occurrence::UndatedCause::RelativeToEvent => "relative to an undated event",
+                        occurrence::UndatedCause::OnDemand => "on demand",
+                        occurrence::UndatedCause::SchoolCalendar => "set by the school's calendar",
+                        occurrence::UndatedCause::NoYear => "months without a year",
+                        occurrence::UndatedCause::NoPeriod => "a recurrence without a period",
+                        occurrence::UndatedCause::Unparsed => "text not understood",
                     })
                     .collect();
                 format!("its schedule is {}", reasons.join(", "))

@@ -9,19 +9,26 @@ use uuid::Uuid;
 use roadmap_common::outbox::{self, OutboxEvent, kind};
 use roadmap_common::{ServiceError, ServiceResult};
 
-use crate::store::{self, LinkRow, MissedRow, PlanRow, ReportRow};
+use crate::store::{self, LinkRow, MeasureContextRow, MissedRow, PlanRow, ReportRow};
 
-/// Filtering context of a measure: its plan, the plan's level and territory, and the measures it
-/// implements through confirmed links, transitively.
+/// Filtering context of a measure: its plan, the plan's level and territory, whether the plan is
+/// a draft (the events service shows drafts' events only to those who may read the draft), and
+/// the measures it implements through confirmed links, transitively.
 async fn measure_context(tx: &mut Transaction<'_, Postgres>, measure: Uuid) -> ServiceResult<Value> {
     Ok(match store::measure_context(tx, measure).await? {
-        Some(c) => json!({
-            "plan": c.plan_id,
-            "level": c.level,
-            "territory": c.territory_id,
-            "ancestors": c.ancestors,
-        }),
+        Some(c) => context_json(&c),
         None => json!({}),
+    })
+}
+
+/// The context as events carry it (one shape whether read alone or with a batch).
+fn context_json(c: &MeasureContextRow) -> Value {
+    json!({
+        "plan": c.plan_id,
+        "level": c.level,
+        "territory": c.territory_id,
+        "ancestors": c.ancestors,
+        "draft": c.draft,
     })
 }
 
@@ -68,19 +75,25 @@ pub async fn plan_approved(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -
     let mut event = OutboxEvent::new(kind::PLAN_APPROVED, "Plan", plan.id);
     event.before = Some(json!({ "state": plan.state }));
     event.after = Some(json!({ "state": "APPROVED" }));
-    event.context = json!({ "plan": plan.id, "level": plan.level, "territory": plan.territory_id });
+    event.context = json!({ "plan": plan.id, "level": plan.level, "territory": plan.territory_id, "draft": false });
     record(tx, event).await
 }
 
-/// The deadline watcher found a measure past its due day, unfinished (`deadlines`). Before: the
-/// status people set; after: OVERDUE; both with the missed day.
-pub async fn deadline_missed(tx: &mut Transaction<'_, Postgres>, missed: &MissedRow) -> ServiceResult<()> {
-    tracing::debug!(measure = %missed.measure_id, due_on = %missed.due_on, "deadline missed");
-    let mut event = OutboxEvent::new(kind::DEADLINE_MISSED, "Measure", missed.measure_id);
-    event.before = Some(json!({ "status": missed.status, "dueOn": missed.due_on }));
-    event.after = Some(json!({ "status": "OVERDUE", "dueOn": missed.due_on }));
-    event.context = measure_context(tx, missed.measure_id).await?;
-    record(tx, event).await
+/// The deadline watcher found measures past their due day, unfinished (`deadlines`), one event
+/// each. Before: the status people set; after: OVERDUE; both with the missed day. The rows carry
+/// their context, and the batch is written with one insert.
+pub async fn deadlines_missed(tx: &mut Transaction<'_, Postgres>, missed: &[MissedRow]) -> ServiceResult<()> {
+    let events: Vec<OutboxEvent> = missed
+        .iter()
+        .map(|m| {
+            let mut event = OutboxEvent::new(kind::DEADLINE_MISSED, "Measure", m.measure_id);
+            event.before = Some(json!({ "status": m.status, "dueOn": m.due_on }));
+            event.after = Some(json!({ "status": "OVERDUE", "dueOn": m.due_on }));
+            event.context = context_json(&m.context);
+            event
+        })
+        .collect();
+    outbox::record_many(tx, &events).await.map_err(ServiceError::from)
 }
 
 /// A report on an occurrence of a measure; `before` is the report it replaces, if any.
@@ -132,6 +145,7 @@ pub async fn plan_imported(
         "level": plan.level,
         "territory": plan.territory_id,
         "ancestors": [],
+        "draft": plan.state == "DRAFT",
     });
     record(tx, event).await
 }

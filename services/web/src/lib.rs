@@ -12,7 +12,8 @@
 //!   shared layout; [`format`]: Russian dates (`15.09.2023`) and numbers (`32,79`);
 //! - [`routes`]: the axum handlers — at most two GraphQL requests per page whatever the data size
 //!   (one for all but the indicator page without a subject);
-//! - [`assets`]: the CSS, the chart starter and the vendored uPlot, compiled in.
+//! - [`assets`]: the CSS, the chart starter and the vendored uPlot, compiled in;
+//! - [`ready`]: `/ready`, ready when the gateway is (`/health`: the process answers).
 //!
 //! Pages read without JavaScript: the chart is drawn over a table of the same numbers.
 //!
@@ -30,6 +31,7 @@ pub mod gateway;
 pub mod model;
 pub mod operations;
 pub mod pages;
+pub mod ready;
 pub mod routes;
 
 pub use routes::AppState;

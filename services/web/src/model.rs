@@ -3,382 +3,312 @@
 
 use serde::Deserialize;
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Ref {
-    pub id: String,
+/// Declares answer shapes: every one is read with the API's camelCase names, and a field the
+/// page's operation does not select is its `Default` (one set of derives, so no shape can miss
+/// them).
+macro_rules! answers {
+    ($($(#[$meta:meta])* pub struct $name:ident $(<$t:ident>)? { $($fields:tt)* })*) => {
+        $(
+            $(#[$meta])*
+            #[derive(Clone, Debug, Default, Deserialize)]
+            #[serde(rename_all = "camelCase", default)]
+            pub struct $name $(<$t>)? { $($fields)* }
+        )*
+    };
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Territory {
-    pub id: String,
-    pub name: String,
-    pub kind: Option<String>,
-    pub parent: Option<Ref>,
-    pub ancestors: Vec<Territory>,
-    pub children: Vec<Territory>,
-}
+/// A plan as lists show it: the `PlanSummary` fragment selects fewer of its fields.
+pub type PlanSummary = Plan;
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Named {
-    pub id: String,
-    pub name: String,
-}
+answers! {
+    pub struct Ref {
+        pub id: String,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct StatusOnly {
-    pub status: Option<String>,
-}
+    pub struct Territory {
+        pub id: String,
+        pub name: String,
+        pub kind: Option<String>,
+        pub parent: Option<Ref>,
+        pub ancestors: Vec<Territory>,
+        pub children: Vec<Territory>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Implementation {
-    pub territory: Ref,
-    pub implemented: i64,
-    pub total: i64,
-    pub share: f64,
-}
+    pub struct Named {
+        pub id: String,
+        pub name: String,
+    }
 
-/// A plan as lists show it (`PlanSummary`).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct PlanSummary {
-    pub id: String,
-    pub title: String,
-    pub level: Option<String>,
-    pub state: String,
-    pub version: i64,
-    pub period_text: Option<String>,
-    pub period_start: Option<String>,
-    pub period_end: Option<String>,
-    pub territory: Option<Named>,
-    pub measures: Vec<StatusOnly>,
-    pub implementation_by_territory: Vec<Implementation>,
-}
+    pub struct StatusOnly {
+        pub status: Option<String>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Nodes<T> {
-    pub nodes: Vec<T>,
-}
+    pub struct Implementation {
+        pub territory: Ref,
+        pub implemented: i64,
+        pub total: i64,
+        pub share: f64,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct RootsData {
-    pub countries: Vec<Territory>,
-    pub regions: Vec<Territory>,
-    pub plans: Nodes<PlanSummary>,
-}
+    pub struct Nodes<T> {
+        pub nodes: Vec<T>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TerritoryData {
-    pub territory: Option<Territory>,
-    pub plans: Nodes<PlanSummary>,
-}
+    pub struct RootsData {
+        pub countries: Vec<Territory>,
+        pub regions: Vec<Territory>,
+        pub plans: Nodes<PlanSummary>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Approval {
-    pub kind: Option<String>,
-    pub number: Option<String>,
-    pub date: Option<String>,
-    pub signatory: Option<String>,
-}
+    pub struct TerritoryData {
+        pub territory: Option<Territory>,
+        pub plans: Nodes<PlanSummary>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct PlanRef {
-    pub id: String,
-    pub title: String,
-    pub level: Option<String>,
-    pub territory: Option<Named>,
-}
+    pub struct Approval {
+        pub kind: Option<String>,
+        pub number: Option<String>,
+        pub date: Option<String>,
+        pub signatory: Option<String>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ParentMeasureRef {
-    pub id: String,
-    pub plan: Ref,
-}
+    pub struct PlanRef {
+        pub id: String,
+        pub title: String,
+        pub level: Option<String>,
+        pub territory: Option<Named>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ParentCoverage {
-    pub parent_measure: ParentMeasureRef,
-    pub implemented_by: Vec<Ref>,
-}
+    pub struct ParentMeasureRef {
+        pub id: String,
+        pub plan: Ref,
+    }
 
-/// A measure of a plan (`PlanMeasure`, and the measure page's head).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Measure {
-    pub id: String,
-    pub number: String,
-    pub title: String,
-    pub kind: String,
-    pub schedule_text: Option<String>,
-    pub starts_on: Option<String>,
-    pub due_on: Option<String>,
-    pub responsible_text: Option<String>,
-    pub responsible: Vec<Named>,
-    pub status: Option<String>,
-    pub progress: Option<f64>,
-    pub rolled_progress: Option<f64>,
-    pub children: Vec<Measure>,
-}
+    pub struct ParentCoverage {
+        pub parent_measure: ParentMeasureRef,
+        pub implemented_by: Vec<Ref>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Section {
-    pub id: String,
-    pub number: String,
-    pub title: String,
-    pub measures: Vec<Measure>,
-}
+    /// A measure of a plan (`PlanMeasure`, and the measure page's head).
+    pub struct Measure {
+        pub id: String,
+        pub number: String,
+        pub title: String,
+        pub kind: String,
+        pub schedule_text: Option<String>,
+        pub starts_on: Option<String>,
+        pub due_on: Option<String>,
+        pub responsible_text: Option<String>,
+        pub responsible: Vec<Named>,
+        pub status: Option<String>,
+        pub progress: Option<f64>,
+        pub rolled_progress: Option<f64>,
+        pub children: Vec<Measure>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Plan {
-    pub id: String,
-    pub title: String,
-    pub level: Option<String>,
-    pub state: String,
-    pub version: i64,
-    pub period_text: Option<String>,
-    pub period_start: Option<String>,
-    pub period_end: Option<String>,
-    pub goals: Vec<String>,
-    pub territory: Option<Territory>,
-    pub owner: Option<Named>,
-    pub approval: Option<Approval>,
-    pub parents: Vec<PlanRef>,
-    pub parent_coverage: Vec<ParentCoverage>,
-    pub sections: Vec<Section>,
-}
+    pub struct Section {
+        pub id: String,
+        pub number: String,
+        pub title: String,
+        pub measures: Vec<Measure>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct PlanData {
-    pub plan: Option<Plan>,
-}
+    /// A plan: the plan page's whole answer, or a list's `PlanSummary` (head, territory,
+    /// `measures { status }`, and on a territory's page `implementationByTerritory`).
+    pub struct Plan {
+        pub id: String,
+        pub title: String,
+        pub level: Option<String>,
+        pub state: String,
+        pub version: i64,
+        pub period_text: Option<String>,
+        pub period_start: Option<String>,
+        pub period_end: Option<String>,
+        pub goals: Vec<String>,
+        pub territory: Option<Territory>,
+        pub owner: Option<Named>,
+        pub approval: Option<Approval>,
+        pub parents: Vec<PlanRef>,
+        pub parent_coverage: Vec<ParentCoverage>,
+        pub sections: Vec<Section>,
+        pub measures: Vec<StatusOnly>,
+        pub implementation_by_territory: Vec<Implementation>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Report {
-    pub held: bool,
-    pub participants: Option<i64>,
-    pub reported_at: Option<String>,
-}
+    pub struct PlanData {
+        pub plan: Option<Plan>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Occurrence {
-    pub date: String,
-    pub end_date: Option<String>,
-    pub kind: String,
-    pub report: Option<Report>,
-}
+    pub struct Report {
+        pub held: bool,
+        pub participants: Option<i64>,
+        pub reported_at: Option<String>,
+    }
 
-/// A measure met in a trace (`TraceMeasure`).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TraceMeasure {
-    pub id: String,
-    pub number: String,
-    pub title: String,
-    pub status: Option<String>,
-    pub progress: Option<f64>,
-    pub due_on: Option<String>,
-    pub plan: Option<PlanRef>,
-    pub occurrences: Vec<Occurrence>,
-}
+    pub struct Occurrence {
+        pub date: String,
+        pub end_date: Option<String>,
+        pub kind: String,
+        pub report: Option<Report>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct LinkRef {
-    pub state: String,
-}
+    /// A measure met in a trace (`TraceMeasure`).
+    pub struct TraceMeasure {
+        pub id: String,
+        pub number: String,
+        pub title: String,
+        pub status: Option<String>,
+        pub progress: Option<f64>,
+        pub due_on: Option<String>,
+        pub plan: Option<PlanRef>,
+        pub occurrences: Vec<Occurrence>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TraceNode {
-    pub depth: i64,
-    pub link: Option<LinkRef>,
-    pub measure: Option<TraceMeasure>,
-    pub next: Vec<TraceNode>,
-}
+    pub struct LinkRef {
+        pub state: String,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ImplementingMeasure {
-    pub id: String,
-    pub number: String,
-    pub title: String,
-    pub status: Option<String>,
-    pub plan: Option<PlanRef>,
-}
+    pub struct TraceNode {
+        pub depth: i64,
+        pub link: Option<LinkRef>,
+        pub measure: Option<TraceMeasure>,
+        pub next: Vec<TraceNode>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CoverageRow {
-    pub territory: Territory,
-    pub covered: bool,
-    pub implementing_measures: Vec<ImplementingMeasure>,
-}
+    pub struct ImplementingMeasure {
+        pub id: String,
+        pub number: String,
+        pub title: String,
+        pub status: Option<String>,
+        pub plan: Option<PlanRef>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Undated {
-    pub reason: String,
-    pub detail: Option<String>,
-}
+    pub struct CoverageRow {
+        pub territory: Territory,
+        pub covered: bool,
+        pub implementing_measures: Vec<ImplementingMeasure>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct MeasureDetail {
-    #[serde(flatten)]
-    pub head: Measure,
-    pub expected_result: Option<String>,
-    pub reporting_forms: Option<String>,
-    pub notes: Option<String>,
-    pub plan: Option<PlanRef>,
-    pub implements: Vec<TraceNode>,
-    pub implemented_by: Vec<TraceNode>,
-    pub coverage: Vec<CoverageRow>,
-    pub occurrences: Vec<Occurrence>,
-    pub undated_schedule: Vec<Undated>,
-}
+    pub struct Undated {
+        pub reason: String,
+        pub detail: Option<String>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct MeasureData {
-    pub measure: Option<MeasureDetail>,
-}
+    pub struct MeasureDetail {
+        #[serde(flatten)]
+        pub head: Measure,
+        pub expected_result: Option<String>,
+        pub reporting_forms: Option<String>,
+        pub notes: Option<String>,
+        pub plan: Option<PlanRef>,
+        pub implements: Vec<TraceNode>,
+        pub implemented_by: Vec<TraceNode>,
+        pub coverage: Vec<CoverageRow>,
+        pub occurrences: Vec<Occurrence>,
+        pub undated_schedule: Vec<Undated>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TargetTerritory {
-    pub territory: Option<Territory>,
-    pub subject: Option<String>,
-    pub period: i64,
-    pub kind: String,
-}
+    pub struct MeasureData {
+        pub measure: Option<MeasureDetail>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Indicator {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub unit: String,
-    pub direction: Option<String>,
-    pub aggregation: Option<String>,
-    pub dimensions: Vec<String>,
-    pub exam: Option<String>,
-    pub grade: Option<i64>,
-    pub targets: Vec<TargetTerritory>,
-}
+    pub struct TargetTerritory {
+        pub territory: Option<Territory>,
+        pub subject: Option<String>,
+        pub period: i64,
+        pub kind: String,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct IndicatorsData {
-    pub indicators: Vec<Indicator>,
-}
+    pub struct Indicator {
+        pub id: String,
+        pub code: String,
+        pub name: String,
+        pub unit: String,
+        pub direction: Option<String>,
+        pub aggregation: Option<String>,
+        pub dimensions: Vec<String>,
+        pub exam: Option<String>,
+        pub grade: Option<i64>,
+        pub targets: Vec<TargetTerritory>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct IndicatorData {
-    pub indicator: Option<Indicator>,
-}
+    pub struct IndicatorsData {
+        pub indicators: Vec<Indicator>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct MeasureRef {
-    pub id: String,
-    pub number: String,
-    pub title: String,
-}
+    pub struct IndicatorData {
+        pub indicator: Option<Indicator>,
+    }
 
-/// A baseline or target (`TargetRow`).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TargetRow {
-    pub period: i64,
-    pub kind: String,
-    pub comparator: String,
-    pub value: f64,
-    pub value_raw: String,
-    pub plan: Option<PlanRef>,
-    pub measure: Option<MeasureRef>,
-}
+    pub struct MeasureRef {
+        pub id: String,
+        pub number: String,
+        pub title: String,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ObservationRow {
-    pub period: i64,
-    pub value: f64,
-    pub value_raw: String,
-    pub denominator: Option<f64>,
-}
+    /// A baseline or target (`TargetRow`).
+    pub struct TargetRow {
+        pub period: i64,
+        pub kind: String,
+        pub comparator: String,
+        pub value: f64,
+        pub value_raw: String,
+        pub plan: Option<PlanRef>,
+        pub measure: Option<MeasureRef>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TerritoryIndicator {
-    pub subject: Option<String>,
-    pub baselines: Vec<TargetRow>,
-    pub targets: Vec<TargetRow>,
-    pub observations: Vec<ObservationRow>,
-}
+    pub struct ObservationRow {
+        pub period: i64,
+        pub value: f64,
+        pub value_raw: String,
+        pub denominator: Option<f64>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct RollupChild {
-    pub territory: Option<Named>,
-    pub organisation: Option<Named>,
-    pub value: Option<f64>,
-    pub denominator: Option<f64>,
-    pub rank: Option<i64>,
-    pub target: Option<f64>,
-    pub gap: Option<f64>,
-    pub status: Option<String>,
-}
+    pub struct TerritoryIndicator {
+        pub subject: Option<String>,
+        pub baselines: Vec<TargetRow>,
+        pub targets: Vec<TargetRow>,
+        pub observations: Vec<ObservationRow>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Rollup {
-    pub period: i64,
-    pub subject: Option<String>,
-    pub value: Option<f64>,
-    pub source: Option<String>,
-    pub target: Option<f64>,
-    pub target_raw: Option<String>,
-    pub baseline: Option<f64>,
-    pub baseline_period: Option<i64>,
-    pub gap: Option<f64>,
-    pub status: Option<String>,
-    pub children_with_data: i64,
-    pub missing_children: i64,
-    pub children: Vec<RollupChild>,
-}
+    pub struct RollupChild {
+        pub territory: Option<Named>,
+        pub organisation: Option<Named>,
+        pub value: Option<f64>,
+        pub denominator: Option<f64>,
+        pub rank: Option<i64>,
+        pub target: Option<f64>,
+        pub gap: Option<f64>,
+        pub status: Option<String>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct IndicatorTerritory {
-    pub id: String,
-    pub name: String,
-    pub kind: Option<String>,
-    pub ancestors: Vec<Territory>,
-    pub indicators: Vec<TerritoryIndicator>,
-    pub series: Vec<Rollup>,
-}
+    pub struct Rollup {
+        pub period: i64,
+        pub subject: Option<String>,
+        pub value: Option<f64>,
+        pub source: Option<String>,
+        pub target: Option<f64>,
+        pub target_raw: Option<String>,
+        pub baseline: Option<f64>,
+        pub baseline_period: Option<i64>,
+        pub gap: Option<f64>,
+        pub status: Option<String>,
+        pub children_with_data: i64,
+        pub missing_children: i64,
+        pub children: Vec<RollupChild>,
+    }
 
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct IndicatorTerritoryData {
-    pub indicator: Option<Indicator>,
-    pub territory: Option<IndicatorTerritory>,
+    pub struct IndicatorTerritory {
+        pub id: String,
+        pub name: String,
+        pub kind: Option<String>,
+        pub ancestors: Vec<Territory>,
+        pub indicators: Vec<TerritoryIndicator>,
+        pub series: Vec<Rollup>,
+    }
+
+    pub struct IndicatorTerritoryData {
+        pub indicator: Option<Indicator>,
+        pub territory: Option<IndicatorTerritory>,
+    }
 }

@@ -3,21 +3,26 @@
 //! and renders the answer.
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use std::convert::Infallible;
+
+use axum::extract::{Form, FromRequestParts, Path, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use chrono::NaiveDate;
 use maud::Markup;
 use roadmap_common::clock::Clock;
 use serde::Deserialize;
-use serde_json::json;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
 
 use crate::assets;
 use crate::gateway::{FetchError, Gateway};
 use crate::model::{
     IndicatorData, IndicatorTerritoryData, IndicatorsData, MeasureData, PlanData, RootsData, TerritoryData,
 };
-use crate::operations;
+use crate::operations::{self, Operation};
 use crate::pages::layout::{Visitor, problem};
 use crate::pages::{indicator, measure, overview, plan, signin};
 
@@ -28,7 +33,7 @@ pub struct AppState {
     pub clock: Clock,
 }
 
-/// The pages, the sign-in, the vendored assets and `/health`.
+/// The pages, the sign-in, the vendored assets, `/health` and `/ready` ([`crate::ready`]).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(roots))
@@ -42,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/signout", post(signout))
         .route("/assets/{file}", get(asset))
         .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(crate::ready::ready))
         .with_state(state)
 }
 
@@ -114,89 +120,95 @@ fn not_found(v: Visitor, what: &str) -> Response {
     )
 }
 
-async fn roots(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let t = token(&headers);
-    let v = visitor(&t);
-    match s
-        .gateway
-        .query::<RootsData>(&operations::ROOTS, json!({}), t.as_deref())
-        .await
-    {
-        Ok(data) => ok(overview::render_roots(&data, s.clock.today(), v)),
-        Err(e) => fetch_failed(e, v),
+/// One visitor's request: the gateway asked with the visitor's token (from the cookie), and what
+/// the layout knows of the visitor.
+struct Visit {
+    gateway: Gateway,
+    token: Option<String>,
+    visitor: Visitor,
+    /// "Today" of the hub's clock when the request came.
+    today: NaiveDate,
+}
+
+impl FromRequestParts<AppState> for Visit {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Infallible> {
+        let token = token(&parts.headers);
+        Ok(Visit {
+            gateway: s.gateway.clone(),
+            visitor: visitor(&token),
+            token,
+            today: s.clock.today(),
+        })
     }
 }
 
-async fn territory(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let t = token(&headers);
-    let v = visitor(&t);
-    match s
-        .gateway
-        .query::<TerritoryData>(&operations::TERRITORY, json!({ "id": id }), t.as_deref())
-        .await
-    {
-        Ok(TerritoryData {
-            territory: Some(territory),
-            plans,
-        }) => ok(overview::render_territory(&territory, &plans.nodes, s.clock.today(), v)),
-        Ok(_) => not_found(v, "Территория"),
-        Err(e) => fetch_failed(e, v),
+impl Visit {
+    async fn ask<T: DeserializeOwned>(&self, op: &Operation, variables: Value) -> Result<T, FetchError> {
+        self.gateway.query(op, variables, self.token.as_deref()).await
+    }
+
+    /// A page of one request: `op`'s answer drawn by `render`, which gives `None` when the
+    /// answer has no `what` (then 404).
+    async fn page<T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        variables: Value,
+        what: &str,
+        render: impl FnOnce(T) -> Option<Markup>,
+    ) -> Response {
+        match self.ask(op, variables).await {
+            Ok(data) => render(data).map_or_else(|| not_found(self.visitor, what), ok),
+            Err(e) => fetch_failed(e, self.visitor),
+        }
     }
 }
 
-async fn plan_page(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let t = token(&headers);
-    let v = visitor(&t);
-    match s
-        .gateway
-        .query::<PlanData>(&operations::PLAN, json!({ "id": id }), t.as_deref())
-        .await
-    {
-        Ok(PlanData { plan: Some(p) }) => ok(plan::render(&p, v)),
-        Ok(_) => not_found(v, "План"),
-        Err(e) => fetch_failed(e, v),
-    }
+async fn roots(visit: Visit) -> Response {
+    let render = |data: RootsData| Some(overview::render_roots(&data, visit.today, visit.visitor));
+    visit.page(&operations::ROOTS, json!({}), "Обзор", render).await
 }
 
-async fn measure_page(State(s): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let t = token(&headers);
-    let v = visitor(&t);
-    match s
-        .gateway
-        .query::<MeasureData>(&operations::MEASURE, json!({ "id": id }), t.as_deref())
+async fn territory(visit: Visit, Path(id): Path<String>) -> Response {
+    let render = |data: TerritoryData| {
+        let territory = data.territory?;
+        Some(overview::render_territory(
+            &territory,
+            &data.plans.nodes,
+            visit.today,
+            visit.visitor,
+        ))
+    };
+    visit
+        .page(&operations::TERRITORY, json!({ "id": id }), "Территория", render)
         .await
-    {
-        Ok(MeasureData { measure: Some(m) }) => ok(measure::render(&m, v)),
-        Ok(_) => not_found(v, "Мероприятие"),
-        Err(e) => fetch_failed(e, v),
-    }
 }
 
-async fn indicators(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let t = token(&headers);
-    let v = visitor(&t);
-    match s
-        .gateway
-        .query::<IndicatorsData>(&operations::INDICATORS, json!({}), t.as_deref())
-        .await
-    {
-        Ok(data) => ok(indicator::render_list(&data.indicators, v)),
-        Err(e) => fetch_failed(e, v),
-    }
+async fn plan_page(visit: Visit, Path(id): Path<String>) -> Response {
+    let render = |data: PlanData| data.plan.map(|p| plan::render(&p, visit.visitor));
+    visit.page(&operations::PLAN, json!({ "id": id }), "План", render).await
 }
 
-async fn indicator_page(State(s): State<AppState>, Path(code): Path<String>, headers: HeaderMap) -> Response {
-    let t = token(&headers);
-    let v = visitor(&t);
-    match s
-        .gateway
-        .query::<IndicatorData>(&operations::INDICATOR, json!({ "code": code }), t.as_deref())
+async fn measure_page(visit: Visit, Path(id): Path<String>) -> Response {
+    let render = |data: MeasureData| data.measure.map(|m| measure::render(&m, visit.visitor));
+    visit
+        .page(&operations::MEASURE, json!({ "id": id }), "Мероприятие", render)
         .await
-    {
-        Ok(IndicatorData { indicator: Some(i) }) => ok(indicator::render_indicator(&i, v)),
-        Ok(_) => not_found(v, "Показатель"),
-        Err(e) => fetch_failed(e, v),
-    }
+}
+
+async fn indicators(visit: Visit) -> Response {
+    let render = |data: IndicatorsData| Some(indicator::render_list(&data.indicators, visit.visitor));
+    visit
+        .page(&operations::INDICATORS, json!({}), "Показатели", render)
+        .await
+}
+
+async fn indicator_page(visit: Visit, Path(code): Path<String>) -> Response {
+    let render = |data: IndicatorData| data.indicator.map(|i| indicator::render_indicator(&i, visit.visitor));
+    visit
+        .page(&operations::INDICATOR, json!({ "code": code }), "Показатель", render)
+        .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -206,23 +218,15 @@ pub struct IndicatorParams {
 }
 
 async fn indicator_territory(
-    State(s): State<AppState>,
+    visit: Visit,
     Path((code, territory)): Path<(String, String)>,
     Query(params): Query<IndicatorParams>,
-    headers: HeaderMap,
 ) -> Response {
-    let t = token(&headers);
-    let v = visitor(&t);
+    let v = visit.visitor;
     let subject = params.subject.filter(|s| !s.is_empty());
     let ask = |subject: Option<String>| {
         let vars = json!({ "code": code, "territory": territory, "subject": subject });
-        let gateway = s.gateway.clone();
-        let t = t.clone();
-        async move {
-            gateway
-                .query::<IndicatorTerritoryData>(&operations::INDICATOR_TERRITORY, vars, t.as_deref())
-                .await
-        }
+        visit.ask::<IndicatorTerritoryData>(&operations::INDICATOR_TERRITORY, vars)
     };
     let mut data = match ask(subject.clone()).await {
         Ok(d) => d,
@@ -261,9 +265,8 @@ async fn indicator_territory(
     }
 }
 
-async fn signin_form(headers: HeaderMap) -> Response {
-    let t = token(&headers);
-    ok(signin::render(visitor(&t), None))
+async fn signin_form(visit: Visit) -> Response {
+    ok(signin::render(visit.visitor, None))
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,16 +285,17 @@ async fn signin_submit(Form(form): Form<SignInForm>) -> Response {
             ),
         );
     }
-    let mut response = Redirect::to("/").into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&signin::set_cookie(token)) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
-    response
+    home_setting(&signin::set_cookie(token))
 }
 
 async fn signout() -> Response {
+    home_setting(&signin::clear_cookie())
+}
+
+/// A redirect to the home page that sets `cookie`.
+fn home_setting(cookie: &str) -> Response {
     let mut response = Redirect::to("/").into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&signin::clear_cookie()) {
+    if let Ok(cookie) = HeaderValue::from_str(cookie) {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response

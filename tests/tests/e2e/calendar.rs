@@ -587,3 +587,133 @@ async fn an_organisations_calendar_feed_parses_and_holds_the_weekly_practicums_o
     assert_eq!((status, body), (400, "`nobody` is not an organisation id".to_string()));
     hub.finish().await.expect("finish");
 }
+
+/// A generated year of unfinished measures (a backlog of thousands of misses at once) is worked
+/// through in bounded, batched passes: a pass stops at its bound with the rest counted in
+/// `roadmap_deadlines_pending`, batches cost a handful of statements each whatever their size, and
+/// the hub's own watcher finishes the rest at its next start, one event per measure.
+#[tokio::test]
+async fn a_backlog_of_missed_deadlines_is_worked_through_in_bounded_batched_passes() {
+    // Generated for the start of a school year (almost nothing due yet), watched a year later.
+    let generated_on = date("2024-09-02");
+    let today = date("2025-09-01");
+    let settings = |c: &mut roadmap_common::config::HubConfig| {
+        c.clock = roadmap_common::clock::Clock::fixed(today);
+        c.deadline_interval = Duration::from_secs(3600);
+    };
+    // First without the events target: the outbox keeps the events (its relay waits), so the
+    // statements counted below are the watcher's own.
+    let mut hub = TestHub::spawn_with(&[Target::PEOPLE, Target::PLANS, Target::INDICATORS], settings)
+        .await
+        .expect("hub");
+    let running = hub.hub.take().expect("hub");
+    let pool = running.pool(Target::PLANS).expect("pool").clone();
+    let params = roadmap_hub::generate::Params {
+        regions: 1,
+        municipalities: 10,
+        schools: 18,
+        seed: 41,
+    };
+    let mut conn = pool.acquire().await.expect("conn");
+    roadmap_hub::generate::load(&mut conn, params, generated_on, false)
+        .await
+        .expect("generate");
+    drop(conn);
+    let backlog = roadmap_plans::store::pending_missed_deadlines(&pool, today)
+        .await
+        .map_err(|e| e.message())
+        .expect("pending");
+    assert!(backlog >= 5_000, "a backlog of {backlog}");
+
+    // Bounded: a pass of two batches flags two thousand and says what is left.
+    let before = roadmap_common::telemetry::sql_statement_count();
+    let first = roadmap_plans::deadlines::pass(&pool, today, None, 2, None)
+        .await
+        .map_err(|e| e.message())
+        .expect("pass");
+    let statements = roadmap_common::telemetry::sql_statement_count() - before;
+    assert_eq!((first.flagged, first.batches), (2_000, 2));
+    assert!(first.resume.is_some());
+    assert_eq!(first.pending, backlog - 2_000);
+    // Per batch: begin, flag (with the events' context), insert the events, notify, commit; then
+    // the count; the relay's retries add a few. Nothing per measure (it was three each).
+    assert!(statements <= 40, "{statements} statements for 2,000 measures");
+    let metrics = reqwest::get(format!("http://{}/metrics", running.addr(Target::PLANS).expect("addr")))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(&format!(
+            "roadmap_deadlines_pending{{subgraph=\"plans\"}} {}",
+            backlog - 2_000
+        )),
+        "{}",
+        metrics
+            .lines()
+            .filter(|l| l.contains("deadlines"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    running.shutdown().await.expect("stop");
+
+    // Every target on the same database: the watcher's pass at start does the rest, in bounded
+    // time, and every event reaches the log once.
+    let started = std::time::Instant::now();
+    let mut config = roadmap_hub::targets::ephemeral_config(hub.database_url.clone());
+    settings(&mut config);
+    let running = roadmap_hub::targets::Hub::start(&config, Target::ALL)
+        .await
+        .expect("restart");
+    let pool = running.pool(Target::PLANS).expect("pool").clone();
+    loop {
+        let left = roadmap_plans::store::pending_missed_deadlines(&pool, today)
+            .await
+            .map_err(|e| e.message())
+            .expect("pending");
+        if left == 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{left} left after 2 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while roadmap_common::outbox::unpublished(&pool).await.expect("outbox") > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "outbox not drained in 2 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (events, measures): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(DISTINCT subject_id) FROM events.event WHERE kind = 'DEADLINE_MISSED'")
+            .fetch_one(&pool)
+            .await
+            .expect("events");
+    assert_eq!((events, measures), (backlog, backlog), "one event per missed measure");
+    // A sample event carries the context the batch read with it.
+    let context: Value = sqlx::query_scalar(
+        "SELECT context FROM events.event WHERE kind = 'DEADLINE_MISSED' AND context->>'level' = 'SCHOOL' LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("a school measure's event");
+    assert_eq!(context["draft"], false);
+    assert!(
+        context["plan"].is_string() && context["territory"].is_string(),
+        "{context}"
+    );
+    // Its municipal and regional measures (and the federal one, when the regional implements it).
+    assert!(
+        context["ancestors"]
+            .as_array()
+            .is_some_and(|a| (2..=3).contains(&a.len())),
+        "{context}"
+    );
+    running.shutdown().await.expect("stop");
+    hub.finish().await.expect("finish");
+}

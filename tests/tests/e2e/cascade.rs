@@ -355,6 +355,168 @@ async fn trace_statements_are_bounded_by_depth_not_by_nodes() {
     hub.finish().await.expect("finish");
 }
 
+/// The depth-2 trace of issue 18 (`measure { number status plan { level } }` on every node, two
+/// levels) costs at most two SQL statements whatever its size: the root with its plan, then one
+/// statement reading the edges with the reached measures, statuses and plans (fed to the
+/// request's loaders). Background work of the hub (the relay's polls) also counts statements in
+/// this process, so each size takes the least of three runs.
+#[tokio::test]
+async fn a_depth_two_trace_costs_at_most_two_statements_whatever_its_size() {
+    let hub = TestHub::spawn().await.expect("hub");
+    let region = territory(&hub, "Край трасс", "REGION", None).await;
+    let (_, r) = plan(&hub, "Краевая карта трасс", "REGIONAL", &region, &["1", "2"]).await;
+    let query = "query($id: ID!) { measure(id: $id) { implementedBy(depth: 2) { \
+        measure { number status plan { level } } next { measure { number status } } } } }";
+    let mut counts = Vec::new();
+    for (root, branches, schools) in [(&r[0], 2, 1), (&r[1], 10, 3)] {
+        for i in 0..branches {
+            let t = territory(&hub, &format!("Район трасс {root} {i}"), "MUNICIPALITY", Some(&region)).await;
+            let (_, m) = plan(&hub, &format!("Карта района трасс {i}"), "MUNICIPAL", &t, &["1"]).await;
+            assert!(link(&hub, &m[0], root).await.get("errors").is_none());
+            for j in 0..schools {
+                let (_, s) = plan(&hub, &format!("Карта школы трасс {i}.{j}"), "SCHOOL", &t, &["1"]).await;
+                assert!(link(&hub, &s[0], &m[0]).await.get("errors").is_none());
+            }
+        }
+        let mut least = u64::MAX;
+        for _ in 0..3 {
+            let before = sql_statement_count();
+            let data = hub.gql(query, json!({ "id": root })).await.expect("trace");
+            least = least.min(sql_statement_count() - before);
+            let nodes = data["measure"]["implementedBy"].as_array().expect("nodes");
+            assert_eq!(nodes.len(), branches, "{data}");
+            for n in nodes {
+                assert_eq!(n["measure"]["plan"]["level"], "MUNICIPAL", "{n}");
+                assert_eq!(n["measure"]["status"], "PLANNED", "{n}");
+                let next = n["next"].as_array().expect("next");
+                assert_eq!(next.len(), schools, "{n}");
+                assert!(
+                    next.iter()
+                        .all(|s| s["measure"]["number"] == "1" && s["measure"]["status"] == "PLANNED")
+                );
+            }
+        }
+        counts.push((branches * (1 + schools), least));
+    }
+    for (nodes, statements) in &counts {
+        assert!(
+            *statements <= 2,
+            "{statements} statements for a trace of {nodes} nodes: {counts:?}"
+        );
+    }
+    hub.finish().await.expect("finish");
+}
+
+async fn setting(conn: &mut sqlx::PgConnection, name: &str) -> String {
+    sqlx::query_scalar("SELECT current_setting($1)")
+        .bind(name)
+        .fetch_one(conn)
+        .await
+        .expect("setting")
+}
+
+/// `EXPLAIN (ANALYZE, FORMAT JSON)` of a statement with its binds, through `conn`.
+async fn explain(conn: &mut sqlx::PgConnection, sql: &str, roots: &[uuid::Uuid]) -> Value {
+    let plan: Value = sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}"))
+        .bind(roots)
+        .bind(2i32)
+        .fetch_one(conn)
+        .await
+        .expect("explain");
+    plan[0].clone()
+}
+
+/// None of the hub's trace statements is JIT-compiled: on a generated cascade, through a
+/// connection of the plans target's pool (`jit = off`, `service_options`), `EXPLAIN ANALYZE` of
+/// each trace statement has no "JIT" entry, even with `jit_above_cost` lowered to 0 for the
+/// session so that its estimate passes it; the same statement on the same data is compiled once
+/// JIT is on again, so the setting is what keeps it out (issue 18: ~10 ms per trace).
+#[tokio::test]
+async fn trace_statements_are_never_jit_compiled() {
+    use roadmap_plans::store::{Direction, trace_statement};
+    let hub = TestHub::spawn().await.expect("hub");
+    let pool = hub
+        .hub
+        .as_ref()
+        .and_then(|h| h.pool(Target::PLANS))
+        .expect("pool")
+        .clone();
+    let mut conn = pool.acquire().await.expect("conn");
+    let params = roadmap_hub::generate::Params {
+        regions: 2,
+        municipalities: 6,
+        schools: 8,
+        seed: 23,
+    };
+    let today = chrono::Utc::now().date_naive();
+    roadmap_hub::generate::load(&mut conn, params, today, false)
+        .await
+        .expect("generate");
+    sqlx::query("ANALYZE measure, measure_link, plan")
+        .execute(&mut *conn)
+        .await
+        .expect("analyze");
+    assert_eq!(setting(&mut conn, "jit").await, "off");
+    assert_eq!(
+        setting(&mut conn, "jit_above_cost").await,
+        "100000",
+        "the server default is left alone"
+    );
+    let down: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT m.id FROM measure m JOIN plan p ON p.id = m.plan_id WHERE p.level = 'REGIONAL' ORDER BY m.id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("regional roots");
+    let up: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT m.id FROM measure m JOIN plan p ON p.id = m.plan_id WHERE p.level = 'SCHOOL' ORDER BY m.id LIMIT 200",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("school roots");
+    let statements = [
+        (trace_statement(Direction::Down, true), &down),
+        (trace_statement(Direction::Down, false), &down),
+        (trace_statement(Direction::Up, true), &up),
+        (trace_statement(Direction::Up, false), &up),
+    ];
+    // At the server's default threshold, and with the threshold at 0 (every estimate passes).
+    for threshold in ["100000", "0"] {
+        sqlx::query("SELECT set_config('jit_above_cost', $1, false)")
+            .bind(threshold)
+            .execute(&mut *conn)
+            .await
+            .expect("set");
+        for (sql, roots) in &statements {
+            let plan = explain(&mut conn, sql, roots).await;
+            let rows = plan["Plan"]["Actual Rows"].as_u64().unwrap_or(0);
+            assert!(rows > 0, "the trace reaches nodes: {plan}");
+            assert!(
+                plan.get("JIT").is_none(),
+                "JIT-compiled at jit_above_cost = {threshold} (cost {}): {}",
+                plan["Plan"]["Total Cost"],
+                plan["JIT"]
+            );
+        }
+    }
+    // The setting is what keeps JIT out: switched back on, the same statement is compiled.
+    sqlx::query("SET jit = on").execute(&mut *conn).await.expect("jit on");
+    let plan = explain(&mut conn, &statements[0].0, statements[0].1).await;
+    assert!(
+        plan["JIT"]["Functions"].as_u64().unwrap_or(0) > 0,
+        "compiled with jit on: {plan}"
+    );
+    // Back to the service's settings before the connection returns to the pool.
+    sqlx::query("RESET jit").execute(&mut *conn).await.expect("reset");
+    sqlx::query("RESET jit_above_cost")
+        .execute(&mut *conn)
+        .await
+        .expect("reset");
+    assert_eq!(setting(&mut conn, "jit").await, "off");
+    drop(conn);
+    hub.finish().await.expect("finish");
+}
+
 #[tokio::test]
 async fn suggestions_rank_the_same_measure_at_another_level_first() {
     let hub = TestHub::spawn().await.expect("hub");

@@ -23,6 +23,11 @@ struct WsSubscription {
 
 impl WsSubscription {
     async fn start(hub: &TestHub, variables: Value) -> WsSubscription {
+        Self::start_as(hub, None, variables).await
+    }
+
+    /// Subscribes with `token` in the `connection_init` payload (`None`: anonymous).
+    async fn start_as(hub: &TestHub, token: Option<&str>, variables: Value) -> WsSubscription {
         let url = hub.gateway.replacen("http://", "ws://", 1);
         let mut request = url.into_client_request().expect("ws request");
         request.headers_mut().insert(
@@ -32,7 +37,11 @@ impl WsSubscription {
         let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("ws connect");
         socket
             .send(Message::text(
-                json!({ "type": "connection_init", "payload": {} }).to_string(),
+                json!({ "type": "connection_init", "payload": match token {
+                    Some(t) => json!({ "Authorization": format!("Bearer {t}") }),
+                    None => json!({}),
+                } })
+                .to_string(),
             ))
             .await
             .expect("connection_init");
@@ -100,9 +109,17 @@ struct SseSubscription {
 
 impl SseSubscription {
     async fn start(hub: &TestHub, variables: Value) -> SseSubscription {
+        Self::start_as(hub, None, variables).await
+    }
+
+    /// Subscribes with `token` as bearer (`None`: anonymous).
+    async fn start_as(hub: &TestHub, token: Option<&str>, variables: Value) -> SseSubscription {
         let client = reqwest::Client::new();
-        let response = client
-            .post(&hub.gateway)
+        let mut request = client.post(&hub.gateway);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
             .header("Accept", "text/event-stream")
             .json(&json!({ "query": SUBSCRIPTION, "variables": variables }))
             .send()
@@ -554,5 +571,171 @@ async fn shutdown_with_open_subscriptions_takes_seconds() {
     // graphql-transport-ws: `complete` for the subscription, or the socket closed.
     let end = tokio::time::timeout(Duration::from_secs(5), ws.socket.next()).await;
     assert!(end.is_ok(), "the WebSocket subscription ended");
+    hub.finish().await.expect("finish");
+}
+
+const CREATE_TERRITORY: &str = "mutation($input: CreateTerritoryInput!) { createTerritory(input: $input) { id } }";
+
+async fn create_territory(hub: &TestHub, name: &str, kind: &str, parent: Option<&str>) -> String {
+    let data = hub
+        .gql(
+            CREATE_TERRITORY,
+            json!({ "input": { "name": name, "kind": kind, "parent": parent } }),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("territory {name}: {e}"));
+    data["createTerritory"]["id"].as_str().expect("id").to_string()
+}
+
+/// A municipal plan in `territory` with one measure, created by an admin; returns (plan, measure).
+async fn municipal_plan(hub: &TestHub, title: &str, territory: &str, state: &str) -> (String, String) {
+    let data = hub
+        .gql(
+            "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id } } } }",
+            json!({ "input": { "title": title, "level": "MUNICIPAL", "territory": territory, "state": state,
+                               "sections": [{ "number": "1", "title": "Раздел",
+                                              "measures": [{ "number": "1.1", "title": format!("{title}: мероприятие") }] }] } }),
+        )
+        .await
+        .expect("plan");
+    let plan = &data["createPlan"];
+    (
+        plan["id"].as_str().expect("id").to_string(),
+        plan["sections"][0]["measures"][0]["id"]
+            .as_str()
+            .expect("id")
+            .to_string(),
+    )
+}
+
+const EVENTS: &str = "query($after: String) { events(after: $after, first: 100) { kind subjectId } }";
+
+/// The subjects of `Query.events` as `token` sees them, with their kinds.
+async fn log_as(hub: &TestHub, token: Option<&str>) -> Vec<(String, String)> {
+    let data = hub.gql_as(token, EVENTS, json!({})).await.expect("events");
+    data["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or_default().to_string(),
+                e["subjectId"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn draft_plans_events_reach_only_those_who_may_read_the_draft_until_it_is_approved() {
+    use roadmap_common::auth::Role;
+    let hub = TestHub::spawn().await.expect("hub");
+    let region = create_territory(&hub, "Черновой край", "REGION", None).await;
+    let here = create_territory(&hub, "Первый район", "MUNICIPALITY", Some(&region)).await;
+    let there = create_territory(&hub, "Второй район", "MUNICIPALITY", Some(&region)).await;
+    let (draft, draft_measure) = municipal_plan(&hub, "Черновик", &here, "DRAFT").await;
+    let (_, public_measure) = municipal_plan(&hub, "Утверждённый", &there, "APPROVED").await;
+    let uuid = |t: &str| Some(uuid::Uuid::parse_str(t).expect("id"));
+    let viewer_here = roadmap_e2e::token("viewer@here", &[Role::Viewer], uuid(&here));
+    let editor_there = roadmap_e2e::token("editor@there", &[Role::Editor], uuid(&there));
+    let regional = roadmap_e2e::token("viewer@region", &[Role::Viewer], uuid(&region));
+
+    // Subscribers over both protocols, each with its own token.
+    let mut anonymous_ws = WsSubscription::start(&hub, json!({})).await;
+    let mut here_ws = WsSubscription::start_as(&hub, Some(&viewer_here), json!({})).await;
+    let mut there_sse = SseSubscription::start_as(&hub, Some(&editor_there), json!({})).await;
+    let mut anonymous_sse = SseSubscription::start(&hub, json!({})).await;
+    let mut regional_sse = SseSubscription::start_as(&hub, Some(&regional), json!({})).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The draft's event first, then a public one: whoever receives the public one first was
+    // not sent the draft's.
+    set_measure_status(&hub, &draft_measure, "IN_PROGRESS").await;
+    set_measure_status(&hub, &public_measure, "IN_PROGRESS").await;
+    let first = |e: Option<Value>| e.expect("an event")["subjectId"].as_str().expect("subject").to_string();
+    assert_eq!(
+        first(here_ws.event(WAIT).await),
+        draft_measure,
+        "the viewer of its territory sees the draft's event"
+    );
+    assert_eq!(first(here_ws.event(WAIT).await), public_measure);
+    assert_eq!(
+        first(regional_sse.event(WAIT).await),
+        draft_measure,
+        "a region covers its municipalities"
+    );
+    assert_eq!(
+        first(anonymous_ws.event(WAIT).await),
+        public_measure,
+        "anonymous: no draft event (ws)"
+    );
+    assert_eq!(
+        first(anonymous_sse.event(WAIT).await),
+        public_measure,
+        "anonymous: no draft event (SSE)"
+    );
+    assert_eq!(
+        first(there_sse.event(WAIT).await),
+        public_measure,
+        "another municipality's editor: none"
+    );
+
+    // The log and the entity follow the same rule.
+    let anonymous_log = log_as(&hub, None).await;
+    assert!(
+        !anonymous_log.iter().any(|(_, s)| *s == draft_measure),
+        "{anonymous_log:?}"
+    );
+    assert!(
+        anonymous_log.iter().any(|(_, s)| *s == public_measure),
+        "{anonymous_log:?}"
+    );
+    assert!(
+        !log_as(&hub, Some(&editor_there))
+            .await
+            .iter()
+            .any(|(_, s)| *s == draft_measure)
+    );
+    let here_log = log_as(&hub, Some(&viewer_here)).await;
+    assert!(
+        here_log
+            .iter()
+            .any(|(k, s)| *s == draft_measure && k == "MEASURE_STATUS_CHANGED"),
+        "{here_log:?}"
+    );
+
+    // Approved: its earlier events are public from now on (the plan is), and so are new ones.
+    hub.gql(
+        "mutation($p: ID!) { approvePlan(plan: $p) { state } }",
+        json!({ "p": draft }),
+    )
+    .await
+    .expect("approve");
+    set_measure_status(&hub, &draft_measure, "DONE").await;
+    let approved = anonymous_ws.event(WAIT).await.expect("PLAN_APPROVED");
+    assert_eq!(
+        (approved["kind"].as_str(), approved["subjectId"].as_str()),
+        (Some("PLAN_APPROVED"), Some(draft.as_str()))
+    );
+    assert_eq!(
+        first(anonymous_ws.event(WAIT).await),
+        draft_measure,
+        "live after the approval"
+    );
+    let anonymous_log = log_as(&hub, None).await;
+    let of_draft: Vec<&str> = anonymous_log
+        .iter()
+        .filter(|(_, s)| *s == draft_measure)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(
+        of_draft,
+        ["MEASURE_STATUS_CHANGED", "MEASURE_STATUS_CHANGED"],
+        "{anonymous_log:?}"
+    );
+
+    anonymous_ws.close().await;
+    here_ws.close().await;
+    drop((there_sse, anonymous_sse, regional_sse));
     hub.finish().await.expect("finish");
 }

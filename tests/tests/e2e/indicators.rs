@@ -1,8 +1,9 @@
 //! Indicators through the gateway: seed targets and baselines loaded on import, entity extensions
 //! mixing subgraphs in one query, rollups of municipalities into a region, bad input refused.
 
+use roadmap_common::auth::Role;
 use roadmap_common::telemetry::sql_statement_count;
-use roadmap_e2e::{TestHub, first_error};
+use roadmap_e2e::{TestHub, first_error, token};
 use serde_json::{Value, json};
 
 const CREATE_TERRITORY: &str = "mutation($input: CreateTerritoryInput!) { createTerritory(input: $input) { id name } }";
@@ -375,6 +376,20 @@ async fn rollup_sql_statements_do_not_grow_with_the_number_of_territories() {
         .to_string();
     let small = region_with_municipalities(&hub, &ege, "Малый край", 3).await;
     let large = region_with_municipalities(&hub, &ege, "Большой край", 30).await;
+    // The events consumer logs the 35 events of those writes in the background (asking people
+    // for each new territory's ancestry): let it finish, so its statements are not counted.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let data = hub
+            .gql("{ events(first: 1000) { id } }", json!({}))
+            .await
+            .expect("events");
+        if data["events"].as_array().map_or(0, Vec::len) >= 35 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the log did not catch up: {data}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let query = "query($id: ID!) { territory(id: $id) { name rollup(indicator: \"ege_below_min\", period: 2024, subject: \"chemistry\") { \
         value target status children { territory { name } value rank status } } \
         indicators { indicator { code } targets { value plan { id } } observations { value } } } }";
@@ -481,6 +496,54 @@ async fn measures_link_to_indicators_both_ways_across_subgraphs() {
         .expect("unknown indicator");
     assert!(
         first_error(&body).is_some_and(|m| m.starts_with("indicator: unknown indicator")),
+        "{body}"
+    );
+
+    // The territory of the measure's plan is checked, not only the role: an editor of another
+    // region is refused (and nothing is linked), one of the plan's region may link.
+    let own = region_id(&hub, "Забайкальский край").await;
+    let other = territory(&hub, "Соседний край", "REGION", None).await;
+    let uuid = |t: &str| Some(uuid::Uuid::parse_str(t).expect("territory id"));
+    let outsider = token("editor@other", &[Role::Editor], uuid(&other));
+    let insider = token("editor@own", &[Role::Editor], uuid(&own));
+    let oge = indicator_id(&hub, "oge_below_min").await;
+    let vars = json!({ "m": measure, "i": oge });
+    let body = hub
+        .request_as(Some(&outsider), link, vars.clone())
+        .await
+        .expect("outsider");
+    let err = first_error(&body).unwrap_or_default();
+    assert!(
+        err.starts_with("forbidden: linking a measure to an indicator") && err.contains(&own),
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    let data = hub
+        .gql(
+            "query($id: ID!) { measure(id: $id) { contributesTo { code } } }",
+            json!({ "id": measure }),
+        )
+        .await
+        .expect("links after the refusal");
+    assert_eq!(data["measure"]["contributesTo"], json!([{ "code": "ege_below_min" }]));
+    let linked = hub.gql_as(Some(&insider), link, vars).await.expect("insider links");
+    let codes: Vec<&str> = linked["linkMeasureToIndicator"]["contributesTo"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .filter_map(|c| c["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"oge_below_min"), "{linked}");
+    let body = hub
+        .request_as(
+            Some(&insider),
+            link,
+            json!({ "m": uuid::Uuid::new_v4().to_string(), "i": oge }),
+        )
+        .await
+        .expect("unknown measure");
+    assert!(
+        first_error(&body).is_some_and(|m| m.starts_with("measure: measure ") && m.ends_with("does not exist")),
         "{body}"
     );
     hub.finish().await.expect("finish");

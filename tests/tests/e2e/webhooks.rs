@@ -515,3 +515,183 @@ async fn two_workers_on_one_database_send_each_delivery_once() {
     second.await.expect("second worker stops");
     hub.finish().await.expect("finish");
 }
+
+const CREATE_TERRITORY: &str = "mutation($input: CreateTerritoryInput!) { createTerritory(input: $input) { id } }";
+
+async fn create_territory(hub: &TestHub, name: &str, kind: &str, parent: Option<&str>) -> String {
+    let data = hub
+        .gql(
+            CREATE_TERRITORY,
+            json!({ "input": { "name": name, "kind": kind, "parent": parent } }),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("territory {name}: {e}"));
+    data["createTerritory"]["id"].as_str().expect("id").to_string()
+}
+
+/// A municipal plan with one measure in `territory`; returns the measure.
+async fn municipal_measure(hub: &TestHub, title: &str, territory: &str, state: &str) -> String {
+    let data = hub
+        .gql(
+            "mutation($input: CreatePlanInput!) { createPlan(input: $input) { sections { measures { id } } } }",
+            json!({ "input": { "title": title, "level": "MUNICIPAL", "territory": territory, "state": state,
+                               "sections": [{ "number": "1", "title": "Раздел",
+                                              "measures": [{ "number": "1.1", "title": title }] }] } }),
+        )
+        .await
+        .expect("plan");
+    data["createPlan"]["sections"][0]["measures"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_municipal_editors_webhook_receives_its_municipalitys_events_and_not_the_next_ones() {
+    use roadmap_common::auth::Role;
+    let hub = TestHub::spawn().await.expect("hub");
+    let mut receiver = Receiver::start().await;
+    let region = create_territory(&hub, "Крючковый край", "REGION", None).await;
+    let here = create_territory(&hub, "Свой район", "MUNICIPALITY", Some(&region)).await;
+    let there = create_territory(&hub, "Соседний район", "MUNICIPALITY", Some(&region)).await;
+    let uuid = |t: &str| Some(uuid::Uuid::parse_str(t).expect("id"));
+    let editor_here = roadmap_e2e::token("editor@here", &[Role::Editor], uuid(&here));
+    let editor_there = roadmap_e2e::token("editor@there", &[Role::Editor], uuid(&there));
+
+    // A filter outside the registrant's territory is refused, naming it; nothing is stored.
+    let input = |path: &str, filter: Value| json!({ "input": { "url": receiver.url(path), "description": "scoped", "filter": filter } });
+    let body = hub
+        .request_as(
+            Some(&editor_here),
+            REGISTER,
+            input("/here", json!({ "territory": there })),
+        )
+        .await
+        .expect("response");
+    let error = first_error(&body).unwrap_or_default();
+    assert!(
+        error.contains("input.filter.territory") && error.contains(&there),
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+
+    let mut hooks = Vec::new();
+    for (token, path) in [(&editor_here, "/here"), (&editor_there, "/there")] {
+        let data = hub
+            .gql_as(Some(token), REGISTER, input(path, json!({})))
+            .await
+            .expect("registerWebhook");
+        let secret = data["registerWebhook"]["secret"].as_str().expect("secret").to_string();
+        receiver.configure(path, &secret, &[]).await;
+        hooks.push(
+            data["registerWebhook"]["webhook"]["id"]
+                .as_str()
+                .expect("id")
+                .to_string(),
+        );
+    }
+
+    let here_draft = municipal_measure(&hub, "Свой черновик", &here, "DRAFT").await;
+    let here_public = municipal_measure(&hub, "Свой утверждённый", &here, "APPROVED").await;
+    let there_public = municipal_measure(&hub, "Соседний утверждённый", &there, "APPROVED").await;
+    let there_draft = municipal_measure(&hub, "Соседний черновик", &there, "DRAFT").await;
+    for measure in [&there_public, &here_draft, &there_draft, &here_public] {
+        set_measure_status(&hub, measure, "IN_PROGRESS").await;
+    }
+    let subjects = |lines: &[Value]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l["status"] == 200)
+            .filter_map(|l| l["payload"]["data"]["subjectId"].as_str().map(str::to_string))
+            .collect()
+    };
+    let here_lines = receiver.wait_for("/here", |l| subjects(l).contains(&here_public)).await;
+    let there_lines = receiver
+        .wait_for("/there", |l| subjects(l).contains(&there_draft))
+        .await;
+    // Anything else would have been enqueued with the events seen: give stragglers a moment.
+    receiver.drain(Duration::from_secs(1)).await;
+    let of = |path: &str| {
+        subjects(
+            &receiver
+                .seen
+                .iter()
+                .filter(|l| l["path"] == path)
+                .cloned()
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        of("/here"),
+        [here_draft.clone(), here_public.clone()],
+        "{here_lines:#?}"
+    );
+    assert_eq!(
+        of("/there"),
+        [there_public.clone(), there_draft.clone()],
+        "{there_lines:#?}"
+    );
+    assert!(receiver.seen.iter().all(|l| l["verified"] == true));
+    hub.finish().await.expect("finish");
+}
+
+/// A webhook's registration (its URL, filter, deliveries) is its registrant's business: anonymous
+/// callers list none, another editor neither sees nor disables it, its registrant and admins do.
+#[tokio::test]
+async fn a_webhook_is_read_and_managed_only_by_its_registrant_and_admins() {
+    use roadmap_common::auth::Role;
+    let hub = TestHub::spawn().await.expect("hub");
+    let owner = roadmap_e2e::token("owner@hooks", &[Role::Editor], None);
+    let other = roadmap_e2e::token("other@hooks", &[Role::Editor], None);
+    let data = hub
+        .gql_as(
+            Some(&owner),
+            REGISTER,
+            json!({ "input": { "url": "http://127.0.0.1:9/hook", "description": "mine", "filter": {} } }),
+        )
+        .await
+        .expect("registerWebhook");
+    let id = data["registerWebhook"]["webhook"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let list = "query($id: ID!) { webhooks { id url } webhook(id: $id) { id url } }";
+    let seen = |body: &Value| {
+        (
+            body["data"]["webhooks"].as_array().map(Vec::len).unwrap_or(usize::MAX),
+            !body["data"]["webhook"].is_null(),
+        )
+    };
+    let anonymous = hub
+        .request_as(None, list, json!({ "id": id }))
+        .await
+        .expect("anonymous");
+    assert_eq!(seen(&anonymous), (0, false), "{anonymous}");
+    let stranger = hub
+        .request_as(Some(&other), list, json!({ "id": id }))
+        .await
+        .expect("other");
+    assert_eq!(seen(&stranger), (0, false), "{stranger}");
+    let mine = hub
+        .request_as(Some(&owner), list, json!({ "id": id }))
+        .await
+        .expect("owner");
+    assert_eq!(seen(&mine), (1, true), "{mine}");
+    let admin = hub
+        .request_as(Some(&roadmap_e2e::admin_token()), list, json!({ "id": id }))
+        .await
+        .expect("admin");
+    assert!(seen(&admin).1, "{admin}");
+
+    let disable = "mutation($id: ID!) { disableWebhook(id: $id) { id enabled } }";
+    let refused = hub
+        .request_as(Some(&other), disable, json!({ "id": id }))
+        .await
+        .expect("other disables");
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "NOT_FOUND", "{refused}");
+    let done = hub
+        .gql_as(Some(&owner), disable, json!({ "id": id }))
+        .await
+        .expect("owner disables");
+    assert_eq!(done["disableWebhook"]["enabled"], false);
+}

@@ -1,5 +1,5 @@
 //! `Mutation`: registering, disabling, enabling webhooks and replaying their deliveries. Every
-//! mutation is audited in its transaction ([`crate::audit::record_local`]).
+//! mutation is audited in its transaction (`audited`).
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::Utc;
@@ -25,7 +25,8 @@ fn actor(ctx: &Context<'_>) -> String {
 }
 
 /// Managing webhooks needs a signed-in user with a role (third-party tools get a service
-/// account); what they deliver is what `statusChanged` shows anyone.
+/// account); what a webhook delivers is what its registrant may see, in the registrant's
+/// territory ([`crate::scope::Reader::registrant`]).
 fn require_manager(ctx: &Context<'_>, doing: &str) -> Result<(), ServiceError> {
     auth::actor(ctx).require(&[Role::Viewer, Role::Editor, Role::Coordinator, Role::Auditor], doing)
 }
@@ -37,7 +38,10 @@ async fn audited(
     subject: (&str, Uuid),
     after: serde_json::Value,
 ) -> Result<(), ServiceError> {
-    crate::audit::record_local(tx, auth::actor(ctx), action, subject, None, Some(after))
+    // The events service owns the trail: its own entries go there directly, not through an outbox.
+    let mut entry = roadmap_common::audit::entry(crate::NAME, auth::actor(ctx), action, subject);
+    entry.after = Some(after);
+    crate::store::insert_audit_entry(tx, &entry)
         .await
         .map_err(ServiceError::from)
 }
@@ -59,22 +63,52 @@ fn parse_url(field: &str, text: &str) -> Result<String, ServiceError> {
     Ok(url.to_string())
 }
 
-/// An existing, enabled webhook, or an error naming `field`.
-async fn enabled_endpoint(ctx: &Context<'_>, field: &str, id: Uuid) -> Result<EndpointRow> {
-    let endpoint = ctx
-        .data::<Loaders>()?
+/// Refuses a filter on a territory outside the registrant's scope: such a webhook would never
+/// receive anything, which is a mistake to name, not to store.
+async fn require_filter_in_scope(ctx: &Context<'_>, filter: &Filter) -> Result<(), ServiceError> {
+    let reader = crate::scope::Reader::registrant(auth::actor(ctx));
+    let (Some(scope), Some(territory)) = (reader.scope, filter.territory()) else {
+        return Ok(());
+    };
+    let ancestry = roadmap_common::people::from_ctx(ctx)?
+        .territory_ancestry(territory)
+        .await
+        .map_err(|e| match e {
+            ServiceError::Invalid { message, .. } => ServiceError::invalid("input.filter.territory", message),
+            other => other,
+        })?;
+    if ancestry.contains(&scope) {
+        return Ok(());
+    }
+    Err(ServiceError::Forbidden(format!(
+        "input.filter.territory: territory {territory} is outside the scope of {} (territory {scope}); \
+         a webhook receives only events of its registrant's territory",
+        auth::actor(ctx).subject
+    )))
+}
+
+/// A webhook of the caller's (see [`super::webhook::belongs_to`]), or not found.
+async fn own_endpoint(ctx: &Context<'_>, id: Uuid) -> Result<EndpointRow> {
+    ctx.data::<Loaders>()?
         .webhook_by_id
         .load_one(id)
         .await?
-        .ok_or_else(|| ServiceError::not_found("webhook", id))?;
+        .filter(|row| super::webhook::belongs_to(auth::actor(ctx), row))
+        .ok_or_else(|| ServiceError::not_found("webhook", id).into())
+}
+
+/// An existing, enabled webhook of the caller's, or an error naming `field`.
+async fn enabled_endpoint(ctx: &Context<'_>, field: &str, id: Uuid) -> Result<EndpointRow> {
+    let endpoint = own_endpoint(ctx, id).await?;
     if !endpoint.enabled {
         return Err(ServiceError::invalid(field, format!("webhook {id} is disabled; enable it first")).into());
     }
     Ok(endpoint)
 }
 
-/// Enables or disables an endpoint, audited, in one transaction.
+/// Enables or disables an endpoint of the caller's, audited, in one transaction.
 async fn set_enabled(ctx: &Context<'_>, id: Uuid, enabled: bool, reason: Option<&str>) -> Result<Webhook> {
+    own_endpoint(ctx, id).await?;
     let mut tx = ctx.data::<PgPool>()?.begin().await.map_err(ServiceError::from)?;
     let row = store::set_enabled(&mut tx, id, enabled, reason)
         .await
@@ -105,6 +139,7 @@ impl MutationRoot {
             .into());
         }
         let filter = Filter::parse_at("input.filter", input.filter)?;
+        require_filter_in_scope(ctx, &filter).await?;
         let secret = new_secret().map_err(|e| ServiceError::internal_msg(e.to_string()))?;
         let row = EndpointRow {
             id: Uuid::new_v4(),
@@ -116,6 +151,7 @@ impl MutationRoot {
             disabled_reason: None,
             created_at: Utc::now(),
             created_by: actor(ctx),
+            registrant: Some(crate::scope::registrant_json(auth::actor(ctx))),
         };
         let mut tx = ctx.data::<PgPool>()?.begin().await.map_err(ServiceError::from)?;
         let row = store::insert_endpoint(&mut tx, &row)
@@ -189,7 +225,7 @@ impl MutationRoot {
             .filter()
             .ok_or_else(|| ServiceError::invalid("endpoint", "its stored filter cannot be read"))?;
         let mut tx = ctx.data::<PgPool>()?.begin().await.map_err(ServiceError::from)?;
-        let queued = store::requeue_after(&mut tx, id, &filter, after)
+        let queued = store::requeue_after(&mut tx, id, &filter, &endpoint.reader(), after)
             .await
             .map_err(ServiceError::from)?;
         let record = serde_json::json!({ "after": after, "queued": queued });

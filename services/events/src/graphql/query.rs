@@ -13,6 +13,7 @@ use super::webhook::Webhook;
 use super::{Event, EventFilter, parse_cursor, parse_seq};
 use crate::filter::Filter;
 use crate::loaders::Loaders;
+use crate::scope::Reader;
 use crate::store::{self, AuditConditions};
 
 pub struct QueryRoot;
@@ -30,7 +31,8 @@ impl QueryRoot {
         let filter = Filter::parse(filter)?;
         let after = parse_cursor(after)?.unwrap_or(0);
         let limit = page_size(first, 100, 1000)?;
-        let rows = store::read_log(ctx.data::<PgPool>()?, &filter, after, limit)
+        let reader = Reader::of(auth::actor(ctx));
+        let rows = store::read_log(ctx.data::<PgPool>()?, &filter, &reader, after, limit)
             .await
             .map_err(ServiceError::from)?;
         Ok(rows.into_iter().map(Event).collect())
@@ -39,20 +41,36 @@ impl QueryRoot {
     #[graphql(entity)]
     async fn find_event_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Event>> {
         let id = parse_id("id", &id)?;
-        Ok(ctx.data::<Loaders>()?.event_by_id.load_one(id).await?.map(Event))
+        let row = ctx.data::<Loaders>()?.event_by_id.load_one(id).await?;
+        let reader = Reader::of(auth::actor(ctx));
+        Ok(row.filter(|r| reader.sees(r)).map(Event))
     }
 
     /// Every registered webhook, oldest first.
+    /// The webhooks the caller registered (admins: every one; anonymous callers: none). An
+    /// endpoint's URL and filter are its registrant's business.
     async fn webhooks(&self, ctx: &Context<'_>) -> Result<Vec<Webhook>> {
+        let actor = auth::actor(ctx);
+        if actor.is_anonymous() {
+            return Ok(Vec::new());
+        }
         let rows = crate::webhooks::store::endpoints(ctx.data::<PgPool>()?)
             .await
             .map_err(ServiceError::from)?;
-        Ok(rows.into_iter().map(Webhook).collect())
+        Ok(rows
+            .into_iter()
+            .filter(|row| super::webhook::belongs_to(actor, row))
+            .map(Webhook)
+            .collect())
     }
 
+    /// A webhook the caller registered (admins: any); `null` otherwise.
     async fn webhook(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Webhook>> {
         let id = parse_id("id", &id)?;
-        Ok(ctx.data::<Loaders>()?.webhook_by_id.load_one(id).await?.map(Webhook))
+        let row = ctx.data::<Loaders>()?.webhook_by_id.load_one(id).await?;
+        Ok(row
+            .filter(|row| super::webhook::belongs_to(auth::actor(ctx), row))
+            .map(Webhook))
     }
 
     /// The audit trail in order (auditors and admins only).

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 use super::{Event, EventFilter, parse_cursor};
 use crate::filter::Filter;
 use crate::live::{self, Live};
+use crate::scope::Reader;
 
 pub struct SubscriptionRoot;
 
@@ -24,6 +25,7 @@ impl SubscriptionRoot {
         let filter = Filter::parse(filter)?;
         let after = parse_cursor(after)?;
         let pool = ctx.data::<PgPool>()?.clone();
-        Ok(live::replay(pool, ctx.data::<Live>()?, filter, after).await?)
+        let reader = Reader::of(roadmap_common::auth::actor(ctx));
+        Ok(live::replay(pool, ctx.data::<Live>()?, filter, reader, after).await?)
     }
 }

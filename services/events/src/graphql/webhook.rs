@@ -235,3 +235,9 @@ pub struct RegisteredWebhook {
     /// `whsec_` + base64 key: verify `webhook-signature` with it (any Standard Webhooks library).
     pub secret: String,
 }
+
+/// Who reads and manages a webhook's registration: its registrant and admins. To anyone else
+/// it does not exist (its URL and filter are the registrant's business).
+pub(crate) fn belongs_to(actor: &roadmap_common::auth::Actor, row: &crate::webhooks::store::EndpointRow) -> bool {
+    actor.has(roadmap_common::auth::Role::Admin) || (!actor.is_anonymous() && row.created_by == actor.subject)
+}

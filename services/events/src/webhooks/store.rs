@@ -6,6 +6,7 @@ use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::filter::Filter;
+use crate::scope::Reader;
 use crate::store::EventRow;
 
 /// `NOTIFY` channel that wakes the delivery worker; sent at commit of every transaction that
@@ -33,9 +34,16 @@ pub struct EndpointRow {
     pub disabled_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
+    /// Who registered it, as claims: its deliveries are what they may see ([`Reader::registrant`]).
+    pub registrant: Option<Value>,
 }
 
 impl EndpointRow {
+    /// What the endpoint may receive: its registrant's view.
+    pub fn reader(&self) -> Reader {
+        crate::scope::registrant_reader(self.registrant.as_ref())
+    }
+
     /// The stored filter; one that cannot be read matches nothing (and is logged).
     pub fn filter(&self) -> Option<Filter> {
         match serde_json::from_value(self.filter.clone()) {
@@ -48,7 +56,8 @@ impl EndpointRow {
     }
 }
 
-const ENDPOINT_COLUMNS: &str = "id, url, description, filter, secret, enabled, disabled_reason, created_at, created_by";
+const ENDPOINT_COLUMNS: &str =
+    "id, url, description, filter, secret, enabled, disabled_reason, created_at, created_by, registrant";
 
 #[derive(FromRow, Clone, Debug)]
 pub struct DeliveryRow {
@@ -78,8 +87,8 @@ pub struct AttemptRow {
 }
 
 /// Creates the deliveries of a newly logged event for every enabled endpoint whose filter
-/// matches it, in the caller's transaction (the one inserting the event). Matching is the live
-/// subscription's [`Filter::matches`].
+/// matches it and whose registrant may see it, in the caller's transaction (the one inserting the
+/// event). Matching is the live subscription's [`Filter::matches`] and [`Reader::sees`].
 pub async fn enqueue_event(conn: &mut PgConnection, event: &EventRow) -> Result<usize, sqlx::Error> {
     let endpoints: Vec<EndpointRow> = sqlx::query_as(&format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE enabled"
@@ -88,7 +97,7 @@ pub async fn enqueue_event(conn: &mut PgConnection, event: &EventRow) -> Result<
     .await?;
     let matching: Vec<Uuid> = endpoints
         .iter()
-        .filter(|e| e.filter().is_some_and(|f| f.matches(event)))
+        .filter(|e| e.reader().sees(event) && e.filter().is_some_and(|f| f.matches(event)))
         .map(|e| e.id)
         .collect();
     if matching.is_empty() {
@@ -112,8 +121,8 @@ pub async fn enqueue_event(conn: &mut PgConnection, event: &EventRow) -> Result<
 
 pub async fn insert_endpoint(conn: &mut PgConnection, row: &EndpointRow) -> Result<EndpointRow, sqlx::Error> {
     sqlx::query_as(&format!(
-        "INSERT INTO webhook_endpoint (id, url, description, filter, secret, enabled, created_by) \
-         VALUES ($1, $2, $3, $4, $5, true, $6) RETURNING {ENDPOINT_COLUMNS}"
+        "INSERT INTO webhook_endpoint (id, url, description, filter, secret, enabled, created_by, registrant) \
+         VALUES ($1, $2, $3, $4, $5, true, $6, $7) RETURNING {ENDPOINT_COLUMNS}"
     ))
     .bind(row.id)
     .bind(&row.url)
@@ -121,6 +130,7 @@ pub async fn insert_endpoint(conn: &mut PgConnection, row: &EndpointRow) -> Resu
     .bind(&row.filter)
     .bind(&row.secret)
     .bind(&row.created_by)
+    .bind(&row.registrant)
     .fetch_one(conn)
     .await
 }
@@ -220,7 +230,8 @@ pub async fn requeue(tx: &mut PgConnection, id: Uuid) -> Result<Option<DeliveryR
     Ok(row)
 }
 
-/// Queues, for one endpoint, every event of the log after `after` that its filter matches:
+/// Queues, for one endpoint, every event of the log after `after` that its filter matches and
+/// its registrant may see (now: a plan approved since shows its earlier events):
 /// missing deliveries are created (events logged while it was disabled, or before it existed)
 /// and existing ones are made due now with a fresh retry schedule. All or nothing; returns how
 /// many deliveries were queued.
@@ -228,13 +239,14 @@ pub async fn requeue_after(
     tx: &mut PgConnection,
     endpoint: Uuid,
     filter: &Filter,
+    reader: &Reader,
     after: i64,
 ) -> Result<u64, sqlx::Error> {
     const PAGE: i64 = 500;
     let mut last = after;
     let mut queued = 0;
     loop {
-        let events = crate::store::read_log(&mut *tx, filter, last, PAGE).await?;
+        let events = crate::store::read_log(&mut *tx, filter, reader, last, PAGE).await?;
         let Some(tail) = events.last() else { break };
         last = tail.cursor;
         let ids: Vec<Uuid> = events.iter().map(|_| Uuid::new_v4()).collect();
@@ -291,7 +303,8 @@ pub async fn claim_due(pool: &PgPool, limit: i64, lease: std::time::Duration) ->
              RETURNING d.id, d.endpoint_id, d.event_id, d.retry_step, d.attempts) \
          SELECT c.id AS delivery_id, c.endpoint_id, c.retry_step, c.attempts, w.url, w.secret, \
                 e.id, e.cursor, e.kind, e.subject_type, e.subject_id, e.occurred_at, \
-                e.before, e.after, e.context \
+                e.before, e.after, e.context, e.territories, \
+                EXISTS (SELECT 1 FROM plan_visibility v WHERE v.plan = e.context->>'plan' AND v.draft) AS draft \
          FROM claimed c JOIN webhook_endpoint w ON w.id = c.endpoint_id JOIN event e ON e.id = c.event_id",
     )
     .bind(limit)

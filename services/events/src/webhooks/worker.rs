@@ -310,6 +310,8 @@ mod tests {
             before: Some(json!({ "status": "PLANNED" })),
             after: Some(json!({ "status": "DONE" })),
             context: json!({ "level": "SCHOOL" }),
+            territories: Some(Vec::new()),
+            draft: false,
         };
         let p = payload(&event);
         assert_eq!(p["type"], "MEASURE_STATUS_CHANGED");

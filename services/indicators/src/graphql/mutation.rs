@@ -19,6 +19,7 @@ use super::{
     Target, opt_id,
 };
 use crate::outbox::{self, StatusChange, Written};
+use crate::plans_client::PlansClient;
 use crate::store::{self, IndicatorRow, NewIndicator, NewObservation, NewTarget};
 
 pub struct MutationRoot;
@@ -220,9 +221,13 @@ impl MutationRoot {
         let measure = parse_id("measure", &measure)?;
         let pool = ctx.data::<PgPool>()?;
         let indicator = Indicator::for_input(pool, "indicator", &indicator).await?;
-        // The measure's plan is in the plans subgraph; the role is checked here, not its territory.
+        let doing = "linking a measure to an indicator";
         let actor = auth::actor(ctx);
-        actor.require(&[Role::Editor, Role::Coordinator], "linking a measure to an indicator")?;
+        // The role first: an anonymous caller learns nothing about the measure.
+        actor.require(&[Role::Editor, Role::Coordinator], doing)?;
+        // The measure's plan is in the plans subgraph, which tells its territory.
+        let territory = ctx.data::<PlansClient>()?.measure_territory("measure", measure).await?;
+        require_scope(ctx, doing, &[territory]).await?;
         let mut tx = pool.begin().await?;
         store::link_measure(&mut tx, measure, indicator.id).await?;
         let after = json!({ "measure": measure, "indicator": indicator.code });

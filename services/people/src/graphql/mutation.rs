@@ -14,7 +14,7 @@ use roadmap_common::{ServiceError, ServiceResult, audit, parse_id};
 use crate::graphql::{
     CreateOrganisationInput, CreateTerritoryInput, EnsureOrganisationInput, Organisation, Territory, TerritoryKind,
 };
-use crate::store::{self, OrganisationRow};
+use crate::store::{self, OrganisationRow, Table};
 
 /// Who may create territories.
 const TERRITORIES: [Role; 1] = [Role::Coordinator];
@@ -32,7 +32,7 @@ impl MutationRoot {
         require_scope(ctx, pool, &TERRITORIES, "creating a territory", parent).await?;
         let id = Uuid::new_v4();
         let mut tx = pool.begin().await?;
-        store::insert_territory(&mut *tx, id, name, input.kind.as_db(), parent).await?;
+        store::insert(&mut *tx, Table::Territory, id, name, input.kind.as_db(), parent).await?;
         let after = json!({ "name": name, "kind": input.kind.as_db(), "parent": parent });
         record(&mut tx, ctx, "createTerritory", ("Territory", id), after).await?;
         tx.commit().await?;
@@ -120,7 +120,7 @@ impl MutationRoot {
         let id = Uuid::new_v4();
         let abbreviations: Vec<String> = input.abbreviations.iter().map(|a| a.trim().to_string()).collect();
         let mut tx = pool.begin().await?;
-        store::insert_organisation(&mut *tx, id, name, input.kind.as_db(), territory).await?;
+        store::insert(&mut *tx, Table::Organisation, id, name, input.kind.as_db(), territory).await?;
         store::insert_abbreviations(&mut *tx, id, &abbreviations).await?;
         let after = json!({
             "name": name, "kind": input.kind.as_db(), "territory": territory, "abbreviations": abbreviations

@@ -9,11 +9,16 @@ use crate::graphql::{LintFinding, Plan, PlanLevel, PlanState};
 use crate::import::{ImportStatus, ImportSummary};
 use crate::loaders::Loaders;
 
+/// Exactly one of `document` and `contentBase64` carries the document.
 #[derive(InputObject)]
 pub struct ImportRoadmapInput {
-    /// The document's text (UTF-8, as extracted from DOCX/PDF).
-    pub document: String,
-    /// Shown in errors and kept with the version.
+    /// The document as plain text (UTF-8), e.g. as extracted from a DOCX or PDF by hand.
+    pub document: Option<String>,
+    /// The file's bytes, standard base64 (RFC 4648, padding optional): DOCX, ODT, ODS, XLSX,
+    /// CSV/TSV, PDF with a text layer or plain text, recognised from the content. Up to 32 MB
+    /// of file by the readers; the router takes 4 MB of request body (a 3 MB file).
+    pub content_base64: Option<String>,
+    /// Shown in errors and kept with the version; required with `contentBase64`.
     pub file_name: Option<String>,
     /// Overrides the level the document states.
     pub level: Option<PlanLevel>,
@@ -39,8 +44,39 @@ pub struct ImportChanges {
     /// Measure keys new in this version.
     pub added: Vec<String>,
     pub removed: Vec<String>,
-    /// Measures whose number, title, schedule, responsible or result text changed.
+    /// Measures whose number, title, schedule, responsible, result text or extra columns changed.
     pub changed: Vec<String>,
+}
+
+impl ImportRoadmapInput {
+    /// The document's bytes: `document` as UTF-8 or `contentBase64` decoded, exactly one of them.
+    pub fn bytes(&self) -> Result<Vec<u8>, ServiceError> {
+        use base64::Engine as _;
+        match (&self.document, &self.content_base64) {
+            (Some(text), None) => Ok(text.as_bytes().to_vec()),
+            (None, Some(encoded)) => {
+                if self.file_name.as_deref().is_none_or(|f| f.trim().is_empty()) {
+                    return Err(ServiceError::invalid(
+                        "input.fileName",
+                        "is required with contentBase64: errors and the stored version name the file",
+                    ));
+                }
+                // Line breaks are what base64 tools wrap their output with; they carry nothing.
+                let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                base64::engine::general_purpose::STANDARD_NO_PAD
+                    .decode(compact.trim_end_matches('='))
+                    .map_err(|e| ServiceError::invalid("input.contentBase64", format!("is not base64: {e}")))
+            }
+            (Some(_), Some(_)) => Err(ServiceError::invalid(
+                "input",
+                "give either document (plain text) or contentBase64 (the file's bytes), not both",
+            )),
+            (None, None) => Err(ServiceError::invalid(
+                "input",
+                "no document: give document (plain text) or contentBase64 (the file's bytes, base64)",
+            )),
+        }
+    }
 }
 
 /// What an import did.
@@ -105,6 +141,22 @@ impl ImportReport {
     /// Indicator targets and baselines read from the document's tables and goals.
     async fn indicator_targets(&self) -> Json<serde_json::Value> {
         Json(serde_json::to_value(&self.0.indicator_targets).unwrap_or_default())
+    }
+
+    /// The format the file was read as: DOCX, ODT, ODS, XLSX, CSV, TSV, PDF or "plain text".
+    async fn format(&self) -> &str {
+        &self.0.format
+    }
+
+    /// Headers of the columns the parser has no role for, kept per measure
+    /// (`Measure.extraColumns`), in document order.
+    async fn extra_columns(&self) -> &[String] {
+        &self.0.extra_columns
+    }
+
+    /// Derived columns of a plan export ("[вычислено]"), ignored.
+    async fn ignored_columns(&self) -> &[String] {
+        &self.0.ignored_columns
     }
 
     async fn changes(&self) -> ImportChanges {

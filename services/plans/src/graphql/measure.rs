@@ -1,9 +1,9 @@
 //! `Measure` and `MeasureStatus`: one item of a roadmap, its status and progress, its traces
 //! through the cascade, link suggestions, coverage and occurrences.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use async_graphql::{Context, Enum, ID, Json, Object, Result};
+use async_graphql::{Context, Enum, ID, Json, Lookahead, Object, Result};
 use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::graphql::{
     today,
 };
 use crate::loaders::Loaders;
-use crate::store::{self, Direction, MeasureRow, StatusRow};
+use crate::store::{self, Direction, MeasureRow, PlanRow, StatusRow, TraceRow};
 use crate::{access, cascade};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -41,6 +41,16 @@ roadmap_common::db_enum!(MeasureStatus {
 
 /// One item of a roadmap.
 pub struct Measure(pub MeasureRow);
+
+/// A cell of a column whose header the importer does not know, kept as written.
+#[derive(async_graphql::SimpleObject)]
+pub struct ExtraColumn {
+    /// The column's header as written (both rows of a two-row header joined by a space;
+    /// "столбец N" when the header cell is empty).
+    pub header: String,
+    /// The cell, line breaks kept.
+    pub value: String,
+}
 
 #[Object]
 impl Measure {
@@ -125,6 +135,23 @@ impl Measure {
     /// `[{kind, name, full_name, abbreviation, raw}]`.
     async fn parties(&self) -> Json<serde_json::Value> {
         Json(self.0.parties.clone())
+    }
+
+    /// Cells of the document's columns the parser has no role for ("Источник финансирования",
+    /// "Отметка о выполнении" ...), in column order, non-empty ones only.
+    async fn extra_columns(&self) -> Vec<ExtraColumn> {
+        self.0
+            .extra
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                Some(ExtraColumn {
+                    header: e["header"].as_str()?.to_string(),
+                    value: e["value"].as_str()?.to_string(),
+                })
+            })
+            .collect()
     }
 
     /// Line of the source document the row starts on.
@@ -313,15 +340,49 @@ impl Measure {
 }
 
 impl Measure {
-    /// The trace from this measure in `direction`, as a tree, `depth` levels deep.
+    /// The trace from this measure in `direction`, as a tree, `depth` levels deep. When the
+    /// selection asks for the reached measures (at any level), the one statement that walks the
+    /// links also reads their rows, statuses and plans, which are fed to the request's loaders:
+    /// the whole trace is that statement, and who may see each node is decided once per plan.
     async fn trace(&self, ctx: &Context<'_>, depth: i32, direction: Direction) -> Result<Vec<TraceNode>> {
         let depth = cascade::check_depth(depth)?;
         let loaders = ctx.data::<Loaders>()?;
+        let key = (self.0.id, depth);
+        if !asks_for_measures(&ctx.look_ahead()) {
+            let loader = match direction {
+                Direction::Down => &loaders.trace_down,
+                Direction::Up => &loaders.trace_up,
+            };
+            let rows = loader.load_one(key).await?.unwrap_or_default();
+            return Ok(cascade::build_tree(self.0.id, &rows, direction, &|_| None));
+        }
         let loader = match direction {
-            Direction::Down => &loaders.trace_down,
-            Direction::Up => &loaders.trace_up,
+            Direction::Down => &loaders.trace_nodes_down,
+            Direction::Up => &loaders.trace_nodes_up,
         };
-        let rows = loader.load_one((self.0.id, depth)).await?.unwrap_or_default();
-        Ok(cascade::build_tree(self.0.id, &rows, direction))
+        let nodes = loader.load_one(key).await?.unwrap_or_default();
+        let measures: Vec<MeasureRow> = nodes.iter().map(|n| n.measure.clone()).collect();
+        let statuses: Vec<StatusRow> = nodes.iter().map(|n| n.status.clone()).collect();
+        let plans: Vec<PlanRow> = nodes
+            .iter()
+            .filter_map(|n| n.plan.as_ref().map(|p| p.0.clone()))
+            .collect();
+        loaders.feed(measures, statuses, plans).await;
+        let plan_of: HashMap<Uuid, Uuid> = nodes.iter().map(|n| (n.measure.id, n.measure.plan_id)).collect();
+        let visible = access::visible_plans(ctx, plan_of.values().copied().collect::<HashSet<_>>()).await?;
+        let edges: Vec<TraceRow> = nodes.iter().map(|n| n.edge.clone()).collect();
+        Ok(cascade::build_tree(self.0.id, &edges, direction, &|m| {
+            plan_of.get(&m).map(|p| visible.contains(p))
+        }))
     }
+}
+
+/// Whether a trace's selection asks for a reached measure at some level (`measure`, or `next`
+/// leading to one).
+fn asks_for_measures(selection: &Lookahead<'_>) -> bool {
+    if selection.field("measure").exists() {
+        return true;
+    }
+    let next = selection.field("next");
+    next.exists() && asks_for_measures(&next)
 }

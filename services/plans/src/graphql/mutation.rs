@@ -27,10 +27,12 @@ pub struct MutationRoot;
 /// Every mutation of the subgraph.
 #[Object(name = "Mutation")]
 impl MutationRoot {
-    /// Imports one roadmap document as a plan, all or nothing. Re-importing the same text changes
-    /// nothing; changed text becomes a new version of the same plan.
+    /// Imports one roadmap document (plain text, or a DOCX, ODT, XLSX, CSV or PDF file as base64)
+    /// as a plan, all or nothing. Re-importing the same text changes nothing; changed text
+    /// becomes a new version of the same plan.
     async fn import_roadmap(&self, ctx: &Context<'_>, input: ImportRoadmapInput) -> Result<ImportReport> {
         let people = people::from_ctx(ctx)?;
+        let bytes = input.bytes()?;
         let options = ImportOptions {
             level: input.level,
             territory: input.territory,
@@ -41,14 +43,8 @@ impl MutationRoot {
             actor: auth::actor(ctx).clone(),
         };
         let indicators = ctx.data_opt::<IndicatorsClient>();
-        let summary = crate::import::import_document_with(
-            ctx.data::<PgPool>()?,
-            people,
-            indicators,
-            input.document.as_bytes(),
-            &options,
-        )
-        .await?;
+        let summary =
+            crate::import::import_document_with(ctx.data::<PgPool>()?, people, indicators, &bytes, &options).await?;
         Ok(ImportReport(summary))
     }
 

@@ -34,8 +34,16 @@ pub enum OccurrenceKind {
 pub enum UndatedReason {
     /// Ongoing work ("постоянно", "в течение года"), not dated events.
     Continuous,
-    /// Dates set by another document ("по плану курсовой подготовки").
+    /// Dates set by another document or body ("по плану курсовой подготовки", "по графику ФЦТ").
     External,
+    /// A deadline relative to an event the plan does not date ("не позднее 10 дней после
+    /// получения результатов ЕГЭ", "после утверждения плана").
+    RelativeToEvent,
+    /// "по мере необходимости", "по запросу".
+    OnDemand,
+    /// A school term or holidays ("в период осенних каникул", "3 четверть"): the school's
+    /// calendar sets the dates.
+    SchoolCalendar,
     /// Months named without a year that the plan period cannot decide.
     NoYear,
     /// A recurrence with neither a range of its own nor a plan period.
@@ -46,14 +54,18 @@ pub enum UndatedReason {
     NotStructured,
 }
 
-impl From<occurrence::UndatedReason> for UndatedReason {
-    fn from(r: occurrence::UndatedReason) -> Self {
-        match r {
-            occurrence::UndatedReason::Continuous => Self::Continuous,
-            occurrence::UndatedReason::External => Self::External,
-            occurrence::UndatedReason::NoYear => Self::NoYear,
-            occurrence::UndatedReason::NoPeriod => Self::NoPeriod,
-            occurrence::UndatedReason::Unparsed => Self::Unparsed,
+impl From<occurrence::UndatedCause> for UndatedReason {
+    fn from(cause: occurrence::UndatedCause) -> Self {
+        use occurrence::UndatedCause as C;
+        match cause {
+            C::Continuous => Self::Continuous,
+            C::External => Self::External,
+            C::RelativeToEvent => Self::RelativeToEvent,
+            C::OnDemand => Self::OnDemand,
+            C::SchoolCalendar => Self::SchoolCalendar,
+            C::NoYear => Self::NoYear,
+            C::NoPeriod => Self::NoPeriod,
+            C::Unparsed => Self::Unparsed,
         }
     }
 }
@@ -189,7 +201,7 @@ pub async fn undated(ctx: &Context<'_>, measure: &MeasureRow) -> Result<Vec<Unda
             .undated
             .into_iter()
             .map(|u| UndatedScheduleItem {
-                reason: u.reason.into(),
+                reason: u.cause.into(),
                 detail: u.detail,
             })
             .collect(),

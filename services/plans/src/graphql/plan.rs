@@ -215,6 +215,33 @@ impl Plan {
         let rows = ctx.data::<Loaders>()?.measures_by_plan.load_one(self.0.id).await?;
         Ok(rows.unwrap_or_default().into_iter().map(Measure).collect())
     }
+
+    /// Links to the plan as CSV and XLSX: paths on the plans subgraph's address (behind an
+    /// ingress, `/export/` routed to the plans port). Derived columns (due day, resolved
+    /// parties, status, progress) are marked "[вычислено]" and ignored when the file is
+    /// imported again. A draft's links are signed and valid for 24 hours, and given only to
+    /// those who may see the draft.
+    async fn exports(&self, ctx: &Context<'_>) -> Result<PlanExports> {
+        if !crate::access::may_see(ctx, &self.0).await? {
+            return Err(ServiceError::not_found("Plan", self.0.id).into());
+        }
+        let signer = ctx.data_opt::<crate::export::LinkSigner>();
+        let now = chrono::Utc::now().timestamp();
+        let link = |format| crate::export::link(&self.0, format, signer, now);
+        Ok(PlanExports {
+            csv: link(crate::export::ExportFormat::Csv),
+            xlsx: link(crate::export::ExportFormat::Xlsx),
+        })
+    }
+}
+
+/// Where a plan's exports are fetched.
+#[derive(SimpleObject)]
+pub struct PlanExports {
+    /// `/export/plans/<id>.csv` (UTF-8 with BOM, `;`).
+    pub csv: String,
+    /// `/export/plans/<id>.xlsx`.
+    pub xlsx: String,
 }
 
 #[derive(SimpleObject)]

@@ -68,8 +68,17 @@ impl QueryRoot {
     /// A measure; `null` when it belongs to a draft the caller may not see.
     async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Measure>> {
         let id = parse_id("id", &id)?;
-        let row = ctx.data::<Loaders>()?.measure_by_id.load_one(id).await?;
-        access::visible_measure(ctx, row).await
+        // The measure and its plan in one statement: the plan decides visibility and is then at
+        // hand for `plan { ... }` (a trace from here costs one more statement, whatever its size).
+        let loaders = ctx.data::<Loaders>()?;
+        let Some(row) = loaders.measure_with_plan_by_id.load_one(id).await? else {
+            return Ok(None);
+        };
+        if let Some(plan) = row.plan {
+            loaders.plan_by_id.feed_one(plan.0.id, plan.0).await;
+        }
+        loaders.measure_by_id.feed_one(id, row.measure.clone()).await;
+        access::visible_measure(ctx, Some(row.measure)).await
     }
 
     #[graphql(entity)]

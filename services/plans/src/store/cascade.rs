@@ -5,6 +5,8 @@ use uuid::Uuid;
 
 use roadmap_common::ServiceResult;
 
+use super::{MEASURE_COLUMNS, MeasureRow, PLAN_COLUMNS, PlanRow, StatusRow};
+
 #[derive(Clone, Debug, FromRow)]
 pub struct LinkRow {
     pub id: Uuid,
@@ -40,6 +42,43 @@ pub enum Direction {
     Up,
 }
 
+/// The SQL of a trace in `direction` (`$1` roots, `$2` depth): the edges only, or with the
+/// reached measures, statuses and plans ([`TraceNodeRow`]). Public so a test can `EXPLAIN` exactly
+/// what the hub runs.
+pub fn trace_statement(direction: Direction, with_nodes: bool) -> String {
+    // A link is followed from its `from` end to its `to` end.
+    let (from, to) = match direction {
+        Direction::Down => ("implements_id", "measure_id"),
+        Direction::Up => ("measure_id", "implements_id"),
+    };
+    let traversal = format!(
+        "WITH RECURSIVE t(root, depth, link_id, measure_id, implements_id, path) AS ( \
+           SELECT l.{from}, 1, l.id, l.measure_id, l.implements_id, ARRAY[l.{from}, l.{to}] \
+             FROM measure_link l WHERE l.{from} = ANY($1) AND l.state <> 'REJECTED' \
+           UNION ALL \
+           SELECT t.root, t.depth + 1, l.id, l.measure_id, l.implements_id, t.path || l.{to} \
+             FROM measure_link l JOIN t ON l.{from} = t.{to} \
+            WHERE t.depth < $2 AND l.state <> 'REJECTED' AND NOT l.{to} = ANY(t.path))"
+    );
+    if !with_nodes {
+        return format!(
+            "{traversal} SELECT root, depth, link_id, measure_id, implements_id FROM t ORDER BY root, depth"
+        );
+    }
+    // Measures by primary key per edge (LATERAL: a nested loop whatever the recursive part's
+    // row estimate), each plan's columns once per root.
+    format!(
+        "{traversal} \
+         SELECT t.root, t.depth, t.link_id, t.measure_id, t.implements_id, m.*, \
+                CASE WHEN row_number() OVER (PARTITION BY t.root, m.plan_id ORDER BY t.depth, t.link_id) = 1 \
+                     THEN (SELECT to_jsonb(p) FROM (SELECT {PLAN_COLUMNS} FROM plan WHERE id = m.plan_id) p) END AS plan \
+         FROM t CROSS JOIN LATERAL ( \
+             SELECT {MEASURE_COLUMNS}, status, progress::float8 AS progress, weight::float8 AS weight \
+             FROM measure WHERE id = t.{to}) m \
+         ORDER BY t.root, t.depth"
+    )
+}
+
 /// Every non-rejected link from the roots in `direction`, down to `max_depth`, in one statement
 /// whatever the size of the tree. Paths never revisit a measure.
 pub async fn trace(
@@ -48,25 +87,40 @@ pub async fn trace(
     roots: &[Uuid],
     max_depth: i32,
 ) -> ServiceResult<Vec<TraceRow>> {
-    // A link is followed from its `from` end to its `to` end.
-    let (from, to) = match direction {
-        Direction::Down => ("implements_id", "measure_id"),
-        Direction::Up => ("measure_id", "implements_id"),
-    };
-    Ok(sqlx::query_as(&format!(
-        "WITH RECURSIVE t(root, depth, link_id, measure_id, implements_id, path) AS ( \
-           SELECT l.{from}, 1, l.id, l.measure_id, l.implements_id, ARRAY[l.{from}, l.{to}] \
-             FROM measure_link l WHERE l.{from} = ANY($1) AND l.state <> 'REJECTED' \
-           UNION ALL \
-           SELECT t.root, t.depth + 1, l.id, l.measure_id, l.implements_id, t.path || l.{to} \
-             FROM measure_link l JOIN t ON l.{from} = t.{to} \
-            WHERE t.depth < $2 AND l.state <> 'REJECTED' AND NOT l.{to} = ANY(t.path)) \
-         SELECT root, depth, link_id, measure_id, implements_id FROM t ORDER BY root, depth"
-    ))
-    .bind(roots)
-    .bind(max_depth)
-    .fetch_all(pool)
-    .await?)
+    Ok(sqlx::query_as(&trace_statement(direction, false))
+        .bind(roots)
+        .bind(max_depth)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// A node reached by a trace with what its fields read: the edge, the reached measure's row and
+/// status, and its plan (columns on the first node of each plan per root only: a plan is sent
+/// once, however many of its measures the trace reaches).
+#[derive(Clone, Debug, FromRow)]
+pub struct TraceNodeRow {
+    #[sqlx(flatten)]
+    pub edge: TraceRow,
+    #[sqlx(flatten)]
+    pub measure: MeasureRow,
+    #[sqlx(flatten)]
+    pub status: StatusRow,
+    pub plan: Option<sqlx::types::Json<PlanRow>>,
+}
+
+/// [`trace`] with every reached measure's row, status and plan, in the same one statement: a
+/// trace's fields need no further query.
+pub async fn trace_with_nodes(
+    pool: &PgPool,
+    direction: Direction,
+    roots: &[Uuid],
+    max_depth: i32,
+) -> ServiceResult<Vec<TraceNodeRow>> {
+    Ok(sqlx::query_as(&trace_statement(direction, true))
+        .bind(roots)
+        .bind(max_depth)
+        .fetch_all(pool)
+        .await?)
 }
 
 pub async fn links_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<LinkRow>> {

@@ -197,3 +197,14 @@ pub async fn park_sections(tx: &mut Transaction<'_, Postgres>, plan_id: Uuid) ->
         .await?;
     Ok(())
 }
+
+/// The text a plan version was imported from (the rendered text for DOCX, XLSX, ...).
+pub async fn version_source_text(pool: &PgPool, plan_id: Uuid, version: i32) -> ServiceResult<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT source_text FROM plan_version WHERE plan_id = $1 AND version = $2")
+            .bind(plan_id)
+            .bind(version)
+            .fetch_optional(pool)
+            .await?,
+    )
+}

@@ -34,6 +34,9 @@ pub struct MeasureRow {
     pub targets: serde_json::Value,
     pub parties: serde_json::Value,
     pub source_line: Option<i32>,
+    /// Cells of the document's columns the parser has no role for: `[{header, value}]`, in
+    /// column order (`roadmap_import::ExtraColumn`).
+    pub extra: serde_json::Value,
 }
 
 impl MeasureRow {
@@ -73,6 +76,7 @@ impl MeasureRow {
             targets: serde_json::Value::Array(Vec::new()),
             parties: serde_json::Value::Array(Vec::new()),
             source_line: None,
+            extra: serde_json::Value::Array(Vec::new()),
         }
     }
 }
@@ -147,7 +151,7 @@ pub async fn insert_measures(tx: &mut Transaction<'_, Postgres>, rows: &[Measure
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[], \
                               $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::jsonb[], $14::text[], \
                               $15::date[], $16::date[], $17::text[], $18::text[], $19::text[], $20::jsonb[], $21::jsonb[], \
-                              $22::int[]) \
+                              $22::int[], $23::jsonb[]) \
          ON CONFLICT (id) DO UPDATE SET section_id = EXCLUDED.section_id, parent_measure_id = EXCLUDED.parent_measure_id, \
             position = EXCLUDED.position, number = EXCLUDED.number, title = EXCLUDED.title, \
             schedule_text = EXCLUDED.schedule_text, expected_result = EXCLUDED.expected_result, \
@@ -155,7 +159,7 @@ pub async fn insert_measures(tx: &mut Transaction<'_, Postgres>, rows: &[Measure
             schedule = EXCLUDED.schedule, schedule_kind = EXCLUDED.schedule_kind, starts_on = EXCLUDED.starts_on, \
             due_on = EXCLUDED.due_on, reporting_forms = EXCLUDED.reporting_forms, notes = EXCLUDED.notes, \
             indicator_text = EXCLUDED.indicator_text, targets = EXCLUDED.targets, parties = EXCLUDED.parties, \
-            source_line = EXCLUDED.source_line"
+            source_line = EXCLUDED.source_line, extra = EXCLUDED.extra"
     ))
     .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.plan_id).collect::<Vec<_>>())
@@ -179,6 +183,7 @@ pub async fn insert_measures(tx: &mut Transaction<'_, Postgres>, rows: &[Measure
     .bind(rows.iter().map(|r| r.targets.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.parties.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.source_line).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.extra.clone()).collect::<Vec<_>>())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -235,5 +240,27 @@ pub async fn set_status(
     .bind(status)
     .bind(progress)
     .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// A measure with its plan, read together where a request starts from a measure (`measure(id)`,
+/// its entity): the plan decides whether the measure may be seen, and is then at hand for its
+/// fields.
+#[derive(Clone, Debug, FromRow)]
+pub struct MeasureWithPlanRow {
+    #[sqlx(flatten)]
+    pub measure: MeasureRow,
+    pub plan: Option<sqlx::types::Json<super::PlanRow>>,
+}
+
+/// Measures by id with their plans, in one statement.
+pub async fn measures_with_plans(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<MeasureWithPlanRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT m.*, (SELECT to_jsonb(p) FROM (SELECT {} FROM plan WHERE id = m.plan_id) p) AS plan \
+         FROM (SELECT {MEASURE_COLUMNS} FROM measure WHERE id = ANY($1)) m",
+        super::PLAN_COLUMNS
+    ))
+    .bind(ids)
+    .fetch_all(pool)
     .await?)
 }

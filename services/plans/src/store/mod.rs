@@ -24,4 +24,4 @@ const PLAN_COLUMNS: &str = "id, title, level, period_start, period_end, period_t
      territory_id, source_key, version, approval_kind, approval_number, approval_date, approval_signatory, goals, state";
 const MEASURE_COLUMNS: &str = "id, plan_id, section_id, parent_measure_id, position, number, title, \
      schedule_text, expected_result, responsible_text, key, kind, schedule, schedule_kind, starts_on, due_on, \
-     reporting_forms, notes, indicator_text, targets, parties, source_line";
+     reporting_forms, notes, indicator_text, targets, parties, source_line, extra";

@@ -13,6 +13,8 @@ pub struct MeasureContextRow {
     pub level: String,
     pub territory_id: Option<Uuid>,
     pub ancestors: Vec<Uuid>,
+    /// The plan is a draft (as this transaction sees it): who may see the event depends on it.
+    pub draft: bool,
 }
 
 /// The context of `measure` in one recursive statement; `None` when it does not exist.
@@ -26,7 +28,7 @@ pub async fn measure_context(
              UNION \
              SELECT l.implements_id, up.depth + 1 FROM measure_link l JOIN up ON l.measure_id = up.id \
              WHERE l.state = 'CONFIRMED' AND up.depth < 32) \
-         SELECT p.id AS plan_id, p.level, p.territory_id, \
+         SELECT p.id AS plan_id, p.level, p.territory_id, p.state = 'DRAFT' AS draft, \
                 COALESCE((SELECT array_agg(DISTINCT id) FROM up), '{}') AS ancestors \
          FROM measure m JOIN plan p ON p.id = m.plan_id WHERE m.id = $1",
     )

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use maud::{Markup, html};
 use serde_json::json;
 
-use super::layout::{Visitor, measure_href, page, page_with, plan_href, territory_href};
+use super::layout::{Visitor, column_heads, measure_href, page, page_with, plan_href, territory_href};
 use crate::format;
 use crate::model::{Indicator, IndicatorTerritory, Rollup, TerritoryIndicator};
 
@@ -92,7 +92,7 @@ pub fn render_indicator(i: &Indicator, visitor: Visitor) -> Markup {
         h2 { "Территории с базовыми и целевыми значениями" }
         @if by_territory.is_empty() { p.muted { "Значений пока нет." } }
         table.territories {
-            thead { tr { th scope="col" { "Территория" } th scope="col" { "Предметы" } } }
+            (column_heads(&["Территория", "Предметы"]))
             tbody {
                 @for ((name, id), subjects) in &by_territory {
                     tr {
@@ -237,14 +237,7 @@ pub fn render_territory(
                     figcaption { "График: цель (от базового значения) и факт по годам, " (i.unit) "." }
                 }
                 table.values {
-                    thead { tr {
-                        th scope="col" { "Год" }
-                        th scope="col" { "Базовое" }
-                        th scope="col" { "Цель" }
-                        th scope="col" { "Факт" }
-                        th scope="col" { "Отклонение" }
-                        th scope="col" { "Статус" }
-                    } }
+                    (column_heads(&["Год", "Базовое", "Цель", "Факт", "Отклонение", "Статус"]))
                     tbody {
                         @for r in &rows {
                             tr data-period=(r.period) {
@@ -286,15 +279,10 @@ pub fn render_territory(
                     @if r.missing_children > 0 { ", без данных: " (r.missing_children) }
                 }
                 table.rollup {
-                    thead { tr {
-                        th scope="col" { "Место" }
-                        th scope="col" { "Территория или организация" }
-                        th scope="col" { "Значение" }
-                        th scope="col" { "Участников" }
-                        th scope="col" { "Цель" }
-                        th scope="col" { "Отклонение" }
-                        th scope="col" { "Статус" }
-                    } }
+                    (column_heads(&[
+                        "Место", "Территория или организация", "Значение", "Участников", "Цель", "Отклонение",
+                        "Статус",
+                    ]))
                     tbody {
                         @for c in &r.children {
                             tr {
@@ -334,13 +322,7 @@ fn set_by(ti: &TerritoryIndicator) -> Markup {
         details.set-by {
             summary { "Кем установлены значения" }
             table {
-                thead { tr {
-                    th scope="col" { "Год" }
-                    th scope="col" { "Вид" }
-                    th scope="col" { "Значение (как в документе)" }
-                    th scope="col" { "План" }
-                    th scope="col" { "Мероприятие" }
-                } }
+                (column_heads(&["Год", "Вид", "Значение (как в документе)", "План", "Мероприятие"]))
                 tbody {
                     @for r in rows {
                         tr {

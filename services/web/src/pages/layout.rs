@@ -156,6 +156,13 @@ pub fn status_cells(c: &StatusCounts) -> Markup {
     }
 }
 
+/// A table's head: one row of column headers.
+pub fn column_heads(names: &[&str]) -> Markup {
+    html! {
+        thead { tr { @for name in names { th scope="col" { (name) } } } }
+    }
+}
+
 /// Header cells matching [`status_cells`].
 pub fn status_headers() -> Markup {
     html! {

@@ -4,7 +4,7 @@
 
 use maud::{Markup, html};
 
-use super::layout::{Visitor, measure_href, page, plan_href, progress_bar, status_badge, territory_href};
+use super::layout::{Visitor, column_heads, measure_href, page, plan_href, progress_bar, status_badge, territory_href};
 use crate::format;
 use crate::model::{MeasureDetail, Occurrence, TraceMeasure, TraceNode};
 
@@ -53,22 +53,8 @@ pub fn render(m: &MeasureDetail, visitor: Visitor) -> Markup {
             @if let Some(r) = &m.reporting_forms { dt { "Формы отчётности" } dd { (r) } }
             @if let Some(n) = &m.notes { dt { "Примечания" } dd { (n) } }
         }
-        section aria-labelledby="up" {
-            h2 #up { "Реализует (вверх по каскаду)" }
-            @if m.implements.is_empty() {
-                p.muted { "Не связано с мероприятиями планов верхнего уровня." }
-            } @else {
-                ul.trace.up { @for n in &m.implements { (trace_node(n, false)) } }
-            }
-        }
-        section aria-labelledby="down" {
-            h2 #down { "Исполняется (вниз по каскаду)" }
-            @if m.implemented_by.is_empty() {
-                p.muted { "Исполняющих мероприятий в планах нижнего уровня нет." }
-            } @else {
-                ul.trace.down { @for n in &m.implemented_by { (trace_node(n, true)) } }
-            }
-        }
+        (trace_section(Direction::Up, &m.implements))
+        (trace_section(Direction::Down, &m.implemented_by))
         @if !m.coverage.is_empty() {
             section aria-labelledby="coverage" {
                 h2 #coverage { "Охват территорий" }
@@ -77,11 +63,7 @@ pub fn render(m: &MeasureDetail, visitor: Visitor) -> Markup {
                     (format::share(covered as f64 / m.coverage.len() as f64)) ")"
                 }
                 table.coverage {
-                    thead { tr {
-                        th scope="col" { "Территория" }
-                        th scope="col" { "Охвачена" }
-                        th scope="col" { "Исполняющие мероприятия" }
-                    } }
+                    (column_heads(&["Территория", "Охвачена", "Исполняющие мероприятия"]))
                     tbody {
                         @for row in &m.coverage {
                             tr class=(if row.covered { "covered" } else { "uncovered" }) {
@@ -124,6 +106,40 @@ pub fn render(m: &MeasureDetail, visitor: Visitor) -> Markup {
         }
     };
     page(&title, visitor, &crumbs, body)
+}
+
+/// Which way a trace goes from the measure.
+#[derive(Clone, Copy, PartialEq)]
+enum Direction {
+    /// To the measures of higher plans it carries out.
+    Up,
+    /// To the measures that carry it out, with their occurrences.
+    Down,
+}
+
+fn trace_section(direction: Direction, nodes: &[TraceNode]) -> Markup {
+    let (id, heading, none) = match direction {
+        Direction::Up => (
+            "up",
+            "Реализует (вверх по каскаду)",
+            "Не связано с мероприятиями планов верхнего уровня.",
+        ),
+        Direction::Down => (
+            "down",
+            "Исполняется (вниз по каскаду)",
+            "Исполняющих мероприятий в планах нижнего уровня нет.",
+        ),
+    };
+    html! {
+        section aria-labelledby=(id) {
+            h2 id=(id) { (heading) }
+            @if nodes.is_empty() {
+                p.muted { (none) }
+            } @else {
+                ul class={ "trace " (id) } { @for n in nodes { (trace_node(n, direction == Direction::Down)) } }
+            }
+        }
+    }
 }
 
 fn trace_measure(t: &TraceMeasure) -> Markup {
@@ -169,11 +185,7 @@ fn trace_node(n: &TraceNode, with_occurrences: bool) -> Markup {
 fn occurrence_list(list: &[Occurrence], shown: usize) -> Markup {
     html! {
         table.occurrences {
-            thead { tr {
-                th scope="col" { "Дата" }
-                th scope="col" { "Вид" }
-                th scope="col" { "Отчёт" }
-            } }
+            (column_heads(&["Дата", "Вид", "Отчёт"]))
             tbody {
                 @for o in list.iter().take(shown) {
                     tr {

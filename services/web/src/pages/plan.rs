@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 
 use maud::{Markup, html};
 
-use super::layout::{StatusCounts, Visitor, measure_href, page, plan_href, progress_bar, status_badge, territory_href};
+use super::layout::{
+    StatusCounts, Visitor, column_heads, measure_href, page, plan_href, progress_bar, status_badge, territory_href,
+};
 use crate::format;
 use crate::model::{Measure, Plan};
 
@@ -109,11 +111,7 @@ pub fn render(plan: &Plan, visitor: Visitor) -> Markup {
             section aria-labelledby="parents" {
                 h2 #parents { "Реализует планы" }
                 table.parents {
-                    thead { tr {
-                        th scope="col" { "План" }
-                        th scope="col" { "Уровень" }
-                        th scope="col" { "Мероприятий реализуется" }
-                    } }
+                    (column_heads(&["План", "Уровень", "Мероприятий реализуется"]))
                     tbody {
                         @for p in &plan.parents {
                             tr {
@@ -138,17 +136,9 @@ pub fn render(plan: &Plan, visitor: Visitor) -> Markup {
             h2 #measures { "Мероприятия" }
             @if plan.sections.is_empty() { p.muted { "В плане нет мероприятий." } }
             table.measures {
-                thead {
-                    tr {
-                        th scope="col" { "№" }
-                        th scope="col" { "Мероприятие" }
-                        th scope="col" { "Срок (как в документе)" }
-                        th scope="col" { "Срок до" }
-                        th scope="col" { "Ответственные" }
-                        th scope="col" { "Статус" }
-                        th scope="col" { "Выполнение" }
-                    }
-                }
+                (column_heads(&[
+                    "№", "Мероприятие", "Срок (как в документе)", "Срок до", "Ответственные", "Статус", "Выполнение",
+                ]))
                 @for s in &plan.sections {
                     tbody.section {
                         tr.section-title {

@@ -1,9 +1,8 @@
 //! The web target's tests, one binary: its operations against the supergraph and the manifest
 //! (`operations`), each page rendered from a gateway answer (`pages`), and the router serving
-//! the pages from a stand-in gateway that answers those same JSON files (`served`), and the
-//! pages in headless Chromium (`browser`, ignored until CI installs it).
+//! the pages from a stand-in gateway that answers those same JSON files (`served`). The pages in
+//! headless Chromium against a real hub are end-to-end tests (`tests/tests/e2e/web.rs`).
 
-mod browser;
 mod operations;
 mod pages;
 mod served;

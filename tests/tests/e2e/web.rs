@@ -1,0 +1,628 @@
+//! The web target in a real browser: headless Chromium (Debian `chromium` + `chromium-driver`,
+//! installed by `.ci/run`) driven over WebDriver (fantoccini → a chromedriver this test starts on
+//! a free port) against a hub of every target with the demo data, through the web target's own
+//! pages and the gateway behind them. Every page visited is saved as a screenshot under
+//! `target/web-screenshots/` for review, and checked with axe-core (vendored in
+//! `tests/vendor/axe-core`): no serious or critical violation.
+//!
+//! Not here: a status change appearing on an open page *without* reload (page 6 of issue 14).
+//! The pages would follow the gateway's event subscription, which must first filter events of
+//! draft plans out for anonymous subscribers; until then the test reloads the page.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow, bail, ensure};
+use fantoccini::wd::TimeoutConfiguration;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use roadmap_common::auth::Role;
+use roadmap_e2e::{TestHub, set_measure_status, token};
+use roadmap_hub::targets::Target;
+use serde_json::{Value, json};
+
+/// Whole test, hub and browser included: a hung page or driver fails the test instead of CI.
+const LIMIT: Duration = Duration::from_secs(180);
+/// One navigation, one element to appear, chromedriver to answer.
+const STEP: Duration = Duration::from_secs(20);
+
+/// Chromium's flags: headless, and nothing that reaches out to the network by itself (updates,
+/// sync, QUIC probes, first-run pages), so a test machine without internet behaves like any other.
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    // Containers give /dev/shm 64 MB; Chromium then crashes on long pages.
+    "--disable-dev-shm-usage",
+    "--window-size=1280,900",
+];
+
+/// axe-core, injected into every page the tests visit (never served by the web target).
+const AXE: &str = include_str!("../../vendor/axe-core/axe.min.js");
+
+/// Runs axe on the page and returns the serious and critical violations with a few of their
+/// elements each.
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, { resultTypes: ["violations"] }).then(
+  (r) => done(r.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                   nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }))),
+  (e) => done({ error: String(e) }));
+"#;
+
+/// Runs `test` within [`LIMIT`]; whatever happens, what it started (hub, chromedriver, Chromium)
+/// is dropped with it.
+async fn bounded(test: impl Future<Output = anyhow::Result<()>>) {
+    match tokio::time::timeout(LIMIT, test).await {
+        Ok(result) => result.expect("browser test"),
+        Err(_) => panic!("the browser test did not finish within {LIMIT:?}"),
+    }
+}
+
+/// A headless Chromium under a chromedriver of its own.
+struct Browser {
+    client: Option<Client>,
+    driver: Child,
+    /// A fresh profile per browser: no cookie or cache carried between tests.
+    profile: PathBuf,
+}
+
+impl Browser {
+    async fn start() -> anyhow::Result<Browser> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let profile = std::env::temp_dir().join(format!("roadmap-chromium-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&profile).with_context(|| format!("creating {}", profile.display()))?;
+        let mut command = Command::new("chromedriver");
+        command
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // Its own process group, which the Chromium it starts joins: `Drop` ends them together.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let driver = command.spawn().map_err(|e| {
+            anyhow!(
+                "cannot start chromedriver ({e}): the browser tests need Chromium and its driver \
+                 (`apt-get install -y chromium chromium-driver fonts-dejavu-core`; `.ci/run` does it)"
+            )
+        })?;
+        let mut browser = Browser {
+            client: None,
+            driver,
+            profile,
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + STEP;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+        loop {
+            if http
+                .get(format!("{url}/status"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            if let Some(status) = browser.driver.try_wait()? {
+                bail!("chromedriver exited at start ({status}); port {port} taken?");
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "chromedriver did not answer on {url} within {STEP:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
+        args.push(format!("--user-data-dir={}", browser.profile.display()));
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".into(), json!({ "args": args }));
+        let client = tokio::time::timeout(
+            STEP,
+            ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities)
+                .connect(&url),
+        )
+        .await
+        .context("Chromium did not start in time")?
+        .context("starting Chromium through chromedriver")?;
+        client
+            .update_timeouts(TimeoutConfiguration::new(Some(STEP), Some(STEP), Some(Duration::ZERO)))
+            .await?;
+        browser.client = Some(client);
+        Ok(browser)
+    }
+
+    fn client(&self) -> &Client {
+        self.client.as_ref().expect("started")
+    }
+
+    async fn open(&self, url: &str) -> anyhow::Result<()> {
+        self.client().goto(url).await.with_context(|| format!("opening {url}"))
+    }
+
+    /// Clicks the element `css` selects and waits for the page it leads to.
+    async fn click(&self, css: &str) -> anyhow::Result<()> {
+        let before = self.client().current_url().await?;
+        let element = self
+            .client()
+            .find(Locator::Css(css))
+            .await
+            .with_context(|| format!("no {css} on {before}"))?;
+        element.click().await.with_context(|| format!("clicking {css}"))?;
+        let deadline = Instant::now() + STEP;
+        while self.client().current_url().await? == before {
+            ensure!(Instant::now() < deadline, "clicking {css} on {before} led nowhere");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.client()
+            .wait()
+            .at_most(STEP)
+            .for_element(Locator::Css("footer.site"))
+            .await
+            .with_context(|| format!("the page after clicking {css} did not load"))?;
+        Ok(())
+    }
+
+    async fn text(&self, css: &str) -> anyhow::Result<String> {
+        match self.client().find(Locator::Css(css)).await {
+            Ok(element) => Ok(element.text().await?),
+            Err(e) => {
+                // What the page shows instead, for the failure message.
+                let shown = match self.client().find(Locator::Css("body")).await {
+                    Ok(body) => body.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                let shown: String = shown.chars().take(600).collect();
+                Err(anyhow!(e).context(format!("no {css} on {}; the page shows: {shown}", self.path().await?)))
+            }
+        }
+    }
+
+    async fn path(&self) -> anyhow::Result<String> {
+        let url = self.client().current_url().await?;
+        Ok(match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        })
+    }
+
+    /// Saves a screenshot of the whole page as `target/web-screenshots/<name>.png` and runs
+    /// axe-core on it: a serious or critical violation fails the test, with the elements named.
+    async fn review(&self, name: &str) -> anyhow::Result<()> {
+        self.screenshot(name).await?;
+        let path = self.path().await?;
+        self.accessible().await.with_context(|| format!("{name} ({path})"))
+    }
+
+    async fn screenshot(&self, name: &str) -> anyhow::Result<()> {
+        let client = self.client();
+        // The window as tall as the page (bounded), so the screenshot shows all of it; the
+        // window is taller than its viewport by the browser's frame, hence the measuring again.
+        for _ in 0..3 {
+            let sizes = client
+                .execute(
+                    "return [window.innerHeight, document.documentElement.scrollHeight];",
+                    vec![],
+                )
+                .await?;
+            let (inner, full) = (sizes[0].as_u64().unwrap_or(0), sizes[1].as_u64().unwrap_or(0));
+            let (_, window) = client.get_window_size().await?;
+            if full <= inner || window >= 6000 {
+                break;
+            }
+            client
+                .set_window_size(1280, (window + full - inner).min(6000) as u32)
+                .await?;
+        }
+        let png = client.screenshot().await?;
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join(format!("{name}.png"));
+        std::fs::write(&file, &png).with_context(|| format!("writing {}", file.display()))?;
+        client.set_window_size(1280, 900).await?;
+        Ok(())
+    }
+
+    /// axe-core's serious and critical violations on the page, none expected.
+    async fn accessible(&self) -> anyhow::Result<()> {
+        let client = self.client();
+        client.execute(AXE, vec![]).await.context("injecting axe-core")?;
+        let found = client
+            .execute_async(AXE_RUN, vec![])
+            .await
+            .context("running axe-core")?;
+        if let Some(error) = found.get("error") {
+            bail!("axe-core failed: {error}");
+        }
+        let violations = found.as_array().cloned().unwrap_or_default();
+        ensure!(
+            violations.is_empty(),
+            "serious or critical accessibility violations: {}",
+            serde_json::to_string_pretty(&violations)?
+        );
+        Ok(())
+    }
+
+    /// Ends the session (chromedriver closes Chromium); `Drop` ends the driver.
+    async fn finish(mut self) -> anyhow::Result<()> {
+        if let Some(client) = self.client.take() {
+            client.close().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let group = self.driver.id() as libc::pid_t;
+        // SAFETY: a signal to the process group this test created for chromedriver (its id is
+        // chromedriver's pid); Chromium, started by chromedriver, is in it too.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+        self.driver.wait().ok();
+        std::fs::remove_dir_all(&self.profile).ok();
+    }
+}
+
+fn screenshot_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/web-screenshots")
+}
+
+/// Every target with the demo data; returns the hub and the web target's address (no trailing
+/// slash).
+async fn demo_hub() -> anyhow::Result<(TestHub, String)> {
+    let hub = TestHub::spawn().await?;
+    let running = hub.hub.as_ref().context("hub")?;
+    roadmap_hub::demo::load(running).await?;
+    let web = running
+        .home_url(Target::WEB)
+        .context("the web target runs")?
+        .trim_end_matches('/')
+        .to_string();
+    Ok((hub, web))
+}
+
+/// The Zabaykalsky regional plan (seed 002) and its chemistry measure, from the gateway.
+struct Zabaykalsky {
+    region: String,
+    plan: String,
+    chemistry: String,
+}
+
+async fn zabaykalsky(hub: &TestHub) -> anyhow::Result<Zabaykalsky> {
+    let data = hub
+        .gql(
+            "{ plans(level: REGIONAL) { edges { node { id territory { id name } measures { id title } } } } }",
+            json!({}),
+        )
+        .await?;
+    let plan = data["plans"]["edges"]
+        .as_array()
+        .context("plans")?
+        .iter()
+        .map(|e| &e["node"])
+        .find(|p| p["territory"]["name"] == "Забайкальский край")
+        .context("the demo data has the Zabaykalsky plan")?;
+    let chemistry = plan["measures"]
+        .as_array()
+        .context("measures")?
+        .iter()
+        .find(|m| m["title"] == "по химии")
+        .context("plan 002 has the chemistry diagnostic work")?;
+    let id = |v: &Value| v.as_str().map(str::to_string).context("id");
+    Ok(Zabaykalsky {
+        region: id(&plan["territory"]["id"])?,
+        plan: id(&plan["id"])?,
+        chemistry: id(&chemistry["id"])?,
+    })
+}
+
+/// The district «Читинский район» under Zabaykalsky and its approved plan of one measure;
+/// returns (plan id, measure id).
+async fn one_measure_plan(
+    hub: &TestHub,
+    title: &str,
+    level: &str,
+    z: &Zabaykalsky,
+    measure: &str,
+) -> anyhow::Result<(String, String)> {
+    let data = hub
+        .gql(
+            "mutation($p: ID!) { ensureTerritory(name: \"Читинский район\", kind: MUNICIPALITY, parent: $p) { id } }",
+            json!({ "p": z.region }),
+        )
+        .await?;
+    let district = data["ensureTerritory"]["id"].as_str().context("district")?;
+    let data = hub
+        .gql(
+            "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id } } } }",
+            json!({ "input": { "title": title, "level": level, "territory": district, "state": "APPROVED",
+                               "sections": [{ "number": "1", "title": "Диагностика",
+                                              "measures": [{ "number": "1.1", "title": measure }] }] } }),
+        )
+        .await?;
+    let plan = data["createPlan"]["id"].as_str().context("plan id")?.to_string();
+    let measure = data["createPlan"]["sections"][0]["measures"][0]["id"]
+        .as_str()
+        .context("measure id")?
+        .to_string();
+    Ok((plan, measure))
+}
+
+/// What a district and a school of the region would enter: a district under Zabaykalsky with a
+/// plan carrying out the chemistry diagnostic work of plan 002, and a school's roadmap (the
+/// school seed 004, imported again for a school of that district) one of whose dated measures
+/// carries out the district's; the school reports on the first day it held it. Returns the
+/// school's measure and its title.
+async fn chemistry_down_to_a_school(hub: &TestHub, z: &Zabaykalsky) -> anyhow::Result<(String, String)> {
+    let (_, municipal) = one_measure_plan(
+        hub,
+        "Дорожная карта Читинского района",
+        "MUNICIPAL",
+        z,
+        "Диагностическая работа по химии в школах района",
+    )
+    .await?;
+    let data = hub
+        .gql(
+            "mutation($input: ImportRoadmapInput!) { importRoadmap(input: $input) {
+               plan { measures { id title occurrences { date } } } } }",
+            json!({ "input": {
+                "document": std::str::from_utf8(roadmap_hub::demo::SEEDS[4].text)?,
+                "fileName": "школа-смоленка.txt",
+                "level": "SCHOOL",
+                "territory": "Забайкальский край/Читинский район",
+                "owner": "МОУ СОШ с. Смоленка",
+                "key": "web-test:smolenka",
+                "state": "APPROVED",
+            } }),
+        )
+        .await?;
+    let dated = data["importRoadmap"]["plan"]["measures"]
+        .as_array()
+        .context("measures")?
+        .iter()
+        .find(|m| m["occurrences"][0]["date"].is_string())
+        .context("the school seed has a dated measure")?;
+    let school = dated["id"].as_str().context("id")?.to_string();
+    let title = dated["title"].as_str().context("title")?.to_string();
+    let day = dated["occurrences"][0]["date"].clone();
+    let link = "mutation($m: ID!, $i: ID!) { linkMeasures(measure: $m, implements: $i) { state } }";
+    hub.gql(link, json!({ "m": municipal, "i": z.chemistry })).await?;
+    hub.gql(link, json!({ "m": school, "i": municipal })).await?;
+    hub.gql(
+        "mutation($m: ID!, $d: NaiveDate!) { reportOccurrence(measure: $m, date: $d, held: true, participants: 24) { date } }",
+        json!({ "m": school, "d": day }),
+    )
+    .await?;
+    Ok((school, title))
+}
+
+#[tokio::test]
+async fn a_visitor_follows_the_chemistry_measure_from_the_overview_down_to_a_school() {
+    bounded(async {
+        let (hub, web) = demo_hub().await?;
+        let z = zabaykalsky(&hub).await?;
+        let (school, school_title) = chemistry_down_to_a_school(&hub, &z).await?;
+        let b = Browser::start().await?;
+
+        b.open(&format!("{web}/")).await?;
+        ensure!(b.text("h1").await? == "Обзор", "overview: {}", b.text("h1").await?);
+        b.review("overview").await?;
+        // axe is awake: an image without a text alternative is a critical violation.
+        b.client()
+            .execute(
+                "document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=\"/assets/none.png\">');",
+                vec![],
+            )
+            .await?;
+        let found = b
+            .accessible()
+            .await
+            .err()
+            .context("axe-core finds an image without alt")?;
+        ensure!(format!("{found}").contains("image-alt"), "{found}");
+
+        b.click(&format!("main a[href='/territories/{}']", z.region)).await?;
+        ensure!(b.text("h1").await? == "Забайкальский край");
+        let children = b.text("section[aria-labelledby='children']").await?;
+        ensure!(
+            children.contains("Читинский район"),
+            "the district is listed: {children}"
+        );
+        b.review("territory").await?;
+
+        b.click(&format!("main a[href='/plans/{}']", z.plan)).await?;
+        let title = b.text("h1").await?;
+        ensure!(title.contains("в Забайкальском крае"), "plan 002: {title}");
+        b.review("plan").await?;
+
+        b.click(&format!("main a[href='/measures/{}']", z.chemistry)).await?;
+        ensure!(b.text("h1").await?.ends_with("по химии"));
+        let down = b.text("section[aria-labelledby='down']").await?;
+        ensure!(
+            down.contains("Дорожная карта Читинского района") && down.contains("школьный"),
+            "the trace goes down to the school: {down}"
+        );
+        b.review("measure").await?;
+
+        b.click(&format!("ul.trace.down a[href='/measures/{school}']")).await?;
+        ensure!(b.text("h1").await?.ends_with(&school_title));
+        let facts = b.text("dl.facts").await?;
+        ensure!(facts.contains("(школьный)"), "a school's measure: {facts}");
+        let up = b.text("section[aria-labelledby='up']").await?;
+        ensure!(up.contains("по химии"), "the trace goes back up to the region: {up}");
+        let dates = b.text("section[aria-labelledby='occurrences']").await?;
+        ensure!(
+            dates.contains("проведено, участников: 24"),
+            "the school's report: {dates}"
+        );
+        b.review("school-measure").await?;
+
+        b.finish().await?;
+        hub.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_indicator_chart_draws_the_zabaykalsky_chemistry_targets() {
+    bounded(async {
+        let (hub, web) = demo_hub().await?;
+        let z = zabaykalsky(&hub).await?;
+        let b = Browser::start().await?;
+
+        b.open(&format!("{web}/")).await?;
+        b.click("header.site a[href='/indicators']").await?;
+        b.review("indicators").await?;
+        b.click("main a[href='/indicators/ege_below_min']").await?;
+        b.review("indicator").await?;
+        b.click(&format!(
+            "main a[href='/indicators/ege_below_min/{}?subject=chemistry']",
+            z.region
+        ))
+        .await?;
+        let canvas = b
+            .client()
+            .wait()
+            .at_most(STEP)
+            .for_element(Locator::Css("[data-chart] canvas"))
+            .await
+            .context("the chart draws a canvas")?;
+        let (_, _, width, height) = canvas.rectangle().await?;
+        ensure!(
+            width > 100.0 && height > 100.0,
+            "the chart's canvas is {width}×{height}"
+        );
+        let page = b.text("main").await?;
+        ensure!(page.contains("32,79"), "the 2023 baseline as written: {page}");
+        b.review("indicator-territory").await?;
+
+        b.finish().await?;
+        hub.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_status_set_through_the_gateway_shows_on_the_open_measure_page_after_reload() {
+    bounded(async {
+        let (hub, web) = demo_hub().await?;
+        let z = zabaykalsky(&hub).await?;
+        let b = Browser::start().await?;
+
+        b.open(&format!("{web}/measures/{}", z.chemistry)).await?;
+        let before = b.text("dl.facts .badge").await?;
+        ensure!(before != "выполнено", "the demo measure is not done yet: {before}");
+
+        set_measure_status(&hub, &z.chemistry, "DONE").await;
+        b.client().refresh().await?;
+        let after = b.text("dl.facts .badge").await?;
+        ensure!(after == "выполнено", "after reload the page shows DONE, not {after}");
+        b.review("measure-done").await?;
+
+        b.finish().await?;
+        hub.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_draft_plan_is_hidden_anonymously_and_shown_after_dev_sign_in() {
+    bounded(async {
+        let (hub, web) = demo_hub().await?;
+        let z = zabaykalsky(&hub).await?;
+        let title = "Черновик: дорожная карта Забайкальского края на 2027 год";
+        let data = hub
+            .gql(
+                "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id state } }",
+                json!({ "input": { "title": title, "level": "REGIONAL", "territory": z.region } }),
+            )
+            .await?;
+        ensure!(data["createPlan"]["state"] == "DRAFT");
+        let draft = data["createPlan"]["id"].as_str().context("id")?.to_string();
+        let b = Browser::start().await?;
+
+        b.open(&format!("{web}/plans/{draft}")).await?;
+        ensure!(
+            b.text("h1").await? == "Не найдено",
+            "anonymous: {}",
+            b.text("h1").await?
+        );
+        b.review("draft-anonymous").await?;
+        b.open(&format!("{web}/territories/{}", z.region)).await?;
+        ensure!(
+            !b.text("main").await?.contains(title),
+            "the territory lists no draft anonymously"
+        );
+
+        b.click("header.site a[href='/signin']").await?;
+        b.review("signin").await?;
+        let region = z.region.parse().context("territory id")?;
+        let viewer = token("web-viewer", &[Role::Viewer], Some(region));
+        b.client()
+            .find(Locator::Css("textarea#token"))
+            .await?
+            .send_keys(&viewer)
+            .await?;
+        b.click("form.signin button[type='submit']").await?;
+        ensure!(b.path().await? == "/", "signed in, back on the overview");
+        ensure!(
+            b.text("header.site").await?.contains("Выйти"),
+            "the header offers to sign out"
+        );
+
+        b.open(&format!("{web}/territories/{}", z.region)).await?;
+        ensure!(b.text("main").await?.contains(title), "the territory lists the draft");
+        b.click(&format!("main a[href='/plans/{draft}']")).await?;
+        ensure!(b.text("h1").await? == title);
+        b.review("draft-signed-in").await?;
+
+        b.finish().await?;
+        hub.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_web_target_is_ready_when_its_gateway_is() {
+    bounded(async {
+        let http = reqwest::Client::builder().timeout(STEP).build()?;
+        let hub = TestHub::spawn().await?;
+        let web = hub.hub.as_ref().context("hub")?.home_url(Target::WEB).context("web")?;
+        let ready = http.get(format!("{web}ready")).send().await?;
+        ensure!(ready.status() == 200, "with its gateway: {}", ready.status());
+        hub.finish().await?;
+
+        // The web target alone (a split deployment) whose gateway does not answer: alive, not ready.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let hub = TestHub::spawn_with(&[Target::WEB], |c| {
+            c.remote_urls
+                .insert("gateway".into(), format!("http://{closed}/graphql"));
+        })
+        .await?;
+        let web = hub.hub.as_ref().context("hub")?.home_url(Target::WEB).context("web")?;
+        let health = http.get(format!("{web}health")).send().await?;
+        ensure!(health.status() == 200, "alive: {}", health.status());
+        let ready = http.get(format!("{web}ready")).send().await?;
+        let status = ready.status();
+        let why = ready.text().await?;
+        ensure!(status == 503, "without its gateway: {status} {why}");
+        ensure!(
+            why.contains(&format!("http://{closed}/readiness")),
+            "names the gateway: {why}"
+        );
+        hub.finish().await
+    })
+    .await;
+}
