@@ -299,8 +299,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("--hours must be positive");
             }
             let mut request = crate::token::TokenRequest::new(subject, &roles, territory);
-            request.name = name;
-            request.organisation = organisation;
+            request.user.name = name;
+            request.user.organisation = organisation;
             request.ttl = chrono::Duration::hours(hours);
             println!("{}", crate::token::sign_dev(&request)?);
             Ok(ExitCode::SUCCESS)

@@ -57,7 +57,37 @@ pub fn check(root: &Path) -> Vec<String> {
         )),
         Err(e) => stale.push(format!("{}: {e}", path.display())),
     }
+    match manifest(root) {
+        Ok((committed, merged)) if committed == merged => {}
+        Ok(_) => stale.push(format!(
+            "{} lacks operations of {}",
+            root.join(GATEWAY_MANIFEST).display(),
+            WEB_MANIFEST
+        )),
+        Err(e) => stale.push(format!("{e:#}")),
+    }
     stale
+}
+
+/// The production router's persisted documents (`router.production.yaml`).
+const GATEWAY_MANIFEST: &str = "gateway/persisted-documents.json";
+/// The web target's operations (`roadmap_web::operations`, checked by its tests).
+const WEB_MANIFEST: &str = "services/web/persisted-documents.json";
+
+type Manifest = serde_json::Map<String, serde_json::Value>;
+
+/// The gateway's manifest as committed, and as it must be: with every operation of the web
+/// target, so a router that accepts persisted documents only still serves the pages.
+fn manifest(root: &Path) -> anyhow::Result<(Manifest, Manifest)> {
+    let read = |path: &str| -> anyhow::Result<Manifest> {
+        let path = root.join(path);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not a JSON object", path.display()))
+    };
+    let committed = read(GATEWAY_MANIFEST)?;
+    let mut merged = committed.clone();
+    merged.extend(read(WEB_MANIFEST)?);
+    Ok((committed, merged))
 }
 
 /// Writes the subgraph SDLs and composes the supergraph (needs node and npm).
@@ -99,6 +129,10 @@ pub fn write(root: &Path) -> anyhow::Result<()> {
         bail!("composition failed (see the errors above)");
     }
     // The Helm chart ships its own copy of the supergraph and router config.
+    let (_, merged) = manifest(root)?;
+    let path = root.join(GATEWAY_MANIFEST);
+    std::fs::write(&path, serde_json::to_string_pretty(&merged)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
     let sync = root.join("helm/sync-files.sh");
     if sync.exists() {
         let status = Command::new("bash")
@@ -130,6 +164,10 @@ mod tests {
     fn a_changed_sdl_is_detected() {
         let dir = std::env::temp_dir().join(format!("roadmap-compose-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("schema")).unwrap();
+        for manifest in [GATEWAY_MANIFEST, WEB_MANIFEST] {
+            std::fs::create_dir_all(dir.join(manifest).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(manifest), "{\"abc\": \"{ __typename }\"}").unwrap();
+        }
         let sdls = subgraph_sdls();
         for (name, sdl) in &sdls {
             std::fs::write(dir.join(format!("schema/{name}.graphql")), sdl).unwrap();
@@ -145,6 +183,13 @@ mod tests {
         assert_eq!(stale.len(), 1, "{stale:?}");
         assert!(stale[0].contains("plans.graphql"));
         std::fs::write(dir.join("schema/supergraph.graphql"), "# sdl-sha256: 00\n").unwrap();
+        // A web operation missing from the gateway's manifest is stale too.
+        std::fs::write(dir.join(GATEWAY_MANIFEST), "{}").unwrap();
+        assert!(
+            check(&dir).iter().any(|s| s.contains("lacks operations")),
+            "{:?}",
+            check(&dir)
+        );
         std::fs::remove_dir_all(&dir).ok();
     }
 }

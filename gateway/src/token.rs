@@ -20,36 +20,20 @@ pub fn dev_key_path() -> PathBuf {
     crate::workspace_root().join("gateway/dev/jwt-dev-key.pem")
 }
 
-/// What a token says.
+/// What a token says: the user it makes (name and organisation included) and how long it lasts.
 #[derive(Clone, Debug)]
 pub struct TokenRequest {
-    pub subject: String,
-    pub name: Option<String>,
-    pub roles: Vec<Role>,
-    /// Scope root; `None` is the whole country.
-    pub territory: Option<Uuid>,
-    pub organisation: Option<Uuid>,
+    pub user: Actor,
     pub ttl: chrono::Duration,
 }
 
 impl TokenRequest {
+    /// A token for 8 hours; `territory` is the scope root (`None`: the whole country).
     pub fn new(subject: impl Into<String>, roles: &[Role], territory: Option<Uuid>) -> Self {
         Self {
-            subject: subject.into(),
-            name: None,
-            roles: roles.to_vec(),
-            territory,
-            organisation: None,
+            user: Actor::user(subject, roles, territory),
             ttl: chrono::Duration::hours(8),
         }
-    }
-
-    /// The user the token makes.
-    fn user(&self) -> Actor {
-        let mut user = Actor::user(&self.subject, &self.roles, self.territory);
-        user.name = self.name.clone();
-        user.organisation = self.organisation;
-        user
     }
 }
 
@@ -72,13 +56,13 @@ pub fn sign_dev(request: &TokenRequest) -> anyhow::Result<String> {
 
 /// Signs `request` (RS256) with a PEM private key.
 pub fn sign(request: &TokenRequest, pem: &[u8]) -> anyhow::Result<String> {
-    if request.subject.trim().is_empty() {
+    if request.user.subject.trim().is_empty() {
         bail!("--subject must not be empty");
     }
     let key = EncodingKey::from_rsa_pem(pem).map_err(|e| anyhow!("the signing key is not an RSA PEM key: {e}"))?;
     let now = chrono::Utc::now().timestamp();
     let jwt = Jwt {
-        claims: request.user().claims(),
+        claims: request.user.claims(),
         iss: DEV_ISSUER,
         aud: AUDIENCE,
         iat: now,

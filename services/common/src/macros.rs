@@ -80,17 +80,47 @@ macro_rules! pg_loader {
 }
 
 /// Declares a subgraph's `Loaders`, the DataLoaders its resolvers share: one field per loader,
-/// each built over the same pool by [`crate::loaders::loader`] (measured, batching, no cache).
+/// each built over the same pool (and the arguments after it, if any) by
+/// [`crate::loaders::loader`] (measured, batching, no cache).
+///
+/// Prefixed `per request;`, the loaders are built by [`crate::loaders::request_loader`] instead
+/// (one set per request, cached for it) and `Loaders::uncached` turns every cache off (mutations).
 ///
 /// ```ignore
 /// roadmap_common::pg_loaders! {
 ///     territory_by_id: TerritoryByIdLoader,
 ///     territories_by_parent: TerritoriesByParentLoader,
 /// }
+/// roadmap_common::pg_loaders! {
+///     per request;
+///     plan_by_id: PlanByIdLoader,
+///     trace_down: TraceByMeasureLoader(store::Direction::Down),
+/// }
 /// ```
 #[macro_export]
 macro_rules! pg_loaders {
-    ($($field:ident: $loader:ident),+ $(,)?) => {
+    (per request; $($field:ident: $loader:ident $(($($arg:expr),+))?),+ $(,)?) => {
+        pub struct Loaders {
+            $(pub $field: $crate::__async_graphql::dataloader::DataLoader<
+                $crate::metrics::Measured<$loader>,
+                $crate::__async_graphql::dataloader::HashMapCache,
+            >,)+
+        }
+
+        impl Loaders {
+            pub fn new(pool: $crate::__sqlx::PgPool) -> Self {
+                Self {
+                    $($field: $crate::loaders::request_loader($loader(pool.clone() $($(, $arg)+)?)),)+
+                }
+            }
+
+            /// Batching only from now on: every read goes to the database (mutations).
+            pub fn uncached(&self) {
+                $(self.$field.enable_all_cache(false);)+
+            }
+        }
+    };
+    ($($field:ident: $loader:ident $(($($arg:expr),+))?),+ $(,)?) => {
         pub struct Loaders {
             $(pub $field: $crate::__async_graphql::dataloader::DataLoader<$crate::metrics::Measured<$loader>>,)+
         }
@@ -98,7 +128,7 @@ macro_rules! pg_loaders {
         impl Loaders {
             pub fn new(pool: $crate::__sqlx::PgPool) -> Self {
                 Self {
-                    $($field: $crate::loaders::loader($loader(pool.clone())),)+
+                    $($field: $crate::loaders::loader($loader(pool.clone() $($(, $arg)+)?)),)+
                 }
             }
         }

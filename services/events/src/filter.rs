@@ -93,7 +93,7 @@ impl Filter {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
+    use roadmap_common::outbox::OutboxEvent;
     use serde_json::json;
     use uuid::Uuid;
 
@@ -102,15 +102,11 @@ mod tests {
 
     fn row(kind: &str, subject: Uuid, context: Value) -> EventRow {
         EventRow {
-            id: Uuid::new_v4(),
+            event: OutboxEvent {
+                context,
+                ..OutboxEvent::new(kind, "Measure", subject)
+            },
             cursor: 1,
-            kind: kind.to_string(),
-            subject_type: "Measure".to_string(),
-            subject_id: subject,
-            occurred_at: Utc::now(),
-            before: None,
-            after: None,
-            context,
             territories: None,
             draft: false,
         }

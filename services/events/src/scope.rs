@@ -149,22 +149,15 @@ impl Territories {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
+    use roadmap_common::outbox::OutboxEvent;
     use serde_json::json;
 
     use super::*;
 
     fn row(draft: bool, territories: Option<Vec<Uuid>>) -> EventRow {
         EventRow {
-            id: Uuid::new_v4(),
+            event: OutboxEvent::new("MEASURE_STATUS_CHANGED", "Measure", Uuid::new_v4()),
             cursor: 1,
-            kind: "MEASURE_STATUS_CHANGED".to_string(),
-            subject_type: "Measure".to_string(),
-            subject_id: Uuid::new_v4(),
-            occurred_at: Utc::now(),
-            before: None,
-            after: None,
-            context: json!({}),
             territories,
             draft,
         }

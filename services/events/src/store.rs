@@ -1,6 +1,8 @@
 //! SQL of the log (`event`) and the audit trail (`audit_log`). The webhooks' tables have their
 //! own store ([`crate::webhooks::store`]).
 
+use std::ops::Deref;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
@@ -12,22 +14,25 @@ use crate::filter::Filter;
 use crate::scope::Reader;
 use crate::webhooks;
 
-/// One entry of the log.
+/// One entry of the log: the event as its producer wrote it, and what the log adds. Reads
+/// through to the event's fields (`row.kind`: [`Deref`]).
 #[derive(FromRow, Clone, Debug)]
 pub struct EventRow {
-    pub id: Uuid,
+    #[sqlx(flatten)]
+    pub event: OutboxEvent,
     pub cursor: i64,
-    pub kind: String,
-    pub subject_type: String,
-    pub subject_id: Uuid,
-    pub occurred_at: DateTime<Utc>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub context: Value,
     /// The event's territory and its ancestors (`[]`: none; `None`: logged before they were kept).
     pub territories: Option<Vec<Uuid>>,
     /// Its plan is a draft now (not when the event happened): see the crate docs.
     pub draft: bool,
+}
+
+impl Deref for EventRow {
+    type Target = OutboxEvent;
+
+    fn deref(&self) -> &OutboxEvent {
+        &self.event
+    }
 }
 
 /// The columns of an [`EventRow`] of the log aliased `e`; `draft` is the plan's state now.

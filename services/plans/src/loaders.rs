@@ -10,12 +10,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{Request, ServerResult, Variables};
-use roadmap_common::loaders::request_loader as loader;
-use roadmap_common::metrics::Measured;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -26,73 +24,28 @@ use crate::store::{
     TraceRow,
 };
 
-/// A loader of one request (see the module docs).
-type Cached<L> = DataLoader<Measured<L>, HashMapCache>;
-
-pub struct Loaders {
-    pub plan_by_id: Cached<PlanByIdLoader>,
-    pub sections_by_plan: Cached<SectionsByPlanLoader>,
-    pub measure_by_id: Cached<MeasureByIdLoader>,
-    pub measure_with_plan_by_id: Cached<MeasureWithPlanByIdLoader>,
-    pub measures_by_section: Cached<MeasuresBySectionLoader>,
-    pub measures_by_plan: Cached<MeasuresByPlanLoader>,
-    pub measures_by_parent: Cached<MeasuresByParentLoader>,
-    pub responsible_by_measure: Cached<ResponsibleByMeasureLoader>,
-    pub lint_by_plan: Cached<LintByPlanLoader>,
-    pub trace_down: Cached<TraceByMeasureLoader>,
-    pub trace_up: Cached<TraceByMeasureLoader>,
-    pub trace_nodes_down: Cached<TraceNodesByMeasureLoader>,
-    pub trace_nodes_up: Cached<TraceNodesByMeasureLoader>,
-    pub link_by_id: Cached<LinkByIdLoader>,
-    pub status_by_measure: Cached<StatusByMeasureLoader>,
-    pub parents_by_plan: Cached<ParentsByPlanLoader>,
-    pub reports_by_measure: Cached<ReportsByMeasureLoader>,
+roadmap_common::pg_loaders! {
+    per request;
+    plan_by_id: PlanByIdLoader,
+    sections_by_plan: SectionsByPlanLoader,
+    measure_by_id: MeasureByIdLoader,
+    measure_with_plan_by_id: MeasureWithPlanByIdLoader,
+    measures_by_section: MeasuresBySectionLoader,
+    measures_by_plan: MeasuresByPlanLoader,
+    measures_by_parent: MeasuresByParentLoader,
+    responsible_by_measure: ResponsibleByMeasureLoader,
+    lint_by_plan: LintByPlanLoader,
+    trace_down: TraceByMeasureLoader(store::Direction::Down),
+    trace_up: TraceByMeasureLoader(store::Direction::Up),
+    trace_nodes_down: TraceNodesByMeasureLoader(store::Direction::Down),
+    trace_nodes_up: TraceNodesByMeasureLoader(store::Direction::Up),
+    link_by_id: LinkByIdLoader,
+    status_by_measure: StatusByMeasureLoader,
+    parents_by_plan: ParentsByPlanLoader,
+    reports_by_measure: ReportsByMeasureLoader,
 }
 
 impl Loaders {
-    pub fn new(pool: PgPool) -> Self {
-        Self {
-            plan_by_id: loader(PlanByIdLoader(pool.clone())),
-            sections_by_plan: loader(SectionsByPlanLoader(pool.clone())),
-            measure_by_id: loader(MeasureByIdLoader(pool.clone())),
-            measure_with_plan_by_id: loader(MeasureWithPlanByIdLoader(pool.clone())),
-            measures_by_section: loader(MeasuresBySectionLoader(pool.clone())),
-            measures_by_plan: loader(MeasuresByPlanLoader(pool.clone())),
-            measures_by_parent: loader(MeasuresByParentLoader(pool.clone())),
-            responsible_by_measure: loader(ResponsibleByMeasureLoader(pool.clone())),
-            lint_by_plan: loader(LintByPlanLoader(pool.clone())),
-            trace_down: loader(TraceByMeasureLoader(pool.clone(), store::Direction::Down)),
-            trace_up: loader(TraceByMeasureLoader(pool.clone(), store::Direction::Up)),
-            trace_nodes_down: loader(TraceNodesByMeasureLoader(pool.clone(), store::Direction::Down)),
-            trace_nodes_up: loader(TraceNodesByMeasureLoader(pool.clone(), store::Direction::Up)),
-            link_by_id: loader(LinkByIdLoader(pool.clone())),
-            status_by_measure: loader(StatusByMeasureLoader(pool.clone())),
-            parents_by_plan: loader(ParentsByPlanLoader(pool.clone())),
-            reports_by_measure: loader(ReportsByMeasureLoader(pool)),
-        }
-    }
-
-    /// Batching only from now on: every read goes to the database (mutations).
-    fn uncached(&self) {
-        self.plan_by_id.enable_all_cache(false);
-        self.sections_by_plan.enable_all_cache(false);
-        self.measure_by_id.enable_all_cache(false);
-        self.measure_with_plan_by_id.enable_all_cache(false);
-        self.measures_by_section.enable_all_cache(false);
-        self.measures_by_plan.enable_all_cache(false);
-        self.measures_by_parent.enable_all_cache(false);
-        self.responsible_by_measure.enable_all_cache(false);
-        self.lint_by_plan.enable_all_cache(false);
-        self.trace_down.enable_all_cache(false);
-        self.trace_up.enable_all_cache(false);
-        self.trace_nodes_down.enable_all_cache(false);
-        self.trace_nodes_up.enable_all_cache(false);
-        self.link_by_id.enable_all_cache(false);
-        self.status_by_measure.enable_all_cache(false);
-        self.parents_by_plan.enable_all_cache(false);
-        self.reports_by_measure.enable_all_cache(false);
-    }
-
     /// Hands rows a statement already read to the loaders that would read them again: measures,
     /// their statuses and their plans.
     pub async fn feed(

@@ -15,6 +15,8 @@ pub const CLIENT_NAME: &str = "roadmap-web";
 #[derive(Clone)]
 pub struct Gateway {
     http: reqwest::Client,
+    /// For subscriptions: no overall timeout (a stream stays open as long as the page does).
+    streams: reqwest::Client,
     url: String,
 }
 
@@ -36,7 +38,15 @@ impl Gateway {
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
-        Self { http, url: url.into() }
+        let streams = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            streams,
+            url: url.into(),
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -75,6 +85,52 @@ impl Gateway {
             .await
             .map_err(|e| FetchError::Unreachable(format!("HTTP {status}: {e}")))?;
         read_data(op, answer)
+    }
+}
+
+impl Gateway {
+    /// Opens the subscription `op` over SSE (README "Event stream") as the visitor `token`; the
+    /// answer's body is the router's event stream, unread. A refusal (not `text/event-stream`)
+    /// is [`FetchError::Unreachable`] with the router's status and the start of its answer.
+    pub async fn subscribe(
+        &self,
+        op: &Operation,
+        variables: Value,
+        token: Option<&str>,
+    ) -> Result<reqwest::Response, FetchError> {
+        let body = json!({
+            "query": op.document,
+            "operationName": op.name,
+            "variables": variables,
+            "documentId": op.id(),
+        });
+        let mut request = self
+            .streams
+            .post(&self.url)
+            .header("graphql-client-name", CLIENT_NAME)
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            .json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| FetchError::Unreachable(e.to_string()))?;
+        let status = response.status();
+        let is_stream = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if status.is_success() && is_stream {
+            return Ok(response);
+        }
+        let text = response.text().await.unwrap_or_default();
+        let start: String = text.chars().take(300).collect();
+        Err(FetchError::Unreachable(format!(
+            "HTTP {status} to a subscription: {start}"
+        )))
     }
 }
 

@@ -12,10 +12,13 @@
 //!   shared layout; [`format`]: Russian dates (`15.09.2023`) and numbers (`32,79`);
 //! - [`routes`]: the axum handlers — at most two GraphQL requests per page whatever the data size
 //!   (one for all but the indicator page without a subject);
-//! - [`assets`]: the CSS, the chart starter and the vendored uPlot, compiled in;
+//! - [`assets`]: the CSS, the chart starter, the live-status script and the vendored uPlot,
+//!   compiled in;
 //! - [`ready`]: `/ready`, ready when the gateway is (`/health`: the process answers).
 //!
-//! Pages read without JavaScript: the chart is drawn over a table of the same numbers.
+//! Pages read without JavaScript: the chart is drawn over a table of the same numbers, and the
+//! measure and plan pages, which follow status changes live (`/…/live`, the gateway's
+//! `statusChanged` over SSE forwarded with the cookie's token), show what was rendered.
 //!
 //! What the API lacks for the pages of issue 14 (left out here, to be added to the owning
 //! subgraph): per-territory plan and measure counts by status over many territories in one query

@@ -152,6 +152,16 @@ pub const INDICATOR_TERRITORY: Operation = Operation {
                plan { id title } measure { id number title } }",
 };
 
+/// The status changes an open page follows (`/measures/{id}/live`, `/plans/{id}/live`): the
+/// measure as it is when the event is delivered, so a replayed or late event still shows the
+/// current status.
+pub const STATUS_CHANGED: Operation = Operation {
+    name: "WebStatusChanged",
+    document: "subscription WebStatusChanged($filter: EventFilter, $after: String) { \
+               statusChanged(filter: $filter, after: $after) { cursor kind \
+               measure { id status progress rolledProgress } } }",
+};
+
 /// Every operation, in the manifest.
 pub const ALL: &[Operation] = &[
     ROOTS,
@@ -161,6 +171,7 @@ pub const ALL: &[Operation] = &[
     INDICATORS,
     INDICATOR,
     INDICATOR_TERRITORY,
+    STATUS_CHANGED,
 ];
 
 /// The manifest's text for [`ALL`]: a JSON object, ids sorted, two-space indented.
@@ -182,7 +193,13 @@ mod tests {
     fn names_are_the_documents_operation_names_and_unique() {
         let mut names: Vec<&str> = ALL.iter().map(|op| op.name).collect();
         for op in ALL {
-            assert!(op.document.starts_with(&format!("query {}", op.name)), "{}", op.name);
+            let query = format!("query {}", op.name);
+            let subscription = format!("subscription {}", op.name);
+            assert!(
+                op.document.starts_with(&query) || op.document.starts_with(&subscription),
+                "{}",
+                op.name
+            );
         }
         names.sort_unstable();
         names.dedup();

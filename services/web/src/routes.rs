@@ -3,6 +3,7 @@
 //! and renders the answer.
 
 use axum::Router;
+use axum::body::Body;
 use std::convert::Infallible;
 
 use axum::extract::{Form, FromRequestParts, Path, Query};
@@ -39,7 +40,9 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(roots))
         .route("/territories/{id}", get(territory))
         .route("/plans/{id}", get(plan_page))
+        .route("/plans/{id}/live", get(plan_live))
         .route("/measures/{id}", get(measure_page))
+        .route("/measures/{id}/live", get(measure_live))
         .route("/indicators", get(indicators))
         .route("/indicators/{code}", get(indicator_page))
         .route("/indicators/{code}/{territory}", get(indicator_territory))
@@ -195,6 +198,56 @@ async fn measure_page(visit: Visit, Path(id): Path<String>) -> Response {
     visit
         .page(&operations::MEASURE, json!({ "id": id }), "Мероприятие", render)
         .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LiveParams {
+    /// The last cursor the page saw, when it reconnects: the events after it are replayed.
+    after: Option<String>,
+}
+
+async fn measure_live(visit: Visit, Path(id): Path<String>, Query(params): Query<LiveParams>) -> Response {
+    live(visit, json!({ "underMeasure": id }), params.after).await
+}
+
+async fn plan_live(visit: Visit, Path(id): Path<String>, Query(params): Query<LiveParams>) -> Response {
+    live(visit, json!({ "plan": id }), params.after).await
+}
+
+/// The gateway's `statusChanged` stream (SSE) for `filter`, passed through as it comes, asked
+/// with the visitor's token from the cookie: the page's script never sees the token (the cookie
+/// is HttpOnly) and the gateway leaves out what this visitor may not read (drafts). The
+/// gateway's stream ends when the page goes away (the body is dropped with the connection).
+async fn live(visit: Visit, filter: Value, after: Option<String>) -> Response {
+    let variables = json!({ "filter": filter, "after": after.filter(|a| !a.is_empty()) });
+    let upstream = match visit
+        .gateway
+        .subscribe(&operations::STATUS_CHANGED, variables, visit.token.as_deref())
+        .await
+    {
+        Ok(upstream) => upstream,
+        Err(e) => {
+            tracing::warn!(?e, "live status stream refused");
+            return (StatusCode::BAD_GATEWAY, "the gateway's event stream is unavailable").into_response();
+        }
+    };
+    let chunks = futures::stream::unfold(Some(upstream), |upstream| async move {
+        let mut upstream = upstream?;
+        match upstream.chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(upstream))),
+            Ok(None) => None,
+            // The error ends the page's stream; the script reconnects after its last cursor.
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Body::from_stream(chunks),
+    )
+        .into_response()
 }
 
 async fn indicators(visit: Visit) -> Response {

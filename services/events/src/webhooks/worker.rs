@@ -268,6 +268,8 @@ pub async fn run(pool: PgPool, config: WebhookSettings, mut shutdown: watch::Rec
 
 #[cfg(test)]
 mod tests {
+    use roadmap_common::outbox::OutboxEvent;
+
     use super::*;
 
     #[test]
@@ -301,15 +303,13 @@ mod tests {
     #[test]
     fn the_payload_carries_the_event() {
         let event = EventRow {
-            id: uuid::Uuid::new_v4(),
+            event: OutboxEvent {
+                before: Some(json!({ "status": "PLANNED" })),
+                after: Some(json!({ "status": "DONE" })),
+                context: json!({ "level": "SCHOOL" }),
+                ..OutboxEvent::new("MEASURE_STATUS_CHANGED", "Measure", uuid::Uuid::new_v4())
+            },
             cursor: 42,
-            kind: "MEASURE_STATUS_CHANGED".into(),
-            subject_type: "Measure".into(),
-            subject_id: uuid::Uuid::new_v4(),
-            occurred_at: Utc::now(),
-            before: Some(json!({ "status": "PLANNED" })),
-            after: Some(json!({ "status": "DONE" })),
-            context: json!({ "level": "SCHOOL" }),
             territories: Some(Vec::new()),
             draft: false,
         };

@@ -57,26 +57,18 @@ pub async fn plan_measures_for_update(
     .await?)
 }
 
+/// Rewrites a plan's metadata from a new version; its source key and state stay (`$9` and `$16`
+/// of [`super::plan::bind_plan`] are bound but not used).
 pub async fn update_plan_meta(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -> ServiceResult<()> {
-    sqlx::query(
-        "UPDATE plan SET title = $2, level = $3, period_start = $4, period_end = $5, period_text = $6, \
-         owner_organisation_id = $7, territory_id = $8, version = $9, approval_kind = $10, approval_number = $11, \
-         approval_date = $12, approval_signatory = $13, goals = $14, updated_at = now() WHERE id = $1",
+    super::plan::bind_plan(
+        sqlx::query(
+            "UPDATE plan SET title = $2, level = $3, period_start = $4, period_end = $5, period_text = $6, \
+             owner_organisation_id = $7, territory_id = $8, version = $10, approval_kind = $11, \
+             approval_number = $12, approval_date = $13, approval_signatory = $14, goals = $15, updated_at = now() \
+             WHERE id = $1",
+        ),
+        plan,
     )
-    .bind(plan.id)
-    .bind(&plan.title)
-    .bind(&plan.level)
-    .bind(plan.period_start)
-    .bind(plan.period_end)
-    .bind(&plan.period_text)
-    .bind(plan.owner_organisation_id)
-    .bind(plan.territory_id)
-    .bind(plan.version)
-    .bind(&plan.approval_kind)
-    .bind(&plan.approval_number)
-    .bind(plan.approval_date)
-    .bind(&plan.approval_signatory)
-    .bind(&plan.goals)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! Plans and their sections: reading, listing a page, creating, approving.
 
 use chrono::NaiveDate;
+use sqlx::postgres::PgArguments;
 use sqlx::{FromRow, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -96,28 +97,40 @@ pub async fn sections_by_plans(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResul
 }
 
 pub async fn insert_plan(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -> ServiceResult<()> {
-    sqlx::query(&format!(
-        "INSERT INTO plan ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-    ))
-    .bind(plan.id)
-    .bind(&plan.title)
-    .bind(&plan.level)
-    .bind(plan.period_start)
-    .bind(plan.period_end)
-    .bind(&plan.period_text)
-    .bind(plan.owner_organisation_id)
-    .bind(plan.territory_id)
-    .bind(&plan.source_key)
-    .bind(plan.version)
-    .bind(&plan.approval_kind)
-    .bind(&plan.approval_number)
-    .bind(plan.approval_date)
-    .bind(&plan.approval_signatory)
-    .bind(&plan.goals)
-    .bind(&plan.state)
+    bind_plan(
+        sqlx::query(&format!(
+            "INSERT INTO plan ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        )),
+        plan,
+    )
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Binds `plan` as `$1` to `$16`, in the order of `PLAN_COLUMNS`: one list for the insert and the
+/// import's update, so a new column cannot be bound in one and forgotten in the other.
+pub(super) fn bind_plan<'q>(
+    query: sqlx::query::Query<'q, Postgres, PgArguments>,
+    plan: &'q PlanRow,
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    query
+        .bind(plan.id)
+        .bind(&plan.title)
+        .bind(&plan.level)
+        .bind(plan.period_start)
+        .bind(plan.period_end)
+        .bind(&plan.period_text)
+        .bind(plan.owner_organisation_id)
+        .bind(plan.territory_id)
+        .bind(&plan.source_key)
+        .bind(plan.version)
+        .bind(&plan.approval_kind)
+        .bind(&plan.approval_number)
+        .bind(plan.approval_date)
+        .bind(&plan.approval_signatory)
+        .bind(&plan.goals)
+        .bind(&plan.state)
 }
 
 /// Approves a plan; returns its state before, `None` when there is no such plan.

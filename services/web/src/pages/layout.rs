@@ -88,12 +88,33 @@ pub fn status_badge(status: Option<&str>) -> Markup {
     let s = status.unwrap_or("");
     html! {
         @if s == "OVERDUE" {
-            span.badge.overdue title="Срок прошёл, мероприятие не выполнено" { "ПРОСРОЧЕНО" }
+            span.badge.overdue title=(OVERDUE_TITLE) { (OVERDUE_LABEL) }
         } @else {
             span class={ "badge status-" (s.to_ascii_lowercase()) } { (format::status(s)) }
         }
     }
 }
+
+/// Makes the page follow status changes without reload: `assets/live.js` reads the stream at
+/// `url` (the page's `/live` route) and redraws every `[data-status-of]` and `[data-progress-of]`
+/// of the changed measure, and the badge after each link to it. Without JavaScript nothing of it
+/// shows; the page is as it was rendered.
+pub fn live(url: &str) -> Markup {
+    // The badges' words, given to the script so they are written once (here and in `format`).
+    let mut labels = serde_json::Map::new();
+    for s in ["PLANNED", "IN_PROGRESS", "DONE", "CANCELLED", ""] {
+        labels.insert(s.to_string(), format::status(s).into());
+    }
+    labels.insert("OVERDUE".to_string(), OVERDUE_LABEL.into());
+    labels.insert("overdueTitle".to_string(), OVERDUE_TITLE.into());
+    html! {
+        div #live hidden data-live=(url) data-labels=(serde_json::Value::Object(labels).to_string()) {}
+        script defer src="/assets/live.js" {}
+    }
+}
+
+const OVERDUE_LABEL: &str = "ПРОСРОЧЕНО";
+const OVERDUE_TITLE: &str = "Срок прошёл, мероприятие не выполнено";
 
 /// Progress 0–100 as a bar that reads without styles: `<progress>` with the number inside.
 pub fn progress_bar(progress: Option<f64>) -> Markup {

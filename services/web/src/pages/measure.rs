@@ -4,7 +4,9 @@
 
 use maud::{Markup, html};
 
-use super::layout::{Visitor, column_heads, measure_href, page, plan_href, progress_bar, status_badge, territory_href};
+use super::layout::{
+    Visitor, column_heads, live, measure_href, page, plan_href, progress_bar, status_badge, territory_href,
+};
 use crate::format;
 use crate::model::{MeasureDetail, Occurrence, TraceMeasure, TraceNode};
 
@@ -31,8 +33,10 @@ pub fn render(m: &MeasureDetail, visitor: Visitor) -> Markup {
                     " (" (format::level(p.level.as_deref().unwrap_or(""))) ")"
                 }
             }
-            dt { "Статус" } dd { (status_badge(head.status.as_deref())) }
-            dt { "Выполнение" } dd { (progress_bar(head.rolled_progress.or(head.progress))) }
+            dt { "Статус" }
+            dd aria-live="polite" data-status-of=(head.id) { (status_badge(head.status.as_deref())) }
+            dt { "Выполнение" }
+            dd data-progress-of=(head.id) { (progress_bar(head.rolled_progress.or(head.progress))) }
             dt { "Срок (как в документе)" } dd { (head.schedule_text.as_deref().unwrap_or("—")) }
             dt { "Срок до" }
             dd {
@@ -104,6 +108,7 @@ pub fn render(m: &MeasureDetail, visitor: Visitor) -> Markup {
                 }
             }
         }
+        (live(&format!("{}/live", measure_href(&head.id))))
     };
     page(&title, visitor, &crumbs, body)
 }

@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 use maud::{Markup, html};
 
 use super::layout::{
-    StatusCounts, Visitor, column_heads, measure_href, page, plan_href, progress_bar, status_badge, territory_href,
+    StatusCounts, Visitor, column_heads, live, measure_href, page, plan_href, progress_bar, status_badge,
+    territory_href,
 };
 use crate::format;
 use crate::model::{Measure, Plan};
@@ -154,6 +155,7 @@ pub fn render(plan: &Plan, visitor: Visitor) -> Markup {
                 }
             }
         }
+        (live(&format!("{}/live", plan_href(&plan.id))))
     };
     page(&plan.title, visitor, &crumbs, body)
 }
@@ -183,8 +185,8 @@ fn measure_rows(m: &Measure, depth: usize, implemented: &HashSet<&str>) -> Marku
                     }
                 }
             }
-            td.status { (status_badge(m.status.as_deref())) }
-            td.progress { (progress_bar(m.rolled_progress.or(m.progress))) }
+            td.status data-status-of=(m.id) { (status_badge(m.status.as_deref())) }
+            td.progress data-progress-of=(m.id) { (progress_bar(m.rolled_progress.or(m.progress))) }
         }
         @for c in &m.children {
             (measure_rows(c, depth + 1, implemented))

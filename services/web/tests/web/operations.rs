@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use async_graphql_parser::types::{
-    BaseType, DocumentOperations, ExecutableDocument, FieldDefinition, Selection, SelectionSet, ServiceDocument, Type,
-    TypeKind, TypeSystemDefinition,
+    BaseType, DocumentOperations, ExecutableDocument, FieldDefinition, OperationType, Selection, SelectionSet,
+    ServiceDocument, Type, TypeKind, TypeSystemDefinition,
 };
 use roadmap_web::operations::{self, ALL};
 
@@ -172,10 +172,16 @@ fn every_operation_uses_only_the_supergraph() {
             let ty = named(&v.node.var_type.node);
             assert!(schema.names.contains(&ty), "{}: unknown type {ty}", op.name);
         }
+        // A subscription's fields are those of the `Subscription` root.
+        let root = match def.node.ty {
+            OperationType::Subscription => "Subscription",
+            OperationType::Mutation => "Mutation",
+            OperationType::Query => "Query",
+        };
         check_set(
             &schema,
             &doc,
-            "Query",
+            root,
             &def.node.selection_set.node,
             op.name,
             &mut problems,

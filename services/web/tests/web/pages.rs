@@ -147,7 +147,11 @@ fn a_plan_reads_like_its_document() {
     assert!(html.contains("<tr class=\"measure overdue\" id=\"m-m-1-2\""));
     let overdue = between(&html, "id=\"m-m-1-2\"", "</tr>");
     assert!(overdue.contains("ПРОСРОЧЕНО"));
-    assert_eq!(html.matches("ПРОСРОЧЕНО").count(), 1);
+    // One overdue badge (the word is also in the live script's labels, hence the class).
+    assert_eq!(html.matches("class=\"badge overdue\"").count(), 1);
+    // The page follows its plan's status changes; the rows say which measure they show.
+    assert!(html.contains(&format!("data-live=\"/plans/{}/live\"", p.id)));
+    assert!(row.contains("<td class=\"status\" data-status-of=\"m-1-1\">"), "{row}");
     // Rolled-up progress wins over the reported one.
     let row = between(&html, "id=\"m-m-2-3\"", "</tr>");
     assert!(row.contains(&format!("63{NBSP}%")), "{row}");
@@ -204,6 +208,10 @@ fn a_measure_shows_the_cascade_down_to_school_occurrences_up_and_coverage() {
     // The measure's own occurrences.
     assert!(html.contains("проведено, участников: 118 (02.04.2024)"));
     assert!(html.contains(&format!("<span class=\"progress-text\">63{NBSP}%</span>")));
+    // The page follows status changes under its measure: the script, its stream, the badge.
+    assert!(html.contains(&format!("data-live=\"/measures/{}/live\"", m.head.id)));
+    assert!(html.contains("<script defer src=\"/assets/live.js\">"));
+    assert!(html.contains(&format!("<dd aria-live=\"polite\" data-status-of=\"{}\">", m.head.id)));
 }
 
 #[test]

@@ -26,7 +26,22 @@ struct Seen {
 
 type Log = Arc<Mutex<Vec<Seen>>>;
 
-async fn stand_in(State(log): State<Log>, headers: HeaderMap, Json(body): Json<Value>) -> Json<Value> {
+async fn stand_in(State(log): State<Log>, headers: HeaderMap, Json(body): Json<Value>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let subscription = body["operationName"] == "WebStatusChanged";
+    let wants_stream = headers
+        .get("accept")
+        .is_some_and(|v| v.to_str().unwrap_or("").contains("text/event-stream"));
+    let answer = answer(log, &headers, body);
+    if subscription && wants_stream && answer.0["refuse"].is_null() {
+        // The router's SSE framing: `next` events, then `complete`.
+        let text = format!("event: next\ndata: {}\n\nevent: complete\n\n", answer.0);
+        return ([("content-type", "text/event-stream")], text).into_response();
+    }
+    answer.into_response()
+}
+
+fn answer(log: Log, headers: &HeaderMap, body: Value) -> Json<Value> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     log.lock().expect("log").push(Seen {
         authorization: header("authorization"),
@@ -49,6 +64,15 @@ async fn stand_in(State(log): State<Log>, headers: HeaderMap, Json(body): Json<V
         "WebIndicators" => "indicators",
         "WebIndicator" => "indicator",
         "WebIndicatorTerritory" => "indicator_territory",
+        // A refused subscription is answered as JSON, not as a stream.
+        "WebStatusChanged" if body["variables"]["after"] == "refuse" => {
+            return Json(serde_json::json!({ "refuse": true, "errors": [{ "message": "no" }] }));
+        }
+        "WebStatusChanged" => {
+            return Json(serde_json::json!({ "data": { "statusChanged": {
+                "cursor": "8", "kind": "MEASURE_STATUS_CHANGED",
+                "measure": { "id": "m-1", "status": "DONE", "progress": 100.0, "rolledProgress": null } } } }));
+        }
         other => panic!("unknown operation {other}"),
     };
     Json(fixture(file))
@@ -248,6 +272,56 @@ async fn assets_are_served_from_the_binary() {
     assert_eq!(res.status().as_u16(), 404);
     let res = s.http.get(format!("{}/health", s.web)).send().await.expect("health");
     assert_eq!(res.status().as_u16(), 200);
+}
+
+/// `/live` forwards the gateway's SSE stream of the page's filter, asked with the cookie's token
+/// (the page's script cannot read it), and a refused stream is a bad gateway.
+#[tokio::test]
+async fn live_routes_forward_the_gateways_event_stream_with_the_visitors_token() {
+    let s = setup().await;
+    let res = s
+        .http
+        .get(format!("{}/measures/m-1/live?after=7", s.web))
+        .header("cookie", "roadmap_token=tok.en.x")
+        .send()
+        .await
+        .expect("live");
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let text = res.text().await.expect("stream");
+    assert!(text.starts_with("event: next\ndata: {"), "{text}");
+    assert!(text.contains("\"status\":\"DONE\""), "{text}");
+    assert!(text.ends_with("event: complete\n\n"), "{text}");
+    let seen = s.log.lock().expect("log").clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].authorization.as_deref(), Some("Bearer tok.en.x"));
+    assert_eq!(
+        seen[0].body["variables"],
+        serde_json::json!({ "filter": { "underMeasure": "m-1" }, "after": "7" })
+    );
+
+    s.log.lock().expect("log").clear();
+    let res = s
+        .http
+        .get(format!("{}/plans/p-1/live", s.web))
+        .send()
+        .await
+        .expect("live");
+    assert_eq!(res.status().as_u16(), 200);
+    let seen = s.log.lock().expect("log").clone();
+    assert_eq!(seen[0].authorization, None);
+    assert_eq!(
+        seen[0].body["variables"],
+        serde_json::json!({ "filter": { "plan": "p-1" }, "after": null })
+    );
+
+    let res = s
+        .http
+        .get(format!("{}/measures/m-1/live?after=refuse", s.web))
+        .send()
+        .await
+        .expect("live");
+    assert_eq!(res.status().as_u16(), 502);
 }
 
 #[tokio::test]
