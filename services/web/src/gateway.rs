@@ -61,21 +61,8 @@ impl Gateway {
         variables: Value,
         token: Option<&str>,
     ) -> Result<T, FetchError> {
-        let body = json!({
-            "query": op.document,
-            "operationName": op.name,
-            "variables": variables,
-            "documentId": op.id(),
-        });
-        let mut request = self
-            .http
-            .post(&self.url)
-            .header("graphql-client-name", CLIENT_NAME)
-            .json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request
+        let response = self
+            .request(&self.http, op, variables, token)
             .send()
             .await
             .map_err(|e| FetchError::Unreachable(e.to_string()))?;
@@ -89,6 +76,31 @@ impl Gateway {
 }
 
 impl Gateway {
+    /// `op` with `variables` as a POST to the gateway (the query and its persisted id, our client
+    /// name), as the visitor `token` (none: anonymous).
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        op: &Operation,
+        variables: Value,
+        token: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let body = json!({
+            "query": op.document,
+            "operationName": op.name,
+            "variables": variables,
+            "documentId": op.id(),
+        });
+        let request = client
+            .post(&self.url)
+            .header("graphql-client-name", CLIENT_NAME)
+            .json(&body);
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
     /// Opens the subscription `op` over SSE (README "Event stream") as the visitor `token`; the
     /// answer's body is the router's event stream, unread. A refusal (not `text/event-stream`)
     /// is [`FetchError::Unreachable`] with the router's status and the start of its answer.
@@ -98,22 +110,9 @@ impl Gateway {
         variables: Value,
         token: Option<&str>,
     ) -> Result<reqwest::Response, FetchError> {
-        let body = json!({
-            "query": op.document,
-            "operationName": op.name,
-            "variables": variables,
-            "documentId": op.id(),
-        });
-        let mut request = self
-            .streams
-            .post(&self.url)
-            .header("graphql-client-name", CLIENT_NAME)
+        let response = self
+            .request(&self.streams, op, variables, token)
             .header(reqwest::header::ACCEPT, "text/event-stream")
-            .json(&body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request
             .send()
             .await
             .map_err(|e| FetchError::Unreachable(e.to_string()))?;
