@@ -214,6 +214,35 @@ impl TestHub {
         Ok(body["data"].clone())
     }
 
+    /// Waits (at most 15 s) until every event the producers wrote is in the event log, so the
+    /// background work earlier writes cause (the events consumer asks people for each new
+    /// territory's ancestry) is over before a test counts SQL statements.
+    pub async fn settle(&self) -> anyhow::Result<()> {
+        use sqlx::Connection as _;
+        let mut conn = roadmap_common::db::connect_one(&self.database_url).await?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT (SELECT count(*) FROM plans.outbox o WHERE o.kind <> $1 \
+                   AND NOT EXISTS (SELECT 1 FROM events.event e WHERE e.id = o.id)) \
+                 + (SELECT count(*) FROM indicators.outbox o WHERE o.kind <> $1 \
+                   AND NOT EXISTS (SELECT 1 FROM events.event e WHERE e.id = o.id))",
+            )
+            .bind(roadmap_common::audit::KIND)
+            .fetch_one(&mut conn)
+            .await?;
+            if pending == 0 {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("{pending} events are still not in the log after 15 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        conn.close().await?;
+        Ok(())
+    }
+
     /// Stops the hub and drops the database.
     pub async fn finish(mut self) -> anyhow::Result<()> {
         if let Some(hub) = self.hub.take() {

@@ -343,6 +343,7 @@ async fn trace_statements_are_bounded_by_depth_not_by_nodes() {
             assert!(link(&hub, &m[0], root).await.get("errors").is_none());
             assert!(link(&hub, &s[0], &m[0]).await.get("errors").is_none());
         }
+        hub.settle().await.expect("the event log caught up");
         let before = sql_statement_count();
         let data = hub.gql(query, json!({ "id": root })).await.expect("trace");
         counts.push(sql_statement_count() - before);

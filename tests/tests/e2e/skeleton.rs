@@ -106,6 +106,7 @@ async fn sql_statements_do_not_grow_with_the_number_of_measures() {
             .await
             .expect("create plan");
         let id = created["createPlan"]["id"].as_str().expect("id").to_string();
+        hub.settle().await.expect("the event log caught up");
         let before = sql_statement_count();
         let data = hub.gql(READ_PLAN, json!({ "id": id })).await.expect("read");
         let used = sql_statement_count() - before;
