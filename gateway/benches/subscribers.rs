@@ -37,9 +37,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use futures::{SinkExt, StreamExt};
-use roadmap_common::auth::Role;
+use roadmap_e2e::load::{Gateway, approved_plan, peak_rss_kb, percentiles};
 use roadmap_hub::targets::{Hub, Target};
-use roadmap_hub::token::{TokenRequest, sign_dev};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio_tungstenite::tungstenite::Message;
@@ -55,18 +54,6 @@ fn now_nanos() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
-}
-
-/// Peak resident set size of this process, from /proc/self/status (kB).
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
         .unwrap_or(0)
 }
 
@@ -139,68 +126,6 @@ fn options(args: &[String]) -> anyhow::Result<Options> {
     Ok(o)
 }
 
-const SET_STATUS: &str =
-    "mutation($m: ID!, $s: MeasureStatus!) { setMeasureStatus(measure: $m, status: $s) { status } }";
-
-/// The gateway, as the admin who changes statuses.
-struct Gateway {
-    url: String,
-    client: reqwest::Client,
-    token: String,
-}
-
-impl Gateway {
-    async fn gql(&self, query: &str, variables: Value) -> anyhow::Result<Value> {
-        let body: Value = self
-            .client
-            .post(&self.url)
-            .bearer_auth(&self.token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .context("gateway request")?
-            .json()
-            .await
-            .context("gateway response is not JSON")?;
-        if let Some(errors) = body.get("errors") {
-            bail!("GraphQL errors: {errors}");
-        }
-        Ok(body["data"].clone())
-    }
-
-    async fn set_status(&self, measure: &str, status: &str) -> anyhow::Result<()> {
-        self.gql(SET_STATUS, json!({ "m": measure, "s": status })).await?;
-        Ok(())
-    }
-}
-
-/// An approved regional plan with `count` measures; returns their ids.
-async fn plan(gateway: &Gateway, count: usize) -> anyhow::Result<Vec<String>> {
-    let data = gateway
-        .gql(
-            "mutation { ensureTerritory(name: \"Нагрузочный край\", kind: REGION) { id } }",
-            json!({}),
-        )
-        .await?;
-    let territory = data["ensureTerritory"]["id"].clone();
-    let measures: Vec<Value> = (1..=count)
-        .map(|n| json!({ "number": n.to_string(), "title": format!("Мероприятие {n}") }))
-        .collect();
-    let data = gateway
-        .gql(
-            "mutation($input: CreatePlanInput!) { createPlan(input: $input) { sections { measures { id } } } }",
-            json!({ "input": { "title": "Нагрузка", "level": "REGIONAL", "territory": territory, "state": "APPROVED",
-                               "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] } }),
-        )
-        .await?;
-    data["createPlan"]["sections"][0]["measures"]
-        .as_array()
-        .context("createPlan returned no measures")?
-        .iter()
-        .map(|m| m["id"].as_str().map(str::to_string).context("measure id"))
-        .collect()
-}
-
 async fn bench(args: &[String]) -> anyhow::Result<()> {
     let o = options(args)?;
     // Slow-statement warnings are expected under this load and would bury the figures.
@@ -244,17 +169,8 @@ async fn bench(args: &[String]) -> anyhow::Result<()> {
 
 /// Runs every (N, selection); returns the number of missing or failed deliveries.
 async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
-    let gateway = Gateway {
-        url: hub.graphql_url(Target::GATEWAY).context("gateway address")?,
-        // The router closes connections idle for 5 s (`keep_alive`); reusing one it is closing
-        // at that moment fails with a reset, so idle ones are dropped sooner here.
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .pool_idle_timeout(Duration::from_secs(2))
-            .build()?,
-        token: sign_dev(&TokenRequest::new("bench-admin", &[Role::Admin], None))?,
-    };
-    let ids = plan(&gateway, o.events + 2).await?;
+    let gateway = Gateway::admin(&hub.graphql_url(Target::GATEWAY).context("gateway address")?)?;
+    let (_, ids) = approved_plan(&gateway, "Нагрузочный край", "Нагрузка", o.events + 2).await?;
     let [warm, sync, measured @ ..] = &ids[..] else {
         bail!("createPlan returned fewer measures than asked for");
     };
@@ -442,22 +358,6 @@ async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
         }
     }
     Ok(failed_total)
-}
-
-/// p50/p95/p99/max of nanosecond latencies, in ms.
-fn percentiles(mut v: Vec<u64>) -> String {
-    v.sort_unstable();
-    let ms = |q: f64| {
-        v.get(((v.len().max(1) - 1) as f64 * q) as usize)
-            .map_or(f64::NAN, |&x| x as f64 / 1e6)
-    };
-    format!(
-        "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        ms(0.5),
-        ms(0.95),
-        ms(0.99),
-        ms(1.0)
-    )
 }
 
 /// What a subscriber reports to the collector.

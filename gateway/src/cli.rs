@@ -98,7 +98,8 @@ pub enum Command {
         /// Scope: a territory id or a path of names in the hub's database (default: the whole country).
         #[arg(long)]
         territory: Option<String>,
-        /// Organisation id the user works for.
+        /// Organisation id the user works for: narrows writes to that unit and the units under it
+        /// (a class teacher's token reports only for its class).
         #[arg(long)]
         organisation: Option<uuid::Uuid>,
         /// Who the token is for (`sub`).

@@ -2,7 +2,10 @@
 //! fictional territory names (generated plans never carry real names):
 //! a federal plan → regional plans (measures of the regional seeds) → municipal plans
 //! implementing a subset of their region's measures → school plans implementing a subset of
-//! their municipality's, with organisations, responsible links, statuses and progress; one
+//! their municipality's → class plans (2–4 classes per school in grades 9 and 11, each with a
+//! plan for its pupils at risk whose measures implement the school's), with organisations (the
+//! classes as units under their school: grade, letter, school year, a count of pupils),
+//! responsible links, statuses and progress; one
 //! indicator (share below the minimum ЕГЭ score, three subjects) with each region's 2023 baseline
 //! and 2024–2026 targets, and 2024 observations with participant counts for every municipality
 //! and school.
@@ -222,7 +225,10 @@ impl CopyBuffer {
 /// The COPY targets, in foreign-key order; [`Table`] names their positions.
 pub const TABLES: [(&str, &str); 11] = [
     ("people.territory", "id, name, kind, parent_id"),
-    ("people.organisation", "id, name, kind, territory_id"),
+    (
+        "people.organisation",
+        "id, name, kind, territory_id, parent_id, grade, letter, school_year, pupils",
+    ),
     (
         "plans.plan",
         "id, title, level, period_start, period_end, period_text, owner_organisation_id, territory_id, source_key",
@@ -267,6 +273,19 @@ pub enum Table {
     Observation,
 }
 
+/// What a generated class plan does (title start, schedule), first one or two of them; the
+/// class and subject follow the title. No pupil is named: counts only.
+const CLASS_MEASURES: [(&str, &str); 2] = [
+    ("Консультации для обучающихся группы риска", "еженедельно"),
+    (
+        "Индивидуальные образовательные маршруты обучающихся",
+        "сентябрь – октябрь",
+    ),
+];
+
+/// Subjects of generated class plans, as the plans write them ("по математике").
+const CLASS_SUBJECTS: [&str; 3] = ["математике", "русскому языку", "химии"];
+
 /// Subjects the generated indicator is broken down by (the seed's stable subject keys).
 const SUBJECTS: [&str; 3] = ["russian", "math_profile", "chemistry"];
 
@@ -300,6 +319,8 @@ enum Which<'a> {
     Region(usize, &'a str),
     Municipality(usize, &'a str),
     School(usize, &'a str),
+    /// A class plan: the class's index and "9А, <school>".
+    Class(usize, &'a str),
 }
 
 impl<'a> Which<'a> {
@@ -329,6 +350,7 @@ impl<'a> Which<'a> {
             ),
             Which::Municipality(i, name) => ("MUNICIPAL", "municipality", "Муниципальная дорожная карта", i, name),
             Which::School(i, name) => ("SCHOOL", "school", "Дорожная карта школы", i, name),
+            Which::Class(i, name) => ("CLASSROOM", "class", "План работы с обучающимися группы риска", i, name),
         };
         (
             level,
@@ -366,6 +388,7 @@ pub struct Generator {
     federal_measures: Vec<Uuid>,
     municipality_index: usize,
     school_index: usize,
+    class_index: usize,
     /// The school year every generated plan covers: the one holding `today`.
     period: (NaiveDate, NaiveDate),
     today: NaiveDate,
@@ -403,6 +426,7 @@ impl Generator {
             federal_measures: Vec::new(),
             municipality_index: 0,
             school_index: 0,
+            class_index: 0,
             period: school_year(today),
             today,
         }
@@ -513,8 +537,60 @@ impl Generator {
             Some(name),
             Some(kind),
             Some(&territory.to_string()),
+            None,
+            None,
+            None,
+            None,
+            None,
         ]);
         id
+    }
+
+    /// The classes of a school (2–4, in grades 9 and 11: 9А, 11А, 9Б, 11Б), each with a plan for
+    /// its pupils at risk whose one or two measures implement measures of the school's plan.
+    fn classes(&mut self, b: &mut Batch, school: (Uuid, &str, Uuid), territory: Uuid, school_measures: &[Uuid]) {
+        const LETTERS: [&str; 2] = ["А", "Б"];
+        let (school, school_name, school_plan) = school;
+        let (start, end) = self.period;
+        let year = format!("{}/{:02}", start.year(), end.year() % 100);
+        for k in 0..2 + self.rng.below(3) {
+            let grade = if k % 2 == 0 { 9 } else { 11 };
+            let letter = LETTERS[k / 2];
+            let name = format!("{grade}{letter}");
+            let pupils = 18 + self.rng.below(13);
+            let class = self.rng.uuid();
+            b.table(Table::Organisation).row(&[
+                Some(&class.to_string()),
+                Some(&name),
+                Some("CLASS"),
+                Some(&territory.to_string()),
+                Some(&school.to_string()),
+                Some(&grade.to_string()),
+                Some(letter),
+                Some(&year),
+                Some(&pupils.to_string()),
+            ]);
+            let subject = CLASS_SUBJECTS[self.rng.below(CLASS_SUBJECTS.len())];
+            let measures: Vec<(Template, Option<Uuid>)> = CLASS_MEASURES
+                .iter()
+                .take(1 + self.rng.below(2))
+                .map(|(title, schedule)| {
+                    let up =
+                        (!school_measures.is_empty()).then(|| school_measures[self.rng.below(school_measures.len())]);
+                    let tpl = Template {
+                        title: format!("{title} {name} по {subject}"),
+                        schedule: schedule.to_string(),
+                        result: "Снижение числа обучающихся, не достигших базового уровня".to_string(),
+                    };
+                    (tpl, up)
+                })
+                .collect();
+            let c = self.class_index;
+            self.class_index += 1;
+            let label = format!("{name}, {school_name}");
+            let spec = Which::Class(c, &label).at(territory, class).implementing(school_plan);
+            self.plan(b, spec, &measures);
+        }
     }
 
     /// The country, its ministry and the federal plan every regional plan implements.
@@ -708,7 +784,8 @@ impl Generator {
                 let spec = Which::School(s, &school_name)
                     .at(municipality, school)
                     .implementing(municipal_plan);
-                self.plan(&mut b, spec, &picked);
+                let (school_plan, school_ids) = self.plan(&mut b, spec, &picked);
+                self.classes(&mut b, (school, &school_name, school_plan), municipality, &school_ids);
                 self.observations(&mut b, (None, Some(school)), municipality, &baselines);
             }
         }
@@ -908,6 +985,80 @@ mod tests {
             assert!(
                 overdue as f64 <= 0.13 * measures as f64,
                 "{overdue} of {measures} overdue"
+            );
+        }
+    }
+
+    /// Every school has 2–4 classes in grades 9 and 11 of the plans' school year, each owning one
+    /// class plan whose measures implement measures of its school's plan; no pupil is named.
+    #[test]
+    fn schools_have_classes_whose_plans_implement_the_schools_measures() {
+        let p = Params {
+            regions: 2,
+            municipalities: 2,
+            schools: 3,
+            seed: 5,
+        };
+        let today = day("2026-11-29");
+        let mut g = Generator::new(p, Sources::from_seeds().expect("seeds"), today);
+        let mut batches = vec![g.federal()];
+        batches.extend((0..p.regions).map(|r| g.region(r)));
+        let rows = |table: Table| -> Vec<Vec<String>> {
+            batches
+                .iter()
+                .flat_map(|b| {
+                    b.tables[table as usize]
+                        .text
+                        .lines()
+                        .map(|l| l.split('\t').map(str::to_string).collect())
+                })
+                .collect()
+        };
+        let organisations = rows(Table::Organisation);
+        let schools: Vec<&Vec<String>> = organisations.iter().filter(|o| o[2] == "SCHOOL").collect();
+        let classes: Vec<&Vec<String>> = organisations.iter().filter(|o| o[2] == "CLASS").collect();
+        assert_eq!(schools.len(), 12);
+        for school in &schools {
+            let mine: Vec<&&Vec<String>> = classes.iter().filter(|c| c[4] == school[0]).collect();
+            assert!((2..=4).contains(&mine.len()), "{} classes", mine.len());
+            for c in mine {
+                assert!(c[5] == "9" || c[5] == "11", "{c:?}");
+                assert_eq!(c[1], format!("{}{}", c[5], c[6]));
+                assert_eq!(c[7], "2026/27");
+                assert_eq!(c[3], school[3], "in the school's territory");
+                let pupils: i32 = c[8].parse().expect("a count");
+                assert!((18..=30).contains(&pupils));
+            }
+        }
+        let plans = rows(Table::Plan);
+        let level_of: std::collections::HashMap<&str, &str> =
+            plans.iter().map(|p| (p[0].as_str(), p[2].as_str())).collect();
+        let class_plans: Vec<&Vec<String>> = plans.iter().filter(|p| p[2] == "CLASSROOM").collect();
+        assert_eq!(class_plans.len(), classes.len(), "one plan per class");
+        assert!(
+            class_plans.iter().all(|p| classes.iter().any(|c| c[0] == p[6])),
+            "owned by a class"
+        );
+        let measures = rows(Table::Measure);
+        let plan_of: std::collections::HashMap<&str, &str> =
+            measures.iter().map(|m| (m[0].as_str(), m[1].as_str())).collect();
+        let mut class_links = 0;
+        for link in rows(Table::MeasureLink) {
+            if level_of[plan_of[link[1].as_str()]] == "CLASSROOM" {
+                assert_eq!(level_of[plan_of[link[2].as_str()]], "SCHOOL");
+                class_links += 1;
+            }
+        }
+        assert!(
+            class_links >= classes.len(),
+            "{class_links} links for {} classes",
+            classes.len()
+        );
+        for m in measures.iter().filter(|m| level_of[m[1].as_str()] == "CLASSROOM") {
+            assert!(
+                roadmap_common::personal_data::personal_names(&m[5]).is_empty(),
+                "{}",
+                m[5]
             );
         }
     }

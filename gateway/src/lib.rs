@@ -6,6 +6,8 @@
 //! - [`router`]: the embedded Hive Router (its own OS thread, its own ntex system, our listener)
 //!   and the gateway target's descriptor.
 //! - [`rate_limit`]: requests per second per client, in front of the router's pipeline.
+//! - [`replay_partition`]: the router plugin that keeps subscriptions replaying from a cursor
+//!   out of other subscribers' shared streams.
 //! - [`compose`]: subgraph SDL export and supergraph composition (`roadmap-hub compose`).
 //! - [`demo`]: demo data for `up --demo`.
 //! - [`generate`]: the deterministic generated cascade (`roadmap-hub generate`, benchmarks).
@@ -22,6 +24,7 @@ pub mod compose;
 pub mod demo;
 pub mod generate;
 pub mod rate_limit;
+pub mod replay_partition;
 pub mod router;
 pub mod targets;
 pub mod token;

@@ -123,10 +123,11 @@ impl RouterHandle {
     }
 }
 
-/// Loads the router config and applies our overrides: the subgraph URLs, and first in the
+/// Loads the router config and applies our overrides: the subgraph URLs, first in the
 /// request header rules for every subgraph: drop any client-sent `x-roadmap-*` header, insert
-/// the gateway secret and the verified JWT claims (base64 JSON; `{}` without a token). The
-/// rules of the config file apply after these.
+/// the gateway secret and the verified JWT claims (base64 JSON; `{}` without a token) (the
+/// rules of the config file apply after these), and the plugin that keeps replaying
+/// subscriptions out of shared streams ([`crate::replay_partition`]).
 pub fn load(
     config_path: &Path,
     subgraph_urls: &HashMap<String, String>,
@@ -160,6 +161,11 @@ pub fn load(
     let mut rules = ours;
     rules.extend(all.request.take().unwrap_or_default());
     all.request = Some(rules);
+    // Always on, whatever the file says: without it a replaying subscription may join another
+    // subscriber's stream and miss its replay (`crate::replay_partition`).
+    config
+        .plugins
+        .insert(crate::replay_partition::NAME.to_string(), Default::default());
     Ok(config)
 }
 
@@ -200,6 +206,11 @@ pub fn start(options: RouterOptions) -> anyhow::Result<RouterHandle> {
             Err(anyhow!("gateway failed to start: {reason}"))
         }
     }
+}
+
+/// The router plugins of the gateway; [`load`] enables them in the config.
+fn plugins() -> PluginRegistry {
+    PluginRegistry::new().register::<crate::replay_partition::ReplayPartition>()
 }
 
 /// The body of the router thread. `RouterInitError` is not `Send`, so errors become strings here.
@@ -243,7 +254,7 @@ async fn serve(
     );
     let mut bg_tasks = BackgroundTasksManager::new();
     let (shared_state, schema_state) =
-        match configure_app_from_config(config, telemetry, &mut bg_tasks, PluginRegistry::new()).await {
+        match configure_app_from_config(config, telemetry, &mut bg_tasks, plugins()).await {
             Ok(states) => states,
             Err(e) => {
                 let msg = e.to_string();
@@ -420,5 +431,12 @@ mod tests {
         assert!(prod.persisted_documents.enabled);
         assert!(prod.csrf.enabled && dev.csrf.enabled);
         assert!(prod.demand_control.as_ref().is_some_and(|d| d.enabled));
+        for config in [&dev, &prod] {
+            let plugin = config.plugins.get(crate::replay_partition::NAME);
+            assert!(
+                plugin.is_some_and(|p| p.enabled),
+                "replaying subscriptions stay out of shared streams"
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use roadmap_e2e::load::SET_STATUS;
 use roadmap_e2e::split::{Split, Subscriber, TARGETS, Transport, WebhookReceiver, bounded};
 use serde_json::{Value, json};
 
@@ -181,37 +182,11 @@ async fn a_subgraph_killed_under_read_load_gives_partial_answers_then_full_ones(
 /// An approved regional plan (subscribers here are anonymous) with `n` measures and no
 /// schedules (so no deadline events), in a region of its own; returns (plan, measures).
 async fn plan_with_measures(split: &Split, n: usize) -> (String, Vec<String>) {
-    let data = split
-        .gql(
-            "mutation { ensureTerritory(name: \"Край отказов\", kind: REGION) { id } }",
-            json!({}),
-        )
+    let admin = split.admin().expect("an admin client");
+    roadmap_e2e::load::approved_plan(&admin, "Край отказов", "Карта отказов", n)
         .await
-        .expect("territory");
-    let territory = data["ensureTerritory"]["id"].clone();
-    let measures: Vec<Value> = (1..=n)
-        .map(|i| json!({ "number": i.to_string(), "title": format!("Мероприятие {i}") }))
-        .collect();
-    let data = split
-        .gql(
-            "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id } } } }",
-            json!({ "input": { "title": "Карта отказов", "level": "REGIONAL", "territory": territory,
-                               "state": "APPROVED",
-                               "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] } }),
-        )
-        .await
-        .expect("plan");
-    let ids = data["createPlan"]["sections"][0]["measures"]
-        .as_array()
-        .expect("measures")
-        .iter()
-        .map(|m| m["id"].as_str().expect("id").to_string())
-        .collect();
-    (data["createPlan"]["id"].as_str().expect("id").to_string(), ids)
+        .expect("plan")
 }
-
-const SET_STATUS: &str =
-    "mutation($m: ID!, $s: MeasureStatus!) { setMeasureStatus(measure: $m, status: $s) { status } }";
 
 /// The status changes a test made, in order: (measure, new status).
 #[derive(Default)]

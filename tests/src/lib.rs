@@ -10,6 +10,9 @@
 //! [`split`] runs every target as its own process instead, for the hub's fault tests
 //! (`gateway/tests/faults.rs`).
 
+pub mod load;
+pub mod otlp;
+pub mod soak;
 pub mod split;
 
 use std::time::Duration;
@@ -276,12 +279,23 @@ pub async fn regional_plan(hub: &TestHub, numbers: &[&str]) -> (String, String, 
         .iter()
         .map(|n| json!({ "number": n, "title": format!("Мероприятие {n}") }))
         .collect();
+    // Approved: subscribers in these tests are anonymous, and drafts are not public.
+    let (plan, ids) = create_plan(
+        hub,
+        json!({ "title": "Карта событий", "level": "REGIONAL", "territory": territory, "state": "APPROVED",
+                "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] }),
+    )
+    .await;
+    (territory, plan, ids)
+}
+
+/// `createPlan(input)` through the gateway as an admin; returns (plan id, the measure ids of its
+/// first section).
+pub async fn create_plan(hub: &TestHub, input: Value) -> (String, Vec<String>) {
     let data = hub
         .gql(
             "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id } } } }",
-            // Approved: subscribers in these tests are anonymous, and drafts are not public.
-            json!({ "input": { "title": "Карта событий", "level": "REGIONAL", "territory": territory, "state": "APPROVED",
-                               "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] } }),
+            json!({ "input": input }),
         )
         .await
         .expect("plan");
@@ -291,11 +305,19 @@ pub async fn regional_plan(hub: &TestHub, numbers: &[&str]) -> (String, String, 
         .iter()
         .map(|m| m["id"].as_str().expect("id").to_string())
         .collect();
-    (
-        territory,
-        data["createPlan"]["id"].as_str().expect("id").to_string(),
-        ids,
-    )
+    (data["createPlan"]["id"].as_str().expect("id").to_string(), ids)
+}
+
+/// `ensureTerritory` through the gateway as an admin; returns its id.
+pub async fn ensure_territory(hub: &TestHub, name: &str, kind: &str, parent: Option<&str>) -> String {
+    let data = hub
+        .gql(
+            "mutation($n: String!, $k: TerritoryKind!, $p: ID) { ensureTerritory(name: $n, kind: $k, parent: $p) { id } }",
+            json!({ "n": name, "k": kind, "p": parent }),
+        )
+        .await
+        .expect("territory");
+    data["ensureTerritory"]["id"].as_str().expect("id").to_string()
 }
 
 /// Sets a measure's status through the gateway (which records a status-change event).

@@ -377,6 +377,11 @@ impl Split {
         post(&self.client, &self.gateway(), limit, token, query, variables).await
     }
 
+    /// An admin client of the gateway.
+    pub fn admin(&self) -> anyhow::Result<crate::load::Gateway> {
+        crate::load::Gateway::admin(&self.gateway())
+    }
+
     /// [`Split::request_within`] as an admin, within 60 s.
     pub async fn request(&self, query: &str, variables: Value) -> anyhow::Result<Answer> {
         self.request_within(Duration::from_secs(60), Some(&crate::admin_token()), query, variables)
@@ -461,7 +466,8 @@ pub struct Subscriber {
     gateway: String,
     query: String,
     filter: Value,
-    last_cursor: String,
+    /// `after` of the next subscribe: the last cursor received (`None`: live only, until one is).
+    last_cursor: Option<String>,
     connection: Option<Connection>,
     /// Every event received, in order.
     pub events: Vec<Value>,
@@ -482,11 +488,20 @@ impl Subscriber {
                 "subscription($after: String, $filter: EventFilter) {{ statusChanged(after: $after, filter: $filter) {{ {fields} }} }}"
             ),
             filter,
-            last_cursor: "0".to_string(),
+            last_cursor: Some("0".to_string()),
             connection: None,
             events: Vec::new(),
             resumes: 0,
             endings: Vec::new(),
+        }
+    }
+
+    /// Like [`Subscriber::new`] but live only: the first subscribe sends `after: null` (events
+    /// from then on); a resubscribe sends the last cursor received, as any client should.
+    pub fn live(transport: Transport, gateway: &str, filter: Value, fields: &str) -> Subscriber {
+        Subscriber {
+            last_cursor: None,
+            ..Subscriber::new(transport, gateway, filter, fields)
         }
     }
 
@@ -571,7 +586,7 @@ impl Subscriber {
             match read(connection, left.min(Duration::from_millis(500))).await {
                 Read::Event(event) => {
                     if let Some(cursor) = event["cursor"].as_str() {
-                        self.last_cursor = cursor.to_string();
+                        self.last_cursor = Some(cursor.to_string());
                     }
                     self.events.push(event);
                 }

@@ -32,6 +32,14 @@
 //!   anywhere). The events service applies it (`roadmap_events::scope`).
 //! - The audit trail is read by `auditor` and `admin` only; nobody can change it through the API.
 //! - `admin` may do everything everywhere.
+//! - The `organisation` claim narrows writes further, whatever the territory: a token naming an
+//!   organisational unit (a school, or a class, subject team or staff role under it) changes only
+//!   what belongs to that unit or a unit under it: plans it (or a sub-unit) owns, their measures,
+//!   statuses and occurrence reports, and the units under it. A class teacher's token
+//!   (`--organisation <class id>`) reports for its class and is refused for the class next door.
+//!   Writes about something no unit owns (a plan without owner, a territory) are refused to such a
+//!   token. Reading is not narrowed. Checked with [`Actor::require_in_organisation`] against the
+//!   owner's lineage (the unit and its parents), which the people subgraph gives.
 
 use std::sync::{Arc, LazyLock};
 
@@ -197,9 +205,7 @@ impl Actor {
         let parse = |what: &str, value: Option<String>| -> Result<Option<Uuid>, String> {
             value
                 .filter(|v| !v.trim().is_empty())
-                .map(|v| {
-                    Uuid::parse_str(v.trim()).map_err(|_| format!("token claim `{what}` is not a territory id: `{v}`"))
-                })
+                .map(|v| Uuid::parse_str(v.trim()).map_err(|_| format!("token claim `{what}` is not an id: `{v}`")))
                 .transpose()
         };
         let mut roles: Vec<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
@@ -321,6 +327,32 @@ impl Actor {
             "{doing}: {} is scoped to territory {} which does not cover {territory}",
             self.subject,
             self.territory.map(|t| t.to_string()).unwrap_or_default()
+        )))
+    }
+
+    /// Whether the `organisation` claim (if any) covers a unit, given the unit and its parents,
+    /// nearest first (`lineage[0]` is the unit itself; empty: nothing owns the subject).
+    pub fn covers_organisation(&self, lineage: &[Uuid]) -> bool {
+        match self.organisation {
+            None => true,
+            Some(unit) => lineage.contains(&unit),
+        }
+    }
+
+    /// Refuses unless the `organisation` claim (if any) covers the unit of `lineage` (see
+    /// [`Actor::covers_organisation`]); `doing` names the change in the message.
+    pub fn require_in_organisation(&self, doing: &str, lineage: &[Uuid]) -> ServiceResult<()> {
+        if self.covers_organisation(lineage) {
+            return Ok(());
+        }
+        let subject = lineage
+            .first()
+            .map(|o| format!("organisation {o}"))
+            .unwrap_or_else(|| "something no organisation owns".to_string());
+        Err(ServiceError::Forbidden(format!(
+            "{doing}: {} is limited to organisation {} and the units under it, which do not include {subject}",
+            self.subject,
+            self.organisation.map(|o| o.to_string()).unwrap_or_default()
         )))
     }
 
@@ -483,6 +515,28 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code(), "FORBIDDEN");
         assert!(err.message().contains(&other.to_string()), "{}", err.message());
+    }
+
+    #[test]
+    fn the_organisation_claim_narrows_to_the_unit_and_below() {
+        let (school, class, next_door, role) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let teacher = Actor::from_encoded_claims(&encode(json!({
+            "sub": "teacher@9a", "roles": ["editor"], "organisation": class.to_string()
+        })))
+        .unwrap();
+        assert_eq!(teacher.organisation, Some(class));
+        assert!(teacher.covers_organisation(&[class, school]));
+        assert!(teacher.covers_organisation(&[role, class, school]));
+        assert!(!teacher.covers_organisation(&[next_door, school]));
+        assert!(!teacher.covers_organisation(&[school]));
+        assert!(!teacher.covers_organisation(&[]));
+        let err = teacher
+            .require_in_organisation("reporting an occurrence", &[next_door, school])
+            .unwrap_err();
+        assert_eq!(err.code(), "FORBIDDEN");
+        assert!(err.message().contains(&next_door.to_string()), "{}", err.message());
+        let unscoped = Actor::user("editor@region", &[Role::Editor], None);
+        assert!(unscoped.covers_organisation(&[]));
     }
 
     #[test]

@@ -167,12 +167,12 @@ pub const KEYS: &[Key] = &[
         env: "ROADMAP_CLOCK",
         default: None,
         unset: "the system date",
-        doc: "fix \"today\" (`YYYY-MM-DD`) for derived statuses such as OVERDUE and for the deadline watcher",
+        doc: "fix \"today\" for derived statuses such as OVERDUE and for the deadline watcher: a date (`YYYY-MM-DD`, that day in every time zone) or an instant (`2026-03-10T16:00:00Z`, read in each territory's zone)",
         secret: false,
         set: |c, v, _| {
-            let date = chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-                .map_err(|_| anyhow!("`{v}` is not a date like 2024-03-31"))?;
-            c.clock = Clock::fixed(date);
+            c.clock = Clock::parse(v).ok_or_else(|| {
+                anyhow!("`{v}` is not a date like 2024-03-31 or an instant like 2026-03-10T16:00:00Z")
+            })?;
             Ok(())
         },
     },

@@ -19,6 +19,8 @@
 //! - [`config`]: the hub's configuration, every key once (file key, variable, default, doc).
 //! - [`target`]: what a target is ([`target::Descriptor`]) and what the hub hands it.
 //! - [`people`]: the one client of the people subgraph the other subgraphs use.
+//! - [`personal_data`]: the detector of personal names in free text (class-level text is refused
+//!   with it).
 //! - [`clock`]: the settable "today"; [`loaders`]: the DataLoader builder with metrics;
 //!   [`macros`]: `db_enum!` (GraphQL enum ↔ database text, with `ALL`), `pg_loader!` (one
 //!   DataLoader over a store call) and `pg_loaders!` (a subgraph's `Loaders`).
@@ -37,6 +39,7 @@ pub mod macros;
 pub mod metrics;
 pub mod outbox;
 pub mod people;
+pub mod personal_data;
 pub mod pg_cluster;
 pub mod relay;
 pub mod server;

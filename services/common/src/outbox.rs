@@ -19,6 +19,13 @@
 //!
 //! Each published batch is a root span `outbox relay` ([`relay_once`]); `outbox_lag_events`
 //! is refreshed after every pass.
+//!
+//! **Trace context.** [`OutboxEvent::new`] keeps the W3C `traceparent` of the span it is made in
+//! (the mutation's request, when traces are exported) in the row's `traceparent` column. The
+//! relay publishes each event in an `outbox publish` span continuing that trace (a child of the
+//! batch span when the event has none) and hands on that span's `traceparent` with the event:
+//! in the JSON of the Redis entry, or the in-process batch. The consumer continues from there
+//! (see the events crate).
 
 use std::time::Duration;
 
@@ -65,6 +72,8 @@ pub mod kind {
 ///
 /// `context` is what subscribers filter on: `territory`, `plan`, `level` (strings) and
 /// `ancestors` (ids of the measures the subject implements, transitively), when known.
+/// `traceparent` is the W3C trace context of the step that last handled the event (absent when
+/// traces are not exported and none came with the request).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct OutboxEvent {
     pub id: Uuid,
@@ -75,10 +84,13 @@ pub struct OutboxEvent {
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub context: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[sqlx(default)]
+    pub traceparent: Option<String>,
 }
 
 impl OutboxEvent {
-    /// A new event happening now, with a fresh id.
+    /// A new event happening now, with a fresh id, in the trace of the current span.
     pub fn new(kind: &str, subject_type: &str, subject_id: Uuid) -> Self {
         Self {
             id: Uuid::new_v4(),
@@ -89,14 +101,16 @@ impl OutboxEvent {
             before: None,
             after: None,
             context: Value::Object(Default::default()),
+            traceparent: crate::telemetry::current_traceparent(),
         }
     }
 
     /// The columns an event is written with (outbox and event log), in the order of
-    /// [`OutboxEvent::arguments`] (`$1` to `$8`).
-    pub const COLUMNS: &'static str = "id, kind, subject_type, subject_id, occurred_at, before, after, context";
+    /// [`OutboxEvent::arguments`] (`$1` to `$9`).
+    pub const COLUMNS: &'static str =
+        "id, kind, subject_type, subject_id, occurred_at, before, after, context, traceparent";
 
-    /// The event's values as `$1` to `$8` of an insert into [`OutboxEvent::COLUMNS`].
+    /// The event's values as `$1` to `$9` of an insert into [`OutboxEvent::COLUMNS`].
     pub fn arguments(&self) -> Result<sqlx::postgres::PgArguments, sqlx::Error> {
         use sqlx::Arguments as _;
         let mut args = sqlx::postgres::PgArguments::default();
@@ -108,6 +122,7 @@ impl OutboxEvent {
         args.add(&self.before).map_err(sqlx::Error::Encode)?;
         args.add(&self.after).map_err(sqlx::Error::Encode)?;
         args.add(&self.context).map_err(sqlx::Error::Encode)?;
+        args.add(&self.traceparent).map_err(sqlx::Error::Encode)?;
         Ok(args)
     }
 }
@@ -117,7 +132,7 @@ impl OutboxEvent {
 pub async fn record(conn: &mut PgConnection, event: &OutboxEvent) -> Result<(), sqlx::Error> {
     sqlx::query_with(
         &format!(
-            "INSERT INTO outbox ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO outbox ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             OutboxEvent::COLUMNS
         ),
         event.arguments()?,
@@ -135,9 +150,9 @@ pub async fn record_many(conn: &mut PgConnection, events: &[OutboxEvent]) -> Res
     }
     sqlx::query(&format!(
         // In the slice's order: the relay publishes by `seq`.
-        "INSERT INTO outbox ({}) SELECT c1, c2, c3, c4, c5, c6, c7, c8 FROM unnest($1::uuid[], $2::text[], \
-         $3::text[], $4::uuid[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], $8::jsonb[]) \
-         WITH ORDINALITY AS e(c1, c2, c3, c4, c5, c6, c7, c8, n) ORDER BY n",
+        "INSERT INTO outbox ({}) SELECT c1, c2, c3, c4, c5, c6, c7, c8, c9 FROM unnest($1::uuid[], $2::text[], \
+         $3::text[], $4::uuid[], $5::timestamptz[], $6::jsonb[], $7::jsonb[], $8::jsonb[], $9::text[]) \
+         WITH ORDINALITY AS e(c1, c2, c3, c4, c5, c6, c7, c8, c9, n) ORDER BY n",
         OutboxEvent::COLUMNS
     ))
     .bind(events.iter().map(|e| e.id).collect::<Vec<_>>())
@@ -148,6 +163,7 @@ pub async fn record_many(conn: &mut PgConnection, events: &[OutboxEvent]) -> Res
     .bind(events.iter().map(|e| e.before.clone()).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.after.clone()).collect::<Vec<_>>())
     .bind(events.iter().map(|e| e.context.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.traceparent.clone()).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
     wake_relay(conn).await
@@ -270,13 +286,14 @@ impl Publisher {
 ///
 /// A non-empty batch runs in a root span `outbox relay` (`service`, `transport`, `batch.size`,
 /// `event.ids` comma-separated, `outcome`: `published` or `kept` with its `error`); empty polls
-/// make no span.
+/// make no span. Each event is published in an `outbox publish` span (`event.id`, `event.kind`)
+/// that continues the event's own trace, and goes out with that span's `traceparent`.
 pub async fn relay_once(service: &str, pool: &PgPool, publisher: &mut Publisher) -> Result<usize, RelayError> {
     let mut tx = pool.begin().await?;
-    let rows: Vec<OutboxEvent> = sqlx::query_as(
-        "SELECT id, kind, subject_type, subject_id, occurred_at, before, after, context FROM outbox \
-         WHERE published_at IS NULL ORDER BY seq LIMIT 100 FOR UPDATE SKIP LOCKED",
-    )
+    let mut rows: Vec<OutboxEvent> = sqlx::query_as(&format!(
+        "SELECT {} FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT 100 FOR UPDATE SKIP LOCKED",
+        OutboxEvent::COLUMNS
+    ))
     .fetch_all(&mut *tx)
     .await?;
     if rows.is_empty() {
@@ -293,6 +310,20 @@ pub async fn relay_once(service: &str, pool: &PgPool, publisher: &mut Publisher)
         outcome = tracing::field::Empty,
         error = tracing::field::Empty,
     );
+    // Ended (dropped) once the batch is published or kept.
+    let _publish_spans: Vec<tracing::Span> = rows
+        .iter_mut()
+        .map(|row| {
+            let publish = tracing::info_span!(
+                parent: &span,
+                "outbox publish",
+                event.id = %row.id,
+                event.kind = %row.kind,
+            );
+            row.traceparent = crate::telemetry::continue_trace(&publish, row.traceparent.as_deref());
+            publish
+        })
+        .collect();
     let result = async {
         publisher.publish(&rows).await?;
         sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")

@@ -76,25 +76,43 @@ impl PeopleClient {
         parent.ok_or_else(|| ServiceError::invalid("territory", "is empty"))
     }
 
-    /// A territory and everything under it (three levels deep: region, municipality, settlement).
+    /// A territory and everything under it (three levels deep: region, municipality, settlement);
+    /// empty for a territory the people subgraph does not know.
     pub async fn territory_and_descendants(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
+        Ok(self
+            .subtrees(&[territory])
+            .await?
+            .first()
+            .map(TerritoryTree::ids)
+            .unwrap_or_default())
+    }
+
+    /// The trees under many territories in one call (the people subgraph's entity lookup, batched
+    /// there): each territory's children, theirs and theirs (region, municipality, settlement
+    /// below a country). A territory the people subgraph does not know is left out.
+    pub async fn subtrees(&self, territories: &[Uuid]) -> ServiceResult<Vec<TerritoryTree>> {
+        if territories.is_empty() {
+            return Ok(Vec::new());
+        }
+        let representations: Vec<Value> = territories
+            .iter()
+            .map(|t| json!({ "__typename": "Territory", "id": t.to_string() }))
+            .collect();
         let data = self
             .0
-            .call_by_id(
-                "query($id: ID!) { territory(id: $id) { id children { id children { id children { id } } } } }",
-                territory,
+            .call(
+                "query($r: [_Any!]!) { _entities(representations: $r) { ... on Territory { \
+                 id children { id children { id children { id } } } } } }",
+                json!({ "r": representations }),
             )
             .await?;
-        let mut out = Vec::new();
-        let mut stack = vec![&data["territory"]];
-        while let Some(node) = stack.pop() {
-            if node.is_null() {
-                continue;
-            }
-            out.push(parse_uuid(&node["id"])?);
-            stack.extend(node["children"].as_array().into_iter().flatten());
-        }
-        Ok(out)
+        data["_entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|node| !node.is_null())
+            .map(TerritoryTree::read)
+            .collect()
     }
 
     /// Child territories of a territory (municipalities of a region).
@@ -161,12 +179,123 @@ impl PeopleClient {
         optional_uuid(&found["parent"]["id"])
     }
 
+    /// The effective IANA time zone of a territory (`Territory.timeZone`: its own, a region's by
+    /// reference, or inherited), `Err` naming `field` when it does not exist.
+    pub async fn territory_time_zone(&self, field: &str, territory: Uuid) -> ServiceResult<String> {
+        let query = "query($id: ID!) { territory(id: $id) { id timeZone } }";
+        let found = self.0.existing(field, "territory", territory, query).await?;
+        found["timeZone"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ServiceError::internal_msg(format!("territory {territory} came without a time zone")))
+    }
+
     /// The territory of an organisation, `Err` naming `field` when it does not exist.
     pub async fn organisation_territory(&self, field: &str, organisation: Uuid) -> ServiceResult<Option<Uuid>> {
         let query = "query($id: ID!) { organisation(id: $id) { id territory { id } } }";
         let found = self.0.existing(field, "organisation", organisation, query).await?;
         optional_uuid(&found["territory"]["id"])
     }
+}
+
+/// A territory and the territories under it, as [`PeopleClient::subtrees`] reads them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TerritoryTree {
+    pub id: Uuid,
+    pub children: Vec<TerritoryTree>,
+}
+
+impl TerritoryTree {
+    fn read(node: &Value) -> ServiceResult<TerritoryTree> {
+        Ok(TerritoryTree {
+            id: parse_uuid(&node["id"])?,
+            children: node["children"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(TerritoryTree::read)
+                .collect::<ServiceResult<_>>()?,
+        })
+    }
+
+    /// This territory and every one under it.
+    pub fn ids(&self) -> Vec<Uuid> {
+        let mut out = vec![self.id];
+        for child in &self.children {
+            out.extend(child.ids());
+        }
+        out
+    }
+
+    /// The tree of `id` if it is this territory or under it.
+    pub fn find(&self, id: Uuid) -> Option<&TerritoryTree> {
+        if self.id == id {
+            return Some(self);
+        }
+        self.children.iter().find_map(|c| c.find(id))
+    }
+}
+
+/// An organisation as a check of ownership needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrganisationInfo {
+    pub id: Uuid,
+    /// `SCHOOL`, `CLASS`, `STAFF_ROLE` ...
+    pub kind: String,
+    pub territory: Option<Uuid>,
+    /// The organisation and the units above it, nearest first (what an `organisation` claim is
+    /// checked against, `Actor::require_in_organisation`).
+    pub lineage: Vec<Uuid>,
+}
+
+impl PeopleClient {
+    /// Kind, territory and lineage of an organisation, `Err` naming `field` when it does not exist.
+    pub async fn organisation_info(&self, field: &str, organisation: Uuid) -> ServiceResult<OrganisationInfo> {
+        let query = "query($id: ID!) { organisation(id: $id) { id kind territory { id } ancestors { id } } }";
+        let found = self.0.existing(field, "organisation", organisation, query).await?;
+        let mut lineage = vec![organisation];
+        for node in found["ancestors"].as_array().into_iter().flatten() {
+            lineage.push(parse_uuid(&node["id"])?);
+        }
+        Ok(OrganisationInfo {
+            id: organisation,
+            kind: found["kind"].as_str().unwrap_or_default().to_string(),
+            territory: optional_uuid(&found["territory"]["id"])?,
+            lineage,
+        })
+    }
+
+    /// The units directly under an organisation (a school's classes, subject teams and staff
+    /// roles), each with every unit under it (two levels further down), itself first.
+    pub async fn unit_subtrees(&self, organisation: Uuid) -> ServiceResult<Vec<Vec<Uuid>>> {
+        let data = self
+            .0
+            .call_by_id(
+                "query($id: ID!) { organisation(id: $id) { units { id units { id units { id } } } } }",
+                organisation,
+            )
+            .await?;
+        data["organisation"]["units"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|unit| tree_ids(unit, "units"))
+            .collect()
+    }
+}
+
+/// The ids of a tree answered as nested `{ id <children> { id ... } }`, the root first.
+fn tree_ids(root: &Value, children: &str) -> ServiceResult<Vec<Uuid>> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.is_null() {
+            continue;
+        }
+        out.push(parse_uuid(&node["id"])?);
+        stack.extend(node[children].as_array().into_iter().flatten());
+    }
+    Ok(out)
 }
 
 fn optional_uuid(value: &Value) -> ServiceResult<Option<Uuid>> {

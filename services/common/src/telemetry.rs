@@ -8,6 +8,11 @@
 //! crate builds it from `OTEL_EXPORTER_OTLP_*`). Every subgraph request runs in a
 //! `subgraph.request` span whose parent is the caller's `traceparent` ([`trace_http`]), and which
 //! records `trace_id`, so JSON log lines inside a request carry the trace id (`span.trace_id`).
+//!
+//! Work that leaves a request behind (an outbox row, a stream entry, a webhook attempt) carries
+//! the W3C `traceparent` of the span that produced it ([`traceparent_of`], [`current_traceparent`])
+//! and the next step continues it ([`continue_trace`]): one trace runs from a mutation through
+//! the relay, the consumer, subscription delivery and the webhook attempt.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -187,4 +192,53 @@ pub async fn trace_http(State(subgraph): State<&'static str>, request: Request, 
         span.record("trace_id", tracing::field::display(trace_id));
     }
     next.run(request).instrument(span).await
+}
+
+/// The W3C `traceparent` of `span` (`00-<trace id>-<span id>-<flags>`), when it belongs to an
+/// exported trace; `None` without an OpenTelemetry layer.
+pub fn traceparent_of(span: &tracing::Span) -> Option<String> {
+    let cx = span.context();
+    if !cx.span().span_context().is_valid() {
+        return None;
+    }
+    let mut carrier = std::collections::HashMap::new();
+    TraceContextPropagator::new().inject_context(&cx, &mut carrier);
+    carrier.remove("traceparent")
+}
+
+/// [`traceparent_of`] the current span.
+pub fn current_traceparent() -> Option<String> {
+    traceparent_of(&tracing::Span::current())
+}
+
+/// Makes `span` (new, not entered yet) a child of the span `traceparent` names, so it joins that
+/// trace; a missing or malformed `traceparent` leaves the span's parent as it was. Returns the
+/// `traceparent` to hand on to the next step: the span's own when it is exported, else the one
+/// received (the trace still runs through processes that export nothing).
+pub fn continue_trace(span: &tracing::Span, traceparent: Option<&str>) -> Option<String> {
+    let mut received = None;
+    if let Some(value) = traceparent {
+        let carrier = std::collections::HashMap::from([("traceparent".to_string(), value.to_string())]);
+        let parent = TraceContextPropagator::new().extract(&carrier);
+        if parent.span().span_context().is_valid() {
+            let _ = span.set_parent(parent);
+            received = Some(value.to_string());
+        }
+    }
+    traceparent_of(span).or(received)
+}
+
+#[cfg(test)]
+mod trace_context_tests {
+    use super::*;
+
+    #[test]
+    fn without_export_the_received_traceparent_is_handed_on_and_garbage_is_dropped() {
+        let value = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let span = tracing::info_span!("step");
+        assert_eq!(traceparent_of(&span), None);
+        assert_eq!(continue_trace(&span, Some(value)).as_deref(), Some(value));
+        assert_eq!(continue_trace(&tracing::info_span!("step"), Some("00-nonsense")), None);
+        assert_eq!(continue_trace(&tracing::info_span!("step"), None), None);
+    }
 }

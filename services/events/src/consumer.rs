@@ -234,7 +234,10 @@ async fn store_entries(
 }
 
 /// Stores one consumed event in an `event consumed` span (event id, kind, outcome: `inserted`,
-/// `duplicate` when the log had it already, `audit` for audit entries).
+/// `duplicate` when the log had it already, `audit` for audit entries). The span continues the
+/// event's trace (the relay's `outbox publish` span; inside its batch span when the event carries
+/// none), and the log keeps its `traceparent`: subscription deliveries and webhook attempts
+/// continue from it.
 async fn insert_and_notify(sink: &Sink, event: &OutboxEvent) -> Result<(), ConsumeError> {
     let span = tracing::info_span!(
         "event consumed",
@@ -242,6 +245,10 @@ async fn insert_and_notify(sink: &Sink, event: &OutboxEvent) -> Result<(), Consu
         event.kind = %event.kind,
         outcome = tracing::field::Empty,
     );
+    let event = &OutboxEvent {
+        traceparent: roadmap_common::telemetry::continue_trace(&span, event.traceparent.as_deref()),
+        ..event.clone()
+    };
     async {
         let outcome = if audit::is_audit_entry(event) {
             // Audit entries go to the trail, never to subscribers.

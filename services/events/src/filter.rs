@@ -13,7 +13,7 @@ use crate::graphql::{EventFilter, ID};
 use crate::store::EventRow;
 
 /// Plan levels a filter may name.
-const LEVELS: [&str; 4] = ["FEDERAL", "REGIONAL", "MUNICIPAL", "SCHOOL"];
+const LEVELS: [&str; 5] = ["FEDERAL", "REGIONAL", "MUNICIPAL", "SCHOOL", "CLASSROOM"];
 
 /// A validated [`EventFilter`]; webhooks store it as JSON in the same shape (`underMeasure`,
 /// kinds by name, absent conditions left out).
@@ -196,7 +196,7 @@ mod tests {
         let err = async_graphql::Error::from(err).message;
         assert!(err.contains("filter.level"), "{err}");
         assert!(
-            err.ends_with("`GALACTIC` is not one of FEDERAL, REGIONAL, MUNICIPAL, SCHOOL"),
+            err.ends_with("`GALACTIC` is not one of FEDERAL, REGIONAL, MUNICIPAL, SCHOOL, CLASSROOM"),
             "{err}"
         );
     }

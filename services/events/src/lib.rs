@@ -58,6 +58,15 @@
 //!    subscriber that falls behind the broadcast buffer (1024 events) catches up from the log.
 //!    Without `after`, only live events are sent.
 //!
+//! **One trace per change.** The W3C trace context travels with the event: the outbox row keeps
+//! the mutation's `traceparent`, the relay publishes each event in an `outbox publish` span of
+//! that trace and hands its own `traceparent` on (Redis entry or in-process batch), the
+//! consumer's `event consumed` span continues it and the log keeps that span's `traceparent`
+//! (`event.traceparent`), from which each live `subscription delivery` span and each
+//! `webhook delivery` attempt (and its `traceparent` request header) continue. A client that
+//! sends `traceparent` with its mutation finds all of these in its own trace. Batch spans
+//! (`outbox relay`, `event batch consumed`) stay roots: a batch carries many traces.
+//!
 //! **One events replica.** Live delivery is a per-process broadcast and the log's cursor is
 //! assigned by one consumer inserting in stream order; several events replicas in one consumer
 //! group would each see only their share of live events and could commit cursors out of order.

@@ -109,6 +109,7 @@ impl Replay {
             match self.rx.recv().await {
                 Ok(row) if row.cursor > self.last && self.filter.matches(&row) && self.reader.sees(&row) => {
                     self.last = row.cursor;
+                    delivery_span(&row);
                     return Some(Ok(Event(row)));
                 }
                 Ok(_) => continue,
@@ -123,6 +124,24 @@ impl Replay {
             }
         }
     }
+}
+
+/// Marks the hand-over of a live event to one subscriber with a `subscription delivery` span in
+/// the event's trace (a child of the consumer's `event consumed` span). Only when traces are
+/// exported: a thousand subscribers make a thousand spans per event. Backlog events (a resume, a
+/// replay) are reads of the log and make none.
+fn delivery_span(row: &EventRow) {
+    if row.traceparent.is_none() || !roadmap_common::telemetry::export_enabled() {
+        return;
+    }
+    let span = tracing::info_span!(
+        parent: None,
+        "subscription delivery",
+        event.id = %row.id,
+        event.kind = %row.kind,
+        cursor = row.cursor,
+    );
+    roadmap_common::telemetry::continue_trace(&span, row.traceparent.as_deref());
 }
 
 /// Increments the subscriber gauge on creation and decrements it when the subscription ends.

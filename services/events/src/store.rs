@@ -37,7 +37,7 @@ impl Deref for EventRow {
 
 /// The columns of an [`EventRow`] of the log aliased `e`; `draft` is the plan's state now.
 const EVENT_COLUMNS: &str = "e.id, e.cursor, e.kind, e.subject_type, e.subject_id, e.occurred_at, e.before, \
-     e.after, e.context, e.territories, \
+     e.after, e.context, e.traceparent, e.territories, \
      EXISTS (SELECT 1 FROM plan_visibility v WHERE v.plan = e.context->>'plan' AND v.draft) AS draft";
 
 /// Inserts `event` once with its territories (ancestry) and, in the same transaction, what it
@@ -50,7 +50,7 @@ pub async fn insert(pool: &PgPool, event: &OutboxEvent, territories: &[Uuid]) ->
     sqlx::Arguments::add(&mut arguments, territories).map_err(sqlx::Error::Encode)?;
     let row: Option<EventRow> = sqlx::query_as_with(
         &format!(
-            "INSERT INTO event AS e ({}, territories) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+            "INSERT INTO event AS e ({}, territories) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (id) DO NOTHING RETURNING {EVENT_COLUMNS}",
             OutboxEvent::COLUMNS
         ),

@@ -35,7 +35,10 @@
 //!   `webhook-signature` (`v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}` keyed by the
 //!   base64-decoded part of the `whsec_` secret). Redirects are not followed (a 3xx is a
 //!   failure, as the spec recommends). Webhook requests do not carry the hub's
-//!   service-to-service credentials: the receivers are outside.
+//!   service-to-service credentials: the receivers are outside. They do carry a W3C
+//!   `traceparent` (the attempt's span, in the trace of the change that made the event) when
+//!   the event has one, so a receiver that traces continues the same trace; it names trace and
+//!   span ids only.
 //! - **Outcome.** 2xx: delivered. 410 Gone: the delivery fails and the endpoint is disabled with
 //!   the reason recorded (`enableWebhook` turns it back on). Anything else, a timeout or a
 //!   connection error: retried after the next delay of the schedule, with up to 10 % random
@@ -49,8 +52,9 @@
 //! - **Replay.** `replayWebhookDelivery` makes one delivery due now with a fresh schedule (its
 //!   attempts are kept and numbered on); `replayWebhookEvents` does it for every matching
 //!   event after a cursor, creating missing deliveries, in one transaction.
-//! - **Observability.** One root span `webhook delivery` per attempt (event, endpoint, delivery,
-//!   attempt number, status code, outcome); `roadmap_webhook_deliveries_total{outcome}` counts
+//! - **Observability.** One span `webhook delivery` per attempt (event, endpoint, delivery,
+//!   attempt number, status code, outcome), a child of the consumer's `event consumed` span in
+//!   the trace of the change (a root span for events logged without a trace context); `roadmap_webhook_deliveries_total{outcome}` counts
 //!   attempts by outcome (`delivered`, `retry`, `failed`, `gone`) and
 //!   `roadmap_webhook_failures_total` the failed ones.
 //! - **Secrets** are shown once, by `registerWebhook`, and stored as given to sign with.

@@ -6,6 +6,7 @@
 //! | `schedule-outside-period` | warning | a dated schedule item lies (partly) outside the plan period |
 //! | `schedule-inverted-range` | warning | a range ends before it starts |
 //! | `schedule-unparsed` | error | a schedule text could not be read |
+//! | `working-days-uncovered` | warning | a recurrence falls on working days in a year the production calendar (`data/production_calendar.csv`) does not cover: its dates were placed Monday–Friday and may miss holidays and transfers |
 //! | `schedule-leftover` | warning | words of a schedule the parser did not use (`Schedule::leftover`): the parsed structure may be missing what they say |
 //! | `duplicate-number` | error | two measures of a section carry the same number |
 //! | `numbering-gap` | warning | a number is skipped in a sequence (measures or sections) |
@@ -242,6 +243,30 @@ fn schedule_checks(doc: &ParsedDocument, m: &Measure, out: &mut Vec<LintFinding>
                 Some(m),
             ));
         }
+    }
+    let period = doc.meta.period.as_ref().map(|p| crate::schedule::DateRange {
+        start: p.start,
+        end: p.end,
+    });
+    let uncovered = crate::occurrence::expand(&m.schedule, period).uncovered_years;
+    if !uncovered.is_empty() {
+        let years: Vec<String> = uncovered.iter().map(i32::to_string).collect();
+        out.push(finding(
+            "working-days-uncovered",
+            Severity::Warning,
+            format!(
+                "measure {} recurs on working days (\"{}\") in {}, which the production calendar does not cover \
+                 (it covers {}); its dates there were placed Monday–Friday",
+                display_number(m),
+                collapse_spaces(&m.schedule_raw),
+                years.join(", "),
+                crate::workdays::covered_years()
+                    .map(|(a, b)| format!("{a}–{b}"))
+                    .unwrap_or_else(|| "no year".into())
+            ),
+            m.line,
+            Some(m),
+        ));
     }
     let Some(p) = &doc.meta.period else { return };
     let outside: Vec<String> = m
@@ -632,6 +657,34 @@ mod tests {
             abbreviation_tokens("ФГБОУ ВО «ЗабГУ», МБУ ИМЦ"),
             vec!["ФГБОУ", "ВО", "МБУ", "ИМЦ"]
         );
+    }
+
+    #[test]
+    fn recurrences_beyond_the_production_calendar_are_flagged() {
+        let doc = |period: &str| {
+            let text = format!(
+                "Дорожная карта на {period}\n\n№ п/п\tМероприятия\tСроки\tОтветственный\n1. Раздел\t\t\t\n\
+                 1.1.\tСеминар\tежемесячно\tИМЦ\n1.2.\tОтчёт\tдо 25 числа каждого месяца\tИМЦ\n"
+            );
+            crate::parse_document(&text).unwrap()
+        };
+        let flagged = |d: &ParsedDocument| -> Vec<(Option<String>, String)> {
+            d.lint
+                .iter()
+                .filter(|l| l.code == "working-days-uncovered")
+                .map(|l| (l.measure_number.clone(), l.message.clone()))
+                .collect()
+        };
+        // 2027–2028: 2028 is not in the calendar; 1.2's days are as written and need none.
+        let found = flagged(&doc("2027–2028 годы"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0.as_deref(), Some("1.1"));
+        assert!(
+            found[0].1.contains("in 2028") && found[0].1.contains("2023–2027"),
+            "{}",
+            found[0].1
+        );
+        assert!(flagged(&doc("2024–2025 годы")).is_empty());
     }
 
     #[test]

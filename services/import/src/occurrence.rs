@@ -5,7 +5,13 @@
 //!
 //! - **Recurrences** repeat within their own range (`within`, e.g. "октябрь 2023 г. – март
 //!   2024 г.") or, when the text names none, within the plan period. Each repetition falls on the
-//!   **first working day (Monday–Friday)** of its period that lies inside the range:
+//!   **first working day** of its period that lies inside the range, working days being those of
+//!   the production calendar ([`crate::workdays`]): public holidays and the days off they move to
+//!   are skipped (the week of Monday 6 November 2023 meets on Tuesday the 7th; the first week of
+//!   January 2024 has none), a Saturday made a working day by a transfer counts (Saturday
+//!   1 November 2025 is the first working day of its month). In a year the calendar does not
+//!   cover, Monday–Friday stand in for working days and the year is listed in
+//!   [`Expansion::uncovered_years`] (the lint's `working-days-uncovered`): never a silent guess.
 //!   - daily: every working day;
 //!   - weekly: each ISO week (Monday–Sunday), so the Monday of a full week;
 //!   - monthly, quarterly (calendar quarters), yearly: the calendar month, quarter, year;
@@ -42,26 +48,35 @@
 //!   values for existing consumers (relative, on-demand and school-calendar items are
 //!   `External`: their dates come from outside the plan); `Undated::cause` says precisely.
 //!
+//! **Bounds.** A recurrence repeats over at most [`MAX_RECURRENCE_YEARS`] years from the start
+//! of its range, and only between the years 1000 and 9999: a longer or stranger range (a plan
+//! "на 1000–9999 годы") is cut there and [`Expansion::truncated`] says so. So an expansion has at
+//! most about 7,300 occurrences per recurrence written, whatever the text; every occurrence of a
+//! recurrence lies inside its (bounded) range, except the days "of the month following" each
+//! period, which fall at most a year and a month after it.
+//!
 //! Dated items are kept as written even outside the plan period (the lint reports those).
 //! Two items falling on the same day are one occurrence: an occurrence is identified by its
-//! measure and its date. Public holidays and school vacations are not known here: a weekly
-//! practicum in the winter holidays is an occurrence that is reported as not held.
+//! measure and its date. School vacations are not known here: a weekly practicum in the autumn
+//! holidays is an occurrence that is reported as not held.
 
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
 use crate::schedule::{DateRange, Frequency, Offset, OffsetUnit, RecurrenceDay, Schedule, ScheduleItem, Term};
 
-/// Where an occurrence comes from.
+// Where an occurrence comes from. With the `graphql` feature, also the plans subgraph's GraphQL
+// enum of the same name (plain comments: doc comments would become its API description).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
 pub enum OccurrenceKind {
-    /// One repetition of a recurrence.
+    /// One repetition of a recurrence ("еженедельно").
     Recurring,
     /// An exact date.
     Date,
-    /// A deadline ("до ...").
+    /// A deadline ("до 15.09.2023").
     Deadline,
-    /// A window of several days; the occurrence starts on its first day.
+    /// A window of several days ("октябрь – декабрь 2023 г."), from `date` to `endDate`.
     Window,
     /// A start ("с февраля 2024").
     Start,
@@ -98,21 +113,33 @@ pub enum UndatedReason {
     Unparsed,
 }
 
-/// Why a schedule item has no dates, precisely (finer than [`UndatedReason`]).
+/// Why part of a schedule has no dated occurrences.
+// Precisely: finer than [`UndatedReason`]. With the `graphql` feature, also the plans subgraph's
+// GraphQL enum `UndatedReason`: one definition for the parser and the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum), graphql(name = "UndatedReason"))]
 pub enum UndatedCause {
+    /// Ongoing work ("постоянно", "в течение года"), not dated events.
     Continuous,
-    /// Another document's or body's schedule ("по плану ККИПК", "по графику ФЦТ").
+    /// Dates set by another document or body ("по плану курсовой подготовки", "по графику ФЦТ").
     External,
-    /// A deadline relative to an event the plan does not date ("после утверждения плана").
+    /// A deadline relative to an event the plan does not date ("не позднее 10 дней после
+    /// получения результатов ЕГЭ", "после утверждения плана").
     RelativeToEvent,
     /// "по мере необходимости", "по запросу".
     OnDemand,
-    /// A school term or holidays, or once per term: the school's calendar sets the dates.
+    /// A school term or holidays ("в период осенних каникул", "3 четверть"): the school's
+    /// calendar sets the dates.
     SchoolCalendar,
+    /// Months named without a year that the plan period cannot decide.
     NoYear,
+    /// A recurrence with neither a range of its own nor a plan period.
     NoPeriod,
+    /// Text the parser did not understand.
     Unparsed,
+    /// The measure was entered by hand: its schedule is text only.
+    // Said by the hub, never by `expand`, which needs a parsed schedule.
+    NotStructured,
 }
 
 impl UndatedCause {
@@ -126,7 +153,7 @@ impl UndatedCause {
             | UndatedCause::SchoolCalendar => UndatedReason::External,
             UndatedCause::NoYear => UndatedReason::NoYear,
             UndatedCause::NoPeriod => UndatedReason::NoPeriod,
-            UndatedCause::Unparsed => UndatedReason::Unparsed,
+            UndatedCause::Unparsed | UndatedCause::NotStructured => UndatedReason::Unparsed,
         }
     }
 }
@@ -187,6 +214,37 @@ pub fn relative_due(item: &ScheduleItem, event: NaiveDate) -> Option<NaiveDate> 
 pub struct Expansion {
     pub occurrences: Vec<Occurrence>,
     pub undated: Vec<Undated>,
+    /// Years in which repetitions were placed on working days the production calendar does not
+    /// cover (Monday–Friday stood in), in order: doubtful dates, flagged for a person.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncovered_years: Vec<i32>,
+    /// A recurrence's range was longer than [`MAX_RECURRENCE_YEARS`] or outside the years
+    /// 1000–9999 and was cut (module docs, "Bounds").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+/// The longest a recurrence is expanded over, from the start of its range.
+pub const MAX_RECURRENCE_YEARS: u32 = 20;
+
+/// `range` cut to [`MAX_RECURRENCE_YEARS`] years within the years 1000–9999, and whether it was
+/// cut; `None` when nothing of it is left.
+pub fn bounded(range: DateRange) -> (Option<DateRange>, bool) {
+    let (Some(first), Some(last)) = (ymd(1000, 1, 1), ymd(9999, 12, 31)) else {
+        return (None, true);
+    };
+    let start = range.start.max(first);
+    let limit = start
+        .checked_add_months(Months::new(12 * MAX_RECURRENCE_YEARS))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(last)
+        .min(last);
+    let end = range.end.min(limit);
+    let cut = start != range.start || end != range.end;
+    (
+        (start <= end).then_some(DateRange { start, end }),
+        cut && range.start <= range.end,
+    )
 }
 
 impl Expansion {
@@ -223,11 +281,24 @@ pub fn expand(schedule: &Schedule, period: Option<DateRange>) -> Expansion {
                 months,
                 within,
                 day,
-            } => match within.or(period) {
-                Some(range) => match day {
-                    Some(day) => out.occurrences.extend(on_days(*every, months, day, range)),
-                    None => out.occurrences.extend(recurrence(*every, months, range)),
-                },
+            } => match within.or(period).map(bounded) {
+                Some((range, cut)) => {
+                    out.truncated |= cut;
+                    let Some(range) = range else { continue };
+                    match day {
+                        Some(day) => out.occurrences.extend(on_days(*every, months, day, range)),
+                        None => {
+                            let placed = recurrence(*every, months, range);
+                            out.uncovered_years.extend(
+                                placed
+                                    .iter()
+                                    .map(|o| o.date.year())
+                                    .filter(|y| crate::workdays::year_status(*y).is_none()),
+                            );
+                            out.occurrences.extend(placed);
+                        }
+                    }
+                }
                 None => out.undated.push(undated(UndatedCause::NoPeriod, None)),
             },
             ScheduleItem::On { date } => out.occurrences.push(single(*date, None, OccurrenceKind::Date)),
@@ -259,6 +330,8 @@ pub fn expand(schedule: &Schedule, period: Option<DateRange>) -> Expansion {
     // Stable: of two items on one day, the first written wins.
     out.occurrences.sort_by_key(|o| o.date);
     out.occurrences.dedup_by_key(|o| o.date);
+    out.uncovered_years.sort_unstable();
+    out.uncovered_years.dedup();
     out
 }
 
@@ -332,8 +405,8 @@ fn on_days(every: Frequency, months: &[u32], day: &RecurrenceDay, range: DateRan
                     Some(last - Days::new(u64::from(back)))
                 } else {
                     let fwd = (7 + wd.num_days_from_monday() - first.weekday().num_days_from_monday()) % 7;
-                    let d = first + Days::new(u64::from(fwd) + 7 * u64::from(n - 1));
-                    (d <= last).then_some(d)
+                    let d = first.checked_add_days(Days::new(u64::from(fwd) + 7 * u64::from(n - 1)));
+                    d.filter(|d| *d <= last)
                 };
                 if let Some(d) = d.filter(|d| in_range(*d) && in_months(*d)) {
                     out.push(single(d, None, OccurrenceKind::Recurring));
@@ -356,8 +429,10 @@ fn single(date: NaiveDate, end: Option<NaiveDate>, kind: OccurrenceKind) -> Occu
     Occurrence { date, end, kind }
 }
 
+/// A working day of the production calendar; Monday–Friday in years it does not cover (`expand`
+/// lists those years).
 fn is_working_day(d: NaiveDate) -> bool {
-    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+    crate::workdays::is_working_day(d).unwrap_or_else(|| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
 }
 
 fn ymd(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
@@ -414,7 +489,7 @@ fn nth_weeks(range: DateRange, n: u32) -> Vec<(NaiveDate, NaiveDate)> {
             let monday = if n == 0 {
                 last - Days::new(u64::from(last.weekday().num_days_from_monday()))
             } else {
-                first_monday + Days::new(7 * u64::from(n - 1))
+                first_monday.checked_add_days(Days::new(7 * u64::from(n - 1)))?
             };
             (monday <= last).then(|| (monday, monday + Days::new(6)))
         })
@@ -463,13 +538,14 @@ fn recurrence(every: Frequency, months: &[u32], range: DateRange) -> Vec<Occurre
     };
     // A yearly recurrence's months made its periods; for the others they filter days.
     let allowed = |d: NaiveDate| months.is_empty() || matches!(every, Frequency::Yearly) || months.contains(&d.month());
-    let parts = parts.max(1);
     let mut out = Vec::new();
     for (start, end) in periods {
         let days = (end - start).num_days() + 1;
-        for part in 0..i64::from(parts) {
-            let slot_start = start + chrono::Duration::days(days * part / i64::from(parts));
-            let slot_end = start + chrono::Duration::days(days * (part + 1) / i64::from(parts) - 1);
+        // More parts than days: one day each, the same as one part per day.
+        let parts = i64::from(parts.max(1)).min(days.max(1));
+        for part in 0..parts {
+            let slot_start = start + chrono::Duration::days(days * part / parts);
+            let slot_end = start + chrono::Duration::days(days * (part + 1) / parts - 1);
             let first = slot_start
                 .max(range.start)
                 .iter_days()
@@ -524,29 +600,52 @@ mod tests {
         )
     }
 
+    /// Dates written "2024-01-09 2024-03-01 …".
+    fn ds(list: &str) -> Vec<NaiveDate> {
+        list.split_whitespace().map(|t| t.parse().unwrap()).collect()
+    }
+
     fn dates(e: &Expansion) -> Vec<NaiveDate> {
         e.occurrences.iter().map(|o| o.date).collect()
     }
 
     #[test]
-    fn weekly_practicums_of_000_iii_1_fall_on_every_monday_from_october_to_march() {
+    fn weekly_practicums_of_000_iii_1_fall_on_the_first_working_day_of_each_week() {
         // 000 III.1, as the cell is extracted (line break included).
         let e = expand_text("октябрь 2023 г. – март 2024 г.,\nеженедельно", &school_2023());
-        let expected: Vec<NaiveDate> = d(2023, 10, 2)
+        // The Mondays of the range, but: Monday 6 November 2023 was a day off (4 November fell
+        // on a Saturday), so that week meets on Tuesday 7th; 1–8 January 2024 were the New Year
+        // holidays, so the week of 1 January has no working day and that of 8 January meets on
+        // Tuesday 9th (Постановление Правительства РФ № 1505 of 2022 and № 1314 of 2023).
+        let mondays: Vec<NaiveDate> = d(2023, 10, 2)
             .iter_weeks()
             .take_while(|w| *w <= d(2024, 3, 31))
             .collect();
-        assert_eq!(expected.len(), 26);
+        assert_eq!(mondays.len(), 26);
+        let mut expected: Vec<NaiveDate> = mondays
+            .into_iter()
+            .filter(|m| ![d(2023, 11, 6), d(2024, 1, 1), d(2024, 1, 8)].contains(m))
+            .chain([d(2023, 11, 7), d(2024, 1, 9)])
+            .collect();
+        expected.sort();
+        assert_eq!(expected.len(), 25);
         assert_eq!(dates(&e), expected);
         assert!(
             e.occurrences
                 .iter()
                 .all(|o| o.kind == OccurrenceKind::Recurring && o.end.is_none())
         );
-        assert!(e.occurrences.iter().all(|o| o.date.weekday() == Weekday::Mon));
+        assert_eq!(
+            e.occurrences
+                .iter()
+                .filter(|o| o.date.weekday() != Weekday::Mon)
+                .count(),
+            2
+        );
+        assert!(e.uncovered_years.is_empty());
         // October 1st 2023 is a Sunday: the week it ends has no working day in the range.
         assert_eq!(e.occurrences[0].date, d(2023, 10, 2));
-        assert_eq!(e.occurrences[25].date, d(2024, 3, 25));
+        assert_eq!(e.occurrences[24].date, d(2024, 3, 25));
         assert!(e.undated.is_empty());
         // 002 3.7, the same measure at the regional level, written differently.
         let e = expand_text(
@@ -560,7 +659,7 @@ mod tests {
     fn a_range_starting_mid_week_starts_on_its_first_working_day() {
         let e = expand_text("15.11.2023 - 30.11.2023 еженедельно", &school_2023());
         // Wednesday 15th, then the Mondays 20th and 27th.
-        assert_eq!(dates(&e), vec![d(2023, 11, 15), d(2023, 11, 20), d(2023, 11, 27)]);
+        assert_eq!(dates(&e), ds("2023-11-15 2023-11-20 2023-11-27"));
     }
 
     #[test]
@@ -572,14 +671,7 @@ mod tests {
         );
         assert_eq!(
             dates(&e),
-            vec![
-                d(2023, 10, 16),
-                d(2023, 11, 20),
-                d(2023, 12, 18),
-                d(2024, 1, 15),
-                d(2024, 2, 19),
-                d(2024, 3, 18)
-            ]
+            ds("2023-10-16 2023-11-20 2023-12-18 2024-01-15 2024-02-19 2024-03-18")
         );
         // 000 III.3: "каждая четвертая неделя".
         let e = expand_text(
@@ -599,14 +691,8 @@ mod tests {
         let e = expand_text("октябрь 2023 г. – март 2024 г. ежемесячно", &school_2023());
         assert_eq!(
             dates(&e),
-            vec![
-                d(2023, 10, 2), // the 1st is a Sunday
-                d(2023, 11, 1),
-                d(2023, 12, 1),
-                d(2024, 1, 1),
-                d(2024, 2, 1),
-                d(2024, 3, 1)
-            ]
+            // 2 October: the 1st is a Sunday; 9 January: 1–8 January are the New Year holidays.
+            ds("2023-10-02 2023-11-01 2023-12-01 2024-01-09 2024-02-01 2024-03-01")
         );
     }
 
@@ -616,21 +702,12 @@ mod tests {
         let e = expand_text("1 раз в 2 месяца", &calendar(2024, 2024));
         assert_eq!(
             dates(&e),
-            vec![
-                d(2024, 1, 1),
-                d(2024, 3, 1),
-                d(2024, 5, 1),
-                d(2024, 7, 1),
-                d(2024, 9, 2),
-                d(2024, 11, 1)
-            ]
+            // 9 January after the New Year holidays, 2 May after 1 May (Праздник Весны и Труда).
+            ds("2024-01-09 2024-03-01 2024-05-02 2024-07-01 2024-09-02 2024-11-01")
         );
         // 004 point 6: quarterly from February; the first quarter is already under way.
         let e = expand_text("С февраля 2024 С ежеквартальным отчётом", &calendar(2024, 2024));
-        assert_eq!(
-            dates(&e),
-            vec![d(2024, 2, 1), d(2024, 4, 1), d(2024, 7, 1), d(2024, 10, 1)]
-        );
+        assert_eq!(dates(&e), ds("2024-02-01 2024-04-01 2024-07-01 2024-10-01"));
     }
 
     #[test]
@@ -640,40 +717,33 @@ mod tests {
         let e = expand_text("Ежегодно, декабрь, апрель", &p);
         assert_eq!(
             dates(&e),
-            vec![
-                d(2024, 4, 1),
-                d(2024, 12, 2),
-                d(2025, 4, 1),
-                d(2025, 12, 1),
-                d(2026, 4, 1),
-                d(2026, 12, 1)
-            ]
+            ds("2024-04-01 2024-12-02 2025-04-01 2025-12-01 2026-04-01 2026-12-01")
         );
-        // Once per season from November to April.
+        // Once per season from November to April: 9 January 2024 after the New Year holidays;
+        // Saturday 1 November 2025 was a working day (transfer to 3 November), so it counts.
         let e = expand_text("Ежегодно, ноябрь – апрель", &p);
-        assert_eq!(
-            dates(&e),
-            vec![d(2024, 1, 1), d(2024, 11, 1), d(2025, 11, 3), d(2026, 11, 2)]
-        );
+        assert_eq!(dates(&e), ds("2024-01-09 2024-11-01 2025-11-01 2026-11-02"));
+        assert_eq!(e.occurrences[2].date.weekday(), Weekday::Sat);
         // Named months restrict a weekly recurrence: no weeks in summer.
         let e = expand_text("Сентябрь – май, еженедельно", &p);
         assert!(dates(&e).iter().all(|d| !(6..=8).contains(&d.month())));
-        assert_eq!(dates(&e).first(), Some(&d(2024, 1, 1)));
+        assert_eq!(dates(&e).first(), Some(&d(2024, 1, 9)), "after the New Year holidays");
         assert!(dates(&e).contains(&d(2024, 9, 2)));
     }
 
     #[test]
     fn times_per_period_split_the_period() {
+        // Two weeks without holidays.
         let range = DateRange {
-            start: d(2024, 1, 1),
-            end: d(2024, 1, 14),
+            start: d(2024, 2, 5),
+            end: d(2024, 2, 18),
         };
         let got: Vec<NaiveDate> = recurrence(Frequency::TimesPerWeek(2), &[], range)
             .iter()
             .map(|o| o.date)
             .collect();
         // Monday–Wednesday and Thursday–Sunday halves of each week.
-        assert_eq!(got, vec![d(2024, 1, 1), d(2024, 1, 4), d(2024, 1, 8), d(2024, 1, 11)]);
+        assert_eq!(got, ds("2024-02-05 2024-02-08 2024-02-12 2024-02-15"));
         let daily = recurrence(Frequency::Daily, &[], range);
         assert_eq!(daily.len(), 10, "working days only");
         let last = recurrence(
@@ -685,7 +755,40 @@ mod tests {
             },
         );
         let got: Vec<NaiveDate> = last.iter().map(|o| o.date).collect();
-        assert_eq!(got, vec![d(2024, 1, 29), d(2024, 2, 26), d(2024, 3, 25)]);
+        assert_eq!(got, ds("2024-01-29 2024-02-26 2024-03-25"));
+    }
+
+    #[test]
+    fn working_days_are_those_of_the_production_calendar() {
+        let p = calendar(2024, 2024);
+        // Daily over the May holidays of 2024: Saturday 27 April was worked, 29 April – 1 May
+        // were off.
+        let e = expand_text("22.04.2024 – 03.05.2024, ежедневно", &p);
+        assert_eq!(
+            dates(&e),
+            ds("2024-04-22 2024-04-23 2024-04-24 2024-04-25 2024-04-26 2024-04-27 2024-05-02 2024-05-03")
+        );
+        // Weekly: Monday 4 November 2024 (Day of National Unity) is skipped, the week meets on
+        // Tuesday; a fortnight later, Monday again.
+        let e = expand_text("04.11.2024 – 17.11.2024, еженедельно", &p);
+        assert_eq!(dates(&e), vec![d(2024, 11, 5), d(2024, 11, 11)]);
+        assert!(e.uncovered_years.is_empty());
+    }
+
+    #[test]
+    fn years_the_calendar_does_not_cover_are_flagged_not_guessed_silently() {
+        // 2028 is beyond the committed calendar: Monday–Friday stand in, and the year is listed.
+        let e = expand_text("03.01.2028 – 31.01.2028, еженедельно", &calendar(2028, 2028));
+        assert_eq!(dates(&e), ds("2028-01-03 2028-01-10 2028-01-17 2028-01-24 2028-01-31"));
+        assert_eq!(e.uncovered_years, vec![2028]);
+        // A range across the edge lists only the uncovered year.
+        let e = expand_text("декабрь 2027 г. – январь 2028 г., ежемесячно", &calendar(2027, 2028));
+        assert_eq!(dates(&e), vec![d(2027, 12, 1), d(2028, 1, 3)]);
+        assert_eq!(e.uncovered_years, vec![2028]);
+        // Dates as written need no calendar.
+        let e = expand_text("до 25 числа каждого месяца", &calendar(2030, 2030));
+        assert_eq!(e.occurrences.len(), 12);
+        assert!(e.uncovered_years.is_empty());
     }
 
     #[test]
@@ -774,7 +877,7 @@ mod tests {
             .between(Some(d(2023, 10, 3)), Some(d(2023, 10, 23)))
             .map(|o| o.date)
             .collect();
-        assert_eq!(got, vec![d(2023, 10, 9), d(2023, 10, 16), d(2023, 10, 23)]);
+        assert_eq!(got, ds("2023-10-09 2023-10-16 2023-10-23"));
         let windows = expand_text("октябрь – \nдекабрь 2023 г.", &school_2023());
         // A window overlapping the range counts even though it starts before it.
         assert_eq!(windows.between(Some(d(2023, 11, 1)), None).count(), 1);
@@ -796,17 +899,14 @@ mod tests {
         );
         // Quarterly, the 5th of the month after each quarter: the fourth report falls in 2025.
         let e = expand_text("ежеквартально, до 5 числа месяца, следующего за отчетным", &p);
-        assert_eq!(
-            dates(&e),
-            vec![d(2024, 4, 5), d(2024, 7, 5), d(2024, 10, 5), d(2025, 1, 5)]
-        );
+        assert_eq!(dates(&e), ds("2024-04-05 2024-07-05 2024-10-05 2025-01-05"));
         assert!(e.occurrences.iter().all(|o| o.kind == OccurrenceKind::Deadline));
         // Yearly, by 1 September, in a three-year plan.
         let e = expand_text("ежегодно, до 1 сентября", &calendar(2024, 2026));
-        assert_eq!(dates(&e), vec![d(2024, 9, 1), d(2025, 9, 1), d(2026, 9, 1)]);
+        assert_eq!(dates(&e), ds("2024-09-01 2025-09-01 2026-09-01"));
         // "сентябрь 2024, далее ежегодно": each September from 2024.
         let e = expand_text("сентябрь 2024, далее ежегодно", &calendar(2024, 2026));
-        assert_eq!(dates(&e), vec![d(2024, 9, 2), d(2025, 9, 1), d(2026, 9, 1)]);
+        assert_eq!(dates(&e), ds("2024-09-02 2025-09-01 2026-09-01"));
         // "август – сентябрь" takes its year from the plan period: one window.
         let e = expand_text("август – сентябрь", &p);
         assert_eq!(
@@ -828,10 +928,7 @@ mod tests {
         assert_eq!(dates(&e)[..2], [d(2024, 1, 26), d(2024, 2, 23)]);
         // "по вторникам и четвергам" within a range of its own.
         let e = expand_text("01.04.2024 – 14.04.2024, по вторникам и четвергам", &p);
-        assert_eq!(
-            dates(&e),
-            vec![d(2024, 4, 2), d(2024, 4, 4), d(2024, 4, 9), d(2024, 4, 11)]
-        );
+        assert_eq!(dates(&e), ds("2024-04-02 2024-04-04 2024-04-09 2024-04-11"));
     }
 
     #[test]

@@ -1791,21 +1791,17 @@ fn combine(els: Vec<El>, leftover: &mut Vec<String>) -> Vec<Piece> {
                 }
                 leftover.push("с".to_string());
             }
-            El::Until => {
+            El::Until | El::UntilEnd => {
+                let (piece, word): (fn(Unit) -> Piece, &str) = match els[i] {
+                    El::Until => (Piece::Deadline, "до"),
+                    _ => (Piece::DeadlineEnd, "до конца"),
+                };
                 if let Some(El::U(a, _)) = els.get(i + 1) {
-                    pieces.push(Piece::Deadline(*a));
+                    pieces.push(piece(*a));
                     i += 2;
                     continue;
                 }
-                leftover.push("до".to_string());
-            }
-            El::UntilEnd => {
-                if let Some(El::U(a, _)) = els.get(i + 1) {
-                    pieces.push(Piece::DeadlineEnd(*a));
-                    i += 2;
-                    continue;
-                }
-                leftover.push("до конца".to_string());
+                leftover.push(word.to_string());
             }
             El::To => leftover.push("по".to_string()),
             El::U(a, inh) => {
@@ -2104,6 +2100,20 @@ mod tests {
         }
     }
 
+    /// A recurrence naming no months and no day.
+    fn rec(every: Frequency, within: Option<DateRange>) -> ScheduleItem {
+        ScheduleItem::Recurrence {
+            every,
+            months: vec![],
+            within,
+            day: None,
+        }
+    }
+
+    fn cont(within: Option<DateRange>) -> ScheduleItem {
+        ScheduleItem::Continuous { within }
+    }
+
     fn inferred(s: NaiveDate, e: NaiveDate) -> ScheduleItem {
         ScheduleItem::Window {
             start: s,
@@ -2122,12 +2132,7 @@ mod tests {
         assert_eq!(s.kind, ScheduleKind::Recurrence);
         assert_eq!(
             s.items,
-            vec![ScheduleItem::Recurrence {
-                every: Frequency::Weekly,
-                months: vec![],
-                within: range(d(2023, 10, 1), d(2024, 3, 31)),
-                day: None,
-            }]
+            vec![rec(Frequency::Weekly, range(d(2023, 10, 1), d(2024, 3, 31)))]
         );
         assert_eq!(s.leftover, None);
     }
@@ -2141,22 +2146,12 @@ mod tests {
         );
         assert_eq!(
             s.items,
-            vec![ScheduleItem::Recurrence {
-                every: Frequency::NthWeekOfMonth(4),
-                months: vec![],
-                within: range(d(2023, 10, 1), d(2024, 3, 31)),
-                day: None,
-            }]
+            vec![rec(Frequency::NthWeekOfMonth(4), range(d(2023, 10, 1), d(2024, 3, 31)))]
         );
         let s = parse_schedule("октябрь 2023 г. – март 2024 г.,          вторая неделя", Some(&p));
         assert_eq!(
             s.items,
-            vec![ScheduleItem::Recurrence {
-                every: Frequency::NthWeekOfMonth(2),
-                months: vec![],
-                within: range(d(2023, 10, 1), d(2024, 3, 31)),
-                day: None,
-            }]
+            vec![rec(Frequency::NthWeekOfMonth(2), range(d(2023, 10, 1), d(2024, 3, 31)))]
         );
     }
 
@@ -2308,72 +2303,36 @@ mod tests {
             }]
         );
         let s = parse_schedule("Ежеквартально", Some(&p));
-        assert_eq!(
-            s.items,
-            vec![ScheduleItem::Recurrence {
-                every: Frequency::Quarterly,
-                months: vec![],
-                within: None,
-                day: None,
-            }]
-        );
+        assert_eq!(s.items, vec![rec(Frequency::Quarterly, None)]);
     }
 
     #[test]
     fn every_n_months_and_starting() {
         let p = calendar(2024, 2024);
         let s = parse_schedule("1 раз в 2 месяца", Some(&p));
-        assert_eq!(
-            s.items,
-            vec![ScheduleItem::Recurrence {
-                every: Frequency::EveryNMonths(2),
-                months: vec![],
-                within: None,
-                day: None,
-            }]
-        );
+        assert_eq!(s.items, vec![rec(Frequency::EveryNMonths(2), None)]);
         let s = parse_schedule("С февраля 2024 С ежеквартальным отчётом", Some(&p));
         assert_eq!(s.kind, ScheduleKind::Recurrence);
         assert_eq!(
             s.items,
-            vec![ScheduleItem::Recurrence {
-                every: Frequency::Quarterly,
-                months: vec![],
-                within: range(d(2024, 2, 1), d(2024, 12, 31)),
-                day: None,
-            }]
+            vec![rec(Frequency::Quarterly, range(d(2024, 2, 1), d(2024, 12, 31)))]
         );
         let s = parse_schedule("С февраля 2024", Some(&p));
         assert_eq!(s.items, vec![ScheduleItem::Starting { from: d(2024, 2, 1) }]);
         let s = parse_schedule("С февраля 2024 постоянно", Some(&p));
-        assert_eq!(
-            s.items,
-            vec![ScheduleItem::Continuous {
-                within: range(d(2024, 2, 1), d(2024, 12, 31))
-            }]
-        );
+        assert_eq!(s.items, vec![cont(range(d(2024, 2, 1), d(2024, 12, 31)))]);
         let s = parse_schedule("1 раз в полгода (март 2024)", Some(&p));
         assert_eq!(
             s.items,
             vec![
-                ScheduleItem::Recurrence {
-                    every: Frequency::EveryNMonths(6),
-                    months: vec![],
-                    within: None,
-                    day: None,
-                },
+                rec(Frequency::EveryNMonths(6), None),
                 win(d(2024, 3, 1), d(2024, 3, 31)),
             ]
         );
         let s = parse_schedule("Ежемесячно 2023", None);
         assert_eq!(
             s.items,
-            vec![ScheduleItem::Recurrence {
-                every: Frequency::Monthly,
-                months: vec![],
-                within: range(d(2023, 1, 1), d(2023, 12, 31)),
-                day: None,
-            }]
+            vec![rec(Frequency::Monthly, range(d(2023, 1, 1), d(2023, 12, 31)))]
         );
     }
 
@@ -2384,12 +2343,7 @@ mod tests {
         let s = parse_schedule("С октября 2023 года по март 2024 года, еженедельно", None);
         assert_eq!(
             s.items,
-            vec![ScheduleItem::Recurrence {
-                every: Frequency::Weekly,
-                months: vec![],
-                within: range(d(2023, 10, 1), d(2024, 3, 31)),
-                day: None,
-            }]
+            vec![rec(Frequency::Weekly, range(d(2023, 10, 1), d(2024, 3, 31)))]
         );
     }
 
@@ -2398,19 +2352,9 @@ mod tests {
         let p = school_2023();
         let s = parse_schedule("постоянно", Some(&p));
         assert_eq!(s.kind, ScheduleKind::Continuous);
-        assert_eq!(
-            s.items,
-            vec![ScheduleItem::Continuous {
-                within: range(d(2023, 9, 1), d(2024, 8, 31))
-            }]
-        );
+        assert_eq!(s.items, vec![cont(range(d(2023, 9, 1), d(2024, 8, 31)))]);
         let s = parse_schedule("В течение года", Some(&calendar(2023, 2023)));
-        assert_eq!(
-            s.items,
-            vec![ScheduleItem::Continuous {
-                within: range(d(2023, 1, 1), d(2023, 12, 31))
-            }]
-        );
+        assert_eq!(s.items, vec![cont(range(d(2023, 1, 1), d(2023, 12, 31)))]);
         let s = parse_schedule("По плану курсовой подготовки", None);
         assert_eq!(s.kind, ScheduleKind::External);
         assert_eq!(
@@ -2425,9 +2369,7 @@ mod tests {
         assert_eq!(
             s.items,
             vec![
-                ScheduleItem::Continuous {
-                    within: range(d(2023, 9, 1), d(2024, 8, 31))
-                },
+                cont(range(d(2023, 9, 1), d(2024, 8, 31))),
                 ScheduleItem::External {
                     reference: "По отдельному графику".into(),
                     owner: None,
@@ -2489,12 +2431,7 @@ mod tests {
         assert_eq!(
             s.items,
             vec![
-                ScheduleItem::Recurrence {
-                    every: Frequency::Weekly,
-                    months: vec![],
-                    within: None,
-                    day: None,
-                },
+                rec(Frequency::Weekly, None),
                 ScheduleItem::External {
                     reference: "По плану ККИПК".into(),
                     owner: None,

@@ -124,3 +124,56 @@ fn mutated_fixtures_never_panic() {
         "{read_ok} read, {parsed_ok} parsed of {runs}"
     );
 }
+
+/// The input space of the `expand` fuzz target (`fuzz/expand_input.rs`: the same decoder and
+/// checks), bounded: 3,000 deterministic byte strings, half of them schedule phrases with noise.
+#[path = "../fuzz/expand_input.rs"]
+mod expand_input;
+
+#[test]
+fn arbitrary_schedules_expand_within_bounds() {
+    const RUNS: usize = 3000;
+    const PHRASES: [&str; 12] = [
+        "октябрь 2023 г. – март 2024 г., еженедельно",
+        "ежедневно",
+        "1 раз в 2 месяца",
+        "ежеквартально, до 5 числа месяца, следующего за отчетным",
+        "каждая вторая среда месяца",
+        "по вторникам и четвергам",
+        "Ежегодно, ноябрь – апрель",
+        "3 раза в неделю",
+        "до 25 числа каждого месяца",
+        "в течение 5 рабочих дней с момента получения запроса",
+        "последняя неделя месяца",
+        "сентябрь 2024, далее ежегодно",
+    ];
+    let mut rng = Rng(0x0CC0_2026_0013);
+    let started = Instant::now();
+    let (mut dated, mut truncated, mut uncovered, mut structured) = (0, 0, 0, 0);
+    for run in 0..RUNS {
+        let mut input: Vec<u8> = (0..rng.below(40)).map(|_| rng.next() as u8).collect();
+        if run % 2 == 0 {
+            // Text with a plan period: mode 0, two dates, the phrase, maybe a flipped byte.
+            let mut text = vec![0u8];
+            text.extend((0..6).map(|_| rng.next() as u8));
+            text.extend(PHRASES[rng.below(PHRASES.len())].as_bytes());
+            if run % 6 == 0 && text.len() > 8 {
+                let i = 7 + rng.below(text.len() - 7);
+                text[i] ^= 1 << rng.below(8);
+            }
+            input = text;
+        } else if input.first().is_some_and(|b| b & 1 == 1) {
+            structured += 1;
+        }
+        let e = expand_input::check(&input);
+        dated += usize::from(!e.occurrences.is_empty());
+        truncated += usize::from(e.truncated);
+        uncovered += usize::from(!e.uncovered_years.is_empty());
+    }
+    eprintln!(
+        "{RUNS} schedules in {:?}: {dated} dated, {truncated} cut, {uncovered} beyond the calendar, {structured} built item by item",
+        started.elapsed()
+    );
+    // Every kind of outcome was reached.
+    assert!(dated > RUNS / 4 && truncated > 0 && uncovered > 0 && structured > RUNS / 8);
+}

@@ -14,7 +14,8 @@
 //!   `Indicator.measures` goes back to plans.
 //! - [`store`]: every SQL statement, over the `indicators` schema (indicator, indicator_target,
 //!   observation, measure_indicator).
-//! - [`loaders`]: one DataLoader per key; rollups of any number of territories cost two statements.
+//! - [`loaders`]: one DataLoader per key; rollups of any number of territories cost two statements
+//!   whatever the depth of their trees.
 //! - [`outbox`]: the events every status-relevant write records in its transaction, and the
 //!   commit that ends every mutation (events, audit entry, commit).
 //! - [`rollup`]: the arithmetic (weighted means, gaps, direction-aware status, ranks) and the
@@ -27,15 +28,25 @@
 //! measure's plan is in, so linking a measure to an indicator checks it.
 //!
 //! Decisions:
-//! - **Territory tree.** This service never reads another service's schema. Each observation
-//!   stores `parent_territory_id`, the territory it rolls up into, asked from the people subgraph
-//!   once when it is recorded: a territory's parent for a territory's own value, the
-//!   organisation's territory for a school's. A region's rollup is then its municipalities'
-//!   observations, a municipality's its schools', in one indexed query. A territory moved to
-//!   another parent later keeps its old parent on values already recorded (re-record to move
-//!   them). The children a rollup knows are those that reported the indicator in any period:
-//!   children that never reported are invisible to it; those that reported other periods or
-//!   subjects count as `missingChildren`.
+//! - **The tree.** This service never reads another service's schema. Each observation stores
+//!   the units above the one it is about, asked from the people subgraph once when it is
+//!   recorded: `organisation_path` (a class: its school) and `territory_path` (the organisation's
+//!   territory and that territory's ancestors, or a territory's own ancestors), plus
+//!   `parent_territory_id`, the territory it rolls up into directly (none for a class). A rollup
+//!   of any unit reads every observation whose path holds it, in one indexed statement however
+//!   deep, and rebuilds the tree from the paths ([`rollup`]): a region's rollup reaches its
+//!   municipalities, their schools and the schools' classes, also through units that report
+//!   nothing themselves. A unit moved to another parent later keeps its old path on values
+//!   already recorded (re-record to move them). Values without a path (recorded before classes
+//!   existed, or bulk-loaded by `generate`) roll up one level into `parent_territory_id`. The
+//!   children a rollup knows are those with data in any period: children that never reported
+//!   are invisible to it; those that reported other periods or subjects count as
+//!   `missingChildren`.
+//! - **Result sources.** `OFFICIAL` (the exam's results), `MOCK_EXAM`, `DIAGNOSTIC`: one value per
+//!   unit, period, subject and source; rollups keep each source apart (`Rollup.bySource`) and
+//!   their main value is the official one. The free-text `source` ("РЦОИ") says who reported it.
+//! - **Counts, not pupils.** A class-level value is a count or a share with its numerator and
+//!   denominator (5 of 24); nothing about a pupil is stored.
 //! - **Periods** are years (the exam campaign's year). A plan target without a year (goal
 //!   sentences: "снижение доли ... до 12 %") is for the year the plan's period ends in.
 //! - **Values** keep their text as written (`valueRaw`, "32,79") next to an exact NUMERIC; the

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use roadmap_common::LoadError;
 
-use crate::rollup::{RollupData, RollupKey};
+use crate::rollup::{RollupData, RollupKey, Unit};
 use crate::store::{self, IndicatorRow, ObservationRow, TargetRow};
 
 roadmap_common::pg_loaders! {
@@ -42,8 +42,25 @@ roadmap_common::pg_loader!(IndicatorsByMeasureLoader: Uuid => pairs IndicatorRow
 
 roadmap_common::pg_loader!(MeasuresByIndicatorLoader: Uuid => pairs Uuid = store::measures_by_indicators);
 
-/// Two statements per batch, however many parents and children.
+/// Two statements per batch, however many units and however deep their trees: the observations
+/// of every key's subtree, then the targets of the keys' units and of their children.
 pub struct RollupDataLoader(PgPool);
+
+/// The territory and organisation ids among `units`, each sorted without repeats.
+fn split_units(units: impl Iterator<Item = Unit>) -> (Vec<Uuid>, Vec<Uuid>) {
+    let (mut territories, mut organisations) = (Vec::new(), Vec::new());
+    for unit in units {
+        match unit {
+            Unit::Territory(id) => territories.push(id),
+            Unit::Organisation(id) => organisations.push(id),
+        }
+    }
+    for ids in [&mut territories, &mut organisations] {
+        ids.sort();
+        ids.dedup();
+    }
+    (territories, organisations)
+}
 
 impl Loader<RollupKey> for RollupDataLoader {
     type Value = RollupData;
@@ -51,13 +68,18 @@ impl Loader<RollupKey> for RollupDataLoader {
 
     async fn load(&self, keys: &[RollupKey]) -> Result<HashMap<RollupKey, RollupData>, LoadError> {
         let mut indicators: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut parents: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
         indicators.sort();
         indicators.dedup();
-        parents.sort();
-        parents.dedup();
-        let observations = store::rollup_observations(&self.0, &indicators, &parents).await?;
-        let targets = store::rollup_targets(&self.0, &indicators, &parents).await?;
-        Ok(RollupData::assemble(keys, &observations, &targets))
+        let (territories, organisations) = split_units(keys.iter().map(|k| k.1));
+        let observations = store::rollup_observations(&self.0, (&indicators, &territories, &organisations)).await?;
+        let mut data = RollupData::assemble(keys, &observations);
+        let units = keys
+            .iter()
+            .map(|k| k.1)
+            .chain(data.values().flat_map(RollupData::children));
+        let (territories, organisations) = split_units(units);
+        let targets = store::targets_of_units(&self.0, (&indicators, &territories, &organisations)).await?;
+        RollupData::attach_targets(&mut data, &targets);
+        Ok(data)
     }
 }

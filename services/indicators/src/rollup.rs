@@ -1,22 +1,49 @@
 //! Rollup arithmetic, pure: no SQL, no GraphQL, so every rule is unit-tested here.
 //!
+//! - **The tree.** Values roll up through units: a class into its school, a school into its
+//!   municipality, a municipality into its region, a region into the country. Each observation
+//!   carries the units above its own ([`units_above`]), recorded from the people subgraph when it
+//!   was; a rollup of a unit reads every observation whose path holds it, however deep, and
+//!   rebuilds the tree from the paths, so a municipality that reports nothing itself still
+//!   appears (with its schools and their classes under it). Values recorded without a path
+//!   (before classes existed, bulk loads) roll up one level, into their `parent_territory_id`.
 //! - **Aggregation** of children's values into the parent's: `WEIGHTED_MEAN` weights each child by
 //!   its denominator (e.g. number of exam participants), so a parent's share is
-//!   `Σ valueᵢ·denominatorᵢ / Σ denominatorᵢ`; `SUM` adds values; `NOT_AGGREGATABLE` (qualitative
-//!   indicators) never produces a value. Children without a value for the period, or (weighted
-//!   mean) without a denominator, are *missing*: they are left out and counted, never read as 0.
+//!   `Σ valueᵢ·denominatorᵢ / Σ denominatorᵢ` (11Б: 5 of 24 below the minimum, 11А: 3 of 20 →
+//!   the school (5+3)/(24+20)); `SUM` adds values (pupils with an individual route, per class);
+//!   `NOT_AGGREGATABLE` (qualitative indicators) never produces a value. Children without a value
+//!   for the period, or (weighted mean) without a denominator, are *missing*: they are left out
+//!   and counted, at every level, never read as 0.
+//! - **Numerator** is how many of the denominator the value counts: the one reported with the
+//!   value (5 of 24), else `value·denominator/scale` (scale 100 for a share in %); summed like the
+//!   denominators. For `SUM` it is the sum itself.
+//! - **No double counting: a unit's own reported value wins over its children's.** A unit that
+//!   reports its own value *and* has children that report counts in its parent with its own value
+//!   only; its children's rollup is shown next to it (`rolledUp`), never added. The reason: a
+//!   unit's own figure covers all of it (a school's result covers every pupil who wrote, also
+//!   those of classes that reported nothing), while its children's sum covers only the children
+//!   that reported; and a unit is the authority on its own total. The children's rollup stands in
+//!   for a unit only when it has no usable value of its own (none, or a weighted mean without a
+//!   denominator). The rollup asked for is its unit's children's (`value` is `rolledUp` when they
+//!   have data, else the unit's own `observed`), with `observed` beside it.
+//! - **Result sources** (`OFFICIAL`, `MOCK_EXAM`, `DIAGNOSTIC`: the exam as the assessment centre
+//!   reports it, a mock exam, a diagnostic test) are never folded together: each source has its
+//!   own tree (a child is known to a source's rollup when it, or a unit under it, reported that
+//!   source), its own value and children, shown side by side ([`Rollup::by_source`]). The
+//!   rollup's main value is the official one: a mock exam is not the exam.
 //! - **Gap** is `value − target`, signed as is (for a "lower is better" share a positive gap is
 //!   bad, for "higher is better" a negative one).
 //! - **Status** is direction-aware. The *shortfall* is how far the value misses the target in the
 //!   bad direction (`value − target` when lower is better, `target − value` when higher is
 //!   better). `ON_TRACK`: shortfall ≤ 0 (the target is met). `AT_RISK`: the shortfall is at most
 //!   [`AT_RISK_TOLERANCE`] (10 %) of the target's magnitude. `OFF_TRACK`: anything worse. No
-//!   status without both a value and a target.
-//! - **Ranking** orders children best first by direction; equal values share a rank (1, 2, 2, 4);
-//!   children without a value are not ranked.
-//! - **Children** of a parent are the places (territories, organisations) with an observation
-//!   recorded under it in any period or subject; a child without a value for the rollup's period
-//!   and subject is missing. A parent's own observation is its value only when no child has one.
+//!   status without both a value and a target. Every source's value is compared with the same
+//!   target.
+//! - **Ranking** orders the children of each unit best first by direction; equal values share a
+//!   rank (1, 2, 2, 4); children without a value are not ranked.
+//! - **Children** of a unit are the units (territories, organisations) with an observation
+//!   recorded under it in any period or subject (of the source); a child without a value for the
+//!   rollup's period and subject is missing.
 //! - **Targets**: when several plans set one for the same place, period and subject, the latest
 //!   set wins; the baseline of a period is the latest one not after it, else the earliest.
 //!
@@ -37,6 +64,12 @@ const EPSILON: f64 = 1e-9;
 /// `OFF_TRACK`.
 pub const AT_RISK_TOLERANCE: f64 = 0.10;
 
+/// The result sources, official first: the order rollups list them in (the stored text).
+pub const RESULT_SOURCES: [&str; 3] = ["OFFICIAL", "MOCK_EXAM", "DIAGNOSTIC"];
+
+/// The source of the rollup's main value.
+pub const OFFICIAL: &str = RESULT_SOURCES[0];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     LowerIsBetter,
@@ -48,6 +81,15 @@ pub enum Aggregation {
     WeightedMean,
     Sum,
     NotAggregatable,
+}
+
+/// What an indicator's rollups follow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rules {
+    pub direction: Direction,
+    pub aggregation: Aggregation,
+    /// What a value is per unit of its denominator: 100 for a share in %, else 1.
+    pub scale: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +104,8 @@ pub enum Status {
 pub struct ChildValue {
     pub value: Option<f64>,
     pub denominator: Option<f64>,
+    /// How many of the denominator the value counts.
+    pub numerator: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,6 +114,8 @@ pub struct Aggregate {
     pub value: Option<f64>,
     /// Sum of the used children's denominators (weighted mean and sum), if any had one.
     pub denominator: Option<f64>,
+    /// Sum of the used children's numerators (weighted mean: when every used child has one).
+    pub numerator: Option<f64>,
     /// Children whose values went into `value`.
     pub used: usize,
     /// Children left out: no value, or no usable denominator for a weighted mean.
@@ -81,6 +127,7 @@ pub fn aggregate(aggregation: Aggregation, children: &[ChildValue]) -> Aggregate
     let mut out = Aggregate {
         value: None,
         denominator: None,
+        numerator: None,
         used: 0,
         missing: 0,
     };
@@ -105,17 +152,20 @@ pub fn aggregate(aggregation: Aggregation, children: &[ChildValue]) -> Aggregate
             }
             if out.used > 0 {
                 out.value = Some(sum);
+                out.numerator = Some(sum);
                 out.denominator = denominator;
             }
         }
         Aggregation::WeightedMean => {
             let mut weighted = 0.0;
             let mut weights = 0.0;
+            let mut numerator = Some(0.0);
             for c in children {
                 match (c.value, c.denominator) {
                     (Some(v), Some(d)) if d > 0.0 => {
                         weighted += v * d;
                         weights += d;
+                        numerator = numerator.zip(c.numerator).map(|(a, b)| a + b);
                         out.used += 1;
                     }
                     _ => out.missing += 1,
@@ -124,6 +174,7 @@ pub fn aggregate(aggregation: Aggregation, children: &[ChildValue]) -> Aggregate
             if out.used > 0 {
                 out.value = Some(weighted / weights);
                 out.denominator = Some(weights);
+                out.numerator = numerator;
             }
         }
     }
@@ -179,83 +230,140 @@ pub fn ranks(direction: Direction, values: &[Option<f64>]) -> Vec<Option<u32>> {
         .collect()
 }
 
-/// Key of a rollup: (indicator, parent territory).
-pub type RollupKey = (Uuid, Uuid);
+/// A unit of the tree values roll up through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unit {
+    Territory(Uuid),
+    Organisation(Uuid),
+}
 
-/// What rollups and series of one (indicator, parent territory) are computed from.
+impl Unit {
+    /// The unit a row (observation or target) is about: its organisation, else its territory.
+    pub fn of(territory: Option<Uuid>, organisation: Option<Uuid>) -> Option<Unit> {
+        organisation.map(Unit::Organisation).or(territory.map(Unit::Territory))
+    }
+
+    pub fn territory(self) -> Option<Uuid> {
+        match self {
+            Unit::Territory(id) => Some(id),
+            Unit::Organisation(_) => None,
+        }
+    }
+
+    pub fn organisation(self) -> Option<Uuid> {
+        match self {
+            Unit::Organisation(id) => Some(id),
+            Unit::Territory(_) => None,
+        }
+    }
+}
+
+/// The units above an observation's own, nearest first, as recorded with it: the organisations
+/// above (a class's school), then the territories; without a recorded path, its
+/// `parent_territory_id` alone.
+pub fn units_above(o: &ObservationRow) -> Vec<Unit> {
+    let organisations = o.organisation_path.iter().map(|&id| Unit::Organisation(id));
+    match &o.territory_path {
+        Some(territories) => organisations
+            .chain(territories.iter().map(|&id| Unit::Territory(id)))
+            .collect(),
+        None => organisations
+            .chain(o.parent_territory_id.map(Unit::Territory))
+            .collect(),
+    }
+}
+
+/// Key of a rollup: (indicator, the unit rolled up into).
+pub type RollupKey = (Uuid, Unit);
+
+/// An observation under a rollup's unit, with the way down to it.
+#[derive(Clone, Debug)]
+pub struct Below {
+    /// From the rollup's unit down: its child first, the observed unit last.
+    pub path: Vec<Unit>,
+    pub row: ObservationRow,
+}
+
+/// What rollups and series of one (indicator, unit) are computed from.
 #[derive(Clone, Debug, Default)]
 pub struct RollupData {
-    /// The parent's own observations, every period and subject.
+    /// The unit's own observations, every period, subject and source.
     pub own: Vec<ObservationRow>,
-    /// Observations of its children (territories and organisations), every period and subject.
-    pub children: Vec<ObservationRow>,
-    /// Targets of the parent.
+    /// Observations of every unit under it, however deep, every period, subject and source.
+    pub below: Vec<Below>,
+    /// Targets of the unit.
     pub targets: Vec<TargetRow>,
-    /// Targets of the children.
+    /// Targets of its children.
     pub child_targets: Vec<TargetRow>,
 }
 
-/// A child of a rollup: (territory, organisation) as observations record it.
-type Place = (Option<Uuid>, Option<Uuid>);
-
 impl RollupData {
-    /// Sorts the rows of one batch (observations and targets of every key's indicator, under or of
-    /// every key's parent) into each key's data.
-    pub fn assemble(
-        keys: &[RollupKey],
-        observations: &[ObservationRow],
-        targets: &[TargetRow],
-    ) -> HashMap<RollupKey, RollupData> {
+    /// Sorts the observations of one batch (of every key's indicator, under or of every key's
+    /// unit) into each key's data; targets come after, by [`RollupData::attach_targets`].
+    pub fn assemble(keys: &[RollupKey], observations: &[ObservationRow]) -> HashMap<RollupKey, RollupData> {
         let mut map: HashMap<RollupKey, RollupData> = keys.iter().map(|k| (*k, RollupData::default())).collect();
         for o in observations {
-            if let Some(parent) = o.parent_territory_id
-                && let Some(data) = map.get_mut(&(o.indicator_id, parent))
-            {
-                data.children.push(o.clone());
-            }
-            if let Some(t) = own_territory(o.territory_id, o.organisation_id)
-                && let Some(data) = map.get_mut(&(o.indicator_id, t))
-            {
+            let Some(unit) = Unit::of(o.territory_id, o.organisation_id) else {
+                continue;
+            };
+            if let Some(data) = map.get_mut(&(o.indicator_id, unit)) {
                 data.own.push(o.clone());
             }
-        }
-        for ((indicator, _), data) in map.iter_mut() {
-            let child_places: HashSet<Place> = data
-                .children
-                .iter()
-                .map(|o| (o.territory_id, o.organisation_id))
-                .collect();
-            data.child_targets = targets
-                .iter()
-                .filter(|t| t.indicator_id == *indicator && child_places.contains(&(t.territory_id, t.organisation_id)))
-                .cloned()
-                .collect();
-        }
-        for t in targets {
-            if let Some(territory) = own_territory(t.territory_id, t.organisation_id)
-                && let Some(data) = map.get_mut(&(t.indicator_id, territory))
-            {
-                data.targets.push(t.clone());
+            let above = units_above(o);
+            for (depth, up) in above.iter().enumerate() {
+                if let Some(data) = map.get_mut(&(o.indicator_id, *up)) {
+                    let path = above[..depth].iter().rev().copied().chain([unit]).collect();
+                    data.below.push(Below { path, row: o.clone() });
+                }
             }
         }
         map
+    }
+
+    /// The units directly under this one that have data below them.
+    pub fn children(&self) -> BTreeSet<Unit> {
+        self.below.iter().filter_map(|b| b.path.first().copied()).collect()
+    }
+
+    /// Gives each key the targets of its unit and of its children, from the targets of one batch.
+    pub fn attach_targets(map: &mut HashMap<RollupKey, RollupData>, targets: &[TargetRow]) {
+        for ((indicator, unit), data) in map.iter_mut() {
+            let children = data.children();
+            for t in targets.iter().filter(|t| t.indicator_id == *indicator) {
+                match Unit::of(t.territory_id, t.organisation_id) {
+                    Some(u) if u == *unit => data.targets.push(t.clone()),
+                    Some(u) if children.contains(&u) => data.child_targets.push(t.clone()),
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// Every period with an observation or a target for `subject`, in order: what a series shows.
     pub fn periods(&self, subject: &str) -> BTreeSet<i32> {
         self.own
             .iter()
-            .chain(&self.children)
+            .chain(self.below.iter().map(|b| &b.row))
             .filter(|o| o.subject == subject)
             .map(|o| o.period)
             .chain(self.targets.iter().filter(|t| t.subject == subject).map(|t| t.period))
             .collect()
     }
-}
 
-/// The territory a row is about when it is the territory's own (not one of its organisations').
-fn own_territory(territory: Option<Uuid>, organisation: Option<Uuid>) -> Option<Uuid> {
-    territory.filter(|_| organisation.is_none())
+    /// The result sources with an observation for `subject`, official first (always).
+    pub fn sources(&self, subject: &str) -> Vec<&'static str> {
+        let present: HashSet<&str> = self
+            .own
+            .iter()
+            .chain(self.below.iter().map(|b| &b.row))
+            .filter(|o| o.subject == subject)
+            .map(|o| o.result_source.as_str())
+            .collect();
+        RESULT_SOURCES
+            .into_iter()
+            .filter(|s| *s == OFFICIAL || present.contains(s))
+            .collect()
+    }
 }
 
 /// The latest-updated target of `kind` for (place, period, subject) among `rows`.
@@ -279,24 +387,49 @@ pub fn baseline<'a>(rows: &'a [TargetRow], period: i32, subject: &str) -> Option
         .or_else(|| baselines.min_by_key(|t| t.period))
 }
 
-/// Where a rollup's value comes from.
+/// Where a unit's value comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
+    /// Its children's values.
     Rollup,
+    /// Its own reported value.
     Observed,
 }
 
-/// A parent's value of one indicator for one period and subject (see the module docs).
+/// A unit's value of one indicator for one period and subject (see the module docs): the
+/// official source's (its [`Figures`], through `Deref`), with every source's side by side.
 #[derive(Clone, Debug)]
 pub struct Rollup<'a> {
-    /// `rolled_up` when the children have data, else `observed`.
-    pub value: Option<f64>,
-    pub source: Option<Source>,
-    pub rolled_up: Option<f64>,
-    pub observed: Option<f64>,
-    pub denominator: Option<f64>,
     pub target: Option<&'a TargetRow>,
     pub baseline: Option<&'a TargetRow>,
+    pub official: SourceRollup,
+    /// Every result source with data for the subject, official first.
+    pub by_source: Vec<SourceRollup>,
+}
+
+impl std::ops::Deref for Rollup<'_> {
+    type Target = Figures;
+
+    fn deref(&self) -> &Figures {
+        &self.official.figures
+    }
+}
+
+/// What a unit shows for one result source, period and subject: the rollup's unit in
+/// [`SourceRollup`], each child in [`Child`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figures {
+    /// The rollup's unit: `rolled_up` when the children have data, else `observed`. A child: what
+    /// it counts as in its parent, its own value when usable, else its children's.
+    pub value: Option<f64>,
+    pub value_source: Option<Source>,
+    /// Its own reported value.
+    pub observed: Option<f64>,
+    /// Its children's rollup (for a child: shown, not added when `observed` is used).
+    pub rolled_up: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    /// `value − target`: the unit's target for the rollup's unit, the child's for a child.
     pub gap: Option<f64>,
     pub status: Option<Status>,
     pub children_with_data: usize,
@@ -305,118 +438,272 @@ pub struct Rollup<'a> {
     pub children: Vec<Child>,
 }
 
-/// One child in a rollup.
+/// One result source's rollup.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceRollup {
+    /// `OFFICIAL`, `MOCK_EXAM`, `DIAGNOSTIC`.
+    pub source: &'static str,
+    pub figures: Figures,
+}
+
+/// One child in a rollup, with its own children.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Child {
     /// The child territory; none when the child is an organisation.
     pub territory: Option<Uuid>,
     pub organisation: Option<Uuid>,
-    pub value: Option<f64>,
-    pub denominator: Option<f64>,
     pub rank: Option<u32>,
+    /// Its target (direct children of the rollup's unit only).
     pub target: Option<f64>,
-    pub gap: Option<f64>,
-    pub status: Option<Status>,
+    pub figures: Figures,
 }
 
-/// The rollup of `data` for `period` and `subject` (the empty key for none).
-pub fn compute_rollup<'a>(
-    direction: Direction,
-    aggregation: Aggregation,
-    data: &'a RollupData,
-    period: i32,
-    subject: &str,
-) -> Rollup<'a> {
-    let places = child_places(&data.children);
-    let current: HashMap<Place, &ObservationRow> = data
-        .children
-        .iter()
-        .filter(|o| o.period == period && o.subject == subject)
-        .map(|o| ((o.territory_id, o.organisation_id), o))
-        .collect();
-    let values: Vec<ChildValue> = places
-        .iter()
-        .map(|p| ChildValue {
-            value: current.get(p).map(|o| o.value),
-            denominator: current.get(p).and_then(|o| o.denominator),
-        })
-        .collect();
-    let aggregate = aggregate(aggregation, &values);
-    let ranks = ranks(direction, &values.iter().map(|v| v.value).collect::<Vec<_>>());
-    let mut children: Vec<Child> = places
-        .iter()
-        .zip(&values)
-        .zip(ranks)
-        .map(|((place, v), rank)| {
-            let targets = data
-                .child_targets
-                .iter()
-                .filter(|t| (t.territory_id, t.organisation_id) == *place);
-            let target = pick(targets, "TARGET", period, subject).map(|t| t.value);
-            Child {
-                territory: own_territory(place.0, place.1),
-                organisation: place.1,
-                value: v.value,
-                denominator: v.denominator,
-                rank,
-                target,
-                gap: v.value.zip(target).map(|(v, t)| gap(v, t)),
-                status: v.value.zip(target).map(|(v, t)| status(direction, v, t)),
-            }
-        })
-        .collect();
-    children.sort_by_key(|c| (c.rank.is_none(), c.rank));
-    let observed = data
-        .own
-        .iter()
-        .find(|o| o.period == period && o.subject == subject)
-        .map(|o| o.value);
-    let target = pick(data.targets.iter(), "TARGET", period, subject);
-    let value = aggregate.value.or(observed);
-    Rollup {
-        value,
-        source: match (aggregate.value, observed) {
-            (Some(_), _) => Some(Source::Rollup),
-            (None, Some(_)) => Some(Source::Observed),
-            (None, None) => None,
-        },
-        rolled_up: aggregate.value,
-        observed,
-        denominator: aggregate.denominator,
-        target,
-        baseline: baseline(&data.targets, period, subject),
-        gap: value.zip(target).map(|(v, t)| gap(v, t.value)),
-        status: value.zip(target).map(|(v, t)| status(direction, v, t.value)),
-        children_with_data: aggregate.used,
-        missing_children: aggregate.missing,
-        children,
+impl std::ops::Deref for SourceRollup {
+    type Target = Figures;
+
+    fn deref(&self) -> &Figures {
+        &self.figures
     }
 }
 
-/// Every child known to report the indicator, in a stable order (first seen first).
-fn child_places(children: &[ObservationRow]) -> Vec<Place> {
-    let mut seen = HashSet::new();
-    children
+impl std::ops::Deref for Child {
+    type Target = Figures;
+
+    fn deref(&self) -> &Figures {
+        &self.figures
+    }
+}
+
+/// The tree of one result source under a rollup's unit.
+struct Tree<'d> {
+    rules: Rules,
+    period: i32,
+    subject: &'d str,
+    /// Children of each unit, first seen first; `None` is the rollup's unit.
+    children: HashMap<Option<Unit>, Vec<Unit>>,
+    /// Each unit's observations of the source.
+    observed: HashMap<Unit, Vec<&'d ObservationRow>>,
+    child_targets: &'d [TargetRow],
+}
+
+impl<'d> Tree<'d> {
+    fn new(rules: Rules, data: &'d RollupData, source: &str, period: i32, subject: &'d str) -> Tree<'d> {
+        let mut children: HashMap<Option<Unit>, Vec<Unit>> = HashMap::new();
+        let mut edges = HashSet::new();
+        let mut observed: HashMap<Unit, Vec<&ObservationRow>> = HashMap::new();
+        for b in data.below.iter().filter(|b| b.row.result_source == source) {
+            let mut up = None;
+            for unit in &b.path {
+                if edges.insert((up, *unit)) {
+                    children.entry(up).or_default().push(*unit);
+                }
+                up = Some(*unit);
+            }
+            if let Some(unit) = up {
+                observed.entry(unit).or_default().push(&b.row);
+            }
+        }
+        Tree {
+            rules,
+            period,
+            subject,
+            children,
+            observed,
+            child_targets: &data.child_targets,
+        }
+    }
+
+    /// A row's contribution as reported.
+    fn reported(&self, o: &ObservationRow) -> ChildValue {
+        let numerator = match self.rules.aggregation {
+            Aggregation::Sum => Some(o.value),
+            Aggregation::WeightedMean => o.numerator.or(o.denominator.map(|d| o.value * d / self.rules.scale)),
+            Aggregation::NotAggregatable => None,
+        };
+        ChildValue {
+            value: Some(o.value),
+            denominator: o.denominator,
+            numerator,
+        }
+    }
+
+    fn own(&self, rows: &[&ObservationRow]) -> Option<ChildValue> {
+        rows.iter()
+            .find(|o| o.period == self.period && o.subject == self.subject)
+            .map(|o| self.reported(o))
+    }
+
+    /// Whether a reported value can stand for its unit in a parent's aggregate.
+    fn usable(&self, v: &ChildValue) -> bool {
+        match self.rules.aggregation {
+            Aggregation::WeightedMean => v.value.is_some() && v.denominator.is_some_and(|d| d > 0.0),
+            Aggregation::Sum | Aggregation::NotAggregatable => v.value.is_some(),
+        }
+    }
+
+    /// The children of `parent` (`None`: the rollup's unit), ranked, and their aggregate.
+    fn level(&self, parent: Option<Unit>) -> (Vec<Child>, Aggregate) {
+        let children: Vec<Child> = self
+            .children
+            .get(&parent)
+            .into_iter()
+            .flatten()
+            .map(|u| self.child(*u, parent.is_none()))
+            .collect();
+        let values: Vec<ChildValue> = children
+            .iter()
+            .map(|c| ChildValue {
+                value: c.value,
+                denominator: c.denominator,
+                numerator: c.numerator,
+            })
+            .collect();
+        let aggregate = aggregate(self.rules.aggregation, &values);
+        let ranks = ranks(
+            self.rules.direction,
+            &values.iter().map(|v| v.value).collect::<Vec<_>>(),
+        );
+        let mut children: Vec<Child> = children
+            .into_iter()
+            .zip(ranks)
+            .map(|(c, rank)| Child { rank, ..c })
+            .collect();
+        children.sort_by_key(|c| (c.rank.is_none(), c.rank));
+        (children, aggregate)
+    }
+
+    /// One unit: its own value when usable, else its children's (the rule against double
+    /// counting); `with_target` for the rollup unit's direct children.
+    fn child(&self, unit: Unit, with_target: bool) -> Child {
+        let (children, below) = self.level(Some(unit));
+        let own = self.observed.get(&unit).and_then(|rows| self.own(rows));
+        let rolled = ChildValue {
+            value: below.value,
+            denominator: below.denominator,
+            numerator: below.numerator,
+        };
+        let (value, source) = match own {
+            Some(v) if self.usable(&v) || below.value.is_none() => (v, Some(Source::Observed)),
+            _ if below.value.is_some() => (rolled, Some(Source::Rollup)),
+            _ => (
+                ChildValue {
+                    value: None,
+                    denominator: None,
+                    numerator: None,
+                },
+                None,
+            ),
+        };
+        let target = if with_target {
+            let targets = self
+                .child_targets
+                .iter()
+                .filter(|t| Unit::of(t.territory_id, t.organisation_id) == Some(unit));
+            pick(targets, "TARGET", self.period, self.subject).map(|t| t.value)
+        } else {
+            None
+        };
+        let direction = self.rules.direction;
+        Child {
+            territory: unit.territory(),
+            organisation: unit.organisation(),
+            rank: None,
+            target,
+            figures: Figures {
+                value: value.value,
+                value_source: source,
+                observed: own.and_then(|v| v.value),
+                rolled_up: below.value,
+                numerator: value.numerator,
+                denominator: value.denominator,
+                gap: value.value.zip(target).map(|(v, t)| gap(v, t)),
+                status: value.value.zip(target).map(|(v, t)| status(direction, v, t)),
+                children_with_data: below.used,
+                missing_children: below.missing,
+                children,
+            },
+        }
+    }
+}
+
+/// The rollup of one result source of `data` for `period` and `subject`.
+fn source_rollup(
+    rules: Rules,
+    data: &RollupData,
+    source: &'static str,
+    period: i32,
+    subject: &str,
+    target: Option<f64>,
+) -> SourceRollup {
+    let tree = Tree::new(rules, data, source, period, subject);
+    let (children, aggregate) = tree.level(None);
+    let own: Vec<&ObservationRow> = data.own.iter().filter(|o| o.result_source == source).collect();
+    let observed = tree.own(&own);
+    let value = aggregate.value.or(observed.and_then(|o| o.value));
+    let (numerator, denominator) = match aggregate.value {
+        Some(_) => (aggregate.numerator, aggregate.denominator),
+        None => observed.map_or((None, None), |o| (o.numerator, o.denominator)),
+    };
+    SourceRollup {
+        source,
+        figures: Figures {
+            value,
+            value_source: match (aggregate.value, value) {
+                (Some(_), _) => Some(Source::Rollup),
+                (None, Some(_)) => Some(Source::Observed),
+                (None, None) => None,
+            },
+            observed: observed.and_then(|o| o.value),
+            rolled_up: aggregate.value,
+            numerator,
+            denominator,
+            gap: value.zip(target).map(|(v, t)| gap(v, t)),
+            status: value.zip(target).map(|(v, t)| status(rules.direction, v, t)),
+            children_with_data: aggregate.used,
+            missing_children: aggregate.missing,
+            children,
+        },
+    }
+}
+
+/// The rollup of `data` for `period` and `subject` (the empty key for none).
+pub fn compute_rollup<'a>(rules: Rules, data: &'a RollupData, period: i32, subject: &str) -> Rollup<'a> {
+    let target = pick(data.targets.iter(), "TARGET", period, subject);
+    let by_source: Vec<SourceRollup> = data
+        .sources(subject)
+        .into_iter()
+        .map(|s| source_rollup(rules, data, s, period, subject, target.map(|t| t.value)))
+        .collect();
+    let official = by_source
         .iter()
-        .map(|o| (o.territory_id, o.organisation_id))
-        .filter(|place| seen.insert(*place))
-        .collect()
+        .find(|s| s.source == OFFICIAL)
+        .cloned()
+        .unwrap_or_else(|| source_rollup(rules, data, OFFICIAL, period, subject, target.map(|t| t.value)));
+    Rollup {
+        target,
+        baseline: baseline(&data.targets, period, subject),
+        official,
+        by_source,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ValueOf;
 
     fn child(value: f64, denominator: f64) -> ChildValue {
         ChildValue {
             value: Some(value),
             denominator: Some(denominator),
+            numerator: Some(value * denominator / 100.0),
         }
     }
 
     const NO_DATA: ChildValue = ChildValue {
         value: None,
         denominator: None,
+        numerator: None,
     };
 
     #[test]
@@ -433,6 +720,7 @@ mod tests {
         let without_denominator = ChildValue {
             value: Some(90.0),
             denominator: None,
+            numerator: None,
         };
         let a = aggregate(
             Aggregation::WeightedMean,
@@ -489,6 +777,23 @@ mod tests {
         );
     }
 
+    /// Chemistry of the nil indicator.
+    fn of(territory_id: Option<Uuid>, organisation_id: Option<Uuid>, period: i32) -> ValueOf {
+        ValueOf {
+            indicator_id: Uuid::nil(),
+            territory_id,
+            organisation_id,
+            period,
+            subject: "chemistry".to_string(),
+        }
+    }
+
+    const SHARE: Rules = Rules {
+        direction: Direction::LowerIsBetter,
+        aggregation: Aggregation::WeightedMean,
+        scale: 100.0,
+    };
+
     fn observation(
         place: (u128, Option<u128>),
         parent: u128,
@@ -498,29 +803,25 @@ mod tests {
     ) -> ObservationRow {
         ObservationRow {
             id: Uuid::new_v4(),
-            indicator_id: Uuid::nil(),
-            territory_id: Some(Uuid::from_u128(place.0)),
-            organisation_id: place.1.map(Uuid::from_u128),
+            of: of(Some(Uuid::from_u128(place.0)), place.1.map(Uuid::from_u128), period),
             parent_territory_id: Some(Uuid::from_u128(parent)),
-            period,
-            subject: "chemistry".to_string(),
             value,
             value_raw: value.to_string(),
             denominator: Some(participants),
             source: None,
             observed_on: None,
             recorded_at: chrono::Utc::now(),
+            result_source: OFFICIAL.to_string(),
+            numerator: None,
+            organisation_path: Vec::new(),
+            territory_path: None,
         }
     }
 
     fn target(kind: &str, territory: u128, period: i32, value: f64, minutes: i64) -> TargetRow {
         TargetRow {
             id: Uuid::new_v4(),
-            indicator_id: Uuid::nil(),
-            territory_id: Some(Uuid::from_u128(territory)),
-            organisation_id: None,
-            period,
-            subject: "chemistry".to_string(),
+            of: of(Some(Uuid::from_u128(territory)), None, period),
             kind: kind.to_string(),
             comparator: "LE".to_string(),
             value,
@@ -536,7 +837,7 @@ mod tests {
     #[test]
     fn a_region_rolls_up_its_municipalities_against_its_latest_target() {
         const REGION: u128 = 1;
-        let keys = [(Uuid::nil(), Uuid::from_u128(REGION))];
+        let keys = [(Uuid::nil(), Unit::Territory(Uuid::from_u128(REGION)))];
         let observations = [
             observation((2, None), REGION, 2024, 10.0, 100.0),
             observation((3, None), REGION, 2024, 30.0, 300.0),
@@ -551,9 +852,11 @@ mod tests {
             target("BASELINE", REGION, 2022, 40.0, 0),
             target("TARGET", 3, 2024, 20.0, 0),
         ];
-        let data = &RollupData::assemble(&keys, &observations, &targets)[&keys[0]];
+        let mut map = RollupData::assemble(&keys, &observations);
+        RollupData::attach_targets(&mut map, &targets);
+        let data = &map[&keys[0]];
         assert_eq!(
-            (data.children.len(), data.targets.len(), data.child_targets.len()),
+            (data.below.len(), data.targets.len(), data.child_targets.len()),
             (3, 3, 1)
         );
         assert_eq!(
@@ -561,14 +864,8 @@ mod tests {
             [2022, 2023, 2024]
         );
 
-        let r = compute_rollup(
-            Direction::LowerIsBetter,
-            Aggregation::WeightedMean,
-            data,
-            2024,
-            "chemistry",
-        );
-        assert_eq!((r.value, r.source), (Some(25.0), Some(Source::Rollup)));
+        let r = compute_rollup(SHARE, data, 2024, "chemistry");
+        assert_eq!((r.value, r.value_source), (Some(25.0), Some(Source::Rollup)));
         assert_eq!(r.target.map(|t| t.value), Some(24.0), "the latest set target");
         assert_eq!(r.baseline.map(|t| t.period), Some(2022));
         assert_eq!(r.status, Some(Status::AtRisk));
@@ -582,5 +879,306 @@ mod tests {
                 (Some(Uuid::from_u128(4)), None, None),
             ]
         );
+    }
+
+    // The tree of the tests below: region R ← municipalities M, M2 ← schools S (in M), S2 (in M2)
+    // ← classes.
+    const R: u128 = 1;
+    const M: u128 = 2;
+    const M2: u128 = 3;
+    const S: u128 = 10;
+    const S2: u128 = 11;
+
+    fn t(id: u128) -> Unit {
+        Unit::Territory(Uuid::from_u128(id))
+    }
+
+    fn o(id: u128) -> Unit {
+        Unit::Organisation(Uuid::from_u128(id))
+    }
+
+    /// The units above `unit` as the tree above says.
+    fn above(unit: Unit) -> Vec<Unit> {
+        let id = match unit {
+            Unit::Territory(id) | Unit::Organisation(id) => id.as_u128(),
+        };
+        match (unit, id) {
+            (Unit::Territory(_), R) => vec![],
+            (Unit::Territory(_), M | M2) => vec![t(R)],
+            (Unit::Organisation(_), S) => vec![t(M), t(R)],
+            (Unit::Organisation(_), S2) => vec![t(M2), t(R)],
+            // Classes 100.. are in S, 200.. in S2.
+            (Unit::Organisation(_), 100..200) => vec![o(S), t(M), t(R)],
+            (Unit::Organisation(_), 200..300) => vec![o(S2), t(M2), t(R)],
+            other => panic!("not in the test tree: {other:?}"),
+        }
+    }
+
+    /// An observation of `unit` as `recordObservation` stores it: `reported` is (value,
+    /// numerator, denominator).
+    fn reported(unit: Unit, source: &str, period: i32, reported: (f64, Option<f64>, Option<f64>)) -> ObservationRow {
+        let path = above(unit);
+        let organisation_path: Vec<Uuid> = path.iter().filter_map(|u| u.organisation()).collect();
+        let territory_path: Vec<Uuid> = path.iter().filter_map(|u| u.territory()).collect();
+        let (value, numerator, denominator) = reported;
+        ObservationRow {
+            id: Uuid::new_v4(),
+            of: of(
+                unit.territory().or(territory_path.first().copied()),
+                unit.organisation(),
+                period,
+            ),
+            parent_territory_id: organisation_path
+                .is_empty()
+                .then(|| territory_path.first().copied())
+                .flatten(),
+            value,
+            value_raw: value.to_string(),
+            denominator,
+            source: None,
+            observed_on: None,
+            recorded_at: chrono::Utc::now(),
+            result_source: source.to_string(),
+            numerator,
+            organisation_path,
+            territory_path: Some(territory_path),
+        }
+    }
+
+    /// `below` of `wrote` below the minimum: a share in % with its counts.
+    fn share(below: f64, wrote: f64) -> (f64, Option<f64>, Option<f64>) {
+        (below / wrote * 100.0, Some(below), Some(wrote))
+    }
+
+    /// Mock-exam results of classes: (class, period, below the minimum, wrote).
+    fn mock(classes: &[(u128, i32, f64, f64)]) -> Vec<ObservationRow> {
+        classes
+            .iter()
+            .map(|&(class, period, below, wrote)| reported(o(class), "MOCK_EXAM", period, share(below, wrote)))
+            .collect()
+    }
+
+    /// 11Б of S: 24 wrote, 5 below the minimum; 11А of S: 20 wrote, 3 below; S2's 11А: 10 wrote, 2.
+    const CLASSES: [(u128, i32, f64, f64); 3] =
+        [(101, 2025, 5.0, 24.0), (102, 2025, 3.0, 20.0), (201, 2025, 2.0, 10.0)];
+
+    /// The data of `unit`'s rollup, kept for the test's duration (rollups borrow targets from it).
+    fn data_of(unit: Unit, rows: &[ObservationRow]) -> &'static RollupData {
+        let key = (Uuid::nil(), unit);
+        Box::leak(Box::new(RollupData::assemble(&[key], rows).remove(&key).expect("key")))
+    }
+
+    fn near(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-9)
+    }
+
+    /// The child territory `id` of a rollup.
+    fn territory_child(rollup: &SourceRollup, id: u128) -> &Child {
+        let found = rollup
+            .children
+            .iter()
+            .find(|c| c.territory == Some(Uuid::from_u128(id)));
+        found.expect("the territory is a child")
+    }
+
+    fn by_source<'r>(r: &'r Rollup, source: &str) -> &'r SourceRollup {
+        r.by_source.iter().find(|s| s.source == source).expect("source")
+    }
+
+    #[test]
+    fn class_results_roll_up_class_school_municipality_region_by_weighted_sums() {
+        const MOCK: &str = "MOCK_EXAM";
+        let rows = mock(&CLASSES);
+        // Neither the schools nor the municipalities report: the paths alone place the classes.
+        let r = compute_rollup(SHARE, data_of(t(R), &rows), 2025, "chemistry");
+        let mock = by_source(&r, MOCK);
+        assert!(
+            near(mock.value, (5.0 + 3.0 + 2.0) / (24.0 + 20.0 + 10.0) * 100.0),
+            "{mock:?}"
+        );
+        assert!(near(mock.numerator, 10.0) && near(mock.denominator, 54.0), "{mock:?}");
+        assert_eq!(mock.value_source, Some(Source::Rollup));
+        assert_eq!((mock.children_with_data, mock.missing_children), (2, 0));
+        // Best first, lower is better: M (8 of 44, 18.18 %) before M2 (2 of 10, 20 %).
+        let m2 = &mock.children[1];
+        assert_eq!(
+            (m2.territory, m2.rank),
+            (Some(Uuid::from_u128(M2)), Some(2)),
+            "{mock:?}"
+        );
+        let m = &mock.children[0];
+        assert_eq!((m.territory, m.rank), (Some(Uuid::from_u128(M)), Some(1)));
+        assert!(near(m.value, 8.0 / 44.0 * 100.0) && near(m.numerator, 8.0) && near(m.denominator, 44.0));
+        assert_eq!((m.value_source, m.observed), (Some(Source::Rollup), None));
+        let school = &m.children[0];
+        assert_eq!(
+            (school.organisation, school.territory),
+            (Some(Uuid::from_u128(S)), None)
+        );
+        assert!(near(school.value, 8.0 / 44.0 * 100.0), "{school:?}");
+        let classes: Vec<_> = school.children.iter().map(|c| (c.organisation, c.rank)).collect();
+        assert_eq!(
+            classes,
+            [
+                (Some(Uuid::from_u128(102)), Some(1)),
+                (Some(Uuid::from_u128(101)), Some(2))
+            ]
+        );
+        // The same data seen from the municipality and from the school.
+        let r = compute_rollup(SHARE, data_of(t(M), &rows), 2025, "chemistry");
+        assert!(near(by_source(&r, MOCK).value, 8.0 / 44.0 * 100.0));
+        let r = compute_rollup(SHARE, data_of(o(S), &rows), 2025, "chemistry");
+        assert_eq!(by_source(&r, MOCK).children.len(), 2);
+        // The official figure is empty, not the mock exam's.
+        assert_eq!((r.value, r.children.len()), (None, 0));
+    }
+
+    #[test]
+    fn a_units_own_total_wins_over_its_childrens_and_is_never_added_to_them() {
+        const MOCK: &str = "MOCK_EXAM";
+        let classes = mock(&CLASSES);
+        // Shape 1: school S also reports its own total, 7 of 50 (it counts pupils of a class that
+        // reported nothing). S counts as 7/50, not 8/44 and not 15/94.
+        let mut rows = classes.clone();
+        rows.push(reported(o(S), MOCK, 2025, share(7.0, 50.0)));
+        let r = compute_rollup(SHARE, data_of(t(R), &rows), 2025, "chemistry");
+        let mock = by_source(&r, MOCK);
+        assert!(
+            near(mock.numerator, 7.0 + 2.0) && near(mock.denominator, 50.0 + 10.0),
+            "{mock:?}"
+        );
+        assert!(near(mock.value, 9.0 / 60.0 * 100.0));
+        let m = territory_child(mock, M);
+        let school = &m.children[0];
+        assert_eq!(school.value_source, Some(Source::Observed));
+        assert!(near(school.value, 14.0) && near(school.observed, 14.0), "{school:?}");
+        assert!(
+            near(school.rolled_up, 8.0 / 44.0 * 100.0),
+            "its classes are shown next to it"
+        );
+        assert_eq!(school.children.len(), 2);
+
+        // Shape 2: the school reports nothing of its own: its classes stand for it.
+        let r = compute_rollup(SHARE, data_of(t(R), &classes), 2025, "chemistry");
+        let mock = by_source(&r, MOCK);
+        assert!(near(mock.numerator, 10.0) && near(mock.denominator, 54.0), "{mock:?}");
+
+        // A total without a denominator cannot be weighted: the classes stand for the school.
+        let mut rows = classes.clone();
+        rows.push(reported(o(S), MOCK, 2025, (14.0, None, None)));
+        let r = compute_rollup(SHARE, data_of(t(M), &rows), 2025, "chemistry");
+        let school = &by_source(&r, MOCK).children[0];
+        assert_eq!(school.value_source, Some(Source::Rollup));
+        assert!(
+            near(school.value, 8.0 / 44.0 * 100.0) && near(school.observed, 14.0),
+            "{school:?}"
+        );
+
+        // The rollup asked for is its children's; the unit's own value stands beside it.
+        let mut rows = classes.clone();
+        rows.push(reported(t(R), MOCK, 2025, share(1.0, 100.0)));
+        let r = compute_rollup(SHARE, data_of(t(R), &rows), 2025, "chemistry");
+        let mock = by_source(&r, MOCK);
+        assert!(
+            near(mock.value, 10.0 / 54.0 * 100.0) && near(mock.observed, 1.0),
+            "{mock:?}"
+        );
+    }
+
+    #[test]
+    fn sources_are_never_folded_together() {
+        let rows = [
+            // Official ЕГЭ results as the municipalities report them.
+            reported(t(M), OFFICIAL, 2025, share(30.0, 100.0)),
+            reported(t(M2), OFFICIAL, 2025, share(10.0, 100.0)),
+            // A mock exam in one class of S, a diagnostic test in one class of S2.
+            reported(o(101), "MOCK_EXAM", 2025, share(5.0, 24.0)),
+            reported(o(201), "DIAGNOSTIC", 2025, share(2.0, 10.0)),
+        ];
+        let r = compute_rollup(SHARE, data_of(t(R), &rows), 2025, "chemistry");
+        assert!(
+            near(r.value, 20.0) && near(r.denominator, 200.0),
+            "official only: {r:?}"
+        );
+        let sources: Vec<_> = r.by_source.iter().map(|s| s.source).collect();
+        assert_eq!(sources, ["OFFICIAL", "MOCK_EXAM", "DIAGNOSTIC"]);
+        assert_eq!(by_source(&r, OFFICIAL).value, r.value);
+        let mock = by_source(&r, "MOCK_EXAM");
+        assert!(
+            near(mock.value, 5.0 / 24.0 * 100.0) && near(mock.denominator, 24.0),
+            "{mock:?}"
+        );
+        // Each source has its own tree: M2 reported no mock exam, so it is no child of that one.
+        assert_eq!((mock.children.len(), mock.missing_children), (1, 0));
+        let diagnostic = by_source(&r, "DIAGNOSTIC");
+        assert!(near(diagnostic.value, 20.0) && near(diagnostic.numerator, 2.0));
+        // In the official tree the municipalities count with their own values; no class is there.
+        assert!(
+            r.children
+                .iter()
+                .all(|c| c.children.is_empty() && c.value_source == Some(Source::Observed))
+        );
+        // Without any row of a source, only the official one is listed.
+        let r = compute_rollup(SHARE, data_of(t(R), &rows[..2]), 2025, "chemistry");
+        assert_eq!(r.by_source.len(), 1);
+    }
+
+    #[test]
+    fn missing_units_are_counted_at_every_level_and_never_read_as_zero() {
+        const MOCK: &str = "MOCK_EXAM";
+        // 11А wrote the mock exam in 2024 only: a missing class in 2025. S2's only class reported
+        // that year only too: S2, and so M2, are missing.
+        let rows = mock(&[(101, 2025, 5.0, 24.0), (102, 2024, 3.0, 20.0), (201, 2024, 2.0, 10.0)]);
+        let r = compute_rollup(SHARE, data_of(t(R), &rows), 2025, "chemistry");
+        let mock = by_source(&r, MOCK);
+        assert!(near(mock.value, 5.0 / 24.0 * 100.0), "not (5+0)/(24+20): {mock:?}");
+        assert_eq!((mock.children_with_data, mock.missing_children), (1, 1));
+        let m = territory_child(mock, M);
+        let school = &m.children[0];
+        assert_eq!((school.children_with_data, school.missing_children), (1, 1));
+        let m2 = territory_child(mock, M2);
+        assert_eq!((m2.value, m2.rank, m2.missing_children), (None, None, 1));
+        assert_eq!(
+            mock.children.last().map(|c| c.territory),
+            Some(m2.territory),
+            "unranked last"
+        );
+    }
+
+    #[test]
+    fn pupils_with_an_individual_route_are_summed_per_class() {
+        let count = Rules {
+            direction: Direction::HigherIsBetter,
+            aggregation: Aggregation::Sum,
+            scale: 1.0,
+        };
+        // 3 of 25 pupils of 11Б, 2 of 28 of 11А, 4 of 30 in S2's class.
+        let rows = [
+            reported(o(101), OFFICIAL, 2025, (3.0, None, Some(25.0))),
+            reported(o(102), OFFICIAL, 2025, (2.0, None, Some(28.0))),
+            reported(o(201), OFFICIAL, 2025, (4.0, None, Some(30.0))),
+        ];
+        let r = compute_rollup(count, data_of(t(R), &rows), 2025, "chemistry");
+        assert!(
+            near(r.value, 9.0) && near(r.numerator, 9.0) && near(r.denominator, 83.0),
+            "{r:?}"
+        );
+        let r = compute_rollup(count, data_of(o(S), &rows), 2025, "chemistry");
+        assert!(near(r.value, 5.0) && near(r.denominator, 53.0), "{r:?}");
+    }
+
+    #[test]
+    fn values_recorded_without_a_path_roll_up_one_level() {
+        let mut school = reported(o(S), OFFICIAL, 2025, share(3.0, 30.0));
+        school.territory_path = None;
+        let mut municipality = reported(t(M), OFFICIAL, 2025, share(20.0, 100.0));
+        municipality.territory_path = None;
+        let rows = [school, municipality];
+        let region = data_of(t(R), &rows);
+        assert_eq!(region.below.len(), 1, "only M, through its parent_territory_id");
+        assert_eq!(region.below[0].path, [t(M)]);
+        let m = data_of(t(M), &rows);
+        assert_eq!((m.own.len(), m.below.len()), (1, 1));
+        assert!(near(compute_rollup(SHARE, m, 2025, "chemistry").value, 10.0));
     }
 }

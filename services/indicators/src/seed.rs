@@ -3,7 +3,7 @@
 //! so a fresh deployment needs no setup before the first import.
 
 use crate::graphql::{IndicatorAggregation, IndicatorDirection};
-use crate::store::{IndicatorRow, NewIndicator};
+use crate::store::{IndicatorBounds, IndicatorRow, NewIndicator};
 
 /// The definition of the indicator a plan's target about `exam` is for ("ЕГЭ", "ОГЭ"); none for
 /// other exams.
@@ -28,19 +28,20 @@ pub fn seed_indicator(exam: &str) -> Option<NewIndicator> {
         direction: IndicatorDirection::LowerIsBetter.as_db(),
         aggregation: IndicatorAggregation::WeightedMean.as_db(),
         dimensions: vec!["subject".to_string()],
-        exam: Some(exam.trim().to_string()),
-        grade: Some(grade),
-        period_from: Some(2000),
-        period_to: Some(2100),
-        min_value: Some("0".to_string()),
-        max_value: Some("100".to_string()),
+        bounds: IndicatorBounds {
+            exam: Some(exam.trim().to_string()),
+            grade: Some(grade),
+            period_from: Some(2000),
+            period_to: Some(2100),
+            min_value: Some(0.0),
+            max_value: Some(100.0),
+        },
     })
 }
 
 /// The row `definition` becomes once stored, so values can be checked against its range before
 /// it exists.
 pub fn as_row(definition: &NewIndicator) -> IndicatorRow {
-    let number = |text: &Option<String>| text.as_deref().and_then(|t| t.parse().ok());
     IndicatorRow {
         id: uuid::Uuid::nil(),
         code: definition.code.clone(),
@@ -49,12 +50,7 @@ pub fn as_row(definition: &NewIndicator) -> IndicatorRow {
         direction: definition.direction.to_string(),
         aggregation: definition.aggregation.to_string(),
         dimensions: definition.dimensions.clone(),
-        exam: definition.exam.clone(),
-        grade: definition.grade,
-        period_from: definition.period_from,
-        period_to: definition.period_to,
-        min_value: number(&definition.min_value),
-        max_value: number(&definition.max_value),
+        bounds: definition.bounds.clone(),
     }
 }
 
@@ -66,12 +62,12 @@ mod tests {
     fn seed_indicators_by_exam() {
         let ege = seed_indicator("ЕГЭ").expect("ЕГЭ");
         assert_eq!(
-            (ege.code.as_str(), ege.grade, ege.direction),
+            (ege.code.as_str(), ege.bounds.grade, ege.direction),
             ("ege_below_min", Some(11), "LOWER_IS_BETTER")
         );
         assert_eq!(seed_indicator("ОГЭ").expect("ОГЭ").code, "oge_below_min");
         assert!(seed_indicator("ВПР").is_none());
         let row = as_row(&ege);
-        assert_eq!((row.min_value, row.max_value), (Some(0.0), Some(100.0)));
+        assert_eq!((row.bounds.min_value, row.bounds.max_value), (Some(0.0), Some(100.0)));
     }
 }

@@ -19,25 +19,59 @@ pub struct IndicatorRow {
     pub direction: String,
     pub aggregation: String,
     pub dimensions: Vec<String>,
+    #[sqlx(flatten)]
+    pub bounds: IndicatorBounds,
+}
+
+/// What an indicator is about and which values it takes: its exam and grade, the periods and the
+/// range of valid values. Stored with the definition ([`IndicatorRow`], [`NewIndicator`]) and
+/// given as is by `createIndicator` (flattened into `CreateIndicatorInput`).
+#[derive(Clone, Debug, Default, FromRow, async_graphql::InputObject)]
+pub struct IndicatorBounds {
     pub exam: Option<String>,
     pub grade: Option<i32>,
     pub period_from: Option<i32>,
     pub period_to: Option<i32>,
+    /// Default 0 for `%`.
     pub min_value: Option<f64>,
+    /// Default 100 for `%`.
     pub max_value: Option<f64>,
 }
 
 const INDICATOR_SELECT: &str = "SELECT id, code, name, unit, direction, aggregation, dimensions, exam, grade, \
      period_from, period_to, min_value::float8 AS min_value, max_value::float8 AS max_value FROM indicator";
 
+/// What a target or an observation is a value of: the indicator, the place (a territory, or an
+/// organisation with its territory), the period and the subject key ('' for none). Rows hold it
+/// flattened and read its fields through `Deref`.
 #[derive(Clone, Debug, FromRow)]
-pub struct TargetRow {
-    pub id: Uuid,
+pub struct ValueOf {
     pub indicator_id: Uuid,
     pub territory_id: Option<Uuid>,
     pub organisation_id: Option<Uuid>,
     pub period: i32,
     pub subject: String,
+}
+
+macro_rules! deref_value_of {
+    ($($row:ty),*) => {$(
+        impl std::ops::Deref for $row {
+            type Target = ValueOf;
+
+            fn deref(&self) -> &ValueOf {
+                &self.of
+            }
+        }
+    )*};
+}
+
+deref_value_of!(TargetRow, ObservationRow);
+
+#[derive(Clone, Debug, FromRow)]
+pub struct TargetRow {
+    pub id: Uuid,
+    #[sqlx(flatten)]
+    pub of: ValueOf,
     /// BASELINE or TARGET.
     pub kind: String,
     pub comparator: String,
@@ -75,25 +109,32 @@ pub struct NewTarget {
 #[derive(Clone, Debug, FromRow)]
 pub struct ObservationRow {
     pub id: Uuid,
-    pub indicator_id: Uuid,
-    pub territory_id: Option<Uuid>,
-    pub organisation_id: Option<Uuid>,
+    #[sqlx(flatten)]
+    pub of: ValueOf,
+    /// The territory it rolls up into directly (none under an organisation).
     pub parent_territory_id: Option<Uuid>,
-    pub period: i32,
-    pub subject: String,
     pub value: f64,
     pub value_raw: String,
     pub denominator: Option<f64>,
     pub source: Option<String>,
     pub observed_on: Option<NaiveDate>,
     pub recorded_at: DateTime<Utc>,
+    /// OFFICIAL, MOCK_EXAM or DIAGNOSTIC.
+    pub result_source: String,
+    pub numerator: Option<f64>,
+    /// Organisations above the observed unit, nearest first.
+    pub organisation_path: Vec<Uuid>,
+    /// Territories above it, nearest first; none when not recorded.
+    pub territory_path: Option<Vec<Uuid>>,
 }
 
 const OBSERVATION_SELECT: &str = "SELECT o.id, o.indicator_id, o.territory_id, o.organisation_id, \
      o.parent_territory_id, o.period, o.subject, o.value::float8 AS value, o.value_raw, \
-     o.denominator::float8 AS denominator, o.source, o.observed_on, o.recorded_at FROM observation o";
+     o.denominator::float8 AS denominator, o.source, o.observed_on, o.recorded_at, o.result_source, \
+     o.numerator::float8 AS numerator, o.organisation_path, o.territory_path FROM observation o";
 
-#[derive(Clone, Debug)]
+/// An observation before it is written, named as its columns are: numbers are decimal text.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct NewObservation {
     pub indicator_id: Uuid,
     pub territory_id: Option<Uuid>,
@@ -106,9 +147,13 @@ pub struct NewObservation {
     pub denominator: Option<String>,
     pub source: Option<String>,
     pub observed_on: Option<NaiveDate>,
+    pub result_source: &'static str,
+    pub numerator: Option<String>,
+    pub organisation_path: Vec<Uuid>,
+    pub territory_path: Option<Vec<Uuid>>,
 }
 
-/// An indicator definition before it is written; min/max are decimal text.
+/// An indicator definition before it is written.
 #[derive(Clone, Debug)]
 pub struct NewIndicator {
     pub code: String,
@@ -117,12 +162,7 @@ pub struct NewIndicator {
     pub direction: &'static str,
     pub aggregation: &'static str,
     pub dimensions: Vec<String>,
-    pub exam: Option<String>,
-    pub grade: Option<i32>,
-    pub period_from: Option<i32>,
-    pub period_to: Option<i32>,
-    pub min_value: Option<String>,
-    pub max_value: Option<String>,
+    pub bounds: IndicatorBounds,
 }
 
 /// The rows `sql` selects with `ids` bound as `$1`, the form of most reads here.
@@ -169,12 +209,13 @@ fn bind_indicator<'q>(
         .bind(i.direction)
         .bind(i.aggregation)
         .bind(&i.dimensions)
-        .bind(&i.exam)
-        .bind(i.grade)
-        .bind(i.period_from)
-        .bind(i.period_to)
-        .bind(&i.min_value)
-        .bind(&i.max_value)
+        .bind(&i.bounds.exam)
+        .bind(i.bounds.grade)
+        .bind(i.bounds.period_from)
+        .bind(i.bounds.period_to)
+        // NUMERIC from the decimal text of the number.
+        .bind(i.bounds.min_value.map(|v| v.to_string()))
+        .bind(i.bounds.max_value.map(|v| v.to_string()))
 }
 
 pub async fn insert_indicator(conn: &mut sqlx::PgConnection, indicator: &NewIndicator) -> ServiceResult<Uuid> {
@@ -277,29 +318,23 @@ pub async fn upsert_targets(tx: &mut Transaction<'_, Postgres>, rows: &[NewTarge
     Ok(keyed.into_iter().map(|t| t.id).collect())
 }
 
-/// Inserts or replaces the observation of (indicator, place, period, subject); returns its id.
+/// Inserts or replaces the observation of (indicator, place, period, subject, result source);
+/// returns its id. The row goes as one JSON document, read into the table's row type.
 pub async fn upsert_observation(tx: &mut Transaction<'_, Postgres>, o: &NewObservation) -> ServiceResult<Uuid> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO observation (id, indicator_id, territory_id, organisation_id, parent_territory_id, period, \
-             subject, value, value_raw, denominator, source, observed_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9, $10::numeric, $11, $12) \
+    const COLUMNS: &str = "id, indicator_id, territory_id, organisation_id, parent_territory_id, period, subject, \
+         value, value_raw, denominator, source, observed_on, result_source, numerator, organisation_path, territory_path";
+    let mut row = serde_json::to_value(o).map_err(|e| roadmap_common::ServiceError::internal_msg(e.to_string()))?;
+    row["id"] = serde_json::json!(Uuid::new_v4());
+    Ok(sqlx::query_scalar(&format!(
+        "INSERT INTO observation ({COLUMNS}) SELECT {COLUMNS} FROM jsonb_populate_record(NULL::observation, $1) \
          ON CONFLICT ON CONSTRAINT observation_unique DO UPDATE SET parent_territory_id = EXCLUDED.parent_territory_id, \
              value = EXCLUDED.value, value_raw = EXCLUDED.value_raw, denominator = EXCLUDED.denominator, \
-             source = EXCLUDED.source, observed_on = EXCLUDED.observed_on, recorded_at = now() \
-         RETURNING id",
-    )
-    .bind(Uuid::new_v4())
-    .bind(o.indicator_id)
-    .bind(o.territory_id)
-    .bind(o.organisation_id)
-    .bind(o.parent_territory_id)
-    .bind(o.period)
-    .bind(&o.subject)
-    .bind(&o.value)
-    .bind(&o.value_raw)
-    .bind(&o.denominator)
-    .bind(&o.source)
-    .bind(o.observed_on)
+             source = EXCLUDED.source, observed_on = EXCLUDED.observed_on, numerator = EXCLUDED.numerator, \
+             organisation_path = EXCLUDED.organisation_path, territory_path = EXCLUDED.territory_path, \
+             recorded_at = now() \
+         RETURNING id"
+    ))
+    .bind(row)
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -358,46 +393,48 @@ pub async fn observations_by_territories(pool: &PgPool, territory_ids: &[Uuid]) 
     .await
 }
 
-/// Everything rollups of these parents need, in one statement: the parents' own observations and
-/// their children's (territories and organisations recorded with the parent as
-/// `parent_territory_id`), every period and subject.
-pub async fn rollup_observations(
-    pool: &PgPool,
-    indicator_ids: &[Uuid],
-    parent_ids: &[Uuid],
-) -> ServiceResult<Vec<ObservationRow>> {
-    sqlx::query_as(&format!(
-        "{OBSERVATION_SELECT} WHERE o.indicator_id = ANY($1) \
-         AND (o.parent_territory_id = ANY($2) OR (o.territory_id = ANY($2) AND o.organisation_id IS NULL)) \
-         ORDER BY o.period, o.subject"
-    ))
-    .bind(indicator_ids)
-    .bind(parent_ids)
-    .fetch_all(pool)
-    .await
-    .map_err(Into::into)
+/// The rows `sql` selects with indicator, territory and organisation ids bound as `$1`, `$2`
+/// and `$3`: the form of the rollup reads.
+async fn select_by_units<R>(pool: &PgPool, sql: &str, units: (&[Uuid], &[Uuid], &[Uuid])) -> ServiceResult<Vec<R>>
+where
+    R: for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let (indicators, territories, organisations) = units;
+    Ok(sqlx::query_as(sql)
+        .bind(indicators)
+        .bind(territories)
+        .bind(organisations)
+        .fetch_all(pool)
+        .await?)
 }
 
-/// Targets of these parents and of every child that has observations under them, in one statement.
-pub async fn rollup_targets(
+/// Everything rollups of these units need, in one statement whatever the depth: the units' own
+/// observations and those of every unit under them (territories and organisations whose
+/// recorded path holds one of them, or, without a path, whose `parent_territory_id` is one),
+/// every period, subject and source, of these indicators.
+pub async fn rollup_observations(
     pool: &PgPool,
-    indicator_ids: &[Uuid],
-    parent_ids: &[Uuid],
-) -> ServiceResult<Vec<TargetRow>> {
-    sqlx::query_as(&format!(
-        "{TARGET_SELECT} WHERE t.indicator_id = ANY($1) AND ( \
-             (t.territory_id = ANY($2) AND t.organisation_id IS NULL) \
-             OR EXISTS (SELECT 1 FROM observation o WHERE o.indicator_id = t.indicator_id \
-                 AND o.parent_territory_id = ANY($2) \
-                 AND o.territory_id IS NOT DISTINCT FROM t.territory_id \
-                 AND o.organisation_id IS NOT DISTINCT FROM t.organisation_id)) \
+    units: (&[Uuid], &[Uuid], &[Uuid]),
+) -> ServiceResult<Vec<ObservationRow>> {
+    let sql = format!(
+        "{OBSERVATION_SELECT} WHERE o.indicator_id = ANY($1) \
+         AND (o.territory_path && $2 OR o.organisation_path && $3 OR o.organisation_id = ANY($3) \
+              OR (o.territory_path IS NULL AND o.parent_territory_id = ANY($2)) \
+              OR (o.territory_id = ANY($2) AND o.organisation_id IS NULL)) \
+         ORDER BY o.period, o.subject"
+    );
+    select_by_units(pool, &sql, units).await
+}
+
+/// Targets of these indicators for these territories (their own, not their organisations') and
+/// organisations, in one statement.
+pub async fn targets_of_units(pool: &PgPool, units: (&[Uuid], &[Uuid], &[Uuid])) -> ServiceResult<Vec<TargetRow>> {
+    let sql = format!(
+        "{TARGET_SELECT} WHERE t.indicator_id = ANY($1) \
+         AND ((t.territory_id = ANY($2) AND t.organisation_id IS NULL) OR t.organisation_id = ANY($3)) \
          ORDER BY t.period, t.subject, t.updated_at"
-    ))
-    .bind(indicator_ids)
-    .bind(parent_ids)
-    .fetch_all(pool)
-    .await
-    .map_err(Into::into)
+    );
+    select_by_units(pool, &sql, units).await
 }
 
 pub async fn link_measure(conn: &mut sqlx::PgConnection, measure_id: Uuid, indicator_id: Uuid) -> ServiceResult<()> {

@@ -118,8 +118,8 @@ pub fn comparator(field: &str, text: Option<&str>) -> ServiceResult<&'static str
 
 /// Refuses a period outside the indicator's range.
 pub fn check_period(field: &str, indicator: &IndicatorRow, period: i32) -> ServiceResult<()> {
-    let from = indicator.period_from.unwrap_or(1900);
-    let to = indicator.period_to.unwrap_or(2200);
+    let from = indicator.bounds.period_from.unwrap_or(1900);
+    let to = indicator.bounds.period_to.unwrap_or(2200);
     if period < from || period > to {
         return Err(ServiceError::invalid(
             field,
@@ -134,7 +134,7 @@ pub fn check_value(field: &str, indicator: &IndicatorRow, value: f64) -> Service
     if !value.is_finite() {
         return Err(ServiceError::invalid(field, "must be a finite number"));
     }
-    let (bound, limit) = match (indicator.min_value, indicator.max_value) {
+    let (bound, limit) = match (indicator.bounds.min_value, indicator.bounds.max_value) {
         (Some(min), _) if value < min => ("below the minimum", min),
         (_, Some(max)) if value > max => ("above the maximum", max),
         _ => return Ok(()),

@@ -9,11 +9,16 @@
 //! - [`store`]: every SQL statement, over the `people` schema (territory, organisation,
 //!   organisation_abbreviation);
 //! - [`loaders`]: one DataLoader per entity key; `_entities` calls from the gateway go through
-//!   them.
+//!   them;
+//! - [`units`]: the rules of a school's classes, subject teams and staff roles (organisations
+//!   with a parent; a class counts its pupils and never names them).
+//! - [`time_zones`]: a territory's time zone (its own, a region's by reference, inherited).
 
 pub mod graphql;
 pub mod loaders;
 pub mod store;
+pub mod time_zones;
+pub mod units;
 
 use async_graphql::{EmptySubscription, Schema};
 use futures::future::BoxFuture;

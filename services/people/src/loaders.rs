@@ -11,6 +11,8 @@ roadmap_common::pg_loaders! {
     ancestors_by_territory: AncestorsByTerritoryLoader,
     organisation_by_id: OrganisationByIdLoader,
     organisations_by_territory: OrganisationsByTerritoryLoader,
+    units_by_organisation: UnitsByOrganisationLoader,
+    ancestors_by_organisation: AncestorsByOrganisationLoader,
 }
 
 roadmap_common::pg_loader!(TerritoryByIdLoader: Uuid => one TerritoryRow = store::territories_by_ids, |r| r.id);
@@ -22,3 +24,7 @@ roadmap_common::pg_loader!(AncestorsByTerritoryLoader: Uuid => pairs TerritoryRo
 roadmap_common::pg_loader!(OrganisationByIdLoader: Uuid => one OrganisationRow = store::organisations_by_ids, |r| r.id);
 
 roadmap_common::pg_loader!(OrganisationsByTerritoryLoader: Uuid => many OrganisationRow = store::organisations_by_territories, |r| r.territory_id);
+
+roadmap_common::pg_loader!(UnitsByOrganisationLoader: Uuid => many OrganisationRow = store::organisations_by_parents, |r| r.parent_id);
+
+roadmap_common::pg_loader!(AncestorsByOrganisationLoader: Uuid => pairs OrganisationRow = store::organisation_ancestors);

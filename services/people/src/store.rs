@@ -11,6 +11,8 @@ pub struct TerritoryRow {
     pub name: String,
     pub kind: String,
     pub parent_id: Option<Uuid>,
+    /// The territory's own time zone (IANA name), when set; see `crate::time_zones`.
+    pub time_zone: Option<String>,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -20,14 +22,41 @@ pub struct OrganisationRow {
     pub kind: String,
     pub territory_id: Option<Uuid>,
     pub abbreviations: Vec<String>,
+    /// The unit this one belongs to (a class's school, a staff role's class); `None` at the top.
+    pub parent_id: Option<Uuid>,
+    pub grade: Option<i16>,
+    pub letter: Option<String>,
+    pub school_year: Option<String>,
+    pub pupils: Option<i32>,
+    pub subject: Option<String>,
+}
+
+impl OrganisationRow {
+    /// An organisation at the top (no parent, no class fields).
+    pub fn top(id: Uuid, name: String, kind: String, territory_id: Option<Uuid>, abbreviations: Vec<String>) -> Self {
+        Self {
+            id,
+            name,
+            kind,
+            territory_id,
+            abbreviations,
+            parent_id: None,
+            grade: None,
+            letter: None,
+            school_year: None,
+            pupils: None,
+            subject: None,
+        }
+    }
 }
 
 const ORGANISATION_SELECT: &str = "SELECT o.id, o.name, o.kind, o.territory_id, \
+     o.parent_id, o.grade, o.letter, o.school_year, o.pupils, o.subject, \
      COALESCE(array_agg(a.abbreviation ORDER BY a.abbreviation) FILTER (WHERE a.abbreviation IS NOT NULL), '{}') AS abbreviations \
      FROM organisation o LEFT JOIN organisation_abbreviation a ON a.organisation_id = o.id";
 
 pub async fn territories_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<TerritoryRow>> {
-    sqlx::query_as("SELECT id, name, kind, parent_id FROM territory WHERE id = ANY($1)")
+    sqlx::query_as("SELECT id, name, kind, parent_id, time_zone FROM territory WHERE id = ANY($1)")
         .bind(ids)
         .fetch_all(pool)
         .await
@@ -48,7 +77,7 @@ pub async fn territory_ancestors(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<V
              UNION ALL \
              SELECT up.start_id, p.parent_id, up.depth + 1 FROM up JOIN territory p ON p.id = up.id \
              WHERE p.parent_id IS NOT NULL AND up.depth < 32) \
-         SELECT up.start_id, t.id, t.name, t.kind, t.parent_id FROM up JOIN territory t ON t.id = up.id \
+         SELECT up.start_id, t.id, t.name, t.kind, t.parent_id, t.time_zone FROM up JOIN territory t ON t.id = up.id \
          ORDER BY up.start_id, up.depth",
     )
     .bind(ids)
@@ -58,7 +87,7 @@ pub async fn territory_ancestors(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<V
 }
 
 pub async fn territory_children(pool: &PgPool, parent_ids: &[Uuid]) -> ServiceResult<Vec<TerritoryRow>> {
-    sqlx::query_as("SELECT id, name, kind, parent_id FROM territory WHERE parent_id = ANY($1) ORDER BY name")
+    sqlx::query_as("SELECT id, name, kind, parent_id, time_zone FROM territory WHERE parent_id = ANY($1) ORDER BY name")
         .bind(parent_ids)
         .fetch_all(pool)
         .await
@@ -71,7 +100,7 @@ pub async fn list_territories(
     parent: Option<Uuid>,
 ) -> ServiceResult<Vec<TerritoryRow>> {
     sqlx::query_as(
-        "SELECT id, name, kind, parent_id FROM territory \
+        "SELECT id, name, kind, parent_id, time_zone FROM territory \
          WHERE ($1::text IS NULL OR kind = $1) AND ($2::uuid IS NULL OR parent_id = $2) ORDER BY name",
     )
     .bind(kind)
@@ -94,7 +123,7 @@ pub async fn organisations_by_territories(
     territory_ids: &[Uuid],
 ) -> ServiceResult<Vec<OrganisationRow>> {
     sqlx::query_as(&format!(
-        "{ORGANISATION_SELECT} WHERE o.territory_id = ANY($1) GROUP BY o.id ORDER BY o.name"
+        "{ORGANISATION_SELECT} WHERE o.territory_id = ANY($1) AND o.parent_id IS NULL GROUP BY o.id ORDER BY o.name"
     ))
     .bind(territory_ids)
     .fetch_all(pool)
@@ -190,12 +219,23 @@ pub async fn ensure_territory(
     .execute(&mut *conn)
     .await?;
     Ok(sqlx::query_as(
-        "SELECT id, name, kind, parent_id FROM territory WHERE name = $1 AND parent_id IS NOT DISTINCT FROM $2",
+        "SELECT id, name, kind, parent_id, time_zone FROM territory WHERE name = $1 AND parent_id IS NOT DISTINCT FROM $2",
     )
     .bind(name)
     .bind(parent_id)
     .fetch_one(&mut *conn)
     .await?)
+}
+
+/// Sets a territory's own time zone (an IANA name already checked; `None`: inherit).
+pub async fn set_territory_time_zone(db: impl PgExecutor<'_>, id: Uuid, zone: Option<&str>) -> ServiceResult<()> {
+    sqlx::query("UPDATE territory SET time_zone = $2 WHERE id = $1")
+        .bind(id)
+        .bind(zone)
+        .execute(db)
+        .await
+        .map(|_| ())
+        .map_err(Into::into)
 }
 
 /// An organisation an import needs, before it is known whether it exists.
@@ -220,7 +260,8 @@ pub async fn ensure_organisations(
     territories.sort();
     territories.dedup();
     let existing: Vec<OrganisationRow> = sqlx::query_as(&format!(
-        "{ORGANISATION_SELECT} WHERE o.territory_id = ANY($1) OR ($2 AND o.territory_id IS NULL) GROUP BY o.id"
+        "{ORGANISATION_SELECT} WHERE (o.territory_id = ANY($1) OR ($2 AND o.territory_id IS NULL)) \
+         AND o.parent_id IS NULL GROUP BY o.id"
     ))
     .bind(territories.iter().flatten().copied().collect::<Vec<_>>())
     .bind(territories.contains(&None))
@@ -252,17 +293,94 @@ pub async fn ensure_organisations(
                 let id = Uuid::new_v4();
                 insert(&mut *tx, Table::Organisation, id, &w.name, w.kind, w.territory).await?;
                 insert_abbreviations(&mut *tx, id, &w.abbreviations).await?;
-                known.push(OrganisationRow {
+                known.push(OrganisationRow::top(
                     id,
-                    name: w.name.clone(),
-                    kind: w.kind.to_string(),
-                    territory_id: w.territory,
-                    abbreviations: w.abbreviations.clone(),
-                });
+                    w.name.clone(),
+                    w.kind.to_string(),
+                    w.territory,
+                    w.abbreviations.clone(),
+                ));
                 id
             }
         };
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// The units directly under each organisation, classes first (by grade and letter), then by name.
+pub async fn organisations_by_parents(pool: &PgPool, parent_ids: &[Uuid]) -> ServiceResult<Vec<OrganisationRow>> {
+    sqlx::query_as(&format!(
+        "{ORGANISATION_SELECT} WHERE o.parent_id = ANY($1) GROUP BY o.id \
+         ORDER BY o.grade NULLS LAST, o.letter, o.school_year, o.name"
+    ))
+    .bind(parent_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(Into::into)
+}
+
+/// The units above each organisation, nearest first, as `(organisation, ancestor row)`.
+pub async fn organisation_ancestors(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<(Uuid, OrganisationRow)>> {
+    #[derive(FromRow)]
+    struct Row {
+        start_id: Uuid,
+        #[sqlx(flatten)]
+        organisation: OrganisationRow,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "WITH RECURSIVE up (start_id, id, depth) AS ( \
+             SELECT o.id, o.parent_id, 1 FROM organisation o WHERE o.id = ANY($1) AND o.parent_id IS NOT NULL \
+             UNION ALL \
+             SELECT up.start_id, p.parent_id, up.depth + 1 FROM up JOIN organisation p ON p.id = up.id \
+             WHERE p.parent_id IS NOT NULL AND up.depth < 16) \
+         SELECT up.start_id, x.* FROM up \
+         JOIN ({ORGANISATION_SELECT} WHERE o.id IN (SELECT id FROM up) GROUP BY o.id) x ON x.id = up.id \
+         ORDER BY up.start_id, up.depth"
+    ))
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.start_id, r.organisation)).collect())
+}
+
+/// A unit to write: a class, subject team or staff role under `parent`, in `territory` (its
+/// school's).
+#[derive(Clone, Debug)]
+pub struct UnitRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: &'static str,
+    pub territory: Option<Uuid>,
+    pub parent: Uuid,
+    pub grade: Option<i16>,
+    pub letter: Option<String>,
+    pub school_year: Option<String>,
+    pub pupils: Option<i32>,
+    pub subject: Option<String>,
+}
+
+/// Inserts a unit, or (when `update`) changes the unit with its id.
+pub async fn write_unit(conn: &mut sqlx::PgConnection, unit: &UnitRow, update: bool) -> ServiceResult<()> {
+    let sql = if update {
+        "UPDATE organisation SET name = $2, kind = $3, territory_id = $4, parent_id = $5, grade = $6, letter = $7, \
+         school_year = $8, pupils = $9, subject = $10 WHERE id = $1"
+    } else {
+        "INSERT INTO organisation (id, name, kind, territory_id, parent_id, grade, letter, school_year, pupils, subject) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    };
+    sqlx::query(sql)
+        .bind(unit.id)
+        .bind(&unit.name)
+        .bind(unit.kind)
+        .bind(unit.territory)
+        .bind(unit.parent)
+        .bind(unit.grade)
+        .bind(&unit.letter)
+        .bind(&unit.school_year)
+        .bind(unit.pupils)
+        .bind(&unit.subject)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -37,10 +37,56 @@ pub async fn require_territories(
         .await
 }
 
-/// Refuses unless the actor may change `plans` (all of them).
+/// Refuses unless the actor may change `plans` (all of them): its territory covers theirs and
+/// its `organisation` claim, if any, covers their owners.
 pub async fn require_plans(ctx: &Context<'_>, roles: &[Role], doing: &str, plans: &[&PlanRow]) -> ServiceResult<()> {
     let territories: Vec<Option<Uuid>> = plans.iter().map(|p| p.territory_id).collect();
-    require_territories(ctx, roles, doing, &territories).await
+    require_territories(ctx, roles, doing, &territories).await?;
+    require_owners(
+        ctx,
+        doing,
+        &plans.iter().map(|p| p.owner_organisation_id).collect::<Vec<_>>(),
+    )
+    .await
+}
+
+/// Refuses unless the actor's `organisation` claim (if any) covers each owner: the owner is the
+/// claimed unit or a unit under it (`None`, a plan nobody owns, is refused to such a token).
+/// Asks the people subgraph only for tokens with the claim.
+pub async fn require_owners(ctx: &Context<'_>, doing: &str, owners: &[Option<Uuid>]) -> ServiceResult<()> {
+    let actor = auth::actor(ctx);
+    if actor.organisation.is_none() {
+        return Ok(());
+    }
+    for owner in owners {
+        let lineage = match owner {
+            Some(o) => people(ctx)?.organisation_info("owner", *o).await?.lineage,
+            None => Vec::new(),
+        };
+        actor.require_in_organisation(doing, &lineage)?;
+    }
+    Ok(())
+}
+
+/// A token narrowed to an organisation does not import (an import resolves territories and
+/// organisations of its own), and class plans are created with `createPlan`, owned by their
+/// class or staff role, never imported under an organisation found by name.
+pub fn refuse_narrowed_import(actor: &auth::Actor, level: Option<crate::graphql::PlanLevel>) -> ServiceResult<()> {
+    if level == Some(crate::graphql::PlanLevel::Classroom) {
+        return Err(roadmap_common::ServiceError::invalid(
+            "level",
+            "class plans (CLASSROOM) are created with createPlan, owned by a class or staff role",
+        ));
+    }
+    if actor.organisation.is_some() {
+        return Err(roadmap_common::ServiceError::Forbidden(format!(
+            "importing a plan: {} is limited to organisation {}; a limited token creates plans of its units \
+             with createPlan",
+            actor.subject,
+            actor.organisation.map(|o| o.to_string()).unwrap_or_default()
+        )));
+    }
+    Ok(())
 }
 
 /// Which drafts the actor may list: `None` all, `Some(territories)` only those territories'

@@ -3,13 +3,15 @@
 //!
 //! Rules:
 //! - A link goes upward: the implemented measure belongs to a plan of a higher level
-//!   (FEDERAL > REGIONAL > MUNICIPAL > SCHOOL) or to a plan the implementing plan declares as its
+//!   (FEDERAL > REGIONAL > MUNICIPAL > SCHOOL > CLASSROOM) or to a plan the implementing plan declares as its
 //!   parent. Links within one plan, and links that would close a cycle, are refused.
 //! - Links are SUGGESTED (by the similarity ranker or a person) or CONFIRMED; REJECTED links are
 //!   kept for the record and ignored by traces.
 //! - Effective status: the status people set (PLANNED, IN_PROGRESS, DONE, CANCELLED), or OVERDUE
 //!   when the measure is neither done nor cancelled and its last due day is before today (by the
-//!   hub's clock, `ROADMAP_CLOCK` to fix it).
+//!   hub's clock, `ROADMAP_CLOCK` to fix it), today being the day in the time zone of the plan's
+//!   territory ([`effective_status_now`]): a measure due 10 March is OVERDUE in Chita (UTC+9) from
+//!   15:00 UTC on the 10th, in Moscow from 21:00 UTC.
 //! - Rolled-up progress of a measure: DONE counts 100; a CANCELLED measure is left out; a measure
 //!   with confirmed implementers (not cancelled) takes the weighted mean of their rolled-up
 //!   progress, weights being the implementers' `weight` (default 1); otherwise its reported
@@ -24,6 +26,7 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use roadmap_common::ServiceError;
+use roadmap_common::clock::Clock;
 
 use crate::graphql::MeasureStatus;
 use crate::store::{Direction, StatusRow, TraceRow};
@@ -41,12 +44,18 @@ pub fn effective_status(row: &StatusRow, today: NaiveDate) -> MeasureStatus {
     }
 }
 
+/// The effective status of a measure now, by `clock`, on today's day in its plan's time zone.
+pub fn effective_status_now(row: &StatusRow, clock: &Clock) -> MeasureStatus {
+    effective_status(row, clock.today_in_named(row.time_zone.as_deref()))
+}
+
 /// Rank of a plan level: a link goes from a lower rank to a higher one.
 pub fn level_rank(level: &str) -> u8 {
     match level {
         "FEDERAL" => 4,
         "REGIONAL" => 3,
         "MUNICIPAL" => 2,
+        "CLASSROOM" => 0,
         _ => 1,
     }
 }
@@ -163,6 +172,7 @@ mod tests {
                 progress,
                 weight,
                 due_on: None,
+                time_zone: None,
             },
         )
     }
@@ -200,6 +210,7 @@ mod tests {
             progress: None,
             weight: 1.0,
             due_on: Some(d("2024-03-31")),
+            time_zone: None,
         };
         assert_eq!(effective_status(&row, d("2024-03-31")), MeasureStatus::Planned);
         assert_eq!(effective_status(&row, d("2024-04-01")), MeasureStatus::Overdue);
@@ -208,6 +219,51 @@ mod tests {
         row.status = "IN_PROGRESS".into();
         row.due_on = None;
         assert_eq!(effective_status(&row, d("2030-01-01")), MeasureStatus::InProgress);
+    }
+
+    #[test]
+    fn overdue_is_judged_on_the_day_of_the_plans_time_zone() {
+        // Due 10 March 2026; at 16:00 UTC it is 01:00 on the 11th in Chita, 19:00 on the 10th in
+        // Moscow and 18:00 in Kaliningrad.
+        let due = NaiveDate::from_ymd_opt(2026, 3, 10);
+        let clock = Clock::parse("2026-03-10T16:00:00Z").unwrap();
+        let row = |zone: Option<&str>| StatusRow {
+            id: Uuid::nil(),
+            status: "IN_PROGRESS".into(),
+            progress: None,
+            weight: 1.0,
+            due_on: due,
+            time_zone: zone.map(str::to_string),
+        };
+        assert_eq!(
+            effective_status_now(&row(Some("Asia/Chita")), &clock),
+            MeasureStatus::Overdue
+        );
+        assert_eq!(
+            effective_status_now(&row(Some("Europe/Moscow")), &clock),
+            MeasureStatus::InProgress
+        );
+        assert_eq!(
+            effective_status_now(&row(Some("Europe/Kaliningrad")), &clock),
+            MeasureStatus::InProgress
+        );
+        assert_eq!(
+            effective_status_now(&row(None), &clock),
+            MeasureStatus::InProgress,
+            "Moscow by default"
+        );
+        // An hour earlier (00:00 on the 11th in Chita is 15:00 UTC) it was still the 10th there.
+        let before = Clock::parse("2026-03-10T14:59:59Z").unwrap();
+        assert_eq!(
+            effective_status_now(&row(Some("Asia/Chita")), &before),
+            MeasureStatus::InProgress
+        );
+        // A clock fixed to a date is that date in every zone.
+        let fixed = Clock::fixed(NaiveDate::from_ymd_opt(2026, 3, 11).unwrap());
+        assert_eq!(
+            effective_status_now(&row(Some("Europe/Kaliningrad")), &fixed),
+            MeasureStatus::Overdue
+        );
     }
 
     #[test]

@@ -4,7 +4,11 @@
 //! - **Deadline** is the measure's `due_on`, the last day of its structured schedule (see
 //!   `import::schedule_bounds`); it is missed when it lies before today by the hub's clock
 //!   (`ROADMAP_CLOCK`, [`roadmap_common::clock`]) — the same rule that makes the effective status
-//!   OVERDUE (`cascade::effective_status`).
+//!   OVERDUE (`cascade::effective_status_now`). **Today is local**: the day in the time zone of
+//!   the plan's territory (`plan.time_zone`, Moscow when unset), so a Zabaykalsky measure due
+//!   10 March is missed at 15:00 UTC that day (midnight in Chita), a Kaliningrad one at 22:00
+//!   UTC. Each pass reads the zones the plans are in once ([`Today::of`]); a plan with a zone not
+//!   seen yet is judged on the next pass. `detected_on` is the plan's local day.
 //! - **Once.** Each miss is a row of `deadline_miss`, keyed by (measure, due day), written in the
 //!   transaction of its outbox event: re-scans and restarts find the row and emit nothing.
 //!   Several replicas may run the watcher: candidate measures are locked `FOR UPDATE SKIP
@@ -30,13 +34,13 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use sqlx::PgPool;
 use tokio::sync::watch;
 
 use roadmap_common::clock::Clock;
 use roadmap_common::{ServiceError, ServiceResult};
 
+pub use crate::store::Today;
 use crate::store::{self, MissCursor};
 
 /// Measures flagged per transaction.
@@ -47,11 +51,11 @@ pub const PASS_BATCHES: usize = 50;
 pub const BACKLOG_PAUSE: Duration = Duration::from_secs(1);
 
 /// One batch in one transaction: flags up to [`BATCH`] measures whose deadline passed before
-/// `today`, after `after`, and writes their `DEADLINE_MISSED` events; returns how many were
-/// flagged and the cursor after the last one.
+/// `today` (in their plans' zones), after `after`, and writes their `DEADLINE_MISSED` events;
+/// returns how many were flagged and the cursor after the last one.
 pub async fn scan_batch(
     pool: &PgPool,
-    today: NaiveDate,
+    today: &Today,
     after: Option<MissCursor>,
 ) -> ServiceResult<(usize, Option<MissCursor>)> {
     let mut tx = pool.begin().await?;
@@ -80,14 +84,15 @@ pub struct Pass {
 /// until `stop` turns true. Counts the backlog left into the pending gauge.
 pub async fn pass(
     pool: &PgPool,
-    today: NaiveDate,
+    today: impl Into<Today>,
     from: Option<MissCursor>,
     max_batches: usize,
     stop: Option<&watch::Receiver<bool>>,
 ) -> ServiceResult<Pass> {
+    let today = today.into();
     let (mut flagged, mut batches, mut cursor) = (0, 0, from);
     let resume = loop {
-        let (n, next) = scan_batch(pool, today, cursor).await?;
+        let (n, next) = scan_batch(pool, &today, cursor).await?;
         flagged += n;
         batches += 1;
         cursor = next;
@@ -112,11 +117,16 @@ pub async fn pass(
 }
 
 /// Passes until the end is reached (or `stop` turns true); returns how many were flagged.
-pub async fn scan(pool: &PgPool, today: NaiveDate, stop: Option<&watch::Receiver<bool>>) -> ServiceResult<usize> {
+pub async fn scan(
+    pool: &PgPool,
+    today: impl Into<Today>,
+    stop: Option<&watch::Receiver<bool>>,
+) -> ServiceResult<usize> {
+    let today = today.into();
     let mut total = 0;
     let mut from = None;
     loop {
-        let p = pass(pool, today, from, PASS_BATCHES, stop).await?;
+        let p = pass(pool, today.clone(), from, PASS_BATCHES, stop).await?;
         total += p.flagged;
         from = p.resume;
         if from.is_none() || stop.is_some_and(|s| *s.borrow()) {
@@ -129,23 +139,29 @@ pub async fn scan(pool: &PgPool, today: NaiveDate, stop: Option<&watch::Receiver
 /// [`BACKLOG_PAUSE`] while a backlog remains), until `shutdown` turns true. Failed passes are
 /// logged and retried at the next tick.
 pub async fn run(pool: PgPool, clock: Clock, interval: Duration, mut shutdown: watch::Receiver<bool>) {
-    let mut resume: Option<(NaiveDate, MissCursor)> = None;
+    let mut resume: Option<(Today, MissCursor)> = None;
     loop {
         if *shutdown.borrow() {
             return;
         }
-        let today = clock.today();
-        // A new day starts from the beginning: the cursor is only good for the day it was made on.
-        let from = resume.filter(|r| r.0 == today).map(|r| r.1);
+        let today = match Today::of(&pool, &clock).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e.message(), "deadline watcher: time zones unreadable; retrying at the next tick");
+                Today::in_zones(&clock, Vec::new())
+            }
+        };
+        // A new day starts from the beginning: the cursor is only good for the days it was made on.
+        let from = resume.take().filter(|r| r.0 == today).map(|r| r.1);
         let started = Instant::now();
-        let wait = match pass(&pool, today, from, PASS_BATCHES, Some(&shutdown)).await {
+        let wait = match pass(&pool, today.clone(), from, PASS_BATCHES, Some(&shutdown)).await {
             Ok(p) => {
                 let ms = started.elapsed().as_millis() as u64;
                 if p.flagged > 0 {
-                    tracing::info!(%today, flagged = p.flagged, pending = p.pending, batches = p.batches, ms,
+                    tracing::info!(today = %today.latest(), flagged = p.flagged, pending = p.pending, batches = p.batches, ms,
                         "deadline watcher pass: deadlines missed");
                 } else {
-                    tracing::debug!(%today, pending = p.pending, ms, "deadline watcher pass: no new misses");
+                    tracing::debug!(today = %today.latest(), pending = p.pending, ms, "deadline watcher pass: no new misses");
                 }
                 resume = p.resume.map(|c| (today, c));
                 if resume.is_some() {
@@ -159,7 +175,7 @@ pub async fn run(pool: PgPool, clock: Clock, interval: Duration, mut shutdown: w
                     ServiceError::Internal(cause) => cause.to_string(),
                     other => other.message(),
                 };
-                tracing::warn!(%today, error = %cause, "deadline watcher pass failed; retrying at the next tick");
+                tracing::warn!(today = %today.latest(), error = %cause, "deadline watcher pass failed; retrying at the next tick");
                 interval
             }
         };

@@ -623,7 +623,7 @@ async fn render(exports: &Exports, plan: &PlanRow, format: ExportFormat) -> Resu
         sections: &sections,
         measures: &measures,
         statuses: &statuses,
-        today: exports.clock.today(),
+        today: exports.clock.today_in_named(plan.time_zone.as_deref()),
     });
     match format {
         ExportFormat::Csv => to_csv(&rows).map_err(|e| internal("csv", e)),
@@ -676,24 +676,7 @@ mod tests {
     }
 
     fn plan_row(id: Uuid, title: &str) -> PlanRow {
-        PlanRow {
-            id,
-            title: title.to_string(),
-            level: "REGIONAL".to_string(),
-            period_start: None,
-            period_end: None,
-            period_text: None,
-            owner_organisation_id: None,
-            territory_id: None,
-            source_key: None,
-            version: 1,
-            approval_kind: None,
-            approval_number: None,
-            approval_date: None,
-            approval_signatory: None,
-            goals: Vec::new(),
-            state: "APPROVED".to_string(),
-        }
+        PlanRow::new(id, title.to_string(), "REGIONAL", "APPROVED")
     }
 
     /// Every seed exported as CSV and XLSX reads back (through the same readers and parser as an
@@ -730,6 +713,7 @@ mod tests {
                         progress: Some(42.5),
                         weight: 1.0,
                         due_on: m.due_on,
+                        time_zone: None,
                     };
                     (m.id, s)
                 })

@@ -212,12 +212,12 @@ pub fn source_key(doc: &ParsedDocument, explicit: Option<&str>) -> ServiceResult
 }
 
 /// First day work starts and the last day it is due, from the structured schedule.
-fn schedule_bounds(schedule: &Schedule) -> (Option<NaiveDate>, Option<NaiveDate>) {
+pub(crate) fn schedule_bounds(schedule: &Schedule) -> (Option<NaiveDate>, Option<NaiveDate>) {
     let spans: Vec<_> = schedule.items.iter().filter_map(|i| i.span()).collect();
     (spans.iter().map(|s| s.start).min(), spans.iter().map(|s| s.end).max())
 }
 
-fn enum_text<T: Serialize>(value: &T) -> String {
+pub(crate) fn enum_text<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),
@@ -297,12 +297,17 @@ pub async fn import_document_with(
     options: &ImportOptions,
 ) -> ServiceResult<ImportSummary> {
     options.actor.require(&access::EDIT, "importing a plan")?;
+    access::refuse_narrowed_import(&options.actor, options.level)?;
     let source = parse(bytes, options)?;
     // Identical re-imports stop here, before touching the people subgraph.
     if let Some(summary) = unchanged(pool, &source).await? {
         return Ok(summary);
     }
     let territory = resolve_territory(people, options).await?;
+    let time_zone = match territory {
+        Some(t) => Some(people.territory_time_zone("territory", t).await?),
+        None => None,
+    };
     let flat = flatten(&source.doc);
     let parties = resolve_parties(people, &flat, options.owner.as_deref(), territory).await?;
 
@@ -318,7 +323,7 @@ pub async fn import_document_with(
         Some(p) => store::plan_measures_for_update(&mut tx, p.id).await?,
         None => Vec::new(),
     };
-    let plan = plan_row(&source, options, existing.as_ref(), territory, &parties);
+    let plan = plan_row(&source, options, existing.as_ref(), (territory, time_zone), &parties);
     let sections = section_rows(&flat, plan.id);
     let measures = measure_rows(&flat, plan.id, &sections, &previous, existing.is_some(), &parties);
     let lint = lint_rows(&source.doc, plan.id);
@@ -516,7 +521,7 @@ fn plan_row(
     source: &Source,
     options: &ImportOptions,
     existing: Option<&PlanRow>,
-    territory: Option<Uuid>,
+    (territory, time_zone): (Option<Uuid>, Option<String>),
     parties: &Parties,
 ) -> PlanRow {
     let meta = &source.doc.meta;
@@ -543,6 +548,7 @@ fn plan_row(
             (None, None) if approval.is_some() => PlanState::Approved.as_db().to_string(),
             (None, None) => PlanState::Draft.as_db().to_string(),
         },
+        time_zone,
     }
 }
 

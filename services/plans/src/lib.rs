@@ -17,6 +17,8 @@
 //!   checks through the people subgraph;
 //! - [`cascade`]: the rules of links between levels: effective status (OVERDUE derived),
 //!   rolled-up progress, trace trees (pure);
+//! - [`classroom`]: class plans (CLASSROOM): owned by a class or staff role, no personal names
+//!   in their text or reports, schedules parsed when entered by hand (pure);
 //! - [`similarity`]: BM25 over stemmed Russian titles, ranking link suggestions (pure);
 //! - [`occurrences`]: schedules expanded into dated occurrences, checks of occurrence reports
 //!   (pure);
@@ -32,6 +34,7 @@
 pub mod access;
 pub mod calendar;
 pub mod cascade;
+pub mod classroom;
 pub mod deadlines;
 pub mod export;
 pub mod graphql;
@@ -107,6 +110,9 @@ fn schema_signing(
     let mut builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription)
         .enable_federation()
         .data(clock);
+    if let (Some(pool), Some(people)) = (&pool, &people) {
+        builder = builder.data(graphql::audit::AuditLoaders::new(pool.clone(), people.clone()));
+    }
     if let Some(pool) = pool {
         builder = builder.extension(loaders::PerRequest(pool.clone())).data(pool);
     }

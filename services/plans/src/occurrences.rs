@@ -1,8 +1,9 @@
 //! Occurrences of measures and reports on them.
 //!
 //! A measure's structured schedule is expanded into dated occurrences by the pure
-//! `roadmap_import::occurrence::expand` (rules there: weekly on the Monday of each week, monthly
-//! on the first working day, "каждая третья неделя" on the third Monday, ...), with the plan
+//! `roadmap_import::occurrence::expand` (rules there: weekly and monthly on the first working day
+//! of the week or month by the production calendar, "каждая третья неделя" on the third Monday,
+//! ...), with the plan
 //! period as the range of recurrences that name none. Continuous work, dates set by another
 //! document and undecidable months yield none: `Measure.undatedSchedule` says which and why, so
 //! an empty `Measure.occurrences` is never ambiguous. Measures entered by hand carry no
@@ -131,6 +132,7 @@ pub fn not_an_occurrence(measure: &MeasureRow, date: NaiveDate, expansion: Optio
                         occurrence::UndatedCause::NoYear => "months without a year",
                         occurrence::UndatedCause::NoPeriod => "a recurrence without a period",
                         occurrence::UndatedCause::Unparsed => "text not understood",
+                        occurrence::UndatedCause::NotStructured => "text only",
                     })
                     .collect();
                 format!("its schedule is {}", reasons.join(", "))

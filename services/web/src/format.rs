@@ -118,6 +118,7 @@ pub fn level(l: &str) -> &'static str {
         "REGIONAL" => "региональный",
         "MUNICIPAL" => "муниципальный",
         "SCHOOL" => "школьный",
+        "CLASSROOM" => "классный",
         _ => "уровень не указан",
     }
 }

@@ -53,6 +53,11 @@ impl Gateway {
         &self.url
     }
 
+    /// The HTTP client (its timeouts) for other plain requests of the web target.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Runs `op` with `variables`, as the visitor `token` (none: anonymous), and reads `data`
     /// as `T`. Errors next to data are logged and the data used (e.g. a hidden draft).
     pub async fn query<T: DeserializeOwned>(

@@ -8,10 +8,12 @@
 //!   manifest (`persisted-documents.json`) made from them;
 //! - [`gateway`]: the HTTP client of the gateway;
 //! - [`model`]: the answers' shapes;
-//! - [`pages`]: one pure `render` per page (overview, plan, measure, indicator, sign-in) and the
-//!   shared layout; [`format`]: Russian dates (`15.09.2023`) and numbers (`32,79`);
+//! - [`pages`]: one pure `render` per page (overview, plan, measure, indicator, the auditor's
+//!   "what is missing", sign-in) and the shared layout; [`format`]: Russian dates
+//!   (`15.09.2023`) and numbers (`32,79`); [`csv`]: the pages' tables as CSV for Excel;
 //! - [`routes`]: the axum handlers — at most two GraphQL requests per page whatever the data size
-//!   (one for all but the indicator page without a subject);
+//!   (one for all but the indicator page without a subject; one per CSV table), and `/export/`
+//!   forwarded to the plans target (the plan page's CSV/XLSX links);
 //! - [`assets`]: the CSS, the chart starter, the live-status script and the vendored uPlot,
 //!   compiled in;
 //! - [`ready`]: `/ready`, ready when the gateway is (`/health`: the process answers).
@@ -20,15 +22,24 @@
 //! measure and plan pages, which follow status changes live (`/…/live`, the gateway's
 //! `statusChanged` over SSE forwarded with the cookie's token), show what was rendered.
 //!
-//! What the API lacks for the pages of issue 14 (left out here, to be added to the owning
-//! subgraph): per-territory plan and measure counts by status over many territories in one query
-//! (the overview shows them for the territory itself and coverage for its children), a
-//! measure's last update (stale measures), plan versions and their changes, municipalities
-//! without a plan of a given parent, the indicator's traffic light per territory in the tree.
+//! The auditor's page reads what the plans subgraph added for it: `Territory.measureCounts`
+//! (plans and measures by status, a territory and everything under it, for many territories in
+//! one query), `coverageGaps`, `childrenWithoutPlan`, `overdueMeasures`, `staleMeasures(days)`
+//! and `Measure.updatedAt`.
+//!
+//! What the API still lacks for the pages of issue 14 (left out here, to be added to the owning
+//! subgraph): plan versions and their changes (`Plan.versions`, the `plan_version` rows are
+//! stored but not exposed); the indicators' traffic lights of a territory without naming the
+//! indicator (`Territory.series` needs its code, so a territory's page asks for the lights of
+//! one indicator and subject in a second request; a `Territory.indicatorStatus` listing the
+//! latest status per indicator and subject would make it one and show them all). Not drawn yet
+//! though the API has it: link suggestions with scores on the measure page for coordinators
+//! (`Measure.similarMeasures`).
 
 use roadmap_common::target::{Descriptor, Started};
 
 pub mod assets;
+pub mod csv;
 pub mod format;
 pub mod gateway;
 pub mod model;
@@ -54,9 +65,14 @@ pub const TARGET: Descriptor = Descriptor {
     home: "/",
     start: |deps| {
         Box::pin(async move {
+            let plans = deps.url("plans");
             let state = AppState {
                 gateway: gateway::Gateway::new(deps.url("gateway")),
                 clock: deps.config.clock,
+                exports: plans
+                    .strip_suffix(roadmap_common::server::GRAPHQL_PATH)
+                    .filter(|base| !base.is_empty())
+                    .map(str::to_string),
             };
             tracing::info!(gateway = %state.gateway.url(), "web pages read the gateway");
             Ok(Started::router(routes::router(state)))

@@ -32,6 +32,10 @@ answers! {
         pub parent: Option<Ref>,
         pub ancestors: Vec<Territory>,
         pub children: Vec<Territory>,
+        /// Plans and measures of it and under it (`WebTerritory`'s children).
+        pub measure_counts: Option<Counts>,
+        /// The indicators (and subjects) it has values of (`WebTerritory`).
+        pub indicators: Vec<TerritoryIndicator>,
     }
 
     pub struct Named {
@@ -133,6 +137,13 @@ answers! {
         pub sections: Vec<Section>,
         pub measures: Vec<StatusOnly>,
         pub implementation_by_territory: Vec<Implementation>,
+        pub exports: Option<Exports>,
+    }
+
+    /// Where a plan's CSV and XLSX are (`Plan.exports`: paths, signed for drafts).
+    pub struct Exports {
+        pub csv: String,
+        pub xlsx: String,
     }
 
     pub struct PlanData {
@@ -265,6 +276,7 @@ answers! {
     }
 
     pub struct TerritoryIndicator {
+        pub indicator: Option<Indicator>,
         pub subject: Option<String>,
         pub baselines: Vec<TargetRow>,
         pub targets: Vec<TargetRow>,
@@ -305,6 +317,81 @@ answers! {
         pub ancestors: Vec<Territory>,
         pub indicators: Vec<TerritoryIndicator>,
         pub series: Vec<Rollup>,
+    }
+
+    /// Plans and measures by effective status (`MeasureCounts`).
+    pub struct Counts {
+        pub plans: i64,
+        pub plans_in_force: i64,
+        pub total: i64,
+        pub done: i64,
+        pub in_progress: i64,
+        pub overdue: i64,
+        pub not_started: i64,
+        pub cancelled: i64,
+    }
+
+    pub struct CountedTerritory {
+        pub id: String,
+        pub name: String,
+        pub kind: Option<String>,
+        pub measure_counts: Counts,
+    }
+
+    /// A measure in the auditor's lists (`Listed`).
+    pub struct ListedMeasure {
+        pub id: String,
+        pub number: String,
+        pub title: String,
+        pub status: Option<String>,
+        pub due_on: Option<String>,
+        pub updated_at: Option<String>,
+        pub plan: Option<PlanRef>,
+    }
+
+    pub struct CoverageGap {
+        pub measure: ListedMeasure,
+        pub uncovered: Vec<Named>,
+        pub covered: i64,
+        pub territories: i64,
+    }
+
+    pub struct ChildrenWithoutPlan {
+        pub plan: PlanRef,
+        pub territories: Vec<Named>,
+        pub with_plan: i64,
+        pub children: i64,
+    }
+
+    pub struct MeasureList {
+        pub total_count: i64,
+        pub measures: Vec<ListedMeasure>,
+    }
+
+    pub struct MissingTerritory {
+        pub id: String,
+        pub name: String,
+        pub kind: Option<String>,
+        pub ancestors: Vec<Territory>,
+        pub measure_counts: Counts,
+        pub children: Vec<CountedTerritory>,
+        pub coverage_gaps: Vec<CoverageGap>,
+        pub children_without_plan: Vec<ChildrenWithoutPlan>,
+        pub overdue_measures: MeasureList,
+        pub stale_measures: MeasureList,
+    }
+
+    pub struct MissingData {
+        pub territory: Option<MissingTerritory>,
+    }
+
+    pub struct LightsTerritory {
+        pub id: String,
+        pub series: Vec<Rollup>,
+    }
+
+    pub struct LightsData {
+        pub territory: Option<LightsTerritory>,
     }
 
     pub struct IndicatorTerritoryData {

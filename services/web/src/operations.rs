@@ -67,17 +67,29 @@ pub const ROOTS: Operation = Operation {
     ),
 };
 
-/// One territory: where it sits, its children, its own plans with their measures' statuses and
-/// how much of each plan is implemented in each child territory.
+/// One territory: where it sits, its children (with the measures of their plans and those
+/// under them by status), its own plans with their measures' statuses and how much of each
+/// plan is implemented in each child territory.
 pub const TERRITORY: Operation = Operation {
     name: "WebTerritory",
     document: concat!(
         "query WebTerritory($id: ID!) { \
-         territory(id: $id) { id name kind ancestors { id name kind } children { id name kind } } \
+         territory(id: $id) { id name kind ancestors { id name kind } \
+         indicators { subject indicator { code name } } children { id name kind \
+         measureCounts { plans plansInForce total done inProgress overdue notStarted cancelled } } } \
          plans(territory: $id, first: 100) { nodes { ...PlanSummary \
          implementationByTerritory { territory { id } implemented total share } } } } ",
         plan_summary!()
     ),
+};
+
+/// The traffic lights of one indicator (and subject) on a territory's page: the territory's
+/// series of rollups, each with its children's values and statuses.
+pub const TERRITORY_LIGHTS: Operation = Operation {
+    name: "WebTerritoryLights",
+    document: "query WebTerritoryLights($id: ID!, $indicator: String!, $subject: String) { \
+               territory(id: $id) { id series(indicator: $indicator, subject: $subject) { \
+               period subject value status children { territory { id name } value status } } } }",
 };
 
 /// A plan as the document lays it out: sections, measures and two levels of sub-measures, its
@@ -86,7 +98,7 @@ pub const PLAN: Operation = Operation {
     name: "WebPlan",
     document: concat!(
         "query WebPlan($id: ID!) { plan(id: $id) { \
-         id title level state version periodText periodStart periodEnd goals \
+         id title level state version periodText periodStart periodEnd goals exports { csv xlsx } \
          territory { id name kind ancestors { id name } } owner { id name } approval { kind number date signatory } \
          parents { id title level territory { id name } } \
          parentCoverage { parentMeasure { id plan { id } } implementedBy { id } } \
@@ -152,6 +164,24 @@ pub const INDICATOR_TERRITORY: Operation = Operation {
                plan { id title } measure { id number title } }",
 };
 
+/// The auditor's "what is missing" under one territory: measure counts by status for it and its
+/// children, measures of its plans without an implementer in some child territory, child
+/// territories without a plan implementing one of its plans, overdue and stale measures (the
+/// first `$first` of each, and how many there are).
+pub const MISSING: Operation = Operation {
+    name: "WebMissing",
+    document: "query WebMissing($id: ID!, $days: Int!, $first: Int!) { territory(id: $id) { \
+               id name kind ancestors { id name kind } \
+               measureCounts { ...Counts } children { id name kind measureCounts { ...Counts } } \
+               coverageGaps { measure { ...Listed } uncovered { id name } covered territories } \
+               childrenWithoutPlan { plan { id title level } territories { id name } withPlan children } \
+               overdueMeasures(first: $first) { totalCount measures { ...Listed } } \
+               staleMeasures(days: $days, first: $first) { totalCount measures { ...Listed } } } } \
+               fragment Counts on MeasureCounts { plans plansInForce total done inProgress overdue notStarted cancelled } \
+               fragment Listed on Measure { id number title status dueOn updatedAt \
+               plan { id title level territory { id name } } }",
+};
+
 /// The status changes an open page follows (`/measures/{id}/live`, `/plans/{id}/live`): the
 /// measure as it is when the event is delivered, so a replayed or late event still shows the
 /// current status.
@@ -166,12 +196,14 @@ pub const STATUS_CHANGED: Operation = Operation {
 pub const ALL: &[Operation] = &[
     ROOTS,
     TERRITORY,
+    TERRITORY_LIGHTS,
     PLAN,
     MEASURE,
     INDICATORS,
     INDICATOR,
     INDICATOR_TERRITORY,
     STATUS_CHANGED,
+    MISSING,
 ];
 
 /// The manifest's text for [`ALL`]: a JSON object, ids sorted, two-space indented.

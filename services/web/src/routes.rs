@@ -6,7 +6,7 @@ use axum::Router;
 use axum::body::Body;
 use std::convert::Infallible;
 
-use axum::extract::{Form, FromRequestParts, Path, Query};
+use axum::extract::{Form, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -21,17 +21,21 @@ use serde_json::{Value, json};
 use crate::assets;
 use crate::gateway::{FetchError, Gateway};
 use crate::model::{
-    IndicatorData, IndicatorTerritoryData, IndicatorsData, MeasureData, PlanData, RootsData, TerritoryData,
+    IndicatorData, IndicatorTerritoryData, IndicatorsData, LightsData, MeasureData, MissingData, PlanData, RootsData,
+    TerritoryData,
 };
 use crate::operations::{self, Operation};
 use crate::pages::layout::{Visitor, problem};
-use crate::pages::{indicator, measure, overview, plan, signin};
+use crate::pages::{indicator, measure, missing, overview, plan, signin};
 
 #[derive(Clone)]
 pub struct AppState {
     pub gateway: Gateway,
     /// "Today" for which plans are in force: the hub's clock, as the subgraphs' OVERDUE uses.
     pub clock: Clock,
+    /// The plans target's address (`http://host:port`), where `/export/` is forwarded; `None`
+    /// when this process does not know it (then an ingress routes `/export/` to plans).
+    pub exports: Option<String>,
 }
 
 /// The pages, the sign-in, the vendored assets, `/health` and `/ready` ([`crate::ready`]).
@@ -39,6 +43,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(roots))
         .route("/territories/{id}", get(territory))
+        .route("/territories/{id}/missing", get(missing_page))
+        .route("/territories/{id}/missing/{file}", get(missing_csv))
+        .route("/export/plans/{file}", get(export))
         .route("/plans/{id}", get(plan_page))
         .route("/plans/{id}/live", get(plan_live))
         .route("/measures/{id}", get(measure_page))
@@ -173,19 +180,48 @@ async fn roots(visit: Visit) -> Response {
     visit.page(&operations::ROOTS, json!({}), "Обзор", render).await
 }
 
-async fn territory(visit: Visit, Path(id): Path<String>) -> Response {
-    let render = |data: TerritoryData| {
-        let territory = data.territory?;
-        Some(overview::render_territory(
-            &territory,
-            &data.plans.nodes,
-            visit.today,
-            visit.visitor,
-        ))
+#[derive(Debug, Default, Deserialize)]
+pub struct LightParams {
+    indicator: Option<String>,
+    subject: Option<String>,
+}
+
+/// `/territories/{id}[?indicator=&subject=]`: the territory, then (a second request) the
+/// traffic lights of the chosen indicator, else of the first it has values of. Without lights
+/// (none, or their request failed) the page is shown all the same.
+async fn territory(visit: Visit, Path(id): Path<String>, Query(params): Query<LightParams>) -> Response {
+    let v = visit.visitor;
+    let data: TerritoryData = match visit.ask(&operations::TERRITORY, json!({ "id": id })).await {
+        Ok(d) => d,
+        Err(e) => return fetch_failed(e, v),
     };
-    visit
-        .page(&operations::TERRITORY, json!({ "id": id }), "Территория", render)
-        .await
+    let Some(territory) = data.territory else {
+        return not_found(v, "Территория");
+    };
+    let choices = overview::light_choices(&territory);
+    let wanted = |c: &&overview::LightChoice| {
+        params.indicator.as_deref() == Some(c.code.as_str())
+            && params.subject.as_deref().filter(|s| !s.is_empty()) == c.subject.as_deref()
+    };
+    let choice = choices.iter().find(wanted).or(choices.first()).cloned();
+    let mut lights = None;
+    if let Some(choice) = choice.filter(|_| !territory.children.is_empty()) {
+        let vars = json!({ "id": id, "indicator": choice.code, "subject": choice.subject });
+        match visit.ask::<LightsData>(&operations::TERRITORY_LIGHTS, vars).await {
+            Ok(LightsData { territory: Some(t) }) => {
+                lights = Some(overview::Lights::new(choice, choices, t.series));
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(?e, "traffic lights left out"),
+        }
+    }
+    ok(overview::render_territory(
+        &territory,
+        &data.plans.nodes,
+        visit.today,
+        lights.as_ref(),
+        v,
+    ))
 }
 
 async fn plan_page(visit: Visit, Path(id): Path<String>) -> Response {
@@ -198,6 +234,129 @@ async fn measure_page(visit: Visit, Path(id): Path<String>) -> Response {
     visit
         .page(&operations::MEASURE, json!({ "id": id }), "Мероприятие", render)
         .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MissingParams {
+    days: Option<String>,
+}
+
+impl MissingParams {
+    /// `?days=` (default 30), or the message saying what is wrong with it.
+    fn days(&self) -> Result<i32, String> {
+        match self.days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            None => Ok(missing::DEFAULT_DAYS),
+            Some(text) => text
+                .parse::<i32>()
+                .ok()
+                .filter(|d| (0..=missing::MAX_DAYS).contains(d))
+                .ok_or_else(|| {
+                    format!(
+                        "Параметр days: «{text}» — ожидается целое число дней от 0 до {}.",
+                        missing::MAX_DAYS
+                    )
+                }),
+        }
+    }
+}
+
+impl Visit {
+    /// The "what is missing" answer for territory `id`, lists `first` long.
+    async fn missing(&self, id: &str, days: i32, first: i32) -> Result<MissingData, FetchError> {
+        self.ask(&operations::MISSING, json!({ "id": id, "days": days, "first": first }))
+            .await
+    }
+}
+
+/// `/territories/{id}/missing?days=`: the auditor's page, one GraphQL request.
+async fn missing_page(visit: Visit, Path(id): Path<String>, Query(params): Query<MissingParams>) -> Response {
+    let days = match params.days() {
+        Ok(d) => d,
+        Err(message) => {
+            return html(
+                StatusCode::BAD_REQUEST,
+                problem("Неверный запрос", visit.visitor, &message),
+            );
+        }
+    };
+    match visit.missing(&id, days, missing::PAGE_ROWS).await {
+        Ok(MissingData { territory: Some(t) }) => ok(missing::render(&t, days, visit.visitor)),
+        Ok(_) => not_found(visit.visitor, "Территория"),
+        Err(e) => fetch_failed(e, visit.visitor),
+    }
+}
+
+/// `/territories/{id}/missing/<table>.csv?days=`: one table of the page as CSV (UTF-8 with BOM,
+/// `;`), from one GraphQL request with the lists up to [`missing::CSV_ROWS`] long.
+async fn missing_csv(
+    visit: Visit,
+    Path((id, file)): Path<(String, String)>,
+    Query(params): Query<MissingParams>,
+) -> Response {
+    let v = visit.visitor;
+    let Some(table) = missing::Table::from_file(&file) else {
+        return not_found(v, "Таблица");
+    };
+    let days = match params.days() {
+        Ok(d) => d,
+        Err(message) => return html(StatusCode::BAD_REQUEST, problem("Неверный запрос", v, &message)),
+    };
+    let t = match visit.missing(&id, days, missing::CSV_ROWS).await {
+        Ok(MissingData { territory: Some(t) }) => t,
+        Ok(_) => return not_found(v, "Территория"),
+        Err(e) => return fetch_failed(e, v),
+    };
+    let (header, rows) = missing::rows(&t, table);
+    let disposition = format!("attachment; filename=\"{}\"", missing::csv_file_name(&t, table));
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        crate::csv::table(&header, &rows),
+    )
+        .into_response()
+}
+
+/// `/export/plans/<id>.csv|.xlsx[?expires=&signature=]`: the plans target's export, passed
+/// through as it answers (what an ingress routing `/export/` to the plans port does), so the
+/// plan page's links (`Plan.exports`, paths) work on this address too. The plans target decides
+/// who gets what (approved plans: anyone; drafts: a valid signed link).
+async fn export(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let Some(base) = state.exports.as_deref() else {
+        return (StatusCode::NOT_FOUND, "exports are served by the plans target").into_response();
+    };
+    let mut url = format!("{base}/export/plans/{file}");
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(&q);
+    }
+    let upstream = match state.gateway.http().get(&url).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(%e, "plans export unreachable");
+            return (StatusCode::BAD_GATEWAY, "the plans target does not answer").into_response();
+        }
+    };
+    let status = StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut response = Response::builder().status(status);
+    for name in [header::CONTENT_TYPE, header::CONTENT_DISPOSITION, header::CACHE_CONTROL] {
+        if let Some(value) = upstream
+            .headers()
+            .get(name.as_str())
+            .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
+        {
+            response = response.header(name, value);
+        }
+    }
+    response
+        .body(body_of(upstream))
+        .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -231,23 +390,28 @@ async fn live(visit: Visit, filter: Value, after: Option<String>) -> Response {
             return (StatusCode::BAD_GATEWAY, "the gateway's event stream is unavailable").into_response();
         }
     };
-    let chunks = futures::stream::unfold(Some(upstream), |upstream| async move {
-        let mut upstream = upstream?;
-        match upstream.chunk().await {
-            Ok(Some(chunk)) => Some((Ok(chunk), Some(upstream))),
-            Ok(None) => None,
-            // The error ends the page's stream; the script reconnects after its last cursor.
-            Err(e) => Some((Err(e), None)),
-        }
-    });
     (
         [
             (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-store"),
         ],
-        Body::from_stream(chunks),
+        body_of(upstream),
     )
         .into_response()
+}
+
+/// An upstream answer's body passed on as it comes; an error ends it (a live page's script then
+/// reconnects after its last cursor).
+fn body_of(upstream: reqwest::Response) -> Body {
+    let chunks = futures::stream::unfold(Some(upstream), |upstream| async move {
+        let mut upstream = upstream?;
+        match upstream.chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(upstream))),
+            Ok(None) => None,
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    Body::from_stream(chunks)
 }
 
 async fn indicators(visit: Visit) -> Response {

@@ -61,13 +61,17 @@ async fn events(hub: &TestHub, filter: Value) -> Vec<Value> {
     data["events"].as_array().expect("list").clone()
 }
 
-/// Waits until every outbox row of plans is in the events log.
-async fn drained(hub: &TestHub) {
-    let pool = hub
-        .hub
+/// The pool of the hub's plans target.
+fn plans_pool(hub: &TestHub) -> &sqlx::PgPool {
+    hub.hub
         .as_ref()
         .and_then(|h| h.pool(Target::PLANS))
-        .expect("plans pool");
+        .expect("plans pool")
+}
+
+/// Waits until every outbox row of plans is in the events log.
+async fn drained(hub: &TestHub) {
+    let pool = plans_pool(hub);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while roadmap_common::outbox::unpublished(pool).await.expect("outbox") > 0 {
         assert!(tokio::time::Instant::now() < deadline, "outbox not drained in 20 s");
@@ -198,12 +202,7 @@ async fn a_moved_deadline_is_a_new_deadline_and_concurrent_watchers_emit_each_mi
     assert!(overdue > 1);
 
     // Three watchers (replicas) at once on the same database.
-    let pool = hub
-        .hub
-        .as_ref()
-        .and_then(|h| h.pool(Target::PLANS))
-        .expect("pool")
-        .clone();
+    let pool = plans_pool(&hub).clone();
     let passes = (0..3).map(|_| {
         let pool = pool.clone();
         tokio::spawn(async move { roadmap_plans::deadlines::scan(&pool, today, None).await })
@@ -253,13 +252,187 @@ async fn a_moved_deadline_is_a_new_deadline_and_concurrent_watchers_emit_each_mi
     hub.finish().await.expect("finish");
 }
 
-/// The Mondays from 2 October 2023 to 25 March 2024: the weekly practicums of 000 III.1.
+/// "Today" is a day of the plan's territory's time zone: 002 imported three times (its 1.1 due
+/// 10 March 2026) into Zabaykalsky Krai (Asia/Chita, UTC+9, by the region reference), Kaliningrad
+/// oblast (UTC+2) and Moscow oblast (Moscow time). At 16:00 UTC on 10 March it is the 11th in
+/// Chita only: 1.1 is OVERDUE there and the watcher flags it there alone; Moscow's follows at
+/// 21:00 UTC, Kaliningrad's at 22:00 UTC, each with its local day as `detected_on`.
+#[tokio::test]
+async fn overdue_and_missed_deadlines_follow_the_territorys_time_zone() {
+    let clock = |at: &str| roadmap_common::clock::Clock::parse(at).expect("instant");
+    let at_16 = clock("2026-03-10T16:00:00Z");
+    let hub = TestHub::spawn_with(Target::ALL, |c| {
+        c.clock = at_16;
+        c.deadline_interval = Duration::from_secs(3600);
+    })
+    .await
+    .expect("hub");
+    let text = fixture(ZAB).replacen(
+        "(далее – Минобразования)\tЯнварь – февраль 2024 года",
+        "(далее – Минобразования)\tдо 10.03.2026",
+        1,
+    );
+    let regions = [
+        ("Забайкальский край", "Asia/Chita"),
+        ("Калининградская область", "Europe/Kaliningrad"),
+        ("Московская область", "Europe/Moscow"),
+    ];
+    let mut plans = Vec::new();
+    for (region, zone) in regions {
+        let data = hub
+            .gql(
+                "mutation($input: ImportRoadmapInput!) { importRoadmap(input: $input) { plan { id \
+                 territory { timeZone } } } }",
+                json!({ "input": { "document": text, "fileName": ZAB, "territory": region, "key": region } }),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("import into {region}: {e}"));
+        let plan = &data["importRoadmap"]["plan"];
+        assert_eq!(plan["territory"]["timeZone"], zone, "{region}");
+        plans.push(plan["id"].as_str().expect("plan id").to_string());
+    }
+    let mut m11 = Vec::new();
+    for plan in &plans {
+        let ms = measures(&hub, plan).await;
+        let m = by_key(&ms, "1.1").clone();
+        assert_eq!(m["dueOn"], "2026-03-10");
+        m11.push((m["id"].as_str().expect("id").to_string(), m["status"].clone()));
+    }
+    let statuses: Vec<&Value> = m11.iter().map(|m| &m.1).collect();
+    assert_eq!(statuses, [&json!("OVERDUE"), &json!("PLANNED"), &json!("PLANNED")]);
+    // The auditor's counts and lists of overdue measures take the same local day.
+    let mut audited = Vec::new();
+    for plan in &plans {
+        let data = hub
+            .gql(
+                "query($id: ID!) { plan(id: $id) { territory { \
+                 measureCounts { overdue } overdueMeasures { totalCount measures { id } } } } }",
+                json!({ "id": plan }),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("audit of plan {plan}: {e}"));
+        let t = &data["plan"]["territory"];
+        let listed: Vec<&str> = t["overdueMeasures"]["measures"]
+            .as_array()
+            .expect("measures")
+            .iter()
+            .filter_map(|m| m["id"].as_str())
+            .collect();
+        audited.push((
+            t["measureCounts"]["overdue"].as_i64().expect("overdue"),
+            t["overdueMeasures"]["totalCount"].as_i64().expect("totalCount"),
+            listed.iter().any(|id| m11.iter().any(|m| m.0 == *id)),
+        ));
+    }
+    let (chita, kaliningrad, moscow) = (audited[0], audited[1], audited[2]);
+    assert!(
+        chita.2 && !kaliningrad.2 && !moscow.2,
+        "1.1 listed as overdue in Chita only: {audited:?}"
+    );
+    assert_eq!(chita.0, kaliningrad.0 + 1, "one more overdue in Chita: {audited:?}");
+    assert_eq!(kaliningrad.0, moscow.0, "{audited:?}");
+    assert_eq!(
+        (chita.0, kaliningrad.0),
+        (chita.1, kaliningrad.1),
+        "counts and lists agree: {audited:?}"
+    );
+
+    let pool = plans_pool(&hub).clone();
+    // Which plans' 1.1 a pass at `at` flags (their `detected_on`), and every miss is an event.
+    let missed_11 = |at: roadmap_common::clock::Clock| {
+        let (pool, ids) = (pool.clone(), m11.iter().map(|m| m.0.clone()).collect::<Vec<_>>());
+        async move {
+            let today = roadmap_plans::deadlines::Today::of(&pool, &at).await.expect("zones");
+            roadmap_plans::deadlines::scan(&pool, today, None).await.expect("scan");
+            let mut out = Vec::new();
+            for id in ids {
+                let detected: Option<NaiveDate> =
+                    sqlx::query_scalar("SELECT detected_on FROM deadline_miss WHERE measure_id = $1::uuid")
+                        .bind(&id)
+                        .fetch_optional(&pool)
+                        .await
+                        .expect("deadline_miss");
+                out.push(detected.map(|d| d.to_string()));
+            }
+            out
+        }
+    };
+    let day = |d: &str| Some(d.to_string());
+    assert_eq!(missed_11(at_16).await, [day("2026-03-11"), None, None]);
+    // 23:59 in Moscow, 22:59 in Kaliningrad: nothing more.
+    assert_eq!(
+        missed_11(clock("2026-03-10T20:59:00Z")).await,
+        [day("2026-03-11"), None, None]
+    );
+    assert_eq!(
+        missed_11(clock("2026-03-10T21:00:00Z")).await,
+        [day("2026-03-11"), None, day("2026-03-11")]
+    );
+    assert_eq!(
+        missed_11(clock("2026-03-10T22:00:00Z")).await,
+        [day("2026-03-11"), day("2026-03-11"), day("2026-03-11")]
+    );
+    drained(&hub).await;
+    for (plan, (id, _)) in plans.iter().zip(&m11) {
+        let of_11 = events(&hub, json!({ "kinds": ["DEADLINE_MISSED"], "plan": plan }))
+            .await
+            .into_iter()
+            .filter(|e| e["subjectId"] == id.as_str())
+            .count();
+        assert_eq!(of_11, 1, "one DEADLINE_MISSED of 1.1 in plan {plan}");
+    }
+
+    // A territory's own zone: checked by name, inherited below it.
+    let bad = hub
+        .gql(
+            "mutation { createTerritory(input: { name: \"Усть-Майский улус\", kind: MUNICIPALITY, \
+             timeZone: \"Asia/Khandygaa\" }) { id } }",
+            json!({}),
+        )
+        .await
+        .expect_err("an unknown zone is refused");
+    let message = bad.to_string();
+    assert!(
+        message.contains("input.timeZone") && message.contains("Asia/Khandygaa"),
+        "{message}"
+    );
+    let data = hub
+        .gql(
+            "mutation { createTerritory(input: { name: \"Оймяконский улус\", kind: MUNICIPALITY, \
+             timeZone: \"Asia/Vladivostok\" }) { id timeZone } }",
+            json!({}),
+        )
+        .await
+        .expect("territory with a zone");
+    assert_eq!(data["createTerritory"]["timeZone"], "Asia/Vladivostok");
+    let ulus = data["createTerritory"]["id"].clone();
+    let data = hub
+        .gql(
+            "mutation($p: ID) { createTerritory(input: { name: \"Томтор\", kind: SETTLEMENT, parent: $p }) \
+             { timeZone } }",
+            json!({ "p": ulus }),
+        )
+        .await
+        .expect("settlement");
+    assert_eq!(data["createTerritory"]["timeZone"], "Asia/Vladivostok", "inherited");
+    hub.finish().await.expect("finish");
+}
+
+/// The weekly practicums of 000 III.1: the first working day of each week from 2 October 2023
+/// to 25 March 2024 by the production calendar. The Mondays, except that Monday 6 November 2023
+/// was a day off (met on Tuesday 7th), the week of 1 January 2024 was all holidays (none) and
+/// Monday 8 January was a holiday too (met on Tuesday 9th): 25 dates.
 fn practicum_mondays() -> Vec<String> {
-    date("2023-10-02")
+    let off = [date("2023-11-06"), date("2024-01-01"), date("2024-01-08")];
+    let mut days: Vec<NaiveDate> = date("2023-10-02")
         .iter_weeks()
         .take_while(|d| *d <= date("2024-03-31"))
-        .map(|d| d.to_string())
-        .collect()
+        .filter(|d| !off.contains(d))
+        .chain([date("2023-11-07"), date("2024-01-09")])
+        .collect();
+    days.sort();
+    assert_eq!(days.len(), 25);
+    days.iter().map(|d| d.to_string()).collect()
 }
 
 const OCCURRENCES: &str = "query($id: ID!, $from: NaiveDate, $to: NaiveDate) { plan(id: $id) { measures { id key \
@@ -285,7 +458,7 @@ async fn seed_schedules_expand_into_occurrences_and_reports_are_checked_and_kept
         .map(|o| o["date"].as_str().expect("date").to_string())
         .collect();
     assert_eq!(dates, practicum_mondays());
-    assert_eq!(dates.len(), 26);
+    assert_eq!(dates.len(), 25);
     assert!(
         iii1["occurrences"]
             .as_array()

@@ -2,24 +2,13 @@
 //! coverage, statuses with a fixed clock, rolled-up progress, and the SQL statement bound.
 
 use roadmap_common::telemetry::sql_statement_count;
-use roadmap_e2e::{TestHub, first_error};
+use roadmap_e2e::{TestHub, ensure_territory as territory, first_error};
 use roadmap_hub::targets::Target;
 use serde_json::{Value, json};
 
 const CREATE_PLAN: &str =
     "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id number } } } }";
 const LINK: &str = "mutation($m: ID!, $i: ID!) { linkMeasures(measure: $m, implements: $i) { id state createdBy } }";
-
-async fn territory(hub: &TestHub, name: &str, kind: &str, parent: Option<&str>) -> String {
-    let data = hub
-        .gql(
-            "mutation($n: String!, $k: TerritoryKind!, $p: ID) { ensureTerritory(name: $n, kind: $k, parent: $p) { id } }",
-            json!({ "n": name, "k": kind, "p": parent }),
-        )
-        .await
-        .expect("territory");
-    data["ensureTerritory"]["id"].as_str().expect("id").to_string()
-}
 
 /// A plan with the given measure numbers; returns (plan id, measure ids in order).
 async fn plan(hub: &TestHub, title: &str, level: &str, territory: &str, numbers: &[&str]) -> (String, Vec<String>) {

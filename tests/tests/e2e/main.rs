@@ -2,15 +2,19 @@
 //! nextest every test still runs in its own process, so process-wide counters (the SQL statement
 //! counter) see only that test. Run one area with `cargo nextest run -p roadmap-e2e -E 'test(/^cascade::/)'`.
 
+mod audit;
 mod auth;
 mod calendar;
 mod cascade;
+mod classroom;
+mod classroom_indicators;
 mod events;
 mod formats;
 mod import;
 mod indicators;
 mod limits;
 mod ops;
+mod replay;
 mod skeleton;
 mod web;
 mod webhook_kinds;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use roadmap_e2e::otlp::{OtlpReceiver, ReceivedSpan as ExportedSpan};
 use roadmap_e2e::{TestHub, regional_plan, server_url, set_measure_status};
 use roadmap_hub::targets::Target;
 use serde_json::json;
@@ -276,144 +277,23 @@ async fn metrics_list_requests_batches_pools_and_event_series_after_a_federated_
     hub.finish().await.expect("finish");
 }
 
-/// A span as exported over OTLP/HTTP (protobuf), with the few fields the test reads.
-#[derive(Debug, Clone)]
-struct ExportedSpan {
-    trace_id: String,
-    name: String,
-    /// Names of its events (SQL statements are events named by sqlx).
-    events: usize,
-    /// String attributes.
-    attributes: Vec<(String, String)>,
-    /// Whether it continues a span (a root span has no parent).
-    has_parent: bool,
-}
-
-/// Fields of one protobuf message: (field number, wire type, bytes of a length-delimited field).
-fn proto_fields(mut buf: &[u8]) -> Vec<(u64, u8, &[u8])> {
-    fn varint(buf: &mut &[u8]) -> Option<u64> {
-        let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
-            let (&byte, rest) = buf.split_first()?;
-            *buf = rest;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
-    let mut out = Vec::new();
-    while !buf.is_empty() {
-        let Some(key) = varint(&mut buf) else { break };
-        let (field, wire) = (key >> 3, (key & 7) as u8);
-        match wire {
-            0 => {
-                varint(&mut buf);
-            }
-            1 => buf = buf.get(8..).unwrap_or_default(),
-            5 => buf = buf.get(4..).unwrap_or_default(),
-            2 => {
-                let Some(len) = varint(&mut buf) else { break };
-                let len = len as usize;
-                if len > buf.len() {
-                    break;
-                }
-                out.push((field, wire, &buf[..len]));
-                buf = &buf[len..];
-            }
-            _ => break,
-        }
-    }
-    out
-}
-
-fn sub<'a>(fields: &[(u64, u8, &'a [u8])], number: u64) -> impl Iterator<Item = &'a [u8]> {
-    fields
-        .iter()
-        .filter(move |(n, w, _)| *n == number && *w == 2)
-        .map(|(_, _, b)| *b)
-        .collect::<Vec<_>>()
-        .into_iter()
-}
-
-/// ExportTraceServiceRequest → ResourceSpans(1) → ScopeSpans(2) → Span(2): trace_id(1),
-/// parent_span_id(4), name(5), attributes(9: KeyValue key(1) value(2: AnyValue
-/// string_value(1))), events(11).
-fn decode_spans(body: &[u8]) -> Vec<ExportedSpan> {
-    let mut spans = Vec::new();
-    for resource_spans in sub(&proto_fields(body), 1) {
-        for scope_spans in sub(&proto_fields(resource_spans), 2) {
-            for span in sub(&proto_fields(scope_spans), 2) {
-                let fields = proto_fields(span);
-                let trace_id = sub(&fields, 1)
-                    .next()
-                    .map(|b| b.iter().map(|x| format!("{x:02x}")).collect())
-                    .unwrap_or_default();
-                let name = sub(&fields, 5)
-                    .next()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default();
-                let attributes = sub(&fields, 9)
-                    .filter_map(|kv| {
-                        let kv = proto_fields(kv);
-                        let key = String::from_utf8_lossy(sub(&kv, 1).next()?).into_owned();
-                        let value = sub(&proto_fields(sub(&kv, 2).next()?), 1).next()?;
-                        Some((key, String::from_utf8_lossy(value).into_owned()))
-                    })
-                    .collect();
-                spans.push(ExportedSpan {
-                    trace_id,
-                    name,
-                    events: sub(&fields, 11).count(),
-                    attributes,
-                    has_parent: sub(&fields, 4).next().is_some_and(|b| !b.is_empty()),
-                });
-            }
-        }
-    }
-    spans
-}
-
-/// Bodies POSTed to a tiny OTLP/HTTP receiver.
-type Received = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
-
 /// Starts an OTLP/HTTP receiver and installs the trace export to it (once per test process);
-/// returns what it received and the flush of the exporter.
-async fn export_traces() -> (Received, roadmap_hub::router::TracingShutdown) {
-    let received: Received = Arc::default();
-    let app = axum::Router::new().route(
-        "/v1/traces",
-        axum::routing::post({
-            let received = received.clone();
-            move |body: axum::body::Bytes| {
-                let received = received.clone();
-                async move {
-                    received.lock().expect("lock").push(body.to_vec());
-                    axum::http::StatusCode::OK
-                }
-            }
-        }),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("receiver");
-    let receiver = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let (layer, flush) =
-        roadmap_hub::router::otel_layer(&format!("http://{receiver}/v1/traces"), "http", "roadmap-hub-test")
-            .expect("OpenTelemetry layer");
+/// returns the receiver and the flush of the exporter.
+async fn export_traces() -> (OtlpReceiver, roadmap_hub::router::TracingShutdown) {
+    let receiver = OtlpReceiver::start().await.expect("OTLP receiver");
+    let (layer, flush) = roadmap_hub::router::otel_layer(
+        &format!("{}/v1/traces", receiver.endpoint()),
+        "http",
+        "roadmap-hub-test",
+    )
+    .expect("OpenTelemetry layer");
     roadmap_common::telemetry::init_for_tests_with(Some(layer));
-    (received, flush)
+    (receiver, flush)
 }
 
 /// Every span exported so far.
-fn exported(received: &Received) -> Vec<ExportedSpan> {
-    received
-        .lock()
-        .expect("lock")
-        .iter()
-        .flat_map(|body| decode_spans(body))
-        .collect()
+fn exported(received: &OtlpReceiver) -> Vec<ExportedSpan> {
+    received.spans()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -478,7 +358,7 @@ async fn one_federated_query_is_one_trace_across_gateway_subgraphs_and_sql() {
         spans.len()
     );
     // Spans continue the client's span (the parent ids are decoded: a root span has none).
-    assert!(ours.iter().all(|s| s.has_parent), "{}", summary(&ours));
+    assert!(ours.iter().all(|s| s.has_parent()), "{}", summary(&ours));
     let subgraph_request = |name: &str| {
         ours.iter().any(|s| {
             s.name.starts_with(&format!("{name} POST /graphql"))
@@ -538,7 +418,7 @@ async fn the_redis_readiness_check_follows_redis() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_webhook_attempt_is_a_root_span_naming_event_endpoint_and_outcome() {
+async fn every_webhook_attempt_is_a_span_of_its_events_trace_naming_event_endpoint_and_outcome() {
     let (received, flush) = export_traces().await;
     // A webhook receiver that accepts everything.
     let app = axum::Router::new().route(
@@ -586,7 +466,14 @@ async fn every_webhook_attempt_is_a_root_span_naming_event_endpoint_and_outcome(
     let attempts: Vec<&ExportedSpan> = spans.iter().filter(|s| s.name == "webhook delivery").collect();
     assert_eq!(attempts.len(), 1, "{attempts:#?}");
     let span = attempts[0];
-    assert!(!span.has_parent, "a root span: {span:?}");
+    // It continues the trace of the change that made the event (through the consumer's span).
+    assert!(span.has_parent(), "in the event's trace: {span:?}");
+    assert!(
+        spans.iter().any(|s| s.name == "event consumed"
+            && s.trace_id == span.trace_id
+            && attribute(s, "event.id") == attribute(span, "event.id")),
+        "the consumer's span of the event is in the attempt's trace: {spans:#?}"
+    );
     assert_eq!(attribute(span, "event.id").as_deref(), delivery["event"]["id"].as_str());
     assert_eq!(attribute(span, "endpoint.id").as_deref(), Some(webhook.as_str()));
     assert_eq!(attribute(span, "delivery.id").as_deref(), delivery["id"].as_str());
@@ -634,7 +521,7 @@ async fn a_status_change_shows_its_relay_batch_and_its_consumption_as_spans() {
         .collect();
     assert_eq!(relays.len(), 1, "one relay batch carried {event}: {spans:#?}");
     let relay = relays[0];
-    assert!(!relay.has_parent, "a root span: {relay:?}");
+    assert!(!relay.has_parent(), "a root span: {relay:?}");
     assert_eq!(attribute(relay, "service").as_deref(), Some("plans"));
     assert_eq!(attribute(relay, "transport").as_deref(), Some("in-process"));
     assert_eq!(attribute(relay, "outcome").as_deref(), Some("published"));
@@ -650,12 +537,19 @@ async fn a_status_change_shows_its_relay_batch_and_its_consumption_as_spans() {
         Some("MEASURE_STATUS_CHANGED")
     );
     assert_eq!(attribute(entry, "outcome").as_deref(), Some("inserted"));
-    assert!(entry.has_parent, "inside its batch: {entry:?}");
+    // The consumption continues the event's trace: the relay's publish of it, under the mutation.
+    assert!(entry.has_parent(), "in the event's trace: {entry:?}");
+    assert!(
+        spans.iter().any(|s| s.name == "outbox publish"
+            && s.trace_id == entry.trace_id
+            && attribute(s, "event.id").as_deref() == Some(event.as_str())),
+        "the relay's publish span of {entry:?}"
+    );
     assert!(
         spans.iter().any(|s| s.name == "event batch consumed"
-            && s.trace_id == entry.trace_id
+            && !s.has_parent()
             && attribute(s, "transport").as_deref() == Some("in-process")),
-        "the batch span of {entry:?}"
+        "the consumer's batch span (a root: a batch carries many traces)"
     );
     hub.finish().await.expect("finish");
 }

@@ -686,3 +686,64 @@ async fn the_web_target_is_ready_when_its_gateway_is() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_auditor_goes_from_the_overview_to_what_is_missing_and_its_csv() {
+    bounded(async {
+        let (hub, web) = demo_hub().await?;
+        let z = zabaykalsky(&hub).await?;
+        // A district with a plan carrying out the chemistry measure, so the page has both sides.
+        let (_, municipal) = one_measure_plan(
+            &hub,
+            "Дорожная карта Читинского района",
+            "MUNICIPAL",
+            &z,
+            "Диагностическая работа по химии в школах района",
+        )
+        .await?;
+        hub.gql(
+            "mutation($m: ID!, $i: ID!) { linkMeasures(measure: $m, implements: $i) { state } }",
+            json!({ "m": municipal, "i": z.chemistry }),
+        )
+        .await?;
+        let b = Browser::start().await?;
+
+        b.open(&format!("{web}/")).await?;
+        b.click(&format!("main a.missing[href='/territories/{}/missing']", z.region))
+            .await?;
+        ensure!(b.text("h1").await? == "Чего не хватает: Забайкальский край");
+        let gaps = b.text("section[aria-labelledby='gaps']").await?;
+        ensure!(
+            gaps.contains("Читинский район"),
+            "measures the one district does not carry out: {gaps}"
+        );
+        let chemistry = b
+            .client()
+            .find_all(Locator::Css(&format!(
+                "section[aria-labelledby='gaps'] a[href='/measures/{}']",
+                z.chemistry
+            )))
+            .await?;
+        ensure!(chemistry.is_empty(), "the chemistry measure has its implementer");
+        let overdue = b.text("section[aria-labelledby='overdue'] h2").await?;
+        ensure!(overdue.starts_with("Просроченные мероприятия ("), "{overdue}");
+        let csv = b
+            .client()
+            .find(Locator::Css(&format!(
+                "a[href='/territories/{}/missing/overdue.csv?days=30']",
+                z.region
+            )))
+            .await
+            .context("the overdue table's CSV link")?;
+        let href = csv.attr("href").await?.context("href")?;
+        let file = reqwest::get(format!("{web}{href}")).await?;
+        ensure!(file.status() == 200, "CSV: {}", file.status());
+        let bytes = file.bytes().await?;
+        ensure!(bytes.starts_with("\u{feff}№;".as_bytes()), "a CSV for Excel");
+        b.review("missing").await?;
+
+        b.finish().await?;
+        hub.finish().await
+    })
+    .await;
+}

@@ -149,7 +149,7 @@ pub struct EventFilter {
     pub territory: Option<ID>,
     /// Plan of the subject.
     pub plan: Option<ID>,
-    /// Plan level: FEDERAL, REGIONAL, MUNICIPAL or SCHOOL.
+    /// Plan level: FEDERAL, REGIONAL, MUNICIPAL, SCHOOL or CLASSROOM.
     pub level: Option<String>,
     pub kinds: Option<Vec<EventKind>>,
     /// The subject is this measure or implements it (confirmed links, transitively).

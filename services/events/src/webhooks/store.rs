@@ -303,7 +303,7 @@ pub async fn claim_due(pool: &PgPool, limit: i64, lease: std::time::Duration) ->
              RETURNING d.id, d.endpoint_id, d.event_id, d.retry_step, d.attempts) \
          SELECT c.id AS delivery_id, c.endpoint_id, c.retry_step, c.attempts, w.url, w.secret, \
                 e.id, e.cursor, e.kind, e.subject_type, e.subject_id, e.occurred_at, \
-                e.before, e.after, e.context, e.territories, \
+                e.before, e.after, e.context, e.traceparent, e.territories, \
                 EXISTS (SELECT 1 FROM plan_visibility v WHERE v.plan = e.context->>'plan' AND v.draft) AS draft \
          FROM claimed c JOIN webhook_endpoint w ON w.id = c.endpoint_id JOIN event e ON e.id = c.event_id",
     )

@@ -91,7 +91,9 @@ fn describe(error: &reqwest::Error, timeout: Duration) -> String {
     text
 }
 
-/// Sends one claimed delivery and records the attempt; every step runs in one root span.
+/// Sends one claimed delivery and records the attempt; every step runs in one span, continuing
+/// the event's trace (a root span when the event has none); the request carries its
+/// `traceparent`.
 async fn attempt(pool: &PgPool, http: &reqwest::Client, config: &WebhookSettings, due: DueDelivery) {
     let number = due.attempts + 1;
     let span = tracing::info_span!(
@@ -104,6 +106,7 @@ async fn attempt(pool: &PgPool, http: &reqwest::Client, config: &WebhookSettings
         http.status_code = tracing::field::Empty,
         outcome = tracing::field::Empty,
     );
+    let traceparent = roadmap_common::telemetry::continue_trace(&span, due.event.traceparent.as_deref());
     async {
         let body = payload(&due.event).to_string();
         let id = due.event.id.to_string();
@@ -113,7 +116,11 @@ async fn attempt(pool: &PgPool, http: &reqwest::Client, config: &WebhookSettings
             Some(key) => {
                 let timestamp = started_at.timestamp();
                 let signature = sign(&key, &id, timestamp, body.as_bytes());
-                http.post(&due.url)
+                let mut request = http.post(&due.url);
+                if let Some(traceparent) = &traceparent {
+                    request = request.header("traceparent", traceparent);
+                }
+                request
                     .header("content-type", "application/json")
                     .header("webhook-id", &id)
                     .header("webhook-timestamp", timestamp.to_string())

@@ -9,7 +9,7 @@ use roadmap_common::{ServiceError, ServiceResult, parse_id};
 use super::{Measure, Target, id_of, opt_id};
 use crate::loaders::Loaders;
 use crate::rollup;
-use crate::store::{self, IndicatorRow, NewIndicator};
+use crate::store::{self, IndicatorBounds, IndicatorRow, NewIndicator};
 use crate::values::subject_key;
 
 /// Which way is better.
@@ -70,6 +70,15 @@ impl Indicator {
 
     pub fn aggregation(&self) -> IndicatorAggregation {
         IndicatorAggregation::from_db(&self.0.aggregation).unwrap_or(IndicatorAggregation::NotAggregatable)
+    }
+
+    /// What its rollups follow: direction, aggregation, and the scale of a share in %.
+    pub fn rules(&self) -> rollup::Rules {
+        rollup::Rules {
+            direction: self.direction().into(),
+            aggregation: self.aggregation().into(),
+            scale: if self.0.unit.trim() == "%" { 100.0 } else { 1.0 },
+        }
     }
 
     /// Through the loader, for fields that point at an indicator.
@@ -136,28 +145,28 @@ impl Indicator {
 
     /// "ЕГЭ" or "ОГЭ" when the indicator is about one exam.
     async fn exam(&self) -> Option<&str> {
-        self.0.exam.as_deref()
+        self.0.bounds.exam.as_deref()
     }
 
     async fn grade(&self) -> Option<i32> {
-        self.0.grade
+        self.0.bounds.grade
     }
 
     /// First year values may be recorded for (inclusive).
     async fn period_from(&self) -> Option<i32> {
-        self.0.period_from
+        self.0.bounds.period_from
     }
 
     async fn period_to(&self) -> Option<i32> {
-        self.0.period_to
+        self.0.bounds.period_to
     }
 
     async fn min_value(&self) -> Option<f64> {
-        self.0.min_value
+        self.0.bounds.min_value
     }
 
     async fn max_value(&self) -> Option<f64> {
-        self.0.max_value
+        self.0.bounds.max_value
     }
 
     /// Plan measures linked to this indicator (resolved by the plans subgraph).
@@ -192,14 +201,8 @@ pub struct CreateIndicatorInput {
     pub aggregation: IndicatorAggregation,
     #[graphql(default)]
     pub dimensions: Vec<String>,
-    pub exam: Option<String>,
-    pub grade: Option<i32>,
-    pub period_from: Option<i32>,
-    pub period_to: Option<i32>,
-    /// Default 0 for `%`.
-    pub min_value: Option<f64>,
-    /// Default 100 for `%`.
-    pub max_value: Option<f64>,
+    #[graphql(flatten)]
+    pub bounds: IndicatorBounds,
 }
 
 impl CreateIndicatorInput {
@@ -211,7 +214,8 @@ impl CreateIndicatorInput {
                 return Err(ServiceError::invalid(field, "must not be empty"));
             }
         }
-        if let (Some(f), Some(t)) = (self.period_from, self.period_to)
+        let b = self.bounds;
+        if let (Some(f), Some(t)) = (b.period_from, b.period_to)
             && f > t
         {
             return Err(ServiceError::invalid(
@@ -220,8 +224,8 @@ impl CreateIndicatorInput {
             ));
         }
         let percent = self.unit.trim() == "%";
-        let min = self.min_value.or(percent.then_some(0.0));
-        let max = self.max_value.or(percent.then_some(100.0));
+        let min = b.min_value.or(percent.then_some(0.0));
+        let max = b.max_value.or(percent.then_some(100.0));
         for (field, v) in [("input.minValue", min), ("input.maxValue", max)] {
             if v.is_some_and(|v| !v.is_finite()) {
                 return Err(ServiceError::invalid(field, "must be a finite number"));
@@ -242,12 +246,12 @@ impl CreateIndicatorInput {
             direction: self.direction.as_db(),
             aggregation: self.aggregation.as_db(),
             dimensions: self.dimensions.iter().map(|d| d.trim().to_string()).collect(),
-            exam: self.exam.map(|e| e.trim().to_string()),
-            grade: self.grade,
-            period_from: self.period_from,
-            period_to: self.period_to,
-            min_value: min.map(|v| format!("{v}")),
-            max_value: max.map(|v| format!("{v}")),
+            bounds: IndicatorBounds {
+                exam: b.exam.map(|e| e.trim().to_string()),
+                min_value: min,
+                max_value: max,
+                ..b
+            },
         })
     }
 }

@@ -4,12 +4,12 @@
 //! - `Indicator`, `IndicatorDirection`, `IndicatorAggregation`, `CreateIndicatorInput` →
 //!   [`indicator`];
 //! - `IndicatorTarget`, `TargetKind`, `SetTargetInput`, `PlanTargetInput` → [`target`];
-//! - `Observation`, `RecordObservationInput` → [`observation`];
+//! - `Observation`, `ResultSource`, `RecordObservationInput` → [`observation`];
 //! - `Territory` (extended with `indicators`, `rollup`, `series`), `TerritoryIndicator`,
 //!   `Organisation` (entities of the people subgraph) → [`territory`];
 //! - `Plan` (extended with `targets`), `Measure` (extended with `contributesTo`) (entities of the
 //!   plans subgraph) → [`plan`];
-//! - `Rollup`, `RollupChild`, `TrackStatus`, `ValueSource` → [`rollup`];
+//! - `Rollup`, `SourceRollup`, `RollupChild`, `TrackStatus`, `ValueSource` → [`rollup`];
 //! - `Query.*` and the entity resolvers → [`query`]; `Mutation.*` → [`mutation`].
 //!
 //! Resolvers read through [`crate::loaders`] and write through [`crate::store`] and
@@ -24,17 +24,21 @@ pub mod rollup;
 pub mod target;
 pub mod territory;
 
-use async_graphql::ID;
+use async_graphql::{ID, InputObject};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use roadmap_common::{ServiceResult, parse_id};
 
+use crate::store::IndicatorRow;
+use crate::values::{check_period, subject_key};
+
 pub use indicator::{CreateIndicatorInput, Indicator, IndicatorAggregation, IndicatorDirection};
 pub use mutation::MutationRoot;
-pub use observation::{Observation, RecordObservationInput};
+pub use observation::{Observation, RecordObservationInput, ResultSource};
 pub use plan::{Measure, Plan};
 pub use query::QueryRoot;
-pub use rollup::{Rollup, RollupChild, TrackStatus, ValueSource};
+pub use rollup::{Rollup, RollupChild, RollupFigures, SourceRollup, TrackStatus, ValueSource};
 pub use target::{PlanTargetInput, SetTargetInput, Target, TargetKind};
 pub use territory::{Organisation, Territory, TerritoryIndicator};
 
@@ -45,4 +49,44 @@ fn id_of(id: Uuid) -> ID {
 /// An optional `ID` argument as a UUID; `field` names it in the error.
 fn opt_id(field: &str, id: Option<&ID>) -> ServiceResult<Option<Uuid>> {
     id.map(|id| parse_id(field, id)).transpose()
+}
+
+/// What `SetTargetInput` and `RecordObservationInput` set a value of (flattened into both): the
+/// indicator, the place, the period and the subject.
+#[derive(InputObject)]
+pub struct ValueOfInput {
+    pub indicator: ID,
+    /// The territory the value is about (or give `organisation`).
+    pub territory: Option<ID>,
+    /// A school, a class or another organisation the value is about; it rolls up into the unit
+    /// above it (a class into its school, a school into its territory).
+    pub organisation: Option<ID>,
+    /// The year.
+    pub period: i32,
+    pub subject: Option<String>,
+}
+
+/// A [`ValueOfInput`] read: the indicator (checked to exist, the period checked against it), the
+/// territory and organisation ids as given, and the subject key.
+pub(crate) struct ValueOf {
+    pub indicator: IndicatorRow,
+    pub territory: Option<Uuid>,
+    pub organisation: Option<Uuid>,
+    pub period: i32,
+    pub subject: String,
+}
+
+impl ValueOfInput {
+    /// Reads the input, naming `input.<field>` in errors.
+    pub(crate) async fn read(&self, pool: &PgPool) -> ServiceResult<ValueOf> {
+        let indicator = Indicator::for_input(pool, "input.indicator", &self.indicator).await?;
+        check_period("input.period", &indicator, self.period)?;
+        Ok(ValueOf {
+            territory: opt_id("input.territory", self.territory.as_ref())?,
+            organisation: opt_id("input.organisation", self.organisation.as_ref())?,
+            period: self.period,
+            subject: self.subject.as_deref().map(subject_key).unwrap_or_default(),
+            indicator,
+        })
+    }
 }

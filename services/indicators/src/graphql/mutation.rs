@@ -32,6 +32,26 @@ async fn require_scope(ctx: &Context<'_>, doing: &str, territories: &[Option<Uui
         .await
 }
 
+/// Refuses a token whose `organisation` claim does not cover `organisation` (or its parents);
+/// asks the people subgraph for the lineage only for such a token. A value of a territory is no
+/// unit's: refused to such a token.
+async fn require_in_organisation(ctx: &Context<'_>, doing: &str, organisation: Option<Uuid>) -> ServiceResult<()> {
+    let actor = auth::actor(ctx);
+    if actor.organisation.is_none() {
+        return Ok(());
+    }
+    let lineage = match organisation {
+        Some(org) => {
+            people::from_ctx(ctx)?
+                .organisation_info("input.organisation", org)
+                .await?
+                .lineage
+        }
+        None => Vec::new(),
+    };
+    actor.require_in_organisation(doing, &lineage)
+}
+
 /// A row `setTarget` or `recordObservation` writes: what differs between the two, which end alike
 /// ([`write_status_row`]).
 trait StatusRow: Sync {
@@ -182,11 +202,8 @@ impl MutationRoot {
 
     /// Sets (or changes) one baseline or target.
     async fn set_target(&self, ctx: &Context<'_>, input: SetTargetInput) -> Result<Target> {
-        let pool = ctx.data::<PgPool>()?;
-        let indicator = Indicator::for_input(pool, "input.indicator", &input.indicator).await?;
-        let territory = opt_id("input.territory", input.territory.as_ref())?;
-        let organisation = opt_id("input.organisation", input.organisation.as_ref())?;
-        let scope = match (territory, organisation) {
+        let of = input.of.read(ctx.data::<PgPool>()?).await?;
+        let scope = match (of.territory, of.organisation) {
             (Some(t), _) => Some(t),
             (None, Some(org)) => {
                 people::from_ctx(ctx)?
@@ -198,22 +215,27 @@ impl MutationRoot {
             }
         };
         require_scope(ctx, "setting a target", &[scope]).await?;
-        let row = input.to_new(&indicator, territory, organisation)?;
-        write_status_row(ctx, &indicator, &row).await
+        require_in_organisation(ctx, "setting a target", of.organisation).await?;
+        let row = input.to_new(&of)?;
+        write_status_row(ctx, &of.indicator, &row).await
     }
 
-    /// Records (or replaces) the actual value of an indicator for a territory or organisation,
-    /// period and subject. Where it rolls up to is asked from the people subgraph now.
+    /// Records (or replaces) the actual value of an indicator for a territory or organisation
+    /// (a class too), period, subject and result source. Where it rolls up to (the units above
+    /// it) is asked from the people subgraph now.
     async fn record_observation(&self, ctx: &Context<'_>, input: RecordObservationInput) -> Result<Observation> {
-        let pool = ctx.data::<PgPool>()?;
-        let indicator = Indicator::for_input(pool, "input.indicator", &input.indicator).await?;
-        let territory = opt_id("input.territory", input.territory.as_ref())?;
-        let organisation = opt_id("input.organisation", input.organisation.as_ref())?;
-        let row = input.to_new(&indicator)?;
-        let place = Placement::ask(people::from_ctx(ctx)?, territory, organisation).await?;
+        let of = input.of.read(ctx.data::<PgPool>()?).await?;
+        let row = input.to_new(&of)?;
+        let place = Placement::ask(people::from_ctx(ctx)?, of.territory, of.organisation).await?;
         require_scope(ctx, "recording an observation", &[place.territory]).await?;
+        let lineage: Vec<Uuid> = place
+            .organisation
+            .into_iter()
+            .chain(place.organisations.iter().copied())
+            .collect();
+        auth::actor(ctx).require_in_organisation("recording an observation", &lineage)?;
         let row = place.place(row);
-        write_status_row(ctx, &indicator, &row).await
+        write_status_row(ctx, &of.indicator, &row).await
     }
 
     /// Records that `measure` (plans subgraph) serves `indicator`. Idempotent.

@@ -1,14 +1,14 @@
-//! `Rollup`, `RollupChild` and their enums: the GraphQL face of [`crate::rollup`], which computes
-//! them.
+//! `Rollup`, `SourceRollup`, `RollupChild` and their enums: the GraphQL face of
+//! [`crate::rollup`], which computes them.
 
 use async_graphql::{Context, Enum, Result, SimpleObject};
 use uuid::Uuid;
 
 use roadmap_common::ServiceError;
 
-use super::{Indicator, Organisation, Territory, id_of};
+use super::{Indicator, Organisation, ResultSource, Territory, id_of};
 use crate::loaders::Loaders;
-use crate::rollup::{self, RollupData, compute_rollup};
+use crate::rollup::{self, RollupData, Unit, compute_rollup};
 use crate::store::IndicatorRow;
 use crate::values::opt_subject;
 
@@ -31,11 +31,13 @@ impl From<rollup::Status> for TrackStatus {
     }
 }
 
+/// Where a value comes from.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum ValueSource {
     /// Computed from the children's observations.
     Rollup,
-    /// The territory's own observation (no child data, or not aggregatable).
+    /// The unit's own observation (for the unit asked for: no child data, or not aggregatable;
+    /// for a child: its own reported value, which wins over its children's).
     Observed,
 }
 
@@ -48,7 +50,8 @@ impl From<rollup::Source> for ValueSource {
     }
 }
 
-/// A territory's value of one indicator for one period and subject, computed for dashboards.
+/// A territory's value of one indicator for one period and subject, computed for dashboards from
+/// the official results; `bySource` puts every result source side by side.
 #[derive(SimpleObject)]
 pub struct Rollup {
     pub indicator: Indicator,
@@ -63,6 +66,8 @@ pub struct Rollup {
     pub rolled_up: Option<f64>,
     /// The territory's own observation.
     pub observed: Option<f64>,
+    /// Sum of the used children's numerators: how many of `denominator` the value counts.
+    pub numerator: Option<f64>,
     /// Sum of the used children's denominators.
     pub denominator: Option<f64>,
     pub target: Option<f64>,
@@ -77,35 +82,64 @@ pub struct Rollup {
     pub missing_children: i32,
     /// Best first (by the indicator's direction); children without a value last.
     pub children: Vec<RollupChild>,
+    /// The same rollup for every result source with data for the subject, `OFFICIAL` first
+    /// (always): class mock exams next to the official results, never folded into them.
+    pub by_source: Vec<SourceRollup>,
+}
+
+/// What a unit shows for one result source (flattened into `SourceRollup` and `RollupChild`).
+#[derive(SimpleObject)]
+pub struct RollupFigures {
+    /// The territory asked for: `rolledUp` when the children have data, else `observed`. A
+    /// child: what it counts as in its parent, its own value when usable, else its children's.
+    pub value: Option<f64>,
+    /// OBSERVED: its own reported value; ROLLUP: its children's.
+    pub value_source: Option<ValueSource>,
+    /// Its own reported value.
+    pub observed: Option<f64>,
+    /// Its children's rollup (a child's: shown, never added to `observed`).
+    pub rolled_up: Option<f64>,
+    /// How many of `denominator` the value counts (e.g. pupils below the minimum score).
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    /// `value − target` (the territory's target; a child's own).
+    pub gap: Option<f64>,
+    pub status: Option<TrackStatus>,
+    pub children_with_data: i32,
+    pub missing_children: i32,
+    /// Its children (a school's classes), best first; children without a value last.
+    pub children: Vec<RollupChild>,
+}
+
+/// One result source's rollup: its own tree of children, compared with the same target.
+#[derive(SimpleObject)]
+pub struct SourceRollup {
+    pub source: ResultSource,
+    #[graphql(flatten)]
+    pub figures: RollupFigures,
 }
 
 #[derive(SimpleObject)]
 pub struct RollupChild {
     pub territory: Option<Territory>,
     pub organisation: Option<Organisation>,
-    pub value: Option<f64>,
-    pub denominator: Option<f64>,
     /// 1 = best; equal values share a rank; none without a value.
     pub rank: Option<i32>,
     pub target: Option<f64>,
-    pub gap: Option<f64>,
-    pub status: Option<TrackStatus>,
+    #[graphql(flatten)]
+    pub figures: RollupFigures,
 }
 
 impl Rollup {
-    /// The indicator with code `code` and what rollups of it under `territory` are computed from.
-    pub(super) async fn inputs(ctx: &Context<'_>, code: &str, territory: Uuid) -> Result<(IndicatorRow, RollupData)> {
+    /// The indicator with code `code` and what rollups of it under `unit` are computed from.
+    pub(super) async fn inputs(ctx: &Context<'_>, code: &str, unit: Unit) -> Result<(IndicatorRow, RollupData)> {
         let loaders = ctx.data::<Loaders>()?;
         let row = loaders
             .indicator_by_code
             .load_one(code.trim().to_string())
             .await?
             .ok_or_else(|| ServiceError::invalid("indicator", format!("unknown indicator `{code}`")))?;
-        let data = loaders
-            .rollup_data
-            .load_one((row.id, territory))
-            .await?
-            .unwrap_or_default();
+        let data = loaders.rollup_data.load_one((row.id, unit)).await?.unwrap_or_default();
         Ok((row, data))
     }
 
@@ -118,32 +152,57 @@ impl Rollup {
         subject: &str,
     ) -> Rollup {
         let indicator = Indicator(indicator.clone());
-        let r = compute_rollup(
-            indicator.direction().into(),
-            indicator.aggregation().into(),
-            data,
-            period,
-            subject,
-        );
+        let r = compute_rollup(indicator.rules(), data, period, subject);
+        let official = RollupFigures::from(r.official.figures.clone());
         Rollup {
             indicator,
             territory: Territory { id: territory },
             period,
             subject: opt_subject(subject).map(str::to_string),
-            value: r.value,
-            source: r.source.map(Into::into),
-            rolled_up: r.rolled_up,
-            observed: r.observed,
-            denominator: r.denominator,
+            value: official.value,
+            source: official.value_source,
+            rolled_up: official.rolled_up,
+            observed: official.observed,
+            // Of the children's rollup, as before sources: none for a value observed alone.
+            numerator: official.rolled_up.and(official.numerator),
+            denominator: official.rolled_up.and(official.denominator),
             target: r.target.map(|t| t.value),
             target_raw: r.target.map(|t| t.value_raw.clone()),
             baseline: r.baseline.map(|t| t.value),
             baseline_period: r.baseline.map(|t| t.period),
-            gap: r.gap,
-            status: r.status.map(Into::into),
-            children_with_data: r.children_with_data as i32,
-            missing_children: r.missing_children as i32,
-            children: r.children.into_iter().map(RollupChild::from).collect(),
+            gap: official.gap,
+            status: official.status,
+            children_with_data: official.children_with_data,
+            missing_children: official.missing_children,
+            children: official.children,
+            by_source: r.by_source.into_iter().map(SourceRollup::from).collect(),
+        }
+    }
+}
+
+impl From<rollup::SourceRollup> for SourceRollup {
+    fn from(s: rollup::SourceRollup) -> Self {
+        SourceRollup {
+            source: ResultSource::from_db(s.source).unwrap_or(ResultSource::Official),
+            figures: s.figures.into(),
+        }
+    }
+}
+
+impl From<rollup::Figures> for RollupFigures {
+    fn from(f: rollup::Figures) -> Self {
+        RollupFigures {
+            value: f.value,
+            value_source: f.value_source.map(Into::into),
+            observed: f.observed,
+            rolled_up: f.rolled_up,
+            numerator: f.numerator,
+            denominator: f.denominator,
+            gap: f.gap,
+            status: f.status.map(Into::into),
+            children_with_data: f.children_with_data as i32,
+            missing_children: f.missing_children as i32,
+            children: f.children.into_iter().map(RollupChild::from).collect(),
         }
     }
 }
@@ -153,12 +212,9 @@ impl From<rollup::Child> for RollupChild {
         RollupChild {
             territory: c.territory.map(|id| Territory { id }),
             organisation: c.organisation.map(|id| Organisation { id: id_of(id) }),
-            value: c.value,
-            denominator: c.denominator,
             rank: c.rank.map(|r| r as i32),
             target: c.target,
-            gap: c.gap,
-            status: c.status.map(Into::into),
+            figures: c.figures.into(),
         }
     }
 }

@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use roadmap_common::{ServiceError, ServiceResult};
 
-use super::{Indicator, Measure, Organisation, Plan, Territory, id_of, opt_id};
+use super::{Indicator, Measure, Organisation, Plan, Territory, ValueOf, ValueOfInput, id_of, opt_id};
 use crate::seed;
-use crate::store::{self, IndicatorRow, NewIndicator, NewTarget, TargetRow};
+use crate::store::{self, NewIndicator, NewTarget, TargetRow};
 use crate::values::{check_period, check_value, comparator, opt_subject, parse_decimal, subject_key, value_texts};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -113,11 +113,8 @@ impl Target {
 
 #[derive(InputObject)]
 pub struct SetTargetInput {
-    pub indicator: ID,
-    pub territory: Option<ID>,
-    pub organisation: Option<ID>,
-    pub period: i32,
-    pub subject: Option<String>,
+    #[graphql(flatten)]
+    pub of: ValueOfInput,
     #[graphql(default_with = "TargetKind::Target")]
     pub kind: TargetKind,
     pub value: f64,
@@ -128,22 +125,17 @@ pub struct SetTargetInput {
 }
 
 impl SetTargetInput {
-    /// The row to store, its period and value checked against `indicator`.
-    pub(super) fn to_new(
-        &self,
-        indicator: &IndicatorRow,
-        territory: Option<Uuid>,
-        organisation: Option<Uuid>,
-    ) -> ServiceResult<NewTarget> {
-        check_period("input.period", indicator, self.period)?;
-        check_value("input.value", indicator, self.value)?;
+    /// The row to store, its value checked against the indicator (the period is, by
+    /// [`ValueOfInput::read`]).
+    pub(super) fn to_new(&self, of: &ValueOf) -> ServiceResult<NewTarget> {
+        check_value("input.value", &of.indicator, self.value)?;
         let (value, value_raw) = value_texts("input.valueRaw", self.value, self.value_raw.as_deref())?;
         Ok(NewTarget {
-            indicator_id: indicator.id,
-            territory_id: territory,
-            organisation_id: organisation,
-            period: self.period,
-            subject: self.subject.as_deref().map(subject_key).unwrap_or_default(),
+            indicator_id: of.indicator.id,
+            territory_id: of.territory,
+            organisation_id: of.organisation,
+            period: of.period,
+            subject: of.subject.clone(),
             kind: self.kind.as_db(),
             comparator: "EQ",
             value,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{Indicator, Observation, Rollup, Target, TargetKind, id_of};
 use crate::loaders::Loaders;
-use crate::rollup::{baseline, pick};
+use crate::rollup::{Unit, baseline, pick};
 use crate::store::{ObservationRow, TargetRow};
 use crate::values::{opt_subject, subject_key};
 
@@ -76,14 +76,14 @@ impl Territory {
         period: i32,
         subject: Option<String>,
     ) -> Result<Rollup> {
-        let (row, data) = Rollup::inputs(ctx, &indicator, self.id).await?;
+        let (row, data) = Rollup::inputs(ctx, &indicator, Unit::Territory(self.id)).await?;
         let subject = subject.as_deref().map(subject_key).unwrap_or_default();
         Ok(Rollup::compute(&row, &data, self.id, period, &subject))
     }
 
     /// The rollup for every period that has observations, baselines or targets, in order.
     async fn series(&self, ctx: &Context<'_>, indicator: String, subject: Option<String>) -> Result<Vec<Rollup>> {
-        let (row, data) = Rollup::inputs(ctx, &indicator, self.id).await?;
+        let (row, data) = Rollup::inputs(ctx, &indicator, Unit::Territory(self.id)).await?;
         let subject = subject.as_deref().map(subject_key).unwrap_or_default();
         Ok(data
             .periods(&subject)

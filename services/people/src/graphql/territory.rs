@@ -53,6 +53,25 @@ impl Territory {
         Ok(rows.unwrap_or_default().into_iter().map(Territory).collect())
     }
 
+    /// The IANA time zone (e.g. `Asia/Chita`) in which this territory's plans take "today" and
+    /// OVERDUE: its own, else a region's by reference, else the nearest ancestor's, else
+    /// `Europe/Moscow`.
+    async fn time_zone(&self, ctx: &Context<'_>) -> Result<String> {
+        if let Some(zone) = self.0.time_zone.as_deref() {
+            return Ok(zone.to_string());
+        }
+        let ancestors = match self.0.parent_id {
+            Some(_) => ctx
+                .data::<Loaders>()?
+                .ancestors_by_territory
+                .load_one(self.0.id)
+                .await?
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Ok(crate::time_zones::effective(&self.0, &ancestors).to_string())
+    }
+
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Territory>> {
         let loaders = ctx.data::<Loaders>()?;
         let rows = loaders.territories_by_parent.load_one(self.0.id).await?;
@@ -71,4 +90,7 @@ pub struct CreateTerritoryInput {
     pub name: String,
     pub kind: TerritoryKind,
     pub parent: Option<ID>,
+    /// The territory's own IANA time zone (`Asia/Chita`); unset: by reference for a region, else
+    /// inherited (see `Territory.timeZone`).
+    pub time_zone: Option<String>,
 }

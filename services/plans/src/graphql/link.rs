@@ -1,6 +1,6 @@
 //! The cascade's types: `MeasureLink` with `LinkState`, `TraceNode` (the tree is built by
 //! `crate::cascade::build_tree`), `Suggestion` with `SuggestionScope`, `CoverageRow`,
-//! `ParentMeasureCoverage`, `TerritoryImplementation`.
+//! `UnitCoverageRow`, `ParentMeasureCoverage`, `TerritoryImplementation`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -141,6 +141,17 @@ pub struct Suggestion {
 pub struct CoverageRow {
     pub territory: Territory,
     /// True when some measure of a plan of this territory implements the measure (at any depth).
+    pub covered: bool,
+    pub implementing_measures: Vec<Measure>,
+}
+
+/// Coverage of a measure in one unit under its plan's owner (a class of a school).
+#[derive(SimpleObject)]
+pub struct UnitCoverageRow {
+    /// The class, subject team or staff role (people's `Organisation`).
+    pub unit: crate::graphql::Organisation,
+    /// True when a plan owned by the unit, or by a unit under it (a class's staff roles),
+    /// implements the measure (at any depth).
     pub covered: bool,
     pub implementing_measures: Vec<Measure>,
 }

@@ -12,8 +12,8 @@ use roadmap_common::{ServiceError, people};
 
 use crate::graphql::occurrence::{self, Occurrence, UndatedScheduleItem};
 use crate::graphql::{
-    CoverageRow, Organisation, Plan, Suggestion, SuggestionScope, Territory, TraceNode, implementers_by_territory,
-    today,
+    CoverageRow, Organisation, Plan, Suggestion, SuggestionScope, Territory, TraceNode, UnitCoverageRow, clock,
+    implementers_by_territory,
 };
 use crate::loaders::Loaders;
 use crate::store::{self, Direction, MeasureRow, PlanRow, StatusRow, TraceRow};
@@ -175,13 +175,19 @@ impl Measure {
     /// Effective status: what people set, or OVERDUE once the last due day has passed unfinished.
     async fn status(&self, ctx: &Context<'_>) -> Result<Option<MeasureStatus>> {
         let row = ctx.data::<Loaders>()?.status_by_measure.load_one(self.0.id).await?;
-        Ok(row.map(|r| cascade::effective_status(&r, today(ctx))))
+        Ok(row.map(|r| cascade::effective_status_now(&r, &clock(ctx))))
     }
 
     /// The status as people set it (never OVERDUE).
     async fn reported_status(&self, ctx: &Context<'_>) -> Result<Option<MeasureStatus>> {
         let row = ctx.data::<Loaders>()?.status_by_measure.load_one(self.0.id).await?;
-        Ok(row.map(|r| cascade::effective_status(&StatusRow { due_on: None, ..r }, today(ctx))))
+        Ok(row.map(|r| cascade::effective_status(&StatusRow { due_on: None, ..r }, clock(ctx).today())))
+    }
+
+    /// When the measure last changed: its content (a re-import), its status or progress, or a
+    /// report on one of its occurrences.
+    async fn updated_at(&self, ctx: &Context<'_>) -> Result<chrono::DateTime<chrono::Utc>> {
+        crate::graphql::audit::updated_at(ctx, self.0.id).await
     }
 
     /// Reported progress in percent.
@@ -304,6 +310,62 @@ impl Measure {
                     covered: !measures.is_empty(),
                     implementing_measures: measures.into_iter().map(Measure).collect(),
                 }
+            })
+            .collect())
+    }
+
+    /// One level lower than `coverage`: for a measure of a plan with an owner (a school), each
+    /// unit directly under the owner (its classes, subject teams and staff roles, classes first),
+    /// whether a plan owned by that unit or a unit under it (a class's staff roles) implements
+    /// this measure (at any depth), and which measures. "Which classes of this school have a
+    /// plan implementing this measure": `coverageByUnit { unit { name kind } covered }`.
+    async fn coverage_by_unit(&self, ctx: &Context<'_>) -> Result<Vec<UnitCoverageRow>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let plan = loaders.plan_by_id.load_one(self.0.plan_id).await?;
+        let Some(owner) = plan.and_then(|p| p.owner_organisation_id) else {
+            return Ok(Vec::new());
+        };
+        let units = people::from_ctx(ctx)?.unit_subtrees(owner).await?;
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = loaders
+            .trace_down
+            .load_one((self.0.id, cascade::MAX_DEPTH))
+            .await?
+            .unwrap_or_default();
+        let ids: HashSet<Uuid> = rows.iter().map(|r| r.measure_id).collect();
+        let measures = loaders.measure_by_id.load_many(ids).await?;
+        let plans = loaders
+            .plan_by_id
+            .load_many(measures.values().map(|m| m.plan_id).collect::<HashSet<_>>())
+            .await?;
+        // Drafts count only for those who may see them.
+        let visible = access::visible_plans(ctx, plans.keys().copied()).await?;
+        let owner_of = |m: &MeasureRow| {
+            plans
+                .get(&m.plan_id)
+                .filter(|_| visible.contains(&m.plan_id))
+                .and_then(|p| p.owner_organisation_id)
+        };
+        let mut ordered: Vec<&MeasureRow> = measures.values().collect();
+        ordered.sort_by_key(|m| (m.plan_id, m.position));
+        Ok(units
+            .into_iter()
+            .filter_map(|subtree| {
+                let unit = *subtree.first()?;
+                let implementing: Vec<Measure> = ordered
+                    .iter()
+                    .filter(|m| owner_of(m).is_some_and(|o| subtree.contains(&o)))
+                    .map(|m| Measure((*m).clone()))
+                    .collect();
+                Some(UnitCoverageRow {
+                    unit: Organisation {
+                        id: ID(unit.to_string()),
+                    },
+                    covered: !implementing.is_empty(),
+                    implementing_measures: implementing,
+                })
             })
             .collect())
     }

@@ -10,9 +10,12 @@
 //! - [`import`]: `ImportRoadmapInput`, `ImportReport`, `ImportChanges`, `KindCount`
 //!   (`ImportStatus` is the importer's, `crate::import`);
 //! - [`people`]: `Organisation`, `Territory`, entities of the people subgraph referenced by id;
+//! - [`audit`]: the auditor's questions on `Territory` (`measureCounts`, `coverageGaps`,
+//!   `childrenWithoutPlan`, `overdueMeasures`, `staleMeasures`) and `Measure.updatedAt`;
 //! - [`query`]: `Query.*`, with the entity resolvers `find_<type>_by_id`;
 //! - [`mutation`]: `Mutation.*`, each change with its outbox event and audit entry.
 
+pub mod audit;
 pub mod import;
 pub mod link;
 pub mod measure;
@@ -32,7 +35,7 @@ use roadmap_common::clock::Clock;
 pub use import::{ImportChanges, ImportReport, ImportRoadmapInput, KindCount};
 pub use link::{
     CoverageRow, LinkState, MeasureLink, ParentMeasureCoverage, Suggestion, SuggestionScope, TerritoryImplementation,
-    implementers_by_territory,
+    UnitCoverageRow, implementers_by_territory,
 };
 pub use measure::{Measure, MeasureStatus};
 pub use mutation::MutationRoot;
@@ -51,7 +54,13 @@ pub(crate) fn subject(ctx: &Context<'_>) -> String {
     auth::actor(ctx).subject.clone()
 }
 
-/// Today's date by the hub's clock.
+/// Today's date by the hub's clock, in UTC; a plan's "today" is [`clock`]`.today_in_named(plan
+/// time zone)`.
 pub fn today(ctx: &Context<'_>) -> NaiveDate {
-    ctx.data_opt::<Clock>().copied().unwrap_or_default().today()
+    clock(ctx).today()
+}
+
+/// The hub's clock.
+pub fn clock(ctx: &Context<'_>) -> Clock {
+    ctx.data_opt::<Clock>().copied().unwrap_or_default()
 }

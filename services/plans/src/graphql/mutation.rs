@@ -19,7 +19,7 @@ use crate::import::ImportOptions;
 use crate::indicators_client::IndicatorsClient;
 use crate::occurrences::{check_report, expansion, not_an_occurrence};
 use crate::store::{self, LinkRow, PlanRow, ReportRow};
-use crate::{access, cascade, outbox};
+use crate::{access, cascade, classroom, outbox};
 
 #[derive(Default)]
 pub struct MutationRoot;
@@ -49,10 +49,28 @@ impl MutationRoot {
     }
 
     /// Creates a plan with its sections and measures in one all-or-nothing call.
+    ///
+    /// A class plan (`CLASSROOM`) is owned by a class or staff role (`owner`), lies in its
+    /// territory, must not name people in its text, and has its schedules parsed (rules in
+    /// `crate::classroom`). A token with an `organisation` creates plans owned by that unit or a
+    /// unit under it only.
     async fn create_plan(&self, ctx: &Context<'_>, input: CreatePlanInput) -> Result<Plan> {
-        let rows = plan_rows(&input)?;
+        let mut rows = plan_rows(&input)?;
+        if input.level == crate::graphql::PlanLevel::Classroom {
+            classroom::check_texts(&input)?;
+            classroom_owner(ctx, &mut rows).await?;
+            if let Some(plan) = &rows.plan {
+                classroom::parse_schedules(plan, &mut rows.measures);
+            }
+        }
         let territory = rows.plan.as_ref().and_then(|p| p.territory_id);
         access::require_territories(ctx, &access::EDIT, "creating a plan", &[territory]).await?;
+        let owner = rows.plan.as_ref().and_then(|p| p.owner_organisation_id);
+        access::require_owners(ctx, "creating a plan", &[owner]).await?;
+        if let (Some(plan), Some(t)) = (rows.plan.as_mut(), territory) {
+            let people = roadmap_common::people::from_ctx(ctx)?;
+            plan.time_zone = Some(people.territory_time_zone("input.territory", t).await?);
+        }
         let pool = ctx.data::<PgPool>()?;
         let id = insert_plan_rows(ctx, pool, &rows).await?;
         Ok(Plan(store::plan_by_id(pool, id).await?))
@@ -134,13 +152,8 @@ impl MutationRoot {
         let measures = store::measures_by_ids(pool, &[link.measure_id, link.implements_id]).await?;
         let plan_ids: Vec<Uuid> = measures.iter().map(|m| m.plan_id).collect();
         let plans = store::plans_by_ids(pool, &plan_ids).await?;
-        access::require_plans(
-            ctx,
-            &access::LINK,
-            "deciding on a link",
-            &plans.iter().collect::<Vec<_>>(),
-        )
-        .await?;
+        let low_plan = measures.iter().find(|m| m.id == link.measure_id).map(|m| m.plan_id);
+        require_link(ctx, "deciding on a link", &plans, low_plan).await?;
         let mut tx = begin(pool).await?;
         let row = store::set_link_state(&mut tx, link_id, state.as_db(), &subject(ctx))
             .await?
@@ -170,13 +183,7 @@ impl MutationRoot {
         if !rows.iter().any(|p| p.id == parent_id) {
             return Err(ServiceError::not_found("Plan", parent_id).into());
         }
-        access::require_plans(
-            ctx,
-            &access::LINK,
-            "declaring a parent plan",
-            &rows.iter().collect::<Vec<_>>(),
-        )
-        .await?;
+        require_link(ctx, "declaring a parent plan", &rows, Some(plan_id)).await?;
         let mut tx = begin(pool).await?;
         store::add_plan_parent(&mut tx, plan_id, parent_id).await?;
         let after = json!({ "parent": parent_id });
@@ -239,6 +246,10 @@ impl MutationRoot {
         let pool = ctx.data::<PgPool>()?;
         let row = store::measure_by_id(pool, measure_id).await?;
         let plan = store::plans_by_ids(pool, &[row.plan_id]).await?.into_iter().next();
+        // A class-level report keeps counts, never names.
+        if plan.as_ref().is_some_and(classroom::is_classroom) {
+            classroom::refuse_names("note", input.note.as_deref())?;
+        }
         let plans: Vec<&PlanRow> = plan.iter().collect();
         access::require_plans(ctx, &access::EDIT, "reporting an occurrence", &plans).await?;
         let expansion = expansion(&row, plan.as_ref());
@@ -308,13 +319,7 @@ async fn check_link(
         ));
     }
     let plans = store::plans_by_ids(pool, &[low.plan_id, high.plan_id]).await?;
-    access::require_plans(
-        ctx,
-        &access::LINK,
-        "linking measures",
-        &plans.iter().collect::<Vec<_>>(),
-    )
-    .await?;
+    require_link(ctx, "linking measures", &plans, Some(low.plan_id)).await?;
     let level = |id: Uuid| {
         plans
             .iter()
@@ -332,6 +337,54 @@ async fn check_link(
     }
     if state != LinkState::Rejected && store::creates_cycle(tx, measure_id, implements_id).await? {
         return Err(ServiceError::invalid("implements", "the link would close a cycle"));
+    }
+    Ok(())
+}
+
+/// Refuses a link unless the actor may link across both plans (territory) and, with an
+/// `organisation` claim, owns the implementing (lower) plan: a class teacher links its class's
+/// measures to the school's, not the school's to anything.
+async fn require_link(ctx: &Context<'_>, doing: &str, plans: &[PlanRow], low_plan: Option<Uuid>) -> ServiceResult<()> {
+    let territories: Vec<Option<Uuid>> = plans.iter().map(|p| p.territory_id).collect();
+    access::require_territories(ctx, &access::LINK, doing, &territories).await?;
+    let owner = plans
+        .iter()
+        .find(|p| Some(p.id) == low_plan)
+        .and_then(|p| p.owner_organisation_id);
+    access::require_owners(ctx, doing, &[owner]).await
+}
+
+/// A class plan's owner: a class or staff role; the plan takes its territory (a different one
+/// given is refused).
+async fn classroom_owner(ctx: &Context<'_>, rows: &mut PlanRows) -> ServiceResult<()> {
+    let Some(plan) = rows.plan.as_mut() else {
+        return Ok(());
+    };
+    let owner = plan.owner_organisation_id.ok_or_else(|| {
+        ServiceError::invalid(
+            "input.owner",
+            "a class plan (CLASSROOM) is owned by a class or staff role: give its id",
+        )
+    })?;
+    let info = people::from_ctx(ctx)?.organisation_info("input.owner", owner).await?;
+    if !classroom::OWNER_KINDS.contains(&info.kind.as_str()) {
+        return Err(ServiceError::invalid(
+            "input.owner",
+            format!(
+                "a class plan is owned by a CLASS or STAFF_ROLE unit; {owner} is a {}",
+                info.kind
+            ),
+        ));
+    }
+    match (plan.territory_id, info.territory) {
+        (Some(given), Some(owners)) if given != owners => {
+            return Err(ServiceError::invalid(
+                "input.territory",
+                format!("{given} is not the territory of the owner's school ({owners})"),
+            ));
+        }
+        (None, t) => plan.territory_id = t,
+        _ => {}
     }
     Ok(())
 }

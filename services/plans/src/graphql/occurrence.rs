@@ -2,7 +2,7 @@
 //! `crate::occurrences`), with `OccurrenceKind`, `UndatedReason`, `UndatedScheduleItem`,
 //! `OccurrenceReport`.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -14,61 +14,8 @@ use crate::loaders::Loaders;
 use crate::occurrences::expansion;
 use crate::store::{MeasureRow, PlanRow, ReportRow};
 
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
-#[graphql(remote = "occurrence::OccurrenceKind")]
-pub enum OccurrenceKind {
-    /// One repetition of a recurrence ("еженедельно").
-    Recurring,
-    /// An exact date.
-    Date,
-    /// A deadline ("до 15.09.2023").
-    Deadline,
-    /// A window of several days ("октябрь – декабрь 2023 г."), from `date` to `endDate`.
-    Window,
-    /// A start ("с февраля 2024").
-    Start,
-}
-
-/// Why part of a schedule has no dated occurrences.
-#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
-pub enum UndatedReason {
-    /// Ongoing work ("постоянно", "в течение года"), not dated events.
-    Continuous,
-    /// Dates set by another document or body ("по плану курсовой подготовки", "по графику ФЦТ").
-    External,
-    /// A deadline relative to an event the plan does not date ("не позднее 10 дней после
-    /// получения результатов ЕГЭ", "после утверждения плана").
-    RelativeToEvent,
-    /// "по мере необходимости", "по запросу".
-    OnDemand,
-    /// A school term or holidays ("в период осенних каникул", "3 четверть"): the school's
-    /// calendar sets the dates.
-    SchoolCalendar,
-    /// Months named without a year that the plan period cannot decide.
-    NoYear,
-    /// A recurrence with neither a range of its own nor a plan period.
-    NoPeriod,
-    /// Text the parser did not understand.
-    Unparsed,
-    /// The measure was entered by hand: its schedule is text only.
-    NotStructured,
-}
-
-impl From<occurrence::UndatedCause> for UndatedReason {
-    fn from(cause: occurrence::UndatedCause) -> Self {
-        use occurrence::UndatedCause as C;
-        match cause {
-            C::Continuous => Self::Continuous,
-            C::External => Self::External,
-            C::RelativeToEvent => Self::RelativeToEvent,
-            C::OnDemand => Self::OnDemand,
-            C::SchoolCalendar => Self::SchoolCalendar,
-            C::NoYear => Self::NoYear,
-            C::NoPeriod => Self::NoPeriod,
-            C::Unparsed => Self::Unparsed,
-        }
-    }
-}
+/// The GraphQL enums are the parser's own (`roadmap-import`'s `graphql` feature): one definition.
+pub use occurrence::{OccurrenceKind, UndatedCause as UndatedReason};
 
 /// Part of a schedule that yields no dated occurrence.
 #[derive(SimpleObject)]
@@ -141,7 +88,7 @@ impl Occurrence {
     }
 
     async fn kind(&self) -> OccurrenceKind {
-        self.occurrence.kind.into()
+        self.occurrence.kind
     }
 
     async fn measure(&self, ctx: &Context<'_>) -> Result<Option<Measure>> {
@@ -184,11 +131,31 @@ pub async fn of_measure(
     let Some(expansion) = expansion(measure, plan.as_ref()) else {
         return Ok(Vec::new());
     };
-    Ok(expansion
-        .between(from, to)
-        .map(|o| Occurrence {
+    let mut dated: Vec<occurrence::Occurrence> = expansion.between(from, to).copied().collect();
+    // A day reported on stays an occurrence, even when the schedule's dates have moved since (a
+    // re-import, the production calendar's working days): its reports are never hidden.
+    let reports = ctx
+        .data::<Loaders>()?
+        .reports_by_measure
+        .load_one(measure.id)
+        .await?
+        .unwrap_or_default();
+    for r in reports {
+        let in_range = from.is_none_or(|f| r.occurs_on >= f) && to.is_none_or(|t| r.occurs_on <= t);
+        if in_range && !dated.iter().any(|o| o.date == r.occurs_on) {
+            dated.push(occurrence::Occurrence {
+                date: r.occurs_on,
+                end: None,
+                kind: occurrence::OccurrenceKind::Recurring,
+            });
+        }
+    }
+    dated.sort_by_key(|o| o.date);
+    Ok(dated
+        .into_iter()
+        .map(|occurrence| Occurrence {
             measure_id: measure.id,
-            occurrence: *o,
+            occurrence,
         })
         .collect())
 }
@@ -201,7 +168,7 @@ pub async fn undated(ctx: &Context<'_>, measure: &MeasureRow) -> Result<Vec<Unda
             .undated
             .into_iter()
             .map(|u| UndatedScheduleItem {
-                reason: u.cause.into(),
+                reason: u.cause,
                 detail: u.detail,
             })
             .collect(),

@@ -10,9 +10,10 @@ pub struct Organisation {
     pub id: ID,
 }
 
-/// A territory of the people subgraph, referenced by id.
+/// A territory of the people subgraph, referenced by id; this subgraph adds the auditor's
+/// fields (`crate::graphql::audit`).
 #[derive(SimpleObject)]
-#[graphql(unresolvable)]
+#[graphql(complex)]
 pub struct Territory {
     pub id: ID,
 }

@@ -34,6 +34,9 @@ pub enum PlanLevel {
     Regional,
     Municipal,
     School,
+    /// A class's or teacher's plan, owned by a class or staff role of a school (people's
+    /// `CLASS` / `STAFF_ROLE` units); its measures implement the school's.
+    Classroom,
 }
 
 roadmap_common::db_enum!(PlanLevel {
@@ -41,9 +44,10 @@ roadmap_common::db_enum!(PlanLevel {
     Regional => "REGIONAL",
     Municipal => "MUNICIPAL",
     School => "SCHOOL",
+    Classroom => "CLASSROOM",
 });
 
-/// A roadmap as approved: regional, municipal, school (or federal).
+/// A roadmap as approved: regional, municipal, school, a class's (or federal).
 pub struct Plan(pub PlanRow);
 
 #[Object]
@@ -361,10 +365,9 @@ pub fn plan_rows(input: &CreatePlanInput) -> ServiceResult<PlanRows> {
         ));
     }
     let mut rows = PlanRows {
+        // The time zone is filled from the people subgraph by `createPlan` once the territory is
+        // known to exist.
         plan: Some(PlanRow {
-            id: plan_id,
-            title,
-            level: input.level.as_db().to_string(),
             period_start: input.period_start,
             period_end: input.period_end,
             period_text: input.period_text.clone(),
@@ -374,14 +377,7 @@ pub fn plan_rows(input: &CreatePlanInput) -> ServiceResult<PlanRows> {
                 .as_ref()
                 .map(|t| parse_id("input.territory", t))
                 .transpose()?,
-            source_key: None,
-            version: 1,
-            approval_kind: None,
-            approval_number: None,
-            approval_date: None,
-            approval_signatory: None,
-            goals: Vec::new(),
-            state: input.state.as_db().to_string(),
+            ..PlanRow::new(plan_id, title, input.level.as_db(), input.state.as_db())
         }),
         ..Default::default()
     };

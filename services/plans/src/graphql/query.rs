@@ -10,7 +10,7 @@ use roadmap_common::relay::{decode_cursor, encode_cursor, page_size};
 use roadmap_common::{ServiceError, parse_id};
 
 use crate::access;
-use crate::graphql::{Measure, Plan, PlanLevel};
+use crate::graphql::{Measure, Plan, PlanLevel, Territory};
 use crate::loaders::Loaders;
 use crate::store;
 
@@ -84,6 +84,12 @@ impl QueryRoot {
     #[graphql(entity)]
     async fn find_plan_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Plan>> {
         self.plan(ctx, id).await
+    }
+
+    /// A territory reference (for the fields this subgraph adds to it).
+    #[graphql(entity)]
+    async fn find_territory_by_id(&self, id: ID) -> Territory {
+        Territory { id }
     }
 
     #[graphql(entity)]

@@ -73,7 +73,8 @@ pub fn trace_statement(direction: Direction, with_nodes: bool) -> String {
                 CASE WHEN row_number() OVER (PARTITION BY t.root, m.plan_id ORDER BY t.depth, t.link_id) = 1 \
                      THEN (SELECT to_jsonb(p) FROM (SELECT {PLAN_COLUMNS} FROM plan WHERE id = m.plan_id) p) END AS plan \
          FROM t CROSS JOIN LATERAL ( \
-             SELECT {MEASURE_COLUMNS}, status, progress::float8 AS progress, weight::float8 AS weight \
+             SELECT {MEASURE_COLUMNS}, status, progress::float8 AS progress, weight::float8 AS weight, \
+                    (SELECT p.time_zone FROM plan p WHERE p.id = measure.plan_id) AS time_zone \
              FROM measure WHERE id = t.{to}) m \
          ORDER BY t.root, t.depth"
     )
@@ -216,7 +217,7 @@ pub async fn plan_parents(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResult<Vec
 pub async fn link_candidates(pool: &PgPool, plan_id: Uuid, scope: &str) -> ServiceResult<Vec<(Uuid, String)>> {
     Ok(sqlx::query_as(
         "WITH me AS (SELECT level FROM plan WHERE id = $1), \
-              rank(level, r) AS (VALUES ('FEDERAL', 4), ('REGIONAL', 3), ('MUNICIPAL', 2), ('SCHOOL', 1)) \
+              rank(level, r) AS (VALUES ('FEDERAL', 4), ('REGIONAL', 3), ('MUNICIPAL', 2), ('SCHOOL', 1), ('CLASSROOM', 0)) \
          SELECT m.id, m.title FROM measure m JOIN plan p ON p.id = m.plan_id \
          WHERE m.plan_id <> $1 AND m.kind = 'MEASURE' AND btrim(m.title) <> '' AND CASE $2 \
              WHEN 'PARENTS' THEN EXISTS (SELECT 1 FROM plan_parent pp WHERE pp.plan_id = $1 AND pp.parent_plan_id = p.id) \

@@ -5,8 +5,85 @@ use sqlx::{FromRow, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use roadmap_common::ServiceResult;
+use roadmap_common::clock::{Clock, DEFAULT_TIME_ZONE};
 
 use super::MeasureContextRow;
+
+/// "Today" for the watcher: one day in every time zone (a clock fixed to a date, or a test), or
+/// the day of each time zone the plans are in ([`Today::of`]). A measure is past due when its due
+/// day is before today in its plan's zone (`plan.time_zone`, Moscow when unset).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Today {
+    pub(crate) everywhere: Option<NaiveDate>,
+    pub(crate) zones: Vec<String>,
+    pub(crate) days: Vec<NaiveDate>,
+}
+
+impl From<NaiveDate> for Today {
+    fn from(day: NaiveDate) -> Self {
+        Self {
+            everywhere: Some(day),
+            zones: Vec::new(),
+            days: Vec::new(),
+        }
+    }
+}
+
+impl Today {
+    /// Today by `clock` in every zone the plans are in (one statement).
+    pub async fn of(pool: &PgPool, clock: &Clock) -> ServiceResult<Self> {
+        if let Some(day) = clock.same_day_everywhere() {
+            return Ok(day.into());
+        }
+        let zones: Vec<String> = sqlx::query_scalar("SELECT DISTINCT COALESCE(time_zone, $1) FROM plan ORDER BY 1")
+            .bind(DEFAULT_TIME_ZONE)
+            .fetch_all(pool)
+            .await?;
+        Ok(Self::in_zones(clock, zones))
+    }
+
+    /// Today by `clock` in each of `zones` (IANA names).
+    pub fn in_zones(clock: &Clock, zones: Vec<String>) -> Self {
+        let days = zones.iter().map(|z| clock.today_in_named(Some(z))).collect();
+        Self {
+            everywhere: clock.same_day_everywhere(),
+            zones,
+            days,
+        }
+    }
+
+    /// The latest of the days: no due day on or after it is past due anywhere.
+    pub fn latest(&self) -> NaiveDate {
+        self.everywhere
+            .into_iter()
+            .chain(self.days.iter().copied())
+            .max()
+            .unwrap_or(NaiveDate::MIN)
+    }
+}
+
+/// SQL of today in the zone of the plan of measure `m`, with [`Today`] bound from `$n` on (its
+/// `everywhere`, `zones`, `days`, then the default zone); NULL for a zone [`Today`] does not know (a plan added with a new zone since it
+/// was read: judged on the next pass, never guessed).
+fn plan_today(n: usize) -> String {
+    zone_today(
+        &format!(
+            "(SELECT COALESCE(p.time_zone, ${}) FROM plan p WHERE p.id = m.plan_id)",
+            n + 3
+        ),
+        n,
+    )
+}
+
+/// SQL of today in the zone `zone` (an SQL expression naming an IANA zone), with [`Today`] bound
+/// from `$n` on (`everywhere`, `zones`, `days`); NULL for a zone [`Today`] does not know.
+pub(crate) fn zone_today(zone: &str, n: usize) -> String {
+    let (everywhere, zones, days) = (n, n + 1, n + 2);
+    format!(
+        "COALESCE(${everywhere}::date, (SELECT z.day FROM unnest(${zones}::text[], ${days}::date[]) AS z(zone, day) \
+         WHERE z.zone = {zone}))"
+    )
+}
 
 /// A measure the deadline watcher found past due: its status as people set it, the missed day,
 /// and where it sits (the event's filtering context), all read by the statement that flags it.
@@ -22,27 +99,28 @@ pub struct MissedRow {
 /// Where a pass of the watcher has got to: candidates are walked in (due day, id) order.
 pub type MissCursor = (NaiveDate, Uuid);
 
-/// Locks up to `limit` measures past due on `today`, neither done nor cancelled, whose due day is
-/// not flagged yet and that come after `after` in (due day, id) order, and flags them; returns the
+/// Locks up to `limit` measures past due on `today` (in their plans' zones), neither done nor
+/// cancelled, whose due day is not flagged yet and that come after `after` in (due day, id) order, and flags them; returns the
 /// newly flagged ones with their context, in that order, in one statement whatever `limit`. Rows
 /// another transaction holds (another replica's watcher, a status change) are skipped: they are
 /// seen on a later pass. The cursor keeps a pass from walking again over what it flagged (on
 /// `measure_open_due_idx`), so a large backlog costs one index walk per pass, not one per batch.
 pub async fn flag_missed_deadlines(
     tx: &mut Transaction<'_, Postgres>,
-    today: NaiveDate,
+    today: &Today,
     after: Option<MissCursor>,
     limit: i64,
 ) -> ServiceResult<Vec<MissedRow>> {
-    Ok(sqlx::query_as(
+    let today_sql = plan_today(5);
+    Ok(sqlx::query_as(&format!(
         "WITH RECURSIVE due AS ( \
-             SELECT m.id, m.status, m.due_on, m.plan_id FROM measure m \
-             WHERE m.due_on < $1 AND m.status NOT IN ('DONE', 'CANCELLED') \
+             SELECT m.id, m.status, m.due_on, m.plan_id, {today_sql} AS today FROM measure m \
+             WHERE m.due_on < $1 AND m.status NOT IN ('DONE', 'CANCELLED') AND m.due_on < {today_sql} \
                AND ($3::date IS NULL OR (m.due_on >= $3 AND (m.due_on, m.id) > ($3, $4))) \
                AND NOT EXISTS (SELECT 1 FROM deadline_miss d WHERE d.measure_id = m.id AND d.due_on = m.due_on) \
              ORDER BY m.due_on, m.id LIMIT $2 FOR UPDATE OF m SKIP LOCKED), \
          flagged AS ( \
-             INSERT INTO deadline_miss (measure_id, due_on, detected_on) SELECT id, due_on, $1 FROM due \
+             INSERT INTO deadline_miss (measure_id, due_on, detected_on) SELECT id, due_on, today FROM due \
              ON CONFLICT ON CONSTRAINT deadline_miss_pkey DO NOTHING RETURNING measure_id, due_on), \
          up(origin, id, depth) AS ( \
              SELECT l.measure_id, l.implements_id, 1 FROM measure_link l JOIN due ON l.measure_id = due.id \
@@ -52,26 +130,38 @@ pub async fn flag_missed_deadlines(
              WHERE l.state = 'CONFIRMED' AND up.depth < 32), \
          ancestors AS (SELECT origin, array_agg(DISTINCT id) AS ids FROM up GROUP BY origin) \
          SELECT f.measure_id, due.status, f.due_on, p.id AS plan_id, p.level, p.territory_id, \
-                p.state = 'DRAFT' AS draft, COALESCE(a.ids, '{}') AS ancestors \
+                p.state = 'DRAFT' AS draft, COALESCE(a.ids, '{{}}') AS ancestors \
          FROM flagged f JOIN due ON due.id = f.measure_id JOIN plan p ON p.id = due.plan_id \
          LEFT JOIN ancestors a ON a.origin = f.measure_id \
          ORDER BY f.due_on, f.measure_id",
-    )
-    .bind(today)
+    ))
+    .bind(today.latest())
     .bind(limit)
     .bind(after.map(|a| a.0))
     .bind(after.map(|a| a.1))
+    .bind(today.everywhere)
+    .bind(&today.zones)
+    .bind(&today.days)
+    .bind(DEFAULT_TIME_ZONE)
     .fetch_all(&mut **tx)
     .await?)
 }
 
-/// Measures past due on `today`, unfinished, whose miss is not flagged yet: the watcher's backlog.
-pub async fn pending_missed_deadlines(pool: &PgPool, today: NaiveDate) -> ServiceResult<i64> {
-    Ok(sqlx::query_scalar(
+/// Measures past due on `today` (in their plans' zones), unfinished, whose miss is not flagged
+/// yet: the watcher's backlog.
+pub async fn pending_missed_deadlines(pool: &PgPool, today: impl Into<Today>) -> ServiceResult<i64> {
+    let today = today.into();
+    Ok(sqlx::query_scalar(&format!(
         "SELECT count(*) FROM measure m WHERE m.due_on < $1 AND m.status NOT IN ('DONE', 'CANCELLED') \
+           AND m.due_on < {} \
            AND NOT EXISTS (SELECT 1 FROM deadline_miss d WHERE d.measure_id = m.id AND d.due_on = m.due_on)",
-    )
-    .bind(today)
+        plan_today(2)
+    ))
+    .bind(today.latest())
+    .bind(today.everywhere)
+    .bind(&today.zones)
+    .bind(&today.days)
+    .bind(DEFAULT_TIME_ZONE)
     .fetch_one(pool)
     .await?)
 }

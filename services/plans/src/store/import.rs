@@ -64,7 +64,7 @@ pub async fn update_plan_meta(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow
         sqlx::query(
             "UPDATE plan SET title = $2, level = $3, period_start = $4, period_end = $5, period_text = $6, \
              owner_organisation_id = $7, territory_id = $8, version = $10, approval_kind = $11, \
-             approval_number = $12, approval_date = $13, approval_signatory = $14, goals = $15, updated_at = now() \
+             approval_number = $12, approval_date = $13, approval_signatory = $14, goals = $15, time_zone = $17, updated_at = now() \
              WHERE id = $1",
         ),
         plan,

@@ -214,11 +214,14 @@ pub struct StatusRow {
     pub progress: Option<f64>,
     pub weight: f64,
     pub due_on: Option<NaiveDate>,
+    /// The time zone of the measure's plan (`PlanRow::time_zone`): OVERDUE is judged on its day.
+    pub time_zone: Option<String>,
 }
 
 pub async fn statuses(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<StatusRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, status, progress::float8 AS progress, weight::float8 AS weight, due_on FROM measure WHERE id = ANY($1)",
+        "SELECT m.id, m.status, m.progress::float8 AS progress, m.weight::float8 AS weight, m.due_on, p.time_zone \
+         FROM measure m JOIN plan p ON p.id = m.plan_id WHERE m.id = ANY($1)",
     )
     .bind(ids)
     .fetch_all(pool)

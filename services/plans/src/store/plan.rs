@@ -31,6 +31,35 @@ pub struct PlanRow {
     pub goals: Vec<String>,
     /// `DRAFT` or `APPROVED`.
     pub state: String,
+    /// The IANA time zone of the plan's territory (`Territory.timeZone` when it was imported or
+    /// created), in which "today" and OVERDUE are taken; `None`: Moscow time.
+    pub time_zone: Option<String>,
+}
+
+impl PlanRow {
+    /// A plan entered by hand: version 1, no source document, approval, goals, period or place
+    /// (set what is known with struct update syntax).
+    pub fn new(id: Uuid, title: String, level: &str, state: &str) -> Self {
+        Self {
+            id,
+            title,
+            level: level.to_string(),
+            period_start: None,
+            period_end: None,
+            period_text: None,
+            owner_organisation_id: None,
+            territory_id: None,
+            source_key: None,
+            version: 1,
+            approval_kind: None,
+            approval_number: None,
+            approval_date: None,
+            approval_signatory: None,
+            goals: Vec::new(),
+            state: state.to_string(),
+            time_zone: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -99,7 +128,7 @@ pub async fn sections_by_plans(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResul
 pub async fn insert_plan(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -> ServiceResult<()> {
     bind_plan(
         sqlx::query(&format!(
-            "INSERT INTO plan ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+            "INSERT INTO plan ({PLAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         )),
         plan,
     )
@@ -108,7 +137,7 @@ pub async fn insert_plan(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow) -> 
     Ok(())
 }
 
-/// Binds `plan` as `$1` to `$16`, in the order of `PLAN_COLUMNS`: one list for the insert and the
+/// Binds `plan` as `$1` to `$17`, in the order of `PLAN_COLUMNS`: one list for the insert and the
 /// import's update, so a new column cannot be bound in one and forgotten in the other.
 pub(super) fn bind_plan<'q>(
     query: sqlx::query::Query<'q, Postgres, PgArguments>,
@@ -131,6 +160,7 @@ pub(super) fn bind_plan<'q>(
         .bind(&plan.approval_signatory)
         .bind(&plan.goals)
         .bind(&plan.state)
+        .bind(&plan.time_zone)
 }
 
 /// Approves a plan; returns its state before, `None` when there is no such plan.

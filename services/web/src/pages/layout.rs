@@ -194,6 +194,17 @@ pub fn status_headers() -> Markup {
     }
 }
 
+/// Breadcrumbs: the overview, then `ancestors` (as the API gives them, nearest first) from the
+/// top down, then `last` (name, territory id) when given.
+pub fn territory_crumbs(ancestors: &[crate::model::Territory], last: Option<(&str, &str)>) -> Vec<(String, String)> {
+    let mut crumbs: Vec<(String, String)> = vec![("Обзор".to_string(), "/".to_string())];
+    crumbs.extend(ancestors.iter().rev().map(|a| (a.name.clone(), territory_href(&a.id))));
+    if let Some((name, id)) = last {
+        crumbs.push((name.to_string(), territory_href(id)));
+    }
+    crumbs
+}
+
 pub fn territory_href(id: &str) -> String {
     format!("/territories/{id}")
 }

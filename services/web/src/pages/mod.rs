@@ -4,6 +4,7 @@
 pub mod indicator;
 pub mod layout;
 pub mod measure;
+pub mod missing;
 pub mod overview;
 pub mod plan;
 pub mod signin;

@@ -2,15 +2,93 @@
 //! each territory with its own plans (in force or not), its measures by status and, per child
 //! territory, how much of its plans is implemented there; children link to their own page.
 //!
-//! A child's own plans and measure counts are on the child's page: the API has no per-territory
-//! counts over many territories in one query (see the crate docs, "What the API lacks").
+//! Each child territory shows its plans and measures by status (`Territory.measureCounts`: its
+//! plans and those of the territories under it), all children in the page's one request.
 
 use chrono::NaiveDate;
 use maud::{Markup, html};
 
-use super::layout::{StatusCounts, Visitor, page, plan_href, status_cells, status_headers, territory_href};
+use super::indicator::{light, url_part};
+use super::layout::{
+    StatusCounts, Visitor, page, plan_href, status_cells, status_headers, territory_crumbs, territory_href,
+};
+use super::missing::missing_href;
 use crate::format;
-use crate::model::{PlanSummary, RootsData, Territory};
+use crate::model::{PlanSummary, Rollup, RootsData, Territory};
+
+/// An indicator (and subject) a territory has values of: one choice of traffic light.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LightChoice {
+    pub code: String,
+    pub name: String,
+    pub subject: Option<String>,
+}
+
+impl LightChoice {
+    fn label(&self) -> String {
+        match &self.subject {
+            Some(s) => format!("{}: {}", self.name, format::subject(s)),
+            None => self.name.clone(),
+        }
+    }
+
+    /// The territory's page showing this choice's lights.
+    fn href(&self, territory: &str) -> String {
+        let mut href = format!("{}?indicator={}", territory_href(territory), url_part(&self.code));
+        if let Some(s) = &self.subject {
+            href.push_str(&format!("&subject={}", url_part(s)));
+        }
+        href + "#children"
+    }
+}
+
+/// The indicators and subjects `t` has values of, once each, as the API lists them.
+pub fn light_choices(t: &Territory) -> Vec<LightChoice> {
+    let mut out: Vec<LightChoice> = Vec::new();
+    for ti in &t.indicators {
+        let Some(i) = &ti.indicator else { continue };
+        let choice = LightChoice {
+            code: i.code.clone(),
+            name: i.name.clone(),
+            subject: ti.subject.clone(),
+        };
+        if !out.contains(&choice) {
+            out.push(choice);
+        }
+    }
+    out
+}
+
+/// The traffic lights on a territory's page: of one indicator and subject, its latest period
+/// with a value (`Territory.series`), for the territory and each child.
+#[derive(Clone, Debug, Default)]
+pub struct Lights {
+    pub choice: LightChoice,
+    pub choices: Vec<LightChoice>,
+    pub rollup: Option<Rollup>,
+}
+
+impl Lights {
+    pub fn new(choice: LightChoice, choices: Vec<LightChoice>, series: Vec<Rollup>) -> Lights {
+        let rollup = series.into_iter().rev().find(|r| r.value.is_some());
+        Lights {
+            choice,
+            choices,
+            rollup,
+        }
+    }
+
+    /// The status of child territory `id` (`None`: no value).
+    fn of_child(&self, id: &str) -> Option<&str> {
+        self.rollup
+            .as_ref()?
+            .children
+            .iter()
+            .find(|c| c.territory.as_ref().is_some_and(|t| t.id == id))?
+            .status
+            .as_deref()
+    }
+}
 
 /// Whether a plan's period covers `today`; a plan without a period is taken as in force.
 pub fn in_force(plan: &PlanSummary, today: NaiveDate) -> bool {
@@ -98,16 +176,11 @@ pub fn render_roots(data: &RootsData, today: NaiveDate, visitor: Visitor) -> Mar
                 p.muted { "Территорий пока нет." }
             }
             ul.tree {
-                @for c in &data.countries {
+                @for t in data.countries.iter().chain(orphans.iter().copied()) {
                     li {
-                        a href=(territory_href(&c.id)) { (c.name) }
-                        " " span.muted { "(" (format::territory_kind(c.kind.as_deref().unwrap_or(""))) ")" }
-                    }
-                }
-                @for r in &orphans {
-                    li {
-                        a href=(territory_href(&r.id)) { (r.name) }
-                        " " span.muted { "(" (format::territory_kind(r.kind.as_deref().unwrap_or(""))) ")" }
+                        a href=(territory_href(&t.id)) { (t.name) }
+                        " " span.muted { "(" (format::territory_kind(t.kind.as_deref().unwrap_or(""))) ")" }
+                        " · " a.missing href=(missing_href(&t.id)) { "чего не хватает" }
                     }
                 }
             }
@@ -125,15 +198,14 @@ pub fn render_roots(data: &RootsData, today: NaiveDate, visitor: Visitor) -> Mar
 }
 
 /// `/territories/{id}`: one territory, its plans and its children.
-pub fn render_territory(territory: &Territory, plans: &[PlanSummary], today: NaiveDate, visitor: Visitor) -> Markup {
-    let mut crumbs: Vec<(String, String)> = vec![("Обзор".to_string(), "/".to_string())];
-    crumbs.extend(
-        territory
-            .ancestors
-            .iter()
-            .rev()
-            .map(|a| (a.name.clone(), territory_href(&a.id))),
-    );
+pub fn render_territory(
+    territory: &Territory,
+    plans: &[PlanSummary],
+    today: NaiveDate,
+    lights: Option<&Lights>,
+    visitor: Visitor,
+) -> Markup {
+    let crumbs = territory_crumbs(&territory.ancestors, None);
     let kind = territory.kind.as_deref().unwrap_or("");
     let (in_force_plans, other_plans): (Vec<PlanSummary>, Vec<PlanSummary>) =
         plans.iter().cloned().partition(|p| in_force(p, today));
@@ -153,6 +225,7 @@ pub fn render_territory(territory: &Territory, plans: &[PlanSummary], today: Nai
             " · мероприятий: выполнено " strong { (sum.done) }
             ", выполняется " strong { (sum.in_progress) }
             ", просрочено " strong.overdue-count { (sum.overdue) }
+            " · " a.missing href=(missing_href(&territory.id)) { "чего не хватает" }
         }
         section aria-labelledby="plans" {
             h2 #plans { "Планы территории" }
@@ -171,10 +244,16 @@ pub fn render_territory(territory: &Territory, plans: &[PlanSummary], today: Nai
             @if territory.children.is_empty() {
                 p.muted { "Входящих территорий нет." }
             } @else {
+                @if let Some(l) = lights {
+                    (lights_head(territory, l))
+                }
                 table.children {
                     thead {
                         tr {
                             th scope="col" { "Территория" }
+                            th scope="col" { "Планов" }
+                            (status_headers())
+                            @if let Some(l) = lights { th scope="col" { "Светофор: " (l.choice.label()) } }
                             @for p in &rolled {
                                 th scope="col" title=(p.title) { "Реализация плана «" (short(&p.title)) "»" }
                             }
@@ -184,6 +263,17 @@ pub fn render_territory(territory: &Territory, plans: &[PlanSummary], today: Nai
                         @for child in &territory.children {
                             tr {
                                 th scope="row" { a href=(territory_href(&child.id)) { (child.name) } }
+                                @let c = child.measure_counts.clone().unwrap_or_default();
+                                td.num { (c.plans) }
+                                (status_cells(&StatusCounts {
+                                    planned: c.not_started,
+                                    in_progress: c.in_progress,
+                                    done: c.done,
+                                    overdue: c.overdue,
+                                    cancelled: c.cancelled,
+                                    unknown: 0,
+                                }))
+                                @if let Some(l) = lights { td { (light(l.of_child(&child.id).unwrap_or(""))) } }
                                 @for p in &rolled {
                                     @let row = p.implementation_by_territory.iter().find(|i| i.territory.id == child.id);
                                     td.num {
@@ -201,6 +291,7 @@ pub fn render_territory(territory: &Territory, plans: &[PlanSummary], today: Nai
                     }
                 }
                 p.note {
+                    "Планы и мероприятия — территории и всех входящих в неё. "
                     "Реализация — сколько мероприятий плана имеют исполняющее мероприятие в планах "
                     "входящей территории (на любом уровне ниже)."
                 }
@@ -208,6 +299,35 @@ pub fn render_territory(territory: &Territory, plans: &[PlanSummary], today: Nai
         }
     };
     page(&territory.name, visitor, &crumbs, body)
+}
+
+/// Which indicator the lights are of, the territory's own light, and the other choices.
+fn lights_head(territory: &Territory, l: &Lights) -> Markup {
+    html! {
+        p.lights {
+            "Светофор показателя «" (l.choice.label()) "»"
+            @match &l.rollup {
+                Some(r) => {
+                    ", " (r.period) " год: " (territory.name) " — "
+                    (light(r.status.as_deref().unwrap_or("")))
+                }
+                None => { ": " span.muted { "значений пока нет" } }
+            }
+            " (зелёный — в норме, жёлтый — в пределах 10 % от цели, красный — отстаёт)."
+        }
+        @if l.choices.len() > 1 {
+            nav.lights aria-label="Светофор какого показателя" {
+                ul.plain {
+                    @for c in &l.choices {
+                        li {
+                            @if *c == l.choice { strong { (c.label()) } }
+                            @else { a href=(c.href(&territory.id)) { (c.label()) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A title cut to about 40 characters for a column header.

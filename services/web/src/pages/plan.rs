@@ -1,7 +1,8 @@
 //! Page 2, a plan as its document lays it out: sections and measures (number, title, schedule as
 //! written and the parsed due day, responsible as written and resolved, status, progress,
-//! OVERDUE badge), the act that approved it, and its parent plans with how many of their
-//! measures it implements.
+//! OVERDUE badge), the act that approved it, its parent plans with how many of their measures
+//! it implements, and the links to its CSV and XLSX export (`Plan.exports`; the web target
+//! forwards `/export/` to the plans target, see `crate::routes`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,7 +10,7 @@ use maud::{Markup, html};
 
 use super::layout::{
     StatusCounts, Visitor, column_heads, live, measure_href, page, plan_href, progress_bar, status_badge,
-    territory_href,
+    territory_crumbs, territory_href,
 };
 use crate::format;
 use crate::model::{Measure, Plan};
@@ -44,16 +45,10 @@ fn all_measures(plan: &Plan) -> Vec<&Measure> {
 }
 
 pub fn render(plan: &Plan, visitor: Visitor) -> Markup {
-    let mut crumbs: Vec<(String, String)> = vec![("Обзор".to_string(), "/".to_string())];
-    if let Some(t) = &plan.territory {
-        crumbs.extend(
-            t.ancestors
-                .iter()
-                .rev()
-                .map(|a| (a.name.clone(), territory_href(&a.id))),
-        );
-        crumbs.push((t.name.clone(), territory_href(&t.id)));
-    }
+    let crumbs = match &plan.territory {
+        Some(t) => territory_crumbs(&t.ancestors, Some((&t.name, &t.id))),
+        None => territory_crumbs(&[], None),
+    };
     let measures = all_measures(plan);
     let mut counts = StatusCounts::default();
     for m in &measures {
@@ -100,6 +95,15 @@ pub fn render(plan: &Plan, visitor: Visitor) -> Markup {
                 ", выполнено " strong { (counts.done) }
                 ", выполняется " strong { (counts.in_progress) }
                 ", просрочено " strong.overdue-count { (counts.overdue) }
+            }
+            @if let Some(x) = &plan.exports {
+                dt { "Скачать" }
+                dd.exports {
+                    a href=(x.xlsx) download { "таблица XLSX" }
+                    " · "
+                    a href=(x.csv) download { "CSV (для Excel)" }
+                    " " span.note { "все мероприятия как в документе и вычисленные столбцы; файл можно загрузить обратно" }
+                }
             }
         }
         @if !plan.goals.is_empty() {

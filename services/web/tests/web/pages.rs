@@ -3,7 +3,7 @@
 
 use roadmap_web::gateway::read_data;
 use roadmap_web::model::{
-    IndicatorData, IndicatorTerritoryData, IndicatorsData, MeasureData, PlanData, RootsData, TerritoryData,
+    IndicatorData, IndicatorTerritoryData, IndicatorsData, LightsData, MeasureData, PlanData, RootsData, TerritoryData,
 };
 use roadmap_web::operations;
 use roadmap_web::pages::layout::Visitor;
@@ -93,7 +93,12 @@ fn roots_list_countries_orphan_regions_and_federal_plans() {
 fn a_territory_shows_its_plans_in_force_status_counts_and_children_coverage() {
     let data: TerritoryData = read_data(&operations::TERRITORY, fixture("territory")).expect("territory");
     let t = data.territory.expect("territory");
-    let html = overview::render_territory(&t, &data.plans.nodes, today(), ANON).into_string();
+    let lights: LightsData = read_data(&operations::TERRITORY_LIGHTS, fixture("territory_lights")).expect("lights");
+    let choices = overview::light_choices(&t);
+    assert_eq!(choices.len(), 2, "chemistry and physics, once each: {choices:?}");
+    let series = lights.territory.expect("territory").series;
+    let lights = overview::Lights::new(choices[0].clone(), choices.clone(), series);
+    let html = overview::render_territory(&t, &data.plans.nodes, today(), Some(&lights), ANON).into_string();
     assert_document(&html, "Забайкальский край");
     assert!(
         html.contains(r#"<li><a href="/territories/ter-rf">Российская Федерация</a></li>"#),
@@ -112,13 +117,24 @@ fn a_territory_shows_its_plans_in_force_status_counts_and_children_coverage() {
     assert!(html.find("Не действующие сейчас") < html.find("plan-zab-2021"));
     // Children drill down, with the share of the plan implemented in each.
     assert!(html.contains("<h2 id=\"children\">Муниципалитеты</h2>"));
+    // Plans, done, in progress, overdue, all measures (of the child and under it), the traffic
+    // light of the latest year with a value (2024), implementation.
     assert_eq!(
         row_cells(&html, "<a href=\"/territories/ter-chita\">"),
-        [format!("12 из 40 (30{NBSP}%)")]
+        ["2", "6", "4", "2", "17", "в норме", &format!("12 из 40 (30{NBSP}%)")]
     );
     assert_eq!(
         row_cells(&html, "<a href=\"/territories/ter-aga\">"),
-        [format!("0 из 40 (0{NBSP}%)")]
+        ["0", "0", "0", "0", "0", "отстаёт", &format!("0 из 40 (0{NBSP}%)")]
+    );
+    assert_eq!(
+        row_cells(&html, "<a href=\"/territories/ter-borzya\">")[5],
+        "нет данных"
+    );
+    assert!(html.contains("2024 год: Забайкальский край — <span class=\"light yellow\">под угрозой</span>"));
+    assert!(
+        html.contains("href=\"/territories/ter-zab?indicator=ege_below_min&amp;subject=physics#children\""),
+        "the other subject's lights"
     );
 }
 
@@ -296,4 +312,52 @@ fn sign_in_explains_the_development_token() {
     let html = signin::render(Visitor { signed_in: true }, None).into_string();
     assert!(html.contains("action=\"/signout\""));
     assert!(!html.contains("Без входа видны только утверждённые планы.</footer>"));
+}
+
+#[test]
+fn what_is_missing_shows_counts_gaps_and_lists_each_with_its_csv() {
+    use roadmap_web::model::MissingData;
+    use roadmap_web::pages::missing::{self, Table};
+    let data: MissingData = read_data(&operations::MISSING, fixture("missing")).expect("missing");
+    let t = data.territory.expect("territory");
+    let html = missing::render(&t, 45, ANON).into_string();
+    assert_document(&html, "Чего не хватает: Забайкальский край");
+    // Plans, in force, done, in progress, overdue, not started, cancelled, all.
+    assert_eq!(
+        row_cells(&html, "Забайкальский край (всего)"),
+        ["3", "2", "5", "7", "12", "20", "1", "45"]
+    );
+    assert_eq!(
+        row_cells(&html, "<a href=\"/territories/ter-chita/missing\">"),
+        ["2", "2", "3", "2", "4", "5", "0", "14"]
+    );
+    assert_eq!(
+        row_cells(&html, "<a href=\"/measures/m-1-2\">"),
+        ["ПЛАН мероприятий («дорожная карта»)", "1 из 2", "Агинский район"]
+    );
+    assert!(html.contains("Показаны первые 1 из 12"), "the overdue list is cut");
+    assert!(html.contains("<time datetime=\"2024-03-31\">31.03.2024</time>"));
+    assert!(html.contains("value=\"45\""), "the days asked");
+    for table in Table::ALL {
+        let href = format!("/territories/ter-zab/missing/{}.csv?days=45", table.slug());
+        assert!(html.contains(&format!("href=\"{href}\"")), "{href}");
+    }
+    // The CSV rows: the page's text, not its markup.
+    let (head, rows) = missing::rows(&t, Table::Overdue);
+    assert_eq!(head, ["№", "Мероприятие", "План", "Территория", "Срок", "Статус"]);
+    assert_eq!(
+        rows,
+        [[
+            "1.2.",
+            "Семинар; \"итоги\" года",
+            "ПЛАН мероприятий («дорожная карта»)",
+            "Забайкальский край",
+            "31.03.2024",
+            "просрочено"
+        ]]
+    );
+    let (_, rows) = missing::rows(&t, Table::Territories);
+    assert_eq!(rows.len(), 3, "the region and its two districts");
+    let (_, rows) = missing::rows(&t, Table::Stale);
+    assert!(rows.is_empty());
 }

@@ -59,6 +59,8 @@ fn answer(log: Log, headers: &HeaderMap, body: Value) -> Json<Value> {
     let file = match body["operationName"].as_str().unwrap_or("") {
         "WebRoots" => "roots",
         "WebTerritory" => "territory",
+        "WebTerritoryLights" => "territory_lights",
+        "WebMissing" => "missing",
         "WebPlan" => "plan",
         "WebMeasure" => "measure",
         "WebIndicators" => "indicators",
@@ -104,6 +106,7 @@ pub async fn setup() -> Setup {
     let web = serve(routes::router(AppState {
         gateway: Gateway::new(format!("{gateway}/graphql")),
         clock: Clock::fixed(today()),
+        exports: None,
     }))
     .await;
     let http = reqwest::Client::builder()
@@ -135,7 +138,9 @@ async fn every_page_is_served_from_at_most_two_gateway_requests_with_the_visitor
     let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2lnbmF0dXJl";
     let pages = [
         ("/", "Федеральные планы", 1),
-        ("/territories/ter-zab", "Муниципалитеты", 1),
+        // The territory, then the traffic lights of its first indicator.
+        ("/territories/ter-zab", "Светофор показателя", 2),
+        ("/territories/ter-zab/missing", "Чего не хватает", 1),
         ("/plans/plan-zab", "114-р", 1),
         ("/measures/m-2-3", "Охват территорий", 1),
         ("/indicators", "ege_below_min", 1),
@@ -332,6 +337,7 @@ async fn an_unreachable_gateway_is_a_readable_error_page() {
     let web = serve(routes::router(AppState {
         gateway: Gateway::new(format!("http://{closed}/graphql")),
         clock: Clock::fixed(today()),
+        exports: None,
     }))
     .await;
     let res = reqwest::get(format!("{web}/plans/x")).await.expect("page");
@@ -380,5 +386,6 @@ async fn the_target_starts_as_the_hub_starts_it() {
         .await
         .expect("html");
     assert!(html.contains("действующих планов: <strong>1</strong>"), "{html}");
-    assert_eq!(log.lock().expect("log").len(), 1);
+    // The territory and its traffic lights.
+    assert_eq!(log.lock().expect("log").len(), 2);
 }
