@@ -253,7 +253,7 @@ pub const TABLES: [(&str, &str); 11] = [
     (
         "indicators.observation",
         "id, indicator_id, territory_id, organisation_id, parent_territory_id, period, subject, value, value_raw, \
-         denominator, source, observed_on",
+         denominator, source, observed_on, result_source, numerator, organisation_path, territory_path",
     ),
 ];
 
@@ -285,6 +285,8 @@ const CLASS_MEASURES: [(&str, &str); 2] = [
 
 /// Subjects of generated class plans, as the plans write them ("по математике").
 const CLASS_SUBJECTS: [&str; 3] = ["математике", "русскому языку", "химии"];
+/// The exam subject (of [`SUBJECTS`]) of each of [`CLASS_SUBJECTS`].
+const CLASS_EXAM_SUBJECT: [usize; 3] = [1, 0, 2];
 
 /// Subjects the generated indicator is broken down by (the seed's stable subject keys).
 const SUBJECTS: [&str; 3] = ["russian", "math_profile", "chemistry"];
@@ -548,7 +550,17 @@ impl Generator {
 
     /// The classes of a school (2–4, in grades 9 and 11: 9А, 11А, 9Б, 11Б), each with a plan for
     /// its pupils at risk whose one or two measures implement measures of the school's plan.
-    fn classes(&mut self, b: &mut Batch, school: (Uuid, &str, Uuid), territory: Uuid, school_measures: &[Uuid]) {
+    /// An 11th grade's class also reports the mock exam ("пробный ЕГЭ", `MOCK_EXAM`) in its plan's
+    /// subject: how many of those who wrote were below the minimum score, a count of pupils.
+    fn classes(
+        &mut self,
+        b: &mut Batch,
+        school: (Uuid, &str, Uuid),
+        territories: &[Uuid],
+        school_measures: &[Uuid],
+        baselines: &[f64],
+    ) {
+        let territory = territories[0];
         const LETTERS: [&str; 2] = ["А", "Б"];
         let (school, school_name, school_plan) = school;
         let (start, end) = self.period;
@@ -570,7 +582,24 @@ impl Generator {
                 Some(&year),
                 Some(&pupils.to_string()),
             ]);
-            let subject = CLASS_SUBJECTS[self.rng.below(CLASS_SUBJECTS.len())];
+            let subject_index = self.rng.below(CLASS_SUBJECTS.len());
+            let subject = CLASS_SUBJECTS[subject_index];
+            if grade == 11 {
+                let exam = CLASS_EXAM_SUBJECT[subject_index];
+                let wrote = pupils - self.rng.below(4);
+                let below = ((baselines[exam] * 1.1 + self.rng.below(10) as f64 - 5.0).clamp(0.0, 100.0) / 100.0
+                    * wrote as f64)
+                    .round() as usize;
+                let (value, raw) = percent_of(below, wrote);
+                self.observation_row(
+                    b,
+                    (None, Some(class)),
+                    (territories, &[school]),
+                    SUBJECTS[exam],
+                    (&value, &raw, "MOCK_EXAM"),
+                    (Some(below), wrote),
+                );
+            }
             let measures: Vec<(Template, Option<Uuid>)> = CLASS_MEASURES
                 .iter()
                 .take(1 + self.rng.below(2))
@@ -631,43 +660,63 @@ impl Generator {
 
     /// A share in percent with one decimal, written with a decimal comma as documents do.
     fn share(&mut self, around: f64) -> (String, String) {
-        let v = (around + (self.rng.below(200) as f64 - 100.0) / 20.0).clamp(0.0, 100.0);
-        let v = (v * 10.0).round() / 10.0;
-        (format!("{v}"), format!("{v}").replace('.', ","))
+        one_decimal((around + (self.rng.below(200) as f64 - 100.0) / 20.0).clamp(0.0, 100.0))
     }
 
-    /// The 2024 observation of each subject about `about` (a territory or an organisation),
-    /// around 0.9 of the region's baseline.
-    fn observations(&mut self, b: &mut Batch, about: (Option<Uuid>, Option<Uuid>), parent: Uuid, baselines: &[f64]) {
+    /// The 2024 official observation of each subject about `about` (a territory or an
+    /// organisation), around 0.9 of the region's baseline; `territories`: the territories above
+    /// the unit, nearest first.
+    fn observations(
+        &mut self,
+        b: &mut Batch,
+        about: (Option<Uuid>, Option<Uuid>),
+        territories: &[Uuid],
+        baselines: &[f64],
+    ) {
         for (subject, base) in SUBJECTS.iter().zip(baselines) {
-            self.observation(b, about, parent, subject, base * 0.9);
+            let (value, raw) = self.share(base * 0.9);
+            let denominator = 20 + self.rng.below(400);
+            self.observation_row(
+                b,
+                about,
+                (territories, &[]),
+                subject,
+                (&value, &raw, "OFFICIAL"),
+                (None, denominator),
+            );
         }
     }
 
-    fn observation(
+    /// One observation row: about a territory or an organisation, with the territories and
+    /// organisations above it (nearest first), its value as written and its source, and how many
+    /// of `denominator` it counts when known.
+    fn observation_row(
         &mut self,
         b: &mut Batch,
         (territory, org): (Option<Uuid>, Option<Uuid>),
-        parent: Uuid,
+        (territories, organisations): (&[Uuid], &[Uuid]),
         subject: &str,
-        around: f64,
+        (value, raw, source): (&str, &str, &str),
+        (numerator, denominator): (Option<usize>, usize),
     ) {
-        let (value, raw) = self.share(around);
-        let denominator = format!("{}", 20 + self.rng.below(400));
         let id = self.rng.uuid();
         b.table(Table::Observation).row(&[
             Some(&id.to_string()),
             Some(&self.indicator.to_string()),
             territory.map(|t| t.to_string()).as_deref(),
             org.map(|o| o.to_string()).as_deref(),
-            Some(&parent.to_string()),
+            Some(&territories[0].to_string()),
             Some("2024"),
             Some(subject),
-            Some(&value),
-            Some(&raw),
-            Some(&denominator),
+            Some(value),
+            Some(raw),
+            Some(&denominator.to_string()),
             Some("generated"),
             Some("2024-07-15"),
+            Some(source),
+            numerator.map(|n| n.to_string()).as_deref(),
+            Some(&uuid_array(organisations)),
+            Some(&uuid_array(territories)),
         ]);
     }
 
@@ -764,7 +813,7 @@ impl Generator {
                 .at(municipality, authority)
                 .implementing(regional_plan);
             let (municipal_plan, municipal_ids) = self.plan(&mut b, spec, &picked);
-            self.observations(&mut b, (Some(municipality), None), region, &baselines);
+            self.observations(&mut b, (Some(municipality), None), &[region, self.country], &baselines);
             for _ in 0..self.params.schools {
                 let s = self.school_index;
                 self.school_index += 1;
@@ -785,12 +834,36 @@ impl Generator {
                     .at(municipality, school)
                     .implementing(municipal_plan);
                 let (school_plan, school_ids) = self.plan(&mut b, spec, &picked);
-                self.classes(&mut b, (school, &school_name, school_plan), municipality, &school_ids);
-                self.observations(&mut b, (None, Some(school)), municipality, &baselines);
+                let above = [municipality, region, self.country];
+                self.classes(
+                    &mut b,
+                    (school, &school_name, school_plan),
+                    &above,
+                    &school_ids,
+                    &baselines,
+                );
+                self.observations(&mut b, (None, Some(school)), &above, &baselines);
             }
         }
         b
     }
+}
+
+/// `part` of `whole` in percent (see [`one_decimal`]).
+fn percent_of(part: usize, whole: usize) -> (String, String) {
+    one_decimal(100.0 * part as f64 / whole as f64)
+}
+
+/// `v` rounded to one decimal: as a number and as documents write it (a decimal comma).
+fn one_decimal(v: f64) -> (String, String) {
+    let v = (v * 10.0).round() / 10.0;
+    (format!("{v}"), format!("{v}").replace('.', ","))
+}
+
+/// A Postgres array literal of uuids, as COPY's text format takes it (`{a,b}`).
+fn uuid_array(ids: &[Uuid]) -> String {
+    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    format!("{{{}}}", ids.join(","))
 }
 
 /// Writes one batch with COPY, table by table.
@@ -1060,6 +1133,30 @@ mod tests {
                 "{}",
                 m[5]
             );
+        }
+        // Every 11th grade reports its mock exam: a count of those below the minimum out of
+        // those who wrote (at most its pupils), the value that share, under its school and the
+        // school's territories; nothing else is a mock exam.
+        let observations = rows(Table::Observation);
+        let eleventh: Vec<&&Vec<String>> = classes.iter().filter(|c| c[5] == "11").collect();
+        let mocks: Vec<&Vec<String>> = observations.iter().filter(|o| o[12] == "MOCK_EXAM").collect();
+        assert!(!eleventh.is_empty());
+        assert_eq!(mocks.len(), eleventh.len(), "one mock exam per 11th grade");
+        for class in eleventh {
+            let o = mocks.iter().find(|o| o[3] == class[0]).expect("the class's mock exam");
+            let (below, wrote): (f64, f64) = (o[13].parse().expect("numerator"), o[9].parse().expect("denominator"));
+            let pupils: f64 = class[8].parse().expect("pupils");
+            assert!(below <= wrote && wrote <= pupils && wrote >= pupils - 3.0, "{o:?}");
+            let value: f64 = o[7].parse().expect("value");
+            assert!((value - 100.0 * below / wrote).abs() <= 0.05, "{o:?}");
+            assert_eq!(o[8], o[7].replace('.', ","));
+            assert_eq!(o[14], format!("{{{}}}", class[4]), "under its school");
+            let school = schools.iter().find(|s| s[0] == class[4]).expect("school");
+            assert!(
+                o[15].starts_with(&format!("{{{},", school[3])),
+                "from the school's territory up: {o:?}"
+            );
+            assert_eq!(o[15].matches(',').count(), 2, "municipality, region, country: {o:?}");
         }
     }
 

@@ -610,5 +610,53 @@ async fn a_generated_federal_measure_reaches_class_plans_in_one_query() {
     assert_eq!(plan["level"], "CLASSROOM");
     assert_eq!(plan["owner"]["kind"], "CLASS");
     assert_eq!(plan["owner"]["parent"]["kind"], "SCHOOL");
+
+    // The 11th grades' generated mock exams roll up to their region next to the official value:
+    // no school or district reports a mock exam of its own, so the region counts every class's,
+    // summed here from the stored rows.
+    let (code, region): (String, uuid::Uuid) = sqlx::query_as(
+        "SELECT i.code, t.id FROM indicators.indicator i, people.territory t \
+         WHERE i.code LIKE 'generated:%' AND t.kind = 'REGION' ORDER BY t.name LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("generated indicator and region");
+    let (classes, below, wrote): (i64, Option<f64>, Option<f64>) = sqlx::query_as(
+        "SELECT count(*), sum(numerator)::float8, sum(denominator)::float8 FROM indicators.observation \
+         WHERE result_source = 'MOCK_EXAM' AND subject = 'chemistry' AND period = 2024 AND $1 = ANY(territory_path)",
+    )
+    .bind(region)
+    .fetch_one(pool)
+    .await
+    .expect("mock exams");
+    assert!(classes > 0, "some 11th grade of the region writes chemistry");
+    let data = hub
+        .gql(
+            "query($id: ID!, $code: String!) { territory(id: $id) { rollup(indicator: $code, period: 2024, \
+             subject: \"chemistry\") { value bySource { source numerator denominator value } } } }",
+            json!({ "id": region, "code": code }),
+        )
+        .await
+        .expect("rollup");
+    let rollup = &data["territory"]["rollup"];
+    let mock = rollup["bySource"]
+        .as_array()
+        .expect("bySource")
+        .iter()
+        .find(|s| s["source"] == "MOCK_EXAM")
+        .unwrap_or_else(|| panic!("a MOCK_EXAM rollup: {rollup}"));
+    let (below, wrote) = (below.expect("numerators"), wrote.expect("denominators"));
+    assert_eq!(mock["numerator"].as_f64(), Some(below), "{mock}");
+    assert_eq!(mock["denominator"].as_f64(), Some(wrote), "{mock}");
+    let official = rollup["bySource"]
+        .as_array()
+        .expect("bySource")
+        .iter()
+        .find(|s| s["source"] == "OFFICIAL")
+        .unwrap_or_else(|| panic!("the official rollup: {rollup}"));
+    assert_eq!(
+        rollup["value"], official["value"],
+        "the rollup's value is the official one: {rollup}"
+    );
     hub.finish().await.expect("finish");
 }
