@@ -959,6 +959,16 @@ mod tests {
         }
     }
 
+    /// `regions` regions of `municipalities` municipalities of `schools` schools each.
+    fn params(regions: usize, municipalities: usize, schools: usize, seed: u64) -> Params {
+        Params {
+            regions,
+            municipalities,
+            schools,
+            seed,
+        }
+    }
+
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
     }
@@ -984,12 +994,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_data_other_seed_other_data() {
-        let p = Params {
-            regions: 2,
-            municipalities: 3,
-            schools: 2,
-            seed: 7,
-        };
+        let p = params(2, 3, 2, 7);
         let today = day("2025-02-14");
         let (a, n) = digest(p, today);
         let (b, _) = digest(p, today);
@@ -1005,12 +1010,7 @@ mod tests {
     /// a realistic share of the measures is overdue, and none is due outside its plan.
     #[test]
     fn plans_are_dated_around_today() {
-        let p = Params {
-            regions: 3,
-            municipalities: 4,
-            schools: 3,
-            seed: 11,
-        };
+        let p = params(3, 4, 3, 11);
         for (today, year) in [
             ("2026-11-29", "2026/2027"),
             ("2025-06-15", "2024/2025"),
@@ -1066,12 +1066,7 @@ mod tests {
     /// class plan whose measures implement measures of its school's plan; no pupil is named.
     #[test]
     fn schools_have_classes_whose_plans_implement_the_schools_measures() {
-        let p = Params {
-            regions: 2,
-            municipalities: 2,
-            schools: 3,
-            seed: 5,
-        };
+        let p = params(2, 2, 3, 5);
         let today = day("2026-11-29");
         let mut g = Generator::new(p, Sources::from_seeds().expect("seeds"), today);
         let mut batches = vec![g.federal()];

@@ -777,7 +777,7 @@ async fn write_version(
         store::update_plan_meta(tx, v.plan).await?;
         store::delete_plan_responsible(tx, plan_id).await?;
         let keep: Vec<Uuid> = v.measures.rows.iter().map(|r| r.id).collect();
-        store::delete_measures_except(tx, plan_id, &keep).await?;
+        store::delete_except(tx, store::PlanPart::Measures, plan_id, &keep).await?;
         store::park_sections(tx, plan_id).await?;
     } else {
         store::insert_plan(tx, v.plan).await?;
@@ -785,7 +785,7 @@ async fn write_version(
     store::insert_sections(tx, v.sections).await?;
     store::insert_measures(tx, &v.measures.rows).await?;
     let keep_sections: Vec<Uuid> = v.sections.iter().map(|s| s.id).collect();
-    store::delete_sections_except(tx, plan_id, &keep_sections).await?;
+    store::delete_except(tx, store::PlanPart::Sections, plan_id, &keep_sections).await?;
     store::insert_responsible(tx, &v.measures.responsible).await?;
     store::replace_lint(tx, plan_id, v.lint).await?;
     let changes = serde_json::to_value(&v.measures.changes).map_err(ServiceError::internal)?;

@@ -163,7 +163,7 @@ impl Loader<TraceKey> for TraceByMeasureLoader {
         let roots: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let depth = keys.iter().map(|k| k.1).max().unwrap_or(1);
         Ok(split_traces(
-            store::trace(&self.0, self.1, &roots, depth).await?,
+            store::trace::<TraceRow>(&self.0, self.1, &roots, depth).await?,
             keys,
             |r| r,
         ))
@@ -171,7 +171,7 @@ impl Loader<TraceKey> for TraceByMeasureLoader {
 }
 
 /// [`TraceByMeasureLoader`] with the reached measures, statuses and plans, in the same one
-/// statement (`store::trace_with_nodes`); shared (`Arc`) since a request's cache hands out clones.
+/// statement (`store::trace`); shared (`Arc`) since a request's cache hands out clones.
 pub struct TraceNodesByMeasureLoader(PgPool, store::Direction);
 
 impl Loader<TraceKey> for TraceNodesByMeasureLoader {
@@ -181,7 +181,7 @@ impl Loader<TraceKey> for TraceNodesByMeasureLoader {
     async fn load(&self, keys: &[TraceKey]) -> Result<HashMap<TraceKey, Self::Value>, LoadError> {
         let roots: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let depth = keys.iter().map(|k| k.1).max().unwrap_or(1);
-        let rows = store::trace_with_nodes(&self.0, self.1, &roots, depth).await?;
+        let rows = store::trace::<TraceNodeRow>(&self.0, self.1, &roots, depth).await?;
         Ok(split_traces(rows, keys, |r| &r.edge)
             .into_iter()
             .map(|(k, v)| (k, Arc::new(v)))

@@ -41,44 +41,13 @@ use roadmap_common::{LoadError, ServiceError, ServiceResult, parse_id};
 
 use crate::cascade;
 use crate::graphql::{Measure, Plan, Territory, clock};
+pub use crate::store::MeasureCounts;
 use crate::store::{self, Listed, MeasureRow, PlanRow, ReachRow, TerritoryCountRow, Today};
 
 /// The most measures one list gives (`first`).
 pub const MAX_LISTED: i32 = 5000;
 /// The longest `days` of `staleMeasures` (ten years).
 const MAX_DAYS: i32 = 3660;
-
-/// Plans and measures by effective status.
-#[derive(SimpleObject, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct MeasureCounts {
-    /// Plans the reader may see.
-    pub plans: i32,
-    /// Of them, those whose period covers today (a plan without a period counts).
-    pub plans_in_force: i32,
-    /// Measures of those plans, every row (sub-rows and control points too).
-    pub total: i32,
-    pub done: i32,
-    pub in_progress: i32,
-    /// Past the last due day, neither done nor cancelled.
-    pub overdue: i32,
-    /// PLANNED and not overdue.
-    pub not_started: i32,
-    pub cancelled: i32,
-}
-
-impl MeasureCounts {
-    fn add(&mut self, r: &TerritoryCountRow) {
-        let n = |v: i64| i32::try_from(v).unwrap_or(i32::MAX);
-        self.plans += n(r.plans);
-        self.plans_in_force += n(r.plans_in_force);
-        self.total += n(r.total);
-        self.done += n(r.done);
-        self.in_progress += n(r.in_progress);
-        self.overdue += n(r.overdue);
-        self.not_started += n(r.not_started);
-        self.cancelled += n(r.cancelled);
-    }
-}
 
 /// A measure with no implementer in some child territory.
 #[derive(SimpleObject)]
@@ -305,6 +274,37 @@ impl<K> Batch<K> {
     }
 }
 
+impl Batch<AuditKey> {
+    /// For each key: a row per item of `items` of the key's territory (`place` gives an item's id
+    /// and territory), made by `row` from the item and the children of the territory that
+    /// `reached` (by item id) misses, with the number of children; `row` may leave it out.
+    fn missing_per_key<T, R>(
+        &self,
+        items: &[T],
+        place: impl Fn(&T) -> (Uuid, Option<Uuid>),
+        reached: &HashMap<Uuid, HashSet<Uuid>>,
+        row: impl Fn(&T, Vec<Uuid>, i32) -> Option<R>,
+        out: &mut HashMap<AuditKey, Arc<Vec<R>>>,
+    ) {
+        let none = HashSet::new();
+        for key in &self.keys {
+            let tree = self.tree(key.territory);
+            let rows = items
+                .iter()
+                .filter_map(|item| {
+                    let (id, territory) = place(item);
+                    if territory != Some(key.territory) {
+                        return None;
+                    }
+                    let (missing, children) = self.children_missing(&tree, reached.get(&id).unwrap_or(&none));
+                    row(item, missing, children)
+                })
+                .collect();
+            out.insert(*key, Arc::new(rows));
+        }
+    }
+}
+
 /// What every loader here holds: the database and the people subgraph.
 struct Audit {
     pool: PgPool,
@@ -353,12 +353,20 @@ impl Audit {
 }
 
 impl Audit {
-    /// The plans of a batch's territories themselves the reader may see (by title), and their ids.
-    async fn own_plans(&self, batch: &Batch<AuditKey>) -> ServiceResult<(Vec<PlanRow>, Vec<Uuid>)> {
-        let territories: Vec<Uuid> = batch.keys.iter().map(|k| k.territory).collect();
-        let plans = store::plans_of_territories(&self.pool, &territories, batch.drafts.as_deref()).await?;
-        let ids = plans.iter().map(|p| p.id).collect();
-        Ok((plans, ids))
+    /// [`Audit::batches`] of `keys`, each with the plans of its territories themselves that the
+    /// reader may see (by title) and their ids.
+    async fn batches_with_plans(
+        &self,
+        keys: &[AuditKey],
+    ) -> ServiceResult<Vec<(Batch<AuditKey>, Vec<PlanRow>, Vec<Uuid>)>> {
+        let mut out = Vec::new();
+        for batch in self.batches(keys, |k| *k).await? {
+            let territories: Vec<Uuid> = batch.keys.iter().map(|k| k.territory).collect();
+            let plans = store::plans_of_territories(&self.pool, &territories, batch.drafts.as_deref()).await?;
+            let ids = plans.iter().map(|p| p.id).collect();
+            out.push((batch, plans, ids));
+        }
+        Ok(out)
     }
 }
 
@@ -384,7 +392,7 @@ impl Loader<AuditKey> for CountsLoader {
             for (key, ids) in trees {
                 let mut counts = MeasureCounts::default();
                 for r in ids.iter().filter_map(|t| by_territory.get(t)) {
-                    counts.add(r);
+                    counts.add(&r.counts);
                 }
                 out.insert(key, counts);
             }
@@ -412,8 +420,7 @@ impl Loader<AuditKey> for GapsLoader {
     async fn load(&self, keys: &[AuditKey]) -> Result<HashMap<AuditKey, Self::Value>, LoadError> {
         let pool = &self.0.pool;
         let mut out = HashMap::new();
-        for batch in self.0.batches(keys, |k| *k).await? {
-            let (plans, plan_ids) = self.0.own_plans(&batch).await?;
+        for (batch, plans, plan_ids) in self.0.batches_with_plans(keys).await? {
             let mut measures = store::measures_to_implement(pool, &plan_ids).await?;
             // Plans by title, measures in document order.
             let order: HashMap<Uuid, usize> = plan_ids.iter().enumerate().map(|(i, p)| (*p, i)).collect();
@@ -421,24 +428,21 @@ impl Loader<AuditKey> for GapsLoader {
             let roots: Vec<Uuid> = measures.iter().map(|m| m.id).collect();
             let reached_by = batch.reached(store::reached_territories(pool, &roots, cascade::MAX_DEPTH).await?);
             let territory_of: HashMap<Uuid, Option<Uuid>> = plans.iter().map(|p| (p.id, p.territory_id)).collect();
-            for key in &batch.keys {
-                let tree = batch.tree(key.territory);
-                let none = HashSet::new();
-                let gaps: Vec<GapRow> = measures
-                    .iter()
-                    .filter(|m| territory_of.get(&m.plan_id).copied().flatten() == Some(key.territory))
-                    .filter_map(|m| {
-                        let (missing, children) = batch.children_missing(&tree, reached_by.get(&m.id).unwrap_or(&none));
-                        (!missing.is_empty()).then(|| GapRow {
-                            measure: m.clone(),
-                            covered: children - missing.len() as i32,
-                            missing,
-                            children,
-                        })
+            let place = |m: &MeasureRow| (m.id, territory_of.get(&m.plan_id).copied().flatten());
+            batch.missing_per_key(
+                &measures,
+                place,
+                &reached_by,
+                |m, missing, children| {
+                    (!missing.is_empty()).then(|| GapRow {
+                        measure: m.clone(),
+                        covered: children - missing.len() as i32,
+                        missing,
+                        children,
                     })
-                    .collect();
-                out.insert(*key, Arc::new(gaps));
-            }
+                },
+                &mut out,
+            );
         }
         Ok(out)
     }
@@ -460,29 +464,23 @@ impl Loader<AuditKey> for WithoutPlanLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[AuditKey]) -> Result<HashMap<AuditKey, Self::Value>, LoadError> {
-        let pool = &self.0.pool;
         let mut out = HashMap::new();
-        for batch in self.0.batches(keys, |k| *k).await? {
-            let (plans, plan_ids) = self.0.own_plans(&batch).await?;
-            let implemented = batch.reached(store::implementing_territories(pool, &plan_ids).await?);
-            let none = HashSet::new();
-            for key in &batch.keys {
-                let tree = batch.tree(key.territory);
-                let rows = plans
-                    .iter()
-                    .filter(|p| p.territory_id == Some(key.territory))
-                    .map(|p| {
-                        let (missing, children) =
-                            batch.children_missing(&tree, implemented.get(&p.id).unwrap_or(&none));
-                        WithoutPlanRow {
-                            plan: p.clone(),
-                            missing,
-                            children,
-                        }
+        for (batch, plans, plan_ids) in self.0.batches_with_plans(keys).await? {
+            let implemented = batch.reached(store::implementing_territories(&self.0.pool, &plan_ids).await?);
+            let place = |p: &PlanRow| (p.id, p.territory_id);
+            batch.missing_per_key(
+                &plans,
+                place,
+                &implemented,
+                |p, missing, children| {
+                    Some(WithoutPlanRow {
+                        plan: p.clone(),
+                        missing,
+                        children,
                     })
-                    .collect();
-                out.insert(*key, Arc::new(rows));
-            }
+                },
+                &mut out,
+            );
         }
         Ok(out)
     }

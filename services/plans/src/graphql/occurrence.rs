@@ -3,7 +3,7 @@
 //! `OccurrenceReport`.
 
 use async_graphql::{Context, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 use roadmap_common::ServiceError;
@@ -25,34 +25,8 @@ pub struct UndatedScheduleItem {
     pub detail: Option<String>,
 }
 
-/// A report on an occurrence: one revision.
-#[derive(SimpleObject)]
-pub struct OccurrenceReport {
-    /// 1 for the first report on the occurrence, then 2, 3, ...
-    pub revision: i32,
-    pub held: bool,
-    /// How many took part (a count; no personal data is kept).
-    pub participants: Option<i32>,
-    /// Links to evidence (minutes, photos, published reports).
-    pub evidence: Vec<String>,
-    pub note: Option<String>,
-    pub reported_by: String,
-    pub reported_at: DateTime<Utc>,
-}
-
-impl From<&ReportRow> for OccurrenceReport {
-    fn from(r: &ReportRow) -> Self {
-        Self {
-            revision: r.revision,
-            held: r.held,
-            participants: r.participants,
-            evidence: r.evidence.clone(),
-            note: r.note.clone(),
-            reported_by: r.reported_by.clone(),
-            reported_at: r.reported_at,
-        }
-    }
-}
+/// A report on an occurrence: one revision (the stored row, its key left out).
+pub type OccurrenceReport = ReportRow;
 
 /// One dated occurrence of a measure; identified by the measure and `date`.
 pub struct Occurrence {
@@ -102,12 +76,12 @@ impl Occurrence {
 
     /// The current report (latest revision), if anyone reported.
     async fn report(&self, ctx: &Context<'_>) -> Result<Option<OccurrenceReport>> {
-        Ok(self.revisions(ctx).await?.last().map(OccurrenceReport::from))
+        Ok(self.revisions(ctx).await?.last().cloned())
     }
 
     /// Every report on this occurrence, oldest first.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<OccurrenceReport>> {
-        Ok(self.revisions(ctx).await?.iter().map(OccurrenceReport::from).collect())
+        self.revisions(ctx).await
     }
 }
 

@@ -11,7 +11,6 @@ use sqlx::{FromRow, PgPool};
 use uuid::Uuid;
 
 use roadmap_common::ServiceResult;
-use roadmap_common::clock::DEFAULT_TIME_ZONE;
 
 use super::{Direction, MEASURE_COLUMNS, MeasureRow, PLAN_COLUMNS, PlanRow, Today, trace_statement, zone_today};
 
@@ -20,21 +19,50 @@ fn visible(drafts: &str) -> String {
     format!("(p.state = 'APPROVED' OR {drafts}::uuid[] IS NULL OR p.territory_id = ANY({drafts}))")
 }
 
-/// Plans and measures of the plans of one territory (its own, not those under it), by the
+/// Plans and measures by effective status.
+#[derive(async_graphql::SimpleObject, Clone, Copy, Debug, Default, FromRow, PartialEq, Eq)]
+pub struct MeasureCounts {
+    /// Plans the reader may see.
+    pub plans: i32,
+    /// Of them, those whose period covers today (a plan without a period counts).
+    pub plans_in_force: i32,
+    /// Measures of those plans, every row (sub-rows and control points too).
+    pub total: i32,
+    pub done: i32,
+    pub in_progress: i32,
+    /// Past the last due day, neither done nor cancelled.
+    pub overdue: i32,
+    /// PLANNED and not overdue.
+    pub not_started: i32,
+    pub cancelled: i32,
+}
+
+impl MeasureCounts {
+    /// Adds `other`'s counts (saturating: a sum past `i32::MAX` stays there).
+    pub fn add(&mut self, other: &MeasureCounts) {
+        for (sum, n) in [
+            (&mut self.plans, other.plans),
+            (&mut self.plans_in_force, other.plans_in_force),
+            (&mut self.total, other.total),
+            (&mut self.done, other.done),
+            (&mut self.in_progress, other.in_progress),
+            (&mut self.overdue, other.overdue),
+            (&mut self.not_started, other.not_started),
+            (&mut self.cancelled, other.cancelled),
+        ] {
+            *sum = sum.saturating_add(n);
+        }
+    }
+}
+
+/// [`MeasureCounts`] of the plans of one territory (its own, not those under it), by the
 /// effective status on today in each plan's time zone (OVERDUE: neither done nor cancelled, last
-/// due day before that day); plans in force by `today`.
+/// due day before that day); plans in force (their period covers `today`) by `today`.
 #[derive(Clone, Copy, Debug, Default, FromRow, PartialEq, Eq)]
 pub struct TerritoryCountRow {
     pub territory_id: Uuid,
-    pub plans: i64,
-    /// Plans whose period covers `today` (a plan without a period counts as in force).
-    pub plans_in_force: i64,
-    pub total: i64,
-    pub done: i64,
-    pub in_progress: i64,
-    pub overdue: i64,
-    pub not_started: i64,
-    pub cancelled: i64,
+    #[sqlx(flatten)]
+    pub counts: MeasureCounts,
 }
 
 /// [`TerritoryCountRow`] of each of `territories` that has a plan the reader may see.
@@ -46,30 +74,23 @@ pub async fn territory_counts(
     drafts: Option<&[Uuid]>,
 ) -> ServiceResult<Vec<TerritoryCountRow>> {
     let due = format!("m.due_on < {}", zone_today("COALESCE(p.time_zone, $7)", 4));
-    Ok(sqlx::query_as(&format!(
-        "SELECT p.territory_id, count(DISTINCT p.id) AS plans, \
+    let sql = format!(
+        "SELECT p.territory_id, count(DISTINCT p.id)::int4 AS plans, \
                 count(DISTINCT p.id) FILTER (WHERE (p.period_start IS NULL OR p.period_start <= $2) \
-                                               AND (p.period_end IS NULL OR p.period_end >= $2)) AS plans_in_force, \
-                count(m.id) AS total, \
-                count(m.id) FILTER (WHERE m.status = 'DONE') AS done, \
-                count(m.id) FILTER (WHERE m.status = 'IN_PROGRESS' AND NOT coalesce({due}, false)) AS in_progress, \
-                count(m.id) FILTER (WHERE m.status IN ('PLANNED', 'IN_PROGRESS') AND {due}) AS overdue, \
-                count(m.id) FILTER (WHERE m.status = 'PLANNED' AND NOT coalesce({due}, false)) AS not_started, \
-                count(m.id) FILTER (WHERE m.status = 'CANCELLED') AS cancelled \
+                                               AND (p.period_end IS NULL OR p.period_end >= $2))::int4 AS plans_in_force, \
+                count(m.id)::int4 AS total, \
+                count(m.id) FILTER (WHERE m.status = 'DONE')::int4 AS done, \
+                count(m.id) FILTER (WHERE m.status = 'IN_PROGRESS' AND NOT coalesce({due}, false))::int4 AS in_progress, \
+                count(m.id) FILTER (WHERE m.status IN ('PLANNED', 'IN_PROGRESS') AND {due})::int4 AS overdue, \
+                count(m.id) FILTER (WHERE m.status = 'PLANNED' AND NOT coalesce({due}, false))::int4 AS not_started, \
+                count(m.id) FILTER (WHERE m.status = 'CANCELLED')::int4 AS cancelled \
          FROM plan p LEFT JOIN measure m ON m.plan_id = p.id \
          WHERE p.territory_id = ANY($1) AND {} \
          GROUP BY p.territory_id",
         visible("$3")
-    ))
-    .bind(territories)
-    .bind(today)
-    .bind(drafts)
-    .bind(zoned.everywhere)
-    .bind(&zoned.zones)
-    .bind(&zoned.days)
-    .bind(DEFAULT_TIME_ZONE)
-    .fetch_all(pool)
-    .await?)
+    );
+    let query = sqlx::query_as(&sql).bind(territories).bind(today).bind(drafts);
+    Ok(zoned.bind(query).fetch_all(pool).await?)
 }
 
 /// Which measures a list holds.
@@ -116,7 +137,7 @@ pub async fn listed_measures(
         ),
     };
     let (roots, territories): (Vec<Uuid>, Vec<Uuid>) = scope.iter().copied().unzip();
-    Ok(sqlx::query_as(&format!(
+    let sql = format!(
         "WITH scope(root, territory) AS (SELECT * FROM unnest($1::uuid[], $2::uuid[])), \
          hits AS (SELECT s.root, m.*, count(*) OVER (PARTITION BY s.root) AS total, \
                          row_number() OVER (PARTITION BY s.root ORDER BY {order}) AS n \
@@ -124,19 +145,15 @@ pub async fn listed_measures(
                   WHERE m.status IN ('PLANNED', 'IN_PROGRESS') AND {condition} AND {}) \
          SELECT root, total, {MEASURE_COLUMNS} FROM hits WHERE n <= $5 ORDER BY root, n",
         visible("$4")
-    ))
-    .bind(roots)
-    .bind(territories)
-    .bind(zoned.latest())
-    .bind(drafts)
-    .bind(limit)
-    .bind(since)
-    .bind(zoned.everywhere)
-    .bind(&zoned.zones)
-    .bind(&zoned.days)
-    .bind(DEFAULT_TIME_ZONE)
-    .fetch_all(pool)
-    .await?)
+    );
+    let query = sqlx::query_as(&sql)
+        .bind(roots)
+        .bind(territories)
+        .bind(zoned.latest())
+        .bind(drafts)
+        .bind(limit)
+        .bind(since);
+    Ok(zoned.bind(query).fetch_all(pool).await?)
 }
 
 /// The plans of `territories` themselves (not of those under them) the reader may see, by

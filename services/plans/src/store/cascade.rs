@@ -1,5 +1,6 @@
 //! Links between measures, traces along them, parent plans and link candidates.
 
+use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -80,21 +81,6 @@ pub fn trace_statement(direction: Direction, with_nodes: bool) -> String {
     )
 }
 
-/// Every non-rejected link from the roots in `direction`, down to `max_depth`, in one statement
-/// whatever the size of the tree. Paths never revisit a measure.
-pub async fn trace(
-    pool: &PgPool,
-    direction: Direction,
-    roots: &[Uuid],
-    max_depth: i32,
-) -> ServiceResult<Vec<TraceRow>> {
-    Ok(sqlx::query_as(&trace_statement(direction, false))
-        .bind(roots)
-        .bind(max_depth)
-        .fetch_all(pool)
-        .await?)
-}
-
 /// A node reached by a trace with what its fields read: the edge, the reached measure's row and
 /// status, and its plan (columns on the first node of each plan per root only: a plan is sent
 /// once, however many of its measures the trace reaches).
@@ -109,15 +95,32 @@ pub struct TraceNodeRow {
     pub plan: Option<sqlx::types::Json<PlanRow>>,
 }
 
-/// [`trace`] with every reached measure's row, status and plan, in the same one statement: a
-/// trace's fields need no further query.
-pub async fn trace_with_nodes(
+/// What a trace reads a row as: the edge alone ([`TraceRow`]) or the edge with the reached
+/// node ([`TraceNodeRow`]).
+pub trait Traced: for<'r> FromRow<'r, PgRow> + Send + Unpin {
+    /// Whether the statement reads the reached measure's row, status and plan too.
+    const WITH_NODES: bool;
+}
+
+impl Traced for TraceRow {
+    const WITH_NODES: bool = false;
+}
+
+/// A trace's fields need no further query.
+impl Traced for TraceNodeRow {
+    const WITH_NODES: bool = true;
+}
+
+/// Every non-rejected link from the roots in `direction`, down to `max_depth`, in one statement
+/// whatever the size of the tree (with [`TraceNodeRow`], every reached node in the same
+/// statement). Paths never revisit a measure.
+pub async fn trace<R: Traced>(
     pool: &PgPool,
     direction: Direction,
     roots: &[Uuid],
     max_depth: i32,
-) -> ServiceResult<Vec<TraceNodeRow>> {
-    Ok(sqlx::query_as(&trace_statement(direction, true))
+) -> ServiceResult<Vec<R>> {
+    Ok(sqlx::query_as(&trace_statement(direction, R::WITH_NODES))
         .bind(roots)
         .bind(max_depth)
         .fetch_all(pool)

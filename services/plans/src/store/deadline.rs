@@ -1,6 +1,8 @@
 //! The deadline watcher's flags (`deadline_miss`).
 
 use chrono::NaiveDate;
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryAs;
 use sqlx::{FromRow, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -50,6 +52,19 @@ impl Today {
             zones,
             days,
         }
+    }
+
+    /// Binds the parameters [`zone_today`] names, from its `n` on: `everywhere`, `zones`, `days`,
+    /// then the default zone (for a plan without one).
+    pub(crate) fn bind<'q, O>(
+        &'q self,
+        query: QueryAs<'q, Postgres, O, PgArguments>,
+    ) -> QueryAs<'q, Postgres, O, PgArguments> {
+        query
+            .bind(self.everywhere)
+            .bind(&self.zones)
+            .bind(&self.days)
+            .bind(DEFAULT_TIME_ZONE)
     }
 
     /// The latest of the days: no due day on or after it is past due anywhere.
@@ -112,7 +127,7 @@ pub async fn flag_missed_deadlines(
     limit: i64,
 ) -> ServiceResult<Vec<MissedRow>> {
     let today_sql = plan_today(5);
-    Ok(sqlx::query_as(&format!(
+    let sql = format!(
         "WITH RECURSIVE due AS ( \
              SELECT m.id, m.status, m.due_on, m.plan_id, {today_sql} AS today FROM measure m \
              WHERE m.due_on < $1 AND m.status NOT IN ('DONE', 'CANCELLED') AND m.due_on < {today_sql} \
@@ -134,34 +149,26 @@ pub async fn flag_missed_deadlines(
          FROM flagged f JOIN due ON due.id = f.measure_id JOIN plan p ON p.id = due.plan_id \
          LEFT JOIN ancestors a ON a.origin = f.measure_id \
          ORDER BY f.due_on, f.measure_id",
-    ))
-    .bind(today.latest())
-    .bind(limit)
-    .bind(after.map(|a| a.0))
-    .bind(after.map(|a| a.1))
-    .bind(today.everywhere)
-    .bind(&today.zones)
-    .bind(&today.days)
-    .bind(DEFAULT_TIME_ZONE)
-    .fetch_all(&mut **tx)
-    .await?)
+    );
+    let query = sqlx::query_as(&sql)
+        .bind(today.latest())
+        .bind(limit)
+        .bind(after.map(|a| a.0))
+        .bind(after.map(|a| a.1));
+    Ok(today.bind(query).fetch_all(&mut **tx).await?)
 }
 
 /// Measures past due on `today` (in their plans' zones), unfinished, whose miss is not flagged
 /// yet: the watcher's backlog.
 pub async fn pending_missed_deadlines(pool: &PgPool, today: impl Into<Today>) -> ServiceResult<i64> {
     let today = today.into();
-    Ok(sqlx::query_scalar(&format!(
+    let sql = format!(
         "SELECT count(*) FROM measure m WHERE m.due_on < $1 AND m.status NOT IN ('DONE', 'CANCELLED') \
            AND m.due_on < {} \
            AND NOT EXISTS (SELECT 1 FROM deadline_miss d WHERE d.measure_id = m.id AND d.due_on = m.due_on)",
         plan_today(2)
-    ))
-    .bind(today.latest())
-    .bind(today.everywhere)
-    .bind(&today.zones)
-    .bind(&today.days)
-    .bind(DEFAULT_TIME_ZONE)
-    .fetch_one(pool)
-    .await?)
+    );
+    let query = sqlx::query_as(&sql).bind(today.latest());
+    let (count,): (i64,) = today.bind(query).fetch_one(pool).await?;
+    Ok(count)
 }

@@ -74,30 +74,32 @@ pub async fn update_plan_meta(tx: &mut Transaction<'_, Postgres>, plan: &PlanRow
     Ok(())
 }
 
-/// Removes a plan's measures that are not in `keep` (their children and links go with them).
-pub async fn delete_measures_except(
-    tx: &mut Transaction<'_, Postgres>,
-    plan_id: Uuid,
-    keep: &[Uuid],
-) -> ServiceResult<()> {
-    sqlx::query("DELETE FROM measure WHERE plan_id = $1 AND NOT (id = ANY($2))")
-        .bind(plan_id)
-        .bind(keep)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+/// What a new version of a plan replaces: its measures or its sections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanPart {
+    /// Measures (their children and links go with them).
+    Measures,
+    Sections,
 }
 
-pub async fn delete_sections_except(
+/// Removes a plan's measures or sections that are not in `keep`.
+pub async fn delete_except(
     tx: &mut Transaction<'_, Postgres>,
+    part: PlanPart,
     plan_id: Uuid,
     keep: &[Uuid],
 ) -> ServiceResult<()> {
-    sqlx::query("DELETE FROM section WHERE plan_id = $1 AND NOT (id = ANY($2))")
-        .bind(plan_id)
-        .bind(keep)
-        .execute(&mut **tx)
-        .await?;
+    let table = match part {
+        PlanPart::Measures => "measure",
+        PlanPart::Sections => "section",
+    };
+    sqlx::query(&format!(
+        "DELETE FROM {table} WHERE plan_id = $1 AND NOT (id = ANY($2))"
+    ))
+    .bind(plan_id)
+    .bind(keep)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -6,14 +6,22 @@ use uuid::Uuid;
 
 use roadmap_common::ServiceResult;
 
-/// One report on one occurrence (a revision; the highest is the current report).
-#[derive(Clone, Debug, FromRow, serde::Serialize)]
+/// A report on an occurrence: one revision.
+// Stored one row a revision; the highest revision is the current report. The GraphQL type
+// `OccurrenceReport` is this row without its key (measure and date).
+#[derive(Clone, Debug, FromRow, serde::Serialize, async_graphql::SimpleObject)]
+#[graphql(name = "OccurrenceReport")]
 pub struct ReportRow {
+    #[graphql(skip)]
     pub measure_id: Uuid,
+    #[graphql(skip)]
     pub occurs_on: NaiveDate,
+    /// 1 for the first report on the occurrence, then 2, 3, ...
     pub revision: i32,
     pub held: bool,
+    /// How many took part (a count; no personal data is kept).
     pub participants: Option<i32>,
+    /// Links to evidence (minutes, photos, published reports).
     pub evidence: Vec<String>,
     pub note: Option<String>,
     pub reported_by: String,

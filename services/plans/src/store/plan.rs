@@ -10,7 +10,7 @@ use roadmap_common::{ServiceError, ServiceResult};
 use super::PLAN_COLUMNS;
 
 /// `Deserialize`: a trace reads its nodes' plans as JSON in the statement that finds them
-/// (`store::trace_with_nodes`); field names are the column names.
+/// (`store::trace` of `TraceNodeRow`); field names are the column names.
 #[derive(Clone, Debug, FromRow, serde::Deserialize)]
 pub struct PlanRow {
     pub id: Uuid,
