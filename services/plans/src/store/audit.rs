@@ -73,7 +73,9 @@ pub async fn territory_counts(
     zoned: &Today,
     drafts: Option<&[Uuid]>,
 ) -> ServiceResult<Vec<TerritoryCountRow>> {
-    let due = format!("m.due_on < {}", zone_today("COALESCE(p.time_zone, $7)", 4));
+    // Today in the plan's zone, found once per plan (not once per measure and condition).
+    let today_of_plan = zone_today("COALESCE(p.time_zone, $7)", 4);
+    let due = "m.due_on < z.today";
     let sql = format!(
         "SELECT p.territory_id, count(DISTINCT p.id)::int4 AS plans, \
                 count(DISTINCT p.id) FILTER (WHERE (p.period_start IS NULL OR p.period_start <= $2) \
@@ -84,7 +86,8 @@ pub async fn territory_counts(
                 count(m.id) FILTER (WHERE m.status IN ('PLANNED', 'IN_PROGRESS') AND {due})::int4 AS overdue, \
                 count(m.id) FILTER (WHERE m.status = 'PLANNED' AND NOT coalesce({due}, false))::int4 AS not_started, \
                 count(m.id) FILTER (WHERE m.status = 'CANCELLED')::int4 AS cancelled \
-         FROM plan p LEFT JOIN measure m ON m.plan_id = p.id \
+         FROM plan p CROSS JOIN LATERAL (SELECT {today_of_plan} AS today) z \
+         LEFT JOIN measure m ON m.plan_id = p.id \
          WHERE p.territory_id = ANY($1) AND {} \
          GROUP BY p.territory_id",
         visible("$3")
