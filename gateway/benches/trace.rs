@@ -15,14 +15,13 @@
 //! `cargo bench -p roadmap-hub --bench trace` (release; `--profile dev` builds faster).
 //! Sizes: `BENCH_REGIONS`, `BENCH_MUNICIPALITIES`, `BENCH_SCHOOLS`, `BENCH_SEED`.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use roadmap_hub::generate::{self, Params};
 use roadmap_hub::targets::{Hub, Target};
 
-fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+use common::{Dataset, env};
 
 fn stats(mut v: Vec<Duration>) -> String {
     v.sort();
@@ -39,14 +38,8 @@ fn stats(mut v: Vec<Duration>) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     roadmap_common::telemetry::init_with_default(roadmap_common::telemetry::LogFormat::Text, "warn");
-    let url = std::env::var("BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/roadmap_bench_national".to_string());
-    let params = Params {
-        regions: env("BENCH_REGIONS", 89),
-        municipalities: env("BENCH_MUNICIPALITIES", 26),
-        schools: env("BENCH_SCHOOLS", 17),
-        seed: env("BENCH_SEED", 1),
-    };
+    let dataset = Dataset::from_env();
+    let url = dataset.url.clone();
     let traces: usize = env("BENCH_TRACES", 200);
     let mut config = roadmap_hub::targets::ephemeral_config(url.clone());
     config.ports.values_mut().for_each(|p| *p = 0);
@@ -58,47 +51,12 @@ async fn main() -> anyhow::Result<()> {
     sqlx::query("SET search_path = plans, public")
         .execute(&mut conn)
         .await?;
-    if !generate::exists(&mut conn, params.seed).await? {
-        let started = Instant::now();
-        let measures = generate::load(&mut conn, params, config.clock.today(), true).await?;
-        println!(
-            "generated {measures} measures in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        sqlx::query("ANALYZE").execute(&mut conn).await?;
+    dataset.ensure(&mut conn, config.clock.today()).await?;
+    // The statement count too should be the traces' own: the watcher's backlog first.
+    if let Some(plans) = hub.pool(Target::PLANS) {
+        common::wait_for_backlog(plans, || config.clock.today()).await?;
     }
-    // A freshly generated database has a backlog of missed deadlines: let the watcher and the
-    // relay get through it first, so the figures (and the statement count) are the traces' own.
-    let plans = hub.pool(Target::PLANS).cloned();
-    let waited = Instant::now();
-    while let Some(pool) = &plans {
-        let today = config.clock.today();
-        let pending = roadmap_plans::store::pending_missed_deadlines(pool, today)
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message()))?;
-        let unpublished = roadmap_common::outbox::unpublished(pool).await?;
-        if pending == 0 && unpublished == 0 {
-            break;
-        }
-        anyhow::ensure!(
-            waited.elapsed() < Duration::from_secs(1800),
-            "the deadline backlog is not through after 30 minutes"
-        );
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    if waited.elapsed() > Duration::from_secs(2) {
-        println!(
-            "waited {:.0} s for the deadline watcher's backlog",
-            waited.elapsed().as_secs_f64()
-        );
-    }
-    let roots: Vec<uuid::Uuid> = sqlx::query_scalar(
-        "SELECT m.id FROM plans.measure m JOIN plans.plan p ON p.id = m.plan_id \
-         WHERE p.level = 'REGIONAL' AND p.source_key LIKE 'generated:%' ORDER BY m.id LIMIT $1",
-    )
-    .bind(traces as i64)
-    .fetch_all(&mut conn)
-    .await?;
+    let roots = common::regional_roots(&mut conn, traces).await?;
     let gateway = hub.graphql_url(Target::GATEWAY).unwrap_or_default();
     let client = reqwest::Client::new();
     let query = "query($id: ID!) { measure(id: $id) { implementedBy(depth: 2) { \

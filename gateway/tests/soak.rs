@@ -24,3 +24,18 @@ async fn a_short_soak_has_no_errors_and_loses_no_events() {
     let failures = report.failures(None);
     assert!(failures.is_empty(), "{failures:?}");
 }
+
+/// The soak bench's warm-up waits for the router's per-subscription buffers to fill; its size
+/// must be the router config's.
+#[test]
+fn the_soak_knows_the_routers_buffer_size() {
+    for config in ["router.config.yaml", "router.production.yaml"] {
+        let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(config))
+            .expect("the router config");
+        let capacity = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("broadcast_capacity:"))
+            .map(|v| v.trim().parse::<usize>().expect("a number"));
+        assert_eq!(capacity, Some(roadmap_e2e::soak::ROUTER_BUFFER), "{config}");
+    }
+}

@@ -33,17 +33,23 @@ pub fn server_url() -> String {
 }
 
 /// The webhook receiver's directory (`tests/webhook-receiver`) with its pinned dependencies
-/// installed: `npm ci` runs the first time, and again whenever `package-lock.json` changes.
+/// installed ([`npm_installed`]).
+pub fn webhook_receiver_dir() -> anyhow::Result<std::path::PathBuf> {
+    npm_installed(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("webhook-receiver"))
+}
+
+/// `dir`, a Node.js package with a `package-lock.json` (the webhook receiver, the peer
+/// benchmark's PostGraphile), with its pinned dependencies installed: `npm ci` runs the first
+/// time, and again whenever `package-lock.json` changes.
 ///
 /// Safe when tests run in parallel processes (nextest): an exclusive lock on `package-lock.json`
 /// itself (npm only reads that file) serialises the installs, and a copy of the lock file written
 /// into `node_modules` after a successful install is the stamp the others compare with. `npm ci`
 /// empties `node_modules` first, so an interrupted install leaves no stamp and is redone.
-pub fn webhook_receiver_dir() -> anyhow::Result<std::path::PathBuf> {
+pub fn npm_installed(dir: std::path::PathBuf) -> anyhow::Result<std::path::PathBuf> {
     use std::process::{Command, Stdio};
     use std::time::Instant;
 
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("webhook-receiver");
     let lock_path = dir.join("package-lock.json");
     let stamp = dir.join("node_modules").join(".roadmap-installed-package-lock.json");
     let wanted = std::fs::read(&lock_path).with_context(|| format!("reading {}", lock_path.display()))?;
@@ -62,7 +68,10 @@ pub fn webhook_receiver_dir() -> anyhow::Result<std::path::PathBuf> {
                 std::thread::sleep(Duration::from_millis(100))
             }
             Err(std::fs::TryLockError::WouldBlock) => {
-                bail!("another test has been installing the webhook receiver's dependencies for {limit:?}")
+                bail!(
+                    "another process has been installing the dependencies of {} for {limit:?}",
+                    dir.display()
+                )
             }
             Err(std::fs::TryLockError::Error(e)) => return Err(e).context(format!("locking {}", lock_path.display())),
         }
@@ -80,8 +89,9 @@ pub fn webhook_receiver_dir() -> anyhow::Result<std::path::PathBuf> {
     };
     if missing("node") || missing("npm") {
         bail!(
-            "the webhook tests run a Node.js receiver: install Node.js 20 with npm (`apt-get install nodejs npm`, \
-             `brew install node`)"
+            "{} is a Node.js package: install Node.js 20 with npm (`apt-get install nodejs npm`, \
+             `brew install node`)",
+            dir.display()
         );
     }
     let mut child = Command::new("npm")

@@ -18,8 +18,11 @@
 //! exactly its events, once each, in order. **Errors** count failed requests (transport, non-JSON
 //! body, GraphQL errors) and subscription streams that ended or could not be opened; **lost**
 //! counts events of the log a subscriber never received, plus successful status changes missing
-//! from the log. **RSS** is the sum of the hub processes' resident memory (`VmRSS`), taken after
-//! the warm-up and at the end of the load.
+//! from the log. **RSS** is the sum of the hub processes' resident memory (`VmRSS`), sampled
+//! through the run (twenty samples) and compared between the end of the warm-up and the end of
+//! the load. In the bench the warm-up lasts at least until the router's per-subscription buffers
+//! are full ([`ROUTER_BUFFER`] events each at the run's rate of changes): until then every
+//! subscription's memory grows by design, after that growth means a leak.
 //!
 //! [`run`] is called by the bench (`gateway/benches/soak.rs`, release, 10 minutes, 1,000
 //! subscribers) and by a short smoke test (`gateway/tests/soak.rs`, ~15 s, 100 subscribers).
@@ -34,6 +37,12 @@ use serde_json::{Value, json};
 
 use crate::load::{Gateway, approved_plan, percentiles, status_kb};
 use crate::split::{Split, Subscriber, TARGETS, Transport};
+
+/// Events the router keeps per upstream subscription (`subscriptions.broadcast_capacity` of
+/// `gateway/router.config.yaml`, checked by a test of the gateway): its broadcast ring holds the
+/// last that many events, so a subscription's memory grows until that many have passed. Every
+/// soak subscriber replays from a cursor and so has an upstream subscription of its own.
+pub const ROUTER_BUFFER: usize = 1024;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -53,14 +62,21 @@ pub struct Options {
 }
 
 impl Options {
-    /// The bench: 10 minutes, 1,000 subscribers.
+    /// The bench: 10 minutes, 1,000 subscribers. The warm-up is a fifth of the run (at most a
+    /// minute), but at least until the router's buffers are full ([`ROUTER_BUFFER`] changes, plus
+    /// 10 s), and at most half the run.
     pub fn bench(duration: Duration, subscribers: usize) -> Options {
+        let changes_per_second = 5.0;
+        let buffers_full = Duration::from_secs_f64(ROUTER_BUFFER as f64 / changes_per_second + 10.0);
         Options {
             duration,
-            warm_up: (duration / 5).min(Duration::from_secs(60)),
+            warm_up: (duration / 5)
+                .min(Duration::from_secs(60))
+                .max(buffers_full)
+                .min(duration / 2),
             subscribers,
             readers: 8,
-            changes_per_second: 5.0,
+            changes_per_second,
             drain: Duration::from_secs(120),
         }
     }
@@ -122,6 +138,8 @@ pub struct Report {
     pub rss_end_kb: u64,
     /// The end-of-load VmRSS (kB) of each target.
     pub rss_by_target: Vec<(&'static str, u64)>,
+    /// VmRSS (kB) of each target through the run: when it was taken, and the values.
+    pub rss_samples: Vec<(Duration, Vec<(&'static str, u64)>)>,
 }
 
 impl Report {
@@ -226,12 +244,25 @@ impl Report {
             .map(|(t, kb)| format!("{t} {} MB", kb / 1024))
             .collect();
         println!(
-            "  RSS of the hub processes: {} MB after the warm-up, {} MB at the end ({:+.1} %; {})",
+            "  RSS of the hub processes: {} MB after the warm-up ({} s), {} MB at the end ({:+.1} %; {})",
             self.rss_start_kb / 1024,
+            o.warm_up.as_secs(),
             self.rss_end_kb / 1024,
             self.rss_growth() * 100.0,
             by_target.join(", ")
         );
+        println!("  RSS through the run (MB; all processes, gateway, events):");
+        for (at, sample) in &self.rss_samples {
+            let of = |t: &str| sample.iter().find(|(n, _)| *n == t).map_or(0, |(_, kb)| kb / 1024);
+            let all: u64 = sample.iter().map(|(_, kb)| kb).sum();
+            println!(
+                "    {:>4} s  {:>5}  {:>5}  {:>5}",
+                at.as_secs(),
+                all / 1024,
+                of("gateway"),
+                of("events")
+            );
+        }
     }
 }
 
@@ -481,6 +512,8 @@ async fn load(split: &Split, o: &Options) -> anyhow::Result<Report> {
     let mut changes = Kind::default();
     let mut made = 0usize;
     let mut rss_start = None;
+    let mut rss_samples = Vec::new();
+    let sample_every = (o.duration / 20).max(Duration::from_secs(1));
     let every = Duration::from_secs_f64(1.0 / o.changes_per_second.max(0.01));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -488,6 +521,9 @@ async fn load(split: &Split, o: &Options) -> anyhow::Result<Report> {
         tick.tick().await;
         if rss_start.is_none() && started.elapsed() >= o.warm_up {
             rss_start = Some(rss(split));
+        }
+        if started.elapsed() >= sample_every * (rss_samples.len() as u32 + 1) {
+            rss_samples.push((started.elapsed(), rss(split)));
         }
         let n = changes.latencies.len();
         let measure = &measures[n % measures.len()];
@@ -553,6 +589,7 @@ async fn load(split: &Split, o: &Options) -> anyhow::Result<Report> {
             .sum(),
         rss_end_kb: rss_end.iter().map(|(_, kb)| kb).sum(),
         rss_by_target: rss_end,
+        rss_samples,
     };
     for task in subscribers {
         let received = task.await.context("subscriber task")?;

@@ -187,9 +187,90 @@ pub async fn connect_one(url: &str) -> Result<PgConnection, DbError> {
         })
 }
 
+/// One row written from its serde form: the statement takes the whole row as one `jsonb`
+/// parameter ([`row_json`]) and `jsonb_populate_record` turns it into the table's row type, so a
+/// write names its columns once instead of binding them one by one. Field names are column names
+/// (`#[serde(rename)]` where they differ).
+pub struct RowWrite<'a> {
+    pub table: &'a str,
+    pub columns: &'a [&'a str],
+}
+
+impl RowWrite<'_> {
+    /// `INSERT INTO table (columns) SELECT columns FROM jsonb_populate_record(NULL::table, $1)`;
+    /// `returning` is appended as written (e.g. `RETURNING id`), or empty.
+    pub fn insert(&self, returning: &str) -> String {
+        let (table, columns) = (self.table, self.columns.join(", "));
+        format!(
+            "INSERT INTO {table} ({columns}) SELECT {columns} FROM jsonb_populate_record(NULL::{table}, $1) {returning}"
+        )
+    }
+
+    /// `UPDATE table SET (columns but key) = (...) FROM jsonb_populate_record(NULL::table, $1) r
+    /// WHERE table.key = r.key`.
+    pub fn update(&self, key: &str) -> String {
+        let table = self.table;
+        let set: Vec<&str> = self.columns.iter().copied().filter(|c| *c != key).collect();
+        let values: Vec<String> = set.iter().map(|c| format!("r.{c}")).collect();
+        format!(
+            "UPDATE {table} SET ({}) = ROW({}) FROM jsonb_populate_record(NULL::{table}, $1) r WHERE {table}.{key} = r.{key}",
+            set.join(", "),
+            values.join(", ")
+        )
+    }
+
+    /// The row as the statement's parameter. A listed column the row does not serialize is an
+    /// error (a renamed field must never turn into a silent NULL).
+    pub fn row_json(&self, row: &impl serde::Serialize) -> crate::ServiceResult<sqlx::types::Json<serde_json::Value>> {
+        let value = serde_json::to_value(row).map_err(crate::ServiceError::internal)?;
+        let object = value.as_object();
+        if let Some(missing) = self
+            .columns
+            .iter()
+            .find(|c| !object.is_some_and(|o| o.contains_key(**c)))
+        {
+            return Err(crate::ServiceError::internal_msg(format!(
+                "row for {} lacks column {missing}",
+                self.table
+            )));
+        }
+        Ok(sqlx::types::Json(value))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact_url;
+
+    #[test]
+    fn a_row_lacking_a_listed_column_is_refused() {
+        #[derive(serde::Serialize)]
+        struct Row {
+            id: i32,
+        }
+        let write = super::RowWrite {
+            table: "t",
+            columns: &["id", "name"],
+        };
+        let err = write.row_json(&Row { id: 1 }).err().map(|e| e.message());
+        assert!(err.is_some(), "a row without `name` must not be written");
+        let write = super::RowWrite {
+            table: "t",
+            columns: &["id"],
+        };
+        assert_eq!(
+            write.row_json(&Row { id: 1 }).ok().map(|j| j.0),
+            Some(serde_json::json!({"id": 1}))
+        );
+        assert_eq!(
+            super::RowWrite {
+                table: "t",
+                columns: &["id", "a", "b"]
+            }
+            .update("id"),
+            "UPDATE t SET (a, b) = ROW(r.a, r.b) FROM jsonb_populate_record(NULL::t, $1) r WHERE t.id = r.id"
+        );
+    }
 
     #[test]
     fn hides_password_only() {

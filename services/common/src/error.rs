@@ -120,6 +120,21 @@ impl From<sqlx::Error> for LoadError {
     }
 }
 
+/// A batch's shared failure as the caller's own error (same kind and message; an internal cause
+/// keeps its text for the log).
+impl From<LoadError> for ServiceError {
+    fn from(err: LoadError) -> Self {
+        match &*err.0 {
+            ServiceError::Invalid { field, message } => ServiceError::invalid(field.clone(), message.clone()),
+            ServiceError::NotFound { entity, id } => ServiceError::not_found(entity, id),
+            ServiceError::Conflict(what) => ServiceError::Conflict(what.clone()),
+            ServiceError::Unauthenticated(what) => ServiceError::Unauthenticated(what.clone()),
+            ServiceError::Forbidden(what) => ServiceError::Forbidden(what.clone()),
+            ServiceError::Internal(cause) => ServiceError::internal_msg(cause.to_string()),
+        }
+    }
+}
+
 impl From<LoadError> for async_graphql::Error {
     fn from(err: LoadError) -> Self {
         graphql_error(&err.0)

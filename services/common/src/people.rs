@@ -3,20 +3,56 @@
 //! (where an observation rolls up to). Every call goes through [`SubgraphClient`], with the
 //! gateway secret and the caller's name.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, Loader};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::auth::GatewaySecret;
 use crate::client::{SubgraphClient, parse_uuid};
-use crate::{ServiceError, ServiceResult};
+use crate::metrics::Measured;
+use crate::{LoadError, ServiceError, ServiceResult};
 
 /// Name of the people subgraph (its target, schema and URL key).
 pub const PEOPLE: &str = "people";
 
-/// Talks GraphQL over HTTP to the people subgraph.
-#[derive(Clone, Debug)]
-pub struct PeopleClient(SubgraphClient);
+/// Talks GraphQL over HTTP to the people subgraph. Child-territory lookups made at the same
+/// moment (sibling resolvers: `coverage` of every measure of a plan) go out as one call.
+#[derive(Clone)]
+pub struct PeopleClient {
+    client: SubgraphClient,
+    children: Arc<DataLoader<Measured<TerritoryChildrenLoader>>>,
+}
+
+impl std::fmt::Debug for PeopleClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PeopleClient").field(&self.client).finish()
+    }
+}
+
+/// Child territories of many territories in one call (the people subgraph's entity lookup); a
+/// territory it does not know has none.
+pub struct TerritoryChildrenLoader(SubgraphClient);
+
+impl Loader<Uuid> for TerritoryChildrenLoader {
+    type Value = Vec<Uuid>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, LoadError> {
+        let mut out = HashMap::new();
+        for node in self.0.entities("Territory", keys, "id children { id }").await? {
+            let children = node["children"].as_array().into_iter().flatten();
+            out.insert(
+                parse_uuid(&node["id"])?,
+                children.map(|c| parse_uuid(&c["id"])).collect::<ServiceResult<_>>()?,
+            );
+        }
+        Ok(out)
+    }
+}
 
 /// An organisation the importer needs.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,17 +73,19 @@ pub fn from_ctx<'a>(ctx: &Context<'a>) -> ServiceResult<&'a PeopleClient> {
 impl PeopleClient {
     /// `caller` is the calling service's name (sent with every call).
     pub fn new(caller: &'static str, url: impl Into<String>, secret: GatewaySecret) -> Self {
-        Self(SubgraphClient::new(caller, PEOPLE, url, secret))
+        let client = SubgraphClient::new(caller, PEOPLE, url, secret);
+        let children = Arc::new(crate::loaders::loader(TerritoryChildrenLoader(client.clone())));
+        Self { client, children }
     }
 
     /// The underlying client (scope checks, see [`SubgraphClient::require_scope`]).
     pub fn subgraph(&self) -> &SubgraphClient {
-        &self.0
+        &self.client
     }
 
     /// A territory and its ancestors, nearest first (what a scope is checked against).
     pub async fn territory_ancestry(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
-        self.0.territory_ancestry(territory).await
+        self.client.territory_ancestry(territory).await
     }
 
     /// Resolves "Region/Municipality[/Settlement]" to the id of its last part, creating each
@@ -64,7 +102,7 @@ impl PeopleClient {
         let mut parent: Option<Uuid> = None;
         for (depth, name) in parts.iter().enumerate() {
             let data = self
-                .0
+                .client
                 .call(
                     "mutation($name: String!, $kind: TerritoryKind!, $parent: ID) { \
                      ensureTerritory(name: $name, kind: $kind, parent: $parent) { id } }",
@@ -91,48 +129,22 @@ impl PeopleClient {
     /// there): each territory's children, theirs and theirs (region, municipality, settlement
     /// below a country). A territory the people subgraph does not know is left out.
     pub async fn subtrees(&self, territories: &[Uuid]) -> ServiceResult<Vec<TerritoryTree>> {
-        if territories.is_empty() {
-            return Ok(Vec::new());
-        }
-        let representations: Vec<Value> = territories
-            .iter()
-            .map(|t| json!({ "__typename": "Territory", "id": t.to_string() }))
-            .collect();
-        let data = self
-            .0
-            .call(
-                "query($r: [_Any!]!) { _entities(representations: $r) { ... on Territory { \
-                 id children { id children { id children { id } } } } } }",
-                json!({ "r": representations }),
-            )
-            .await?;
-        data["_entities"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|node| !node.is_null())
-            .map(TerritoryTree::read)
-            .collect()
+        let selection = "id children { id children { id children { id } } }";
+        let nodes = self.client.entities("Territory", territories, selection).await?;
+        nodes.iter().map(TerritoryTree::read).collect()
     }
 
-    /// Child territories of a territory (municipalities of a region).
+    /// Child territories of a territory (municipalities of a region); none for a territory the
+    /// people subgraph does not know. Batched with concurrent lookups
+    /// ([`TerritoryChildrenLoader`]).
     pub async fn children(&self, territory: Uuid) -> ServiceResult<Vec<Uuid>> {
-        let data = self
-            .0
-            .call_by_id("query($id: ID!) { territory(id: $id) { children { id } } }", territory)
-            .await?;
-        data["territory"]["children"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| parse_uuid(&c["id"]))
-            .collect()
+        Ok(self.children.load_one(territory).await?.unwrap_or_default())
     }
 
     /// The name of an organisation; `None` when the people subgraph does not know it.
     pub async fn organisation_name(&self, id: Uuid) -> ServiceResult<Option<String>> {
         let data = self
-            .0
+            .client
             .call_by_id("query($id: ID!) { organisation(id: $id) { name } }", id)
             .await?;
         Ok(data["organisation"]["name"].as_str().map(str::to_string))
@@ -156,7 +168,7 @@ impl PeopleClient {
             })
             .collect();
         let data = self
-            .0
+            .client
             .call(
                 "mutation($inputs: [EnsureOrganisationInput!]!) { ensureOrganisations(inputs: $inputs) { id } }",
                 json!({ "inputs": inputs }),
@@ -175,7 +187,7 @@ impl PeopleClient {
     /// does not exist.
     pub async fn territory_parent(&self, field: &str, territory: Uuid) -> ServiceResult<Option<Uuid>> {
         let query = "query($id: ID!) { territory(id: $id) { id parent { id } } }";
-        let found = self.0.existing(field, "territory", territory, query).await?;
+        let found = self.client.existing(field, "territory", territory, query).await?;
         optional_uuid(&found["parent"]["id"])
     }
 
@@ -183,7 +195,7 @@ impl PeopleClient {
     /// reference, or inherited), `Err` naming `field` when it does not exist.
     pub async fn territory_time_zone(&self, field: &str, territory: Uuid) -> ServiceResult<String> {
         let query = "query($id: ID!) { territory(id: $id) { id timeZone } }";
-        let found = self.0.existing(field, "territory", territory, query).await?;
+        let found = self.client.existing(field, "territory", territory, query).await?;
         found["timeZone"]
             .as_str()
             .map(str::to_string)
@@ -193,7 +205,7 @@ impl PeopleClient {
     /// The territory of an organisation, `Err` naming `field` when it does not exist.
     pub async fn organisation_territory(&self, field: &str, organisation: Uuid) -> ServiceResult<Option<Uuid>> {
         let query = "query($id: ID!) { organisation(id: $id) { id territory { id } } }";
-        let found = self.0.existing(field, "organisation", organisation, query).await?;
+        let found = self.client.existing(field, "organisation", organisation, query).await?;
         optional_uuid(&found["territory"]["id"])
     }
 }
@@ -252,7 +264,7 @@ impl PeopleClient {
     /// Kind, territory and lineage of an organisation, `Err` naming `field` when it does not exist.
     pub async fn organisation_info(&self, field: &str, organisation: Uuid) -> ServiceResult<OrganisationInfo> {
         let query = "query($id: ID!) { organisation(id: $id) { id kind territory { id } ancestors { id } } }";
-        let found = self.0.existing(field, "organisation", organisation, query).await?;
+        let found = self.client.existing(field, "organisation", organisation, query).await?;
         let mut lineage = vec![organisation];
         for node in found["ancestors"].as_array().into_iter().flatten() {
             lineage.push(parse_uuid(&node["id"])?);
@@ -269,7 +281,7 @@ impl PeopleClient {
     /// roles), each with every unit under it (two levels further down), itself first.
     pub async fn unit_subtrees(&self, organisation: Uuid) -> ServiceResult<Vec<Vec<Uuid>>> {
         let data = self
-            .0
+            .client
             .call_by_id(
                 "query($id: ID!) { organisation(id: $id) { units { id units { id units { id } } } } }",
                 organisation,

@@ -4,6 +4,7 @@ use sqlx::{FromRow, PgExecutor, PgPool};
 use uuid::Uuid;
 
 use roadmap_common::ServiceResult;
+use roadmap_common::db::RowWrite;
 
 #[derive(Clone, Debug, FromRow)]
 pub struct TerritoryRow {
@@ -345,13 +346,15 @@ pub async fn organisation_ancestors(pool: &PgPool, ids: &[Uuid]) -> ServiceResul
 }
 
 /// A unit to write: a class, subject team or staff role under `parent`, in `territory` (its
-/// school's).
-#[derive(Clone, Debug)]
+/// school's). Field names are the columns' (`roadmap_common::db::RowWrite`).
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct UnitRow {
     pub id: Uuid,
     pub name: String,
     pub kind: &'static str,
+    #[serde(rename = "territory_id")]
     pub territory: Option<Uuid>,
+    #[serde(rename = "parent_id")]
     pub parent: Uuid,
     pub grade: Option<i16>,
     pub letter: Option<String>,
@@ -360,27 +363,25 @@ pub struct UnitRow {
     pub subject: Option<String>,
 }
 
+const UNIT: RowWrite = RowWrite {
+    table: "organisation",
+    columns: &[
+        "id",
+        "name",
+        "kind",
+        "territory_id",
+        "parent_id",
+        "grade",
+        "letter",
+        "school_year",
+        "pupils",
+        "subject",
+    ],
+};
+
 /// Inserts a unit, or (when `update`) changes the unit with its id.
 pub async fn write_unit(conn: &mut sqlx::PgConnection, unit: &UnitRow, update: bool) -> ServiceResult<()> {
-    let sql = if update {
-        "UPDATE organisation SET name = $2, kind = $3, territory_id = $4, parent_id = $5, grade = $6, letter = $7, \
-         school_year = $8, pupils = $9, subject = $10 WHERE id = $1"
-    } else {
-        "INSERT INTO organisation (id, name, kind, territory_id, parent_id, grade, letter, school_year, pupils, subject) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    };
-    sqlx::query(sql)
-        .bind(unit.id)
-        .bind(&unit.name)
-        .bind(unit.kind)
-        .bind(unit.territory)
-        .bind(unit.parent)
-        .bind(unit.grade)
-        .bind(&unit.letter)
-        .bind(&unit.school_year)
-        .bind(unit.pupils)
-        .bind(&unit.subject)
-        .execute(&mut *conn)
-        .await?;
+    let sql = if update { UNIT.update("id") } else { UNIT.insert("") };
+    sqlx::query(&sql).bind(UNIT.row_json(unit)?).execute(&mut *conn).await?;
     Ok(())
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use roadmap_common::{ServiceError, people};
 
 use crate::graphql::occurrence::{self, Occurrence, UndatedScheduleItem};
+use crate::graphql::section::Heading;
 use crate::graphql::{
     CoverageRow, Organisation, Plan, Suggestion, SuggestionScope, Territory, TraceNode, UnitCoverageRow, clock,
     implementers_by_territory,
@@ -54,17 +55,9 @@ pub struct ExtraColumn {
 
 #[Object]
 impl Measure {
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
-    }
-
-    /// The number exactly as written in the document ("1.3", "III.5", "5.").
-    async fn number(&self) -> &str {
-        &self.0.number
-    }
-
-    async fn title(&self) -> &str {
-        &self.0.title
+    #[graphql(flatten)]
+    async fn heading(&self) -> Heading<'_> {
+        Heading::new(self.0.id, &self.0.number, &self.0.title)
     }
 
     /// The schedule as written ("октябрь 2023 г. – март 2024 г. еженедельно").

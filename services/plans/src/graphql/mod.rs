@@ -1,7 +1,8 @@
 //! The GraphQL schema of the plans subgraph, one file per type family:
 //! - [`plan`]: `Plan`, `PlanLevel`, `PlanState`, `Approval`, `LintFinding`, `CreatePlanInput`
 //!   (with `SectionInput`, `MeasureInput`);
-//! - [`section`]: `Section`, a numbered part of a plan;
+//! - [`section`]: `Section`, a numbered part of a plan, and `Heading` (id, number, title),
+//!   flattened into `Section` and `Measure`;
 //! - [`measure`]: `Measure`, `MeasureStatus`;
 //! - [`link`]: the cascade's types, `MeasureLink`, `LinkState`, `TraceNode`, `Suggestion`,
 //!   `SuggestionScope`, `CoverageRow`, `ParentMeasureCoverage`, `TerritoryImplementation`;

@@ -15,7 +15,7 @@ use crate::graphql::{
     implementers_by_territory,
 };
 use crate::loaders::Loaders;
-use crate::store::{LintRow, MeasureRow, PlanRow, SectionRow};
+use crate::store::{LintRow, MeasureRow, PlanRow, SectionRow, TraceRow};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum PlanState {
@@ -183,11 +183,18 @@ impl Plan {
             .trace_down
             .load_many(measures.iter().map(|m| (m.id, cascade::MAX_DEPTH)))
             .await?;
+        // Every reached measure's territory in one batch of measures and one of plans.
+        let reached: Vec<TraceRow> = traces.values().flatten().cloned().collect();
+        let territory_of: HashMap<Uuid, Uuid> = implementers_by_territory(ctx, &reached)
+            .await?
+            .into_iter()
+            .flat_map(|(t, ms)| ms.into_iter().map(move |m| (m.id, t)))
+            .collect();
         let mut implemented: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
         for m in &measures {
-            let rows = traces.get(&(m.id, cascade::MAX_DEPTH)).cloned().unwrap_or_default();
-            for t in implementers_by_territory(ctx, &rows).await?.into_keys() {
-                implemented.entry(t).or_default().insert(m.id);
+            let rows = traces.get(&(m.id, cascade::MAX_DEPTH)).into_iter().flatten();
+            for t in rows.filter_map(|r| territory_of.get(&r.measure_id)) {
+                implemented.entry(*t).or_default().insert(m.id);
             }
         }
         let total = measures.len() as i32;

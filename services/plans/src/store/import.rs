@@ -5,6 +5,7 @@ use sqlx::{FromRow, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use roadmap_common::ServiceResult;
+use roadmap_common::db::RowWrite;
 
 use super::{MEASURE_COLUMNS, MeasureRow, PLAN_COLUMNS, PlanRow};
 
@@ -156,9 +157,12 @@ pub async fn lint_by_plans(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResult<Ve
     .await?)
 }
 
+/// A plan version to store; field names are the columns' (`roadmap_common::db::RowWrite`).
+#[derive(serde::Serialize)]
 pub struct VersionRow<'a> {
     pub plan_id: Uuid,
     pub version: i32,
+    #[serde(rename = "source_sha256")]
     pub sha256: &'a str,
     pub source_text: &'a str,
     pub file_name: Option<&'a str>,
@@ -166,20 +170,24 @@ pub struct VersionRow<'a> {
     pub changes: serde_json::Value,
 }
 
+const VERSION: RowWrite = RowWrite {
+    table: "plan_version",
+    columns: &[
+        "plan_id",
+        "version",
+        "source_sha256",
+        "source_text",
+        "file_name",
+        "summary",
+        "changes",
+    ],
+};
+
 pub async fn insert_version(tx: &mut Transaction<'_, Postgres>, v: &VersionRow<'_>) -> ServiceResult<()> {
-    sqlx::query(
-        "INSERT INTO plan_version (plan_id, version, source_sha256, source_text, file_name, summary, changes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(v.plan_id)
-    .bind(v.version)
-    .bind(v.sha256)
-    .bind(v.source_text)
-    .bind(v.file_name)
-    .bind(&v.summary)
-    .bind(&v.changes)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query(&VERSION.insert(""))
+        .bind(VERSION.row_json(v)?)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

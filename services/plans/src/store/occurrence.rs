@@ -5,6 +5,7 @@ use sqlx::{FromRow, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use roadmap_common::ServiceResult;
+use roadmap_common::db::RowWrite;
 
 /// A report on an occurrence: one revision.
 // Stored one row a revision; the highest revision is the current report. The GraphQL type
@@ -67,19 +68,23 @@ pub async fn lock_measure_report(
     Ok(Some(current))
 }
 
+const REPORT: RowWrite = RowWrite {
+    table: "occurrence_report",
+    columns: &[
+        "measure_id",
+        "occurs_on",
+        "revision",
+        "held",
+        "participants",
+        "evidence",
+        "note",
+        "reported_by",
+    ],
+};
+
 pub async fn insert_report(tx: &mut Transaction<'_, Postgres>, r: &ReportRow) -> ServiceResult<ReportRow> {
-    Ok(sqlx::query_as(&format!(
-        "INSERT INTO occurrence_report (measure_id, occurs_on, revision, held, participants, evidence, note, reported_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {REPORT_COLUMNS}"
-    ))
-    .bind(r.measure_id)
-    .bind(r.occurs_on)
-    .bind(r.revision)
-    .bind(r.held)
-    .bind(r.participants)
-    .bind(&r.evidence)
-    .bind(&r.note)
-    .bind(&r.reported_by)
-    .fetch_one(&mut **tx)
-    .await?)
+    Ok(sqlx::query_as(&REPORT.insert(&format!("RETURNING {REPORT_COLUMNS}")))
+        .bind(REPORT.row_json(r)?)
+        .fetch_one(&mut **tx)
+        .await?)
 }
