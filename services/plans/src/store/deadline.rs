@@ -44,8 +44,14 @@ impl Today {
         Ok(Self::in_zones(clock, zones))
     }
 
-    /// Today by `clock` in each of `zones` (IANA names).
+    /// Today by `clock` in each of `zones` (IANA names); with none (no plan yet), in the
+    /// default zone, so that [`Today::latest`] is a real day.
     pub fn in_zones(clock: &Clock, zones: Vec<String>) -> Self {
+        let zones = if zones.is_empty() {
+            vec![DEFAULT_TIME_ZONE.to_string()]
+        } else {
+            zones
+        };
         let days = zones.iter().map(|z| clock.today_in_named(Some(z))).collect();
         Self {
             everywhere: clock.same_day_everywhere(),
@@ -171,4 +177,22 @@ pub async fn pending_missed_deadlines(pool: &PgPool, today: impl Into<Today>) ->
     let query = sqlx::query_as(&sql).bind(today.latest());
     let (count,): (i64,) = today.bind(query).fetch_one(pool).await?;
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use roadmap_common::clock::Clock;
+
+    use super::Today;
+
+    #[test]
+    fn without_plans_today_is_the_default_zones_day_not_the_minimum() {
+        // 21:30 UTC on 29 November is 30 November in Moscow (the default zone), 29 in Kaliningrad.
+        let clock = Clock::at(Utc.with_ymd_and_hms(2026, 11, 29, 21, 30, 0).unwrap());
+        let today = Today::in_zones(&clock, Vec::new());
+        assert_eq!(today.latest(), NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        let kaliningrad = Today::in_zones(&clock, vec!["Europe/Kaliningrad".to_string()]);
+        assert_eq!(kaliningrad.latest(), NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
+    }
 }
