@@ -188,7 +188,7 @@ pub async fn connect_one(url: &str) -> Result<PgConnection, DbError> {
 }
 
 /// One row written from its serde form: the statement takes the whole row as one `jsonb`
-/// parameter ([`row_json`]) and `jsonb_populate_record` turns it into the table's row type, so a
+/// parameter ([`RowWrite::row_json`]) and `jsonb_populate_record` turns it into the table's row type, so a
 /// write names its columns once instead of binding them one by one. Field names are column names
 /// (`#[serde(rename)]` where they differ).
 pub struct RowWrite<'a> {

@@ -44,11 +44,8 @@ impl Loader<Uuid> for TerritoryChildrenLoader {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, LoadError> {
         let mut out = HashMap::new();
         for node in self.0.entities("Territory", keys, "id children { id }").await? {
-            let children = node["children"].as_array().into_iter().flatten();
-            out.insert(
-                parse_uuid(&node["id"])?,
-                children.map(|c| parse_uuid(&c["id"])).collect::<ServiceResult<_>>()?,
-            );
+            let tree = TerritoryTree::read(&node)?;
+            out.insert(tree.id, tree.children.iter().map(|c| c.id).collect());
         }
         Ok(out)
     }

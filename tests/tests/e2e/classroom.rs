@@ -639,21 +639,19 @@ async fn a_generated_federal_measure_reaches_class_plans_in_one_query() {
         .await
         .expect("rollup");
     let rollup = &data["territory"]["rollup"];
-    let mock = rollup["bySource"]
-        .as_array()
-        .expect("bySource")
-        .iter()
-        .find(|s| s["source"] == "MOCK_EXAM")
-        .unwrap_or_else(|| panic!("a MOCK_EXAM rollup: {rollup}"));
+    let by_source = |source: &str| {
+        rollup["bySource"]
+            .as_array()
+            .expect("bySource")
+            .iter()
+            .find(|s| s["source"] == source)
+            .unwrap_or_else(|| panic!("a {source} rollup: {rollup}"))
+    };
+    let mock = by_source("MOCK_EXAM");
     let (below, wrote) = (below.expect("numerators"), wrote.expect("denominators"));
     assert_eq!(mock["numerator"].as_f64(), Some(below), "{mock}");
     assert_eq!(mock["denominator"].as_f64(), Some(wrote), "{mock}");
-    let official = rollup["bySource"]
-        .as_array()
-        .expect("bySource")
-        .iter()
-        .find(|s| s["source"] == "OFFICIAL")
-        .unwrap_or_else(|| panic!("the official rollup: {rollup}"));
+    let official = by_source("OFFICIAL");
     assert_eq!(
         rollup["value"], official["value"],
         "the rollup's value is the official one: {rollup}"
