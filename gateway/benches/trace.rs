@@ -94,12 +94,18 @@ async fn main() -> anyhow::Result<()> {
         .await?;
         via_sql.push(t.elapsed());
         let t = Instant::now();
+        // What the gateway's query makes the hub read: light rows, plans at depth 1.
+        let reads = roadmap_plans::store::NodeReads {
+            full_rows: false,
+            plan_depths: 1 << 1,
+        };
         let hub_rows = sqlx::query(&roadmap_plans::store::trace_statement(
             roadmap_plans::store::Direction::Down,
-            true,
+            Some(reads),
         ))
         .bind([*root].as_slice())
         .bind(2i32)
+        .bind(reads.plan_depths as i32)
         .fetch_all(&mut conn)
         .await?;
         via_hub_sql.push(t.elapsed());

@@ -101,13 +101,18 @@ pub async fn draft_territories(ctx: &Context<'_>) -> ServiceResult<Option<Vec<Uu
 
 /// Whether the actor may see `plan` (approved plans are public).
 pub async fn may_see(ctx: &Context<'_>, plan: &PlanRow) -> ServiceResult<bool> {
-    if plan.state == "APPROVED" {
+    may_see_plan(ctx, &plan.state, plan.territory_id).await
+}
+
+/// Whether the actor may see a plan in `state` (`DRAFT`, `APPROVED`) of `territory`.
+pub async fn may_see_plan(ctx: &Context<'_>, state: &str, territory: Option<Uuid>) -> ServiceResult<bool> {
+    if state == "APPROVED" {
         return Ok(true);
     }
     match auth::actor(ctx).drafts() {
         Drafts::All => Ok(true),
         Drafts::None => Ok(false),
-        Drafts::Under(scope) => Ok(ancestry(ctx, plan.territory_id).await?.contains(&scope)),
+        Drafts::Under(scope) => Ok(ancestry(ctx, territory).await?.contains(&scope)),
     }
 }
 

@@ -17,10 +17,12 @@
 //!   progress, weights being the implementers' `weight` (default 1); otherwise its reported
 //!   progress, or 0.
 //! - A trace costs one SQL statement, however many nodes it reaches: the recursive walk over the
-//!   links reads the reached measures, their statuses and their plans with it. Who may see a
+//!   links reads the reached measures (only the columns the selection needs), their statuses,
+//!   their plans' states and, at the levels that ask for them, their plans with it. Who may see a
 //!   reached measure is decided once per plan (drafts), not per node.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -29,7 +31,7 @@ use roadmap_common::ServiceError;
 use roadmap_common::clock::Clock;
 
 use crate::graphql::MeasureStatus;
-use crate::store::{Direction, StatusRow, TraceRow};
+use crate::store::{Direction, MeasureRow, StatusRow, TraceRow};
 
 /// The deepest trace a caller may ask for.
 pub const MAX_DEPTH: i32 = 10;
@@ -94,58 +96,67 @@ pub fn rolled_progress(
     }
 }
 
+/// What a trace knows of a reached measure before its fields are resolved.
+#[derive(Clone, Debug)]
+pub enum Reached {
+    /// Nothing yet: the measure is read, and who may see it decided, when it is asked for.
+    Unknown,
+    /// The actor may not see it (it belongs to a draft): its `measure` is null.
+    Hidden,
+    /// Its row as the trace's statement read it (only the columns the selection needs).
+    Row(Arc<MeasureRow>),
+}
+
 /// One node of a trace: the measure reached, the link that reached it, and what lies beyond
 /// (served as the GraphQL `TraceNode`).
 pub struct TraceNode {
     pub depth: i32,
     pub link_id: Uuid,
     pub measure_id: Uuid,
-    /// Whether the actor may see the reached measure, when the trace decided it already (it read
-    /// the measure's plan); `None`: decide when the measure is asked for.
-    pub visible: Option<bool>,
+    pub reached: Reached,
     pub next: Vec<TraceNode>,
 }
 
-/// Builds the tree under `root` from flat trace rows of a trace in `direction`; `visible` says
-/// whether a reached measure may be seen, when known. Rows are grouped by parent first, so the
-/// tree costs a pass over the rows, not a scan per node.
+/// Builds the tree under `root` from flat trace rows of a trace in `direction`; `reached` says
+/// what is known of a reached measure. Rows are grouped by parent first, so the tree costs a
+/// pass over the rows, not a scan per node.
 pub fn build_tree(
     root: Uuid,
     rows: &[TraceRow],
     direction: Direction,
-    visible: &dyn Fn(Uuid) -> Option<bool>,
+    reached: &dyn Fn(Uuid) -> Reached,
 ) -> Vec<TraceNode> {
     let down = direction == Direction::Down;
     // (depth, the measure a row hangs under) → (link, the measure it reaches), in row order.
     let mut under: HashMap<(i32, Uuid), Vec<(Uuid, Uuid)>> = HashMap::new();
     for r in rows {
-        let (parent, reached) = if down {
+        let (parent, measure) = if down {
             (r.implements_id, r.measure_id)
         } else {
             (r.measure_id, r.implements_id)
         };
-        under.entry((r.depth, parent)).or_default().push((r.link_id, reached));
+        under.entry((r.depth, parent)).or_default().push((r.link_id, measure));
     }
     fn children(
         parent: Uuid,
         depth: i32,
         under: &HashMap<(i32, Uuid), Vec<(Uuid, Uuid)>>,
-        visible: &dyn Fn(Uuid) -> Option<bool>,
+        reached: &dyn Fn(Uuid) -> Reached,
     ) -> Vec<TraceNode> {
         under
             .get(&(depth, parent))
             .into_iter()
             .flatten()
-            .map(|&(link_id, reached)| TraceNode {
+            .map(|&(link_id, measure)| TraceNode {
                 depth,
                 link_id,
-                measure_id: reached,
-                visible: visible(reached),
-                next: children(reached, depth + 1, under, visible),
+                measure_id: measure,
+                reached: reached(measure),
+                next: children(measure, depth + 1, under, reached),
             })
             .collect()
     }
-    children(root, 1, &under, visible)
+    children(root, 1, &under, reached)
 }
 
 /// `depth` when it is within 1..=[`MAX_DEPTH`].
@@ -277,19 +288,21 @@ mod tests {
             implements_id,
         };
         let rows = vec![row(1, a, r), row(1, b, r), row(2, c, a)];
-        let tree = build_tree(r, &rows, Direction::Down, &|m| Some(m != b));
+        let hide_b = |m| if m == b { Reached::Hidden } else { Reached::Unknown };
+        let tree = build_tree(r, &rows, Direction::Down, &hide_b);
         assert_eq!(tree.len(), 2);
         assert_eq!(tree[0].measure_id, a);
         assert_eq!(tree[0].next.len(), 1);
         assert_eq!(tree[0].next[0].measure_id, c);
         assert!(tree[1].next.is_empty());
-        assert_eq!(tree[0].visible, Some(true));
-        assert_eq!(
-            tree[1].visible,
-            Some(false),
+        assert!(matches!(tree[0].reached, Reached::Unknown));
+        assert!(
+            matches!(tree[1].reached, Reached::Hidden),
             "hidden, still in the tree (its measure is null)"
         );
-        let undecided = build_tree(r, &rows, Direction::Down, &|_| None);
-        assert_eq!(undecided[0].next[0].visible, None);
+        // Up: the same rows hang the other way.
+        let up = build_tree(c, &[row(1, c, a), row(2, a, r)], Direction::Up, &|_| Reached::Unknown);
+        assert_eq!(up[0].measure_id, a);
+        assert_eq!(up[0].next[0].measure_id, r);
     }
 }

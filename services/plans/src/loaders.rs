@@ -131,21 +131,26 @@ roadmap_common::pg_loader!(LintByPlanLoader: Uuid => many LintRow = store::lint_
 /// A trace request: from this measure, this many levels.
 pub type TraceKey = (Uuid, i32);
 
+/// A trace request that reads the nodes too: from this measure, this many levels, reading this.
+pub type TraceNodesKey = (Uuid, i32, store::NodeReads);
+
 /// The rows of each key out of one statement for all of them: a key's root, down to its depth.
-fn split_traces<R: Clone>(
+fn split_traces<K: Copy + Eq + std::hash::Hash, R: Clone>(
     rows: Vec<R>,
-    keys: &[TraceKey],
+    keys: &[K],
+    root_and_depth: impl Fn(&K) -> (Uuid, i32),
     edge: impl Fn(&R) -> &TraceRow,
-) -> HashMap<TraceKey, Vec<R>> {
+) -> HashMap<K, Vec<R>> {
     let mut by_root: HashMap<Uuid, Vec<R>> = HashMap::new();
     for row in rows {
         by_root.entry(edge(&row).root).or_default().push(row);
     }
     keys.iter()
         .map(|key| {
+            let (root, depth) = root_and_depth(key);
             let rows = by_root
-                .get(&key.0)
-                .map(|r| r.iter().filter(|t| edge(t).depth <= key.1).cloned().collect());
+                .get(&root)
+                .map(|r| r.iter().filter(|t| edge(t).depth <= depth).cloned().collect());
             (*key, rows.unwrap_or_default())
         })
         .collect()
@@ -163,26 +168,29 @@ impl Loader<TraceKey> for TraceByMeasureLoader {
         let roots: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let depth = keys.iter().map(|k| k.1).max().unwrap_or(1);
         Ok(split_traces(
-            store::trace::<TraceRow>(&self.0, self.1, &roots, depth).await?,
+            store::trace(&self.0, self.1, &roots, depth).await?,
             keys,
+            |k| *k,
             |r| r,
         ))
     }
 }
 
 /// [`TraceByMeasureLoader`] with the reached measures, statuses and plans, in the same one
-/// statement (`store::trace`); shared (`Arc`) since a request's cache hands out clones.
+/// statement (`store::trace_nodes`, reading what all the batch's keys ask together); shared
+/// (`Arc`) since a request's cache hands out clones.
 pub struct TraceNodesByMeasureLoader(PgPool, store::Direction);
 
-impl Loader<TraceKey> for TraceNodesByMeasureLoader {
+impl Loader<TraceNodesKey> for TraceNodesByMeasureLoader {
     type Value = Arc<Vec<TraceNodeRow>>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[TraceKey]) -> Result<HashMap<TraceKey, Self::Value>, LoadError> {
+    async fn load(&self, keys: &[TraceNodesKey]) -> Result<HashMap<TraceNodesKey, Self::Value>, LoadError> {
         let roots: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let depth = keys.iter().map(|k| k.1).max().unwrap_or(1);
-        let rows = store::trace::<TraceNodeRow>(&self.0, self.1, &roots, depth).await?;
-        Ok(split_traces(rows, keys, |r| &r.edge)
+        let reads = keys.iter().fold(store::NodeReads::default(), |all, k| all.union(k.2));
+        let rows = store::trace_nodes(&self.0, self.1, &roots, depth, reads).await?;
+        Ok(split_traces(rows, keys, |k| (k.0, k.1), |r| &r.edge)
             .into_iter()
             .map(|(k, v)| (k, Arc::new(v)))
             .collect())

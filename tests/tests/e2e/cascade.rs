@@ -4,6 +4,7 @@
 use roadmap_common::telemetry::sql_statement_count;
 use roadmap_e2e::{TestHub, ensure_territory as territory, first_error};
 use roadmap_hub::targets::Target;
+use roadmap_plans::store::NodeReads;
 use serde_json::{Value, json};
 
 const CREATE_PLAN: &str =
@@ -397,6 +398,65 @@ async fn a_depth_two_trace_costs_at_most_two_statements_whatever_its_size() {
     hub.finish().await.expect("finish");
 }
 
+/// A trace reads the document's long texts and JSON of the measures it reaches only at the levels
+/// whose selection asks for them, and every field asked through a trace is the measure's own:
+/// equal to the same field asked of the measure directly, at a level that asks for the long texts
+/// (whole rows) and at one that does not (light rows), in both orders.
+#[tokio::test]
+async fn trace_nodes_answer_like_the_measures_themselves_whatever_they_read() {
+    let hub = TestHub::spawn().await.expect("hub");
+    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
+        .await
+        .expect("demo");
+    let light = "id number title key kind dueOn startsOn scheduleKind sourceLine status reportedStatus";
+    let heavy = "id number scheduleText expectedResult responsibleText notes reportingForms indicatorText \
+        targets parties schedule extraColumns { header value }";
+    let mut compared = 0;
+    let mut texts = 0;
+    for (first, second) in [(light, heavy), (heavy, light)] {
+        let query = format!(
+            "{{ plans(level: REGIONAL) {{ edges {{ node {{ measures {{ implementedBy(depth: 2) {{ \
+               measure {{ {first} plan {{ level }} }} next {{ measure {{ {second} }} }} }} }} }} }} }} }}"
+        );
+        let data = hub.gql(&query, json!({})).await.expect("trace");
+        let mut nodes: Vec<(&str, Value)> = Vec::new();
+        for plan in data["plans"]["edges"].as_array().expect("plans") {
+            for m in plan["node"]["measures"].as_array().into_iter().flatten() {
+                for n in m["implementedBy"].as_array().into_iter().flatten() {
+                    let mut at_one = n["measure"].clone();
+                    assert!(at_one["plan"]["level"].is_string(), "{n}");
+                    at_one.as_object_mut().expect("measure").remove("plan");
+                    nodes.push((first, at_one));
+                    for s in n["next"].as_array().into_iter().flatten() {
+                        nodes.push((second, s["measure"].clone()));
+                    }
+                }
+            }
+        }
+        assert!(
+            nodes.len() > 4,
+            "the demo's regional plans have implementers two levels down"
+        );
+        for (fields, node) in nodes.iter().take(40) {
+            let direct = hub
+                .gql(
+                    &format!("query($id: ID!) {{ measure(id: $id) {{ {fields} }} }}"),
+                    json!({ "id": node["id"] }),
+                )
+                .await
+                .expect("measure");
+            assert_eq!(&direct["measure"], node, "through a trace and directly");
+            compared += 1;
+            if node["scheduleText"].is_string() || node["expectedResult"].is_string() {
+                texts += 1;
+            }
+        }
+    }
+    assert!(compared > 8, "{compared}");
+    assert!(texts > 0, "some reached measure has its document texts: {texts}");
+    hub.finish().await.expect("finish");
+}
+
 async fn setting(conn: &mut sqlx::PgConnection, name: &str) -> String {
     sqlx::query_scalar("SELECT current_setting($1)")
         .bind(name)
@@ -406,13 +466,16 @@ async fn setting(conn: &mut sqlx::PgConnection, name: &str) -> String {
 }
 
 /// `EXPLAIN (ANALYZE, FORMAT JSON)` of a statement with its binds, through `conn`.
-async fn explain(conn: &mut sqlx::PgConnection, sql: &str, roots: &[uuid::Uuid]) -> Value {
-    let plan: Value = sqlx::query_scalar(&format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}"))
-        .bind(roots)
-        .bind(2i32)
-        .fetch_one(conn)
-        .await
-        .expect("explain");
+/// `EXPLAIN ANALYZE` of a trace statement from `roots`, depth 2; `reads`: the node statement's
+/// plan depths, bound as `$3` (none for the edges-only statement).
+async fn explain(conn: &mut sqlx::PgConnection, sql: &str, roots: &[uuid::Uuid], reads: Option<NodeReads>) -> Value {
+    let sql = format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}");
+    let query = sqlx::query_scalar(&sql).bind(roots).bind(2i32);
+    let query = match reads {
+        Some(reads) => query.bind(reads.plan_depths as i32),
+        None => query,
+    };
+    let plan: Value = query.fetch_one(conn).await.expect("explain");
     plan[0].clone()
 }
 
@@ -424,6 +487,7 @@ async fn explain(conn: &mut sqlx::PgConnection, sql: &str, roots: &[uuid::Uuid])
 #[tokio::test]
 async fn trace_statements_are_never_jit_compiled() {
     use roadmap_plans::store::{Direction, trace_statement};
+
     let hub = TestHub::spawn().await.expect("hub");
     let pool = hub
         .hub
@@ -464,12 +528,21 @@ async fn trace_statements_are_never_jit_compiled() {
     .fetch_all(&mut *conn)
     .await
     .expect("school roots");
-    let statements = [
-        (trace_statement(Direction::Down, true), &down),
-        (trace_statement(Direction::Down, false), &down),
-        (trace_statement(Direction::Up, true), &up),
-        (trace_statement(Direction::Up, false), &up),
-    ];
+    // Every shape the hub runs: edges only, light and whole rows, plans at some levels or none.
+    let light = NodeReads {
+        full_rows: false,
+        plan_depths: 0b10,
+    };
+    let whole = NodeReads {
+        full_rows: true,
+        plan_depths: 0b110,
+    };
+    let mut statements = Vec::new();
+    for (direction, roots) in [(Direction::Down, &down), (Direction::Up, &up)] {
+        for reads in [Some(light), Some(whole), None] {
+            statements.push((trace_statement(direction, reads), roots, reads));
+        }
+    }
     // At the server's default threshold, and with the threshold at 0 (every estimate passes).
     for threshold in ["100000", "0"] {
         sqlx::query("SELECT set_config('jit_above_cost', $1, false)")
@@ -477,8 +550,8 @@ async fn trace_statements_are_never_jit_compiled() {
             .execute(&mut *conn)
             .await
             .expect("set");
-        for (sql, roots) in &statements {
-            let plan = explain(&mut conn, sql, roots).await;
+        for (sql, roots, reads) in &statements {
+            let plan = explain(&mut conn, sql, roots, *reads).await;
             let rows = plan["Plan"]["Actual Rows"].as_u64().unwrap_or(0);
             assert!(rows > 0, "the trace reaches nodes: {plan}");
             assert!(
@@ -491,7 +564,7 @@ async fn trace_statements_are_never_jit_compiled() {
     }
     // The setting is what keeps JIT out: switched back on, the same statement is compiled.
     sqlx::query("SET jit = on").execute(&mut *conn).await.expect("jit on");
-    let plan = explain(&mut conn, &statements[0].0, statements[0].1).await;
+    let plan = explain(&mut conn, &statements[0].0, statements[0].1, statements[0].2).await;
     assert!(
         plan["JIT"]["Functions"].as_u64().unwrap_or(0) > 0,
         "compiled with jit on: {plan}"

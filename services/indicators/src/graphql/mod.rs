@@ -5,6 +5,8 @@
 //!   [`indicator`];
 //! - `IndicatorTarget`, `TargetKind`, `SetTargetInput`, `PlanTargetInput` → [`target`];
 //! - `Observation`, `ResultSource`, `RecordObservationInput` → [`observation`];
+//! - the id, `indicator`, `territory` and `organisation` fields that `IndicatorTarget` and
+//!   `Observation` share → [`placed`];
 //! - `Territory` (extended with `indicators`, `rollup`, `series`), `TerritoryIndicator`,
 //!   `Organisation` (entities of the people subgraph) → [`territory`];
 //! - `Plan` (extended with `targets`), `Measure` (extended with `contributesTo`) (entities of the
@@ -18,6 +20,7 @@
 pub mod indicator;
 pub mod mutation;
 pub mod observation;
+pub mod placed;
 pub mod plan;
 pub mod query;
 pub mod rollup;
@@ -36,6 +39,7 @@ use crate::values::{check_period, subject_key};
 pub use indicator::{CreateIndicatorInput, Indicator, IndicatorAggregation, IndicatorDirection};
 pub use mutation::MutationRoot;
 pub use observation::{Observation, RecordObservationInput, ResultSource};
+pub use placed::Placed;
 pub use plan::{Measure, Plan};
 pub use query::QueryRoot;
 pub use rollup::{Rollup, RollupChild, RollupFigures, SourceRollup, TrackStatus, ValueSource};

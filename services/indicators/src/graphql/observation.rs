@@ -1,6 +1,6 @@
 //! `Observation` (an actual value), `ResultSource` and `RecordObservationInput`.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Enum, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -8,7 +8,7 @@ use uuid::Uuid;
 use roadmap_common::people::PeopleClient;
 use roadmap_common::{ServiceError, ServiceResult};
 
-use super::{Indicator, IndicatorAggregation, Organisation, Territory, ValueOf, ValueOfInput, id_of};
+use super::{IndicatorAggregation, Organisation, Placed, Territory, ValueOf, ValueOfInput, id_of};
 use crate::store::{self, IndicatorRow, NewObservation, ObservationRow};
 use crate::values::{check_value, opt_subject, parse_decimal, value_texts};
 
@@ -44,21 +44,9 @@ impl Observation {
 
 #[Object]
 impl Observation {
-    async fn id(&self) -> ID {
-        id_of(self.0.id)
-    }
-
-    async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
-        Indicator::load(ctx, self.0.indicator_id).await
-    }
-
-    /// The territory it is about, or the organisation's territory.
-    async fn territory(&self) -> Option<Territory> {
-        self.0.territory_id.map(|id| Territory { id })
-    }
-
-    async fn organisation(&self) -> Option<Organisation> {
-        self.0.organisation_id.map(|id| Organisation { id: id_of(id) })
+    #[graphql(flatten)]
+    async fn placed(&self) -> Placed<Observation> {
+        Placed::new(self.0.id, &self.0.of)
     }
 
     /// The territory this value rolls up into (recorded when the value was); none for a unit

@@ -3,14 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Enum, ID, InputObject, Object};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use roadmap_common::{ServiceError, ServiceResult};
 
-use super::{Indicator, Measure, Organisation, Plan, Territory, ValueOf, ValueOfInput, id_of, opt_id};
+use super::{Measure, Placed, Plan, ValueOf, ValueOfInput, opt_id};
 use crate::seed;
 use crate::store::{self, NewIndicator, NewTarget, TargetRow};
 use crate::values::{check_period, check_value, comparator, opt_subject, parse_decimal, subject_key, value_texts};
@@ -48,20 +48,9 @@ impl Target {
 
 #[Object(name = "IndicatorTarget")]
 impl Target {
-    async fn id(&self) -> ID {
-        id_of(self.0.id)
-    }
-
-    async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
-        Indicator::load(ctx, self.0.indicator_id).await
-    }
-
-    async fn territory(&self) -> Option<Territory> {
-        self.0.territory_id.map(|id| Territory { id })
-    }
-
-    async fn organisation(&self) -> Option<Organisation> {
-        self.0.organisation_id.map(|id| Organisation { id: id_of(id) })
+    #[graphql(flatten)]
+    async fn placed(&self) -> Placed<Target> {
+        Placed::new(self.0.id, &self.0.of)
     }
 
     /// The year the value is for.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::access;
-use crate::cascade::TraceNode;
+use crate::cascade::{Reached, TraceNode};
 use crate::graphql::{Measure, Territory};
 use crate::loaders::Loaders;
 use crate::store::{LinkRow, MeasureRow, TraceRow};
@@ -94,15 +94,14 @@ impl TraceNode {
     }
 
     async fn measure(&self, ctx: &Context<'_>) -> Result<Option<Measure>> {
-        // Null when the measure belongs to a draft the caller may not see.
-        if self.visible == Some(false) {
-            return Ok(None);
-        }
-        // Fed by the trace's statement when it read the nodes (then `visible` is known).
-        let row = ctx.data::<Loaders>()?.measure_by_id.load_one(self.measure_id).await?;
-        match self.visible {
-            Some(_) => Ok(row.map(Measure)),
-            None => access::visible_measure(ctx, row).await,
+        match &self.reached {
+            // Null when the measure belongs to a draft the caller may not see.
+            Reached::Hidden => Ok(None),
+            Reached::Row(row) => Ok(Some(Measure(MeasureRow::clone(row)))),
+            Reached::Unknown => {
+                let row = ctx.data::<Loaders>()?.measure_by_id.load_one(self.measure_id).await?;
+                access::visible_measure(ctx, row).await
+            }
         }
     }
 

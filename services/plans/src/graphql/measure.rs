@@ -2,14 +2,16 @@
 //! through the cascade, link suggestions, coverage and occurrences.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, Json, Lookahead, Object, Result};
+use async_graphql::{Context, Enum, ID, Json, Object, Result, SelectionField};
 use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use roadmap_common::{ServiceError, people};
 
+use crate::cascade::Reached;
 use crate::graphql::occurrence::{self, Occurrence, UndatedScheduleItem};
 use crate::graphql::section::Heading;
 use crate::graphql::{
@@ -397,47 +399,127 @@ impl Measure {
 impl Measure {
     /// The trace from this measure in `direction`, as a tree, `depth` levels deep. When the
     /// selection asks for the reached measures (at any level), the one statement that walks the
-    /// links also reads their rows, statuses and plans, which are fed to the request's loaders:
-    /// the whole trace is that statement, and who may see each node is decided once per plan.
+    /// links also reads their rows (only the columns the asked fields need), statuses, plan
+    /// states and, at the levels that ask for `plan`, plans: the whole trace is that statement,
+    /// and who may see each node is decided once per plan.
     async fn trace(&self, ctx: &Context<'_>, depth: i32, direction: Direction) -> Result<Vec<TraceNode>> {
         let depth = cascade::check_depth(depth)?;
         let loaders = ctx.data::<Loaders>()?;
-        let key = (self.0.id, depth);
-        if !asks_for_measures(&ctx.look_ahead()) {
+        let mut asks = TraceAsks::default();
+        for field in ctx.look_ahead().selection_fields() {
+            asks.walk(field.selection_set(), 1);
+        }
+        if !asks.measures {
             let loader = match direction {
                 Direction::Down => &loaders.trace_down,
                 Direction::Up => &loaders.trace_up,
             };
-            let rows = loader.load_one(key).await?.unwrap_or_default();
-            return Ok(cascade::build_tree(self.0.id, &rows, direction, &|_| None));
+            let rows = loader.load_one((self.0.id, depth)).await?.unwrap_or_default();
+            return Ok(cascade::build_tree(self.0.id, &rows, direction, &|_| Reached::Unknown));
         }
         let loader = match direction {
             Direction::Down => &loaders.trace_nodes_down,
             Direction::Up => &loaders.trace_nodes_up,
         };
-        let nodes = loader.load_one(key).await?.unwrap_or_default();
-        let measures: Vec<MeasureRow> = nodes.iter().map(|n| n.measure.clone()).collect();
-        let statuses: Vec<StatusRow> = nodes.iter().map(|n| n.status.clone()).collect();
+        let nodes = loader
+            .load_one((self.0.id, depth, asks.reads))
+            .await?
+            .unwrap_or_default();
+        // Statuses and plans are whole rows: later fields of the request may use them. Measure
+        // rows go to the loader only when whole.
         let plans: Vec<PlanRow> = nodes
             .iter()
             .filter_map(|n| n.plan.as_ref().map(|p| p.0.clone()))
             .collect();
+        let statuses: Vec<StatusRow> = nodes.iter().map(|n| n.status.clone()).collect();
+        let measures: Vec<MeasureRow> = match asks.reads.full_rows {
+            true => nodes.iter().map(|n| n.measure.clone()).collect(),
+            false => Vec::new(),
+        };
         loaders.feed(measures, statuses, plans).await;
-        let plan_of: HashMap<Uuid, Uuid> = nodes.iter().map(|n| (n.measure.id, n.measure.plan_id)).collect();
-        let visible = access::visible_plans(ctx, plan_of.values().copied().collect::<HashSet<_>>()).await?;
+        let mut visible: HashMap<Uuid, bool> = HashMap::new();
+        for n in nodes.iter() {
+            if !visible.contains_key(&n.measure.plan_id) {
+                let may = access::may_see_plan(ctx, &n.plan_state, n.plan_territory_id).await?;
+                visible.insert(n.measure.plan_id, may);
+            }
+        }
+        let rows: HashMap<Uuid, Arc<MeasureRow>> = nodes
+            .iter()
+            .map(|n| (n.measure.id, Arc::new(n.measure.clone())))
+            .collect();
         let edges: Vec<TraceRow> = nodes.iter().map(|n| n.edge.clone()).collect();
-        Ok(cascade::build_tree(self.0.id, &edges, direction, &|m| {
-            plan_of.get(&m).map(|p| visible.contains(p))
-        }))
+        Ok(cascade::build_tree(
+            self.0.id,
+            &edges,
+            direction,
+            &|m| match rows.get(&m) {
+                Some(row) if visible.get(&row.plan_id) == Some(&true) => Reached::Row(row.clone()),
+                Some(_) => Reached::Hidden,
+                None => Reached::Unknown,
+            },
+        ))
     }
 }
 
-/// Whether a trace's selection asks for a reached measure at some level (`measure`, or `next`
-/// leading to one).
-fn asks_for_measures(selection: &Lookahead<'_>) -> bool {
-    if selection.field("measure").exists() {
-        return true;
+/// The fields of `Measure` whose resolvers read no more of its row than a trace reads by default
+/// (id, plan, numbering, kind, dates; not the document's long texts and JSON, see
+/// `store::HEAVY_MEASURE_COLUMNS`). A trace whose selection asks any other field of a reached
+/// measure reads the whole rows. A new field is not listed until its resolver is checked: unlisted
+/// means whole rows, never a wrong value.
+const LIGHT_FIELDS: &[&str] = &[
+    "__typename",
+    "id",
+    "number",
+    "title",
+    "key",
+    "kind",
+    "scheduleKind",
+    "startsOn",
+    "dueOn",
+    "sourceLine",
+    "responsible",
+    "status",
+    "reportedStatus",
+    "progress",
+    "updatedAt",
+    "rolledProgress",
+    "implementedBy",
+    "implements",
+    "similarMeasures",
+    "coverage",
+    "coverageByUnit",
+    "plan",
+    "children",
+];
+
+/// What a trace's selection asks of the measures it reaches, over all its levels.
+#[derive(Default)]
+struct TraceAsks {
+    /// Some level asks for `measure`.
+    measures: bool,
+    reads: store::NodeReads,
+}
+
+impl TraceAsks {
+    /// Reads the selection of a level (`TraceNode`'s fields) at `depth`.
+    fn walk<'a>(&mut self, level: impl Iterator<Item = SelectionField<'a>>, depth: i32) {
+        for field in level {
+            match field.name() {
+                "measure" => {
+                    self.measures = true;
+                    for asked in field.selection_set() {
+                        if asked.name() == "plan" {
+                            self.reads.plan_depths |= 1 << depth;
+                        }
+                        if !LIGHT_FIELDS.contains(&asked.name()) {
+                            self.reads.full_rows = true;
+                        }
+                    }
+                }
+                "next" => self.walk(field.selection_set(), depth + 1),
+                _ => {}
+            }
+        }
     }
-    let next = selection.field("next");
-    next.exists() && asks_for_measures(&next)
 }

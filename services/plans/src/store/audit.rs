@@ -193,7 +193,7 @@ pub async fn reached_territories(pool: &PgPool, roots: &[Uuid], depth: i32) -> S
         "SELECT DISTINCT e.root, p.territory_id, p.state \
          FROM ({}) e JOIN measure m ON m.id = e.measure_id JOIN plan p ON p.id = m.plan_id \
          WHERE p.territory_id IS NOT NULL",
-        trace_statement(Direction::Down, false)
+        trace_statement(Direction::Down, None)
     ))
     .bind(roots)
     .bind(depth)

@@ -1,6 +1,5 @@
 //! Links between measures, traces along them, parent plans and link candidates.
 
-use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -43,10 +42,48 @@ pub enum Direction {
     Up,
 }
 
-/// The SQL of a trace in `direction` (`$1` roots, `$2` depth): the edges only, or with the
-/// reached measures, statuses and plans ([`TraceNodeRow`]). Public so a test can `EXPLAIN` exactly
+/// What a trace statement reads besides the edges.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct NodeReads {
+    /// Every column of the reached measures. Otherwise the long texts and JSON of the document
+    /// ([`HEAVY_MEASURE_COLUMNS`]) read as NULL: enough for the fields the look-ahead found asked
+    /// (`crate::graphql::Measure`'s trace decides), at a fraction of the bytes.
+    pub full_rows: bool,
+    /// The depths whose reached plans are read whole: bit `d` for depth `d` (`plan { ... }` asked
+    /// at that level). Every node's plan state and territory are read anyway (who may see it).
+    pub plan_depths: u32,
+}
+
+impl NodeReads {
+    /// What two readers need together.
+    pub fn union(self, other: NodeReads) -> NodeReads {
+        NodeReads {
+            full_rows: self.full_rows || other.full_rows,
+            plan_depths: self.plan_depths | other.plan_depths,
+        }
+    }
+}
+
+/// The measure columns a trace leaves out unless asked for ([`NodeReads::full_rows`]), with the
+/// value they read as then.
+pub const HEAVY_MEASURE_COLUMNS: [(&str, &str); 10] = [
+    ("schedule_text", "NULL::text"),
+    ("expected_result", "NULL::text"),
+    ("responsible_text", "NULL::text"),
+    ("schedule", "NULL::jsonb"),
+    ("reporting_forms", "NULL::text"),
+    ("notes", "NULL::text"),
+    ("indicator_text", "NULL::text"),
+    ("targets", "'null'::jsonb"),
+    ("parties", "'null'::jsonb"),
+    ("extra", "'null'::jsonb"),
+];
+
+/// The SQL of a trace in `direction` (`$1` roots, `$2` depth): the edges only (`nodes` `None`),
+/// or with the reached measures, statuses, plan states and, at the depths in `$3`
+/// ([`NodeReads::plan_depths`]), plans ([`TraceNodeRow`]). Public so a test can `EXPLAIN` exactly
 /// what the hub runs.
-pub fn trace_statement(direction: Direction, with_nodes: bool) -> String {
+pub fn trace_statement(direction: Direction, nodes: Option<NodeReads>) -> String {
     // A link is followed from its `from` end to its `to` end.
     let (from, to) = match direction {
         Direction::Down => ("implements_id", "measure_id"),
@@ -61,29 +98,42 @@ pub fn trace_statement(direction: Direction, with_nodes: bool) -> String {
              FROM measure_link l JOIN t ON l.{from} = t.{to} \
             WHERE t.depth < $2 AND l.state <> 'REJECTED' AND NOT l.{to} = ANY(t.path))"
     );
-    if !with_nodes {
+    let Some(reads) = nodes else {
         return format!(
             "{traversal} SELECT root, depth, link_id, measure_id, implements_id FROM t ORDER BY root, depth"
         );
-    }
-    // Measures by primary key per edge (LATERAL: a nested loop whatever the recursive part's
-    // row estimate), each plan's columns once per root.
+    };
+    let columns = MEASURE_COLUMNS
+        .split(", ")
+        .map(
+            |column| match HEAVY_MEASURE_COLUMNS.iter().find(|(c, _)| *c == column) {
+                Some((_, empty)) if !reads.full_rows => format!("{empty} AS {column}"),
+                _ => format!("m.{column}"),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Measures (with their plan's state, territory and zone) by primary key per edge (LATERAL: a
+    // nested loop whatever the recursive part's row estimate); a plan's columns, at the depths
+    // asked, once per root.
     format!(
         "{traversal} \
          SELECT t.root, t.depth, t.link_id, t.measure_id, t.implements_id, m.*, \
-                CASE WHEN row_number() OVER (PARTITION BY t.root, m.plan_id ORDER BY t.depth, t.link_id) = 1 \
+                CASE WHEN ($3::int4 >> t.depth) & 1 = 1 AND row_number() OVER \
+                          (PARTITION BY t.root, m.plan_id, ($3::int4 >> t.depth) & 1 ORDER BY t.depth, t.link_id) = 1 \
                      THEN (SELECT to_jsonb(p) FROM (SELECT {PLAN_COLUMNS} FROM plan WHERE id = m.plan_id) p) END AS plan \
          FROM t CROSS JOIN LATERAL ( \
-             SELECT {MEASURE_COLUMNS}, status, progress::float8 AS progress, weight::float8 AS weight, \
-                    (SELECT p.time_zone FROM plan p WHERE p.id = measure.plan_id) AS time_zone \
-             FROM measure WHERE id = t.{to}) m \
+             SELECT {columns}, m.status, m.progress::float8 AS progress, m.weight::float8 AS weight, \
+                    p.time_zone, p.state AS plan_state, p.territory_id AS plan_territory_id \
+             FROM measure m JOIN plan p ON p.id = m.plan_id WHERE m.id = t.{to}) m \
          ORDER BY t.root, t.depth"
     )
 }
 
-/// A node reached by a trace with what its fields read: the edge, the reached measure's row and
-/// status, and its plan (columns on the first node of each plan per root only: a plan is sent
-/// once, however many of its measures the trace reaches).
+/// A node reached by a trace with what its fields read: the edge, the reached measure's row
+/// (the light columns only, unless [`NodeReads::full_rows`]) and status, who may see it (its
+/// plan's state and territory), and its plan (at the depths asked, on the first node of each plan
+/// per root only: a plan is sent once, however many of its measures the trace reaches).
 #[derive(Clone, Debug, FromRow)]
 pub struct TraceNodeRow {
     #[sqlx(flatten)]
@@ -92,37 +142,38 @@ pub struct TraceNodeRow {
     pub measure: MeasureRow,
     #[sqlx(flatten)]
     pub status: StatusRow,
+    pub plan_state: String,
+    pub plan_territory_id: Option<Uuid>,
     pub plan: Option<sqlx::types::Json<PlanRow>>,
 }
 
-/// What a trace reads a row as: the edge alone ([`TraceRow`]) or the edge with the reached
-/// node ([`TraceNodeRow`]).
-pub trait Traced: for<'r> FromRow<'r, PgRow> + Send + Unpin {
-    /// Whether the statement reads the reached measure's row, status and plan too.
-    const WITH_NODES: bool;
-}
-
-impl Traced for TraceRow {
-    const WITH_NODES: bool = false;
-}
-
-/// A trace's fields need no further query.
-impl Traced for TraceNodeRow {
-    const WITH_NODES: bool = true;
-}
-
 /// Every non-rejected link from the roots in `direction`, down to `max_depth`, in one statement
-/// whatever the size of the tree (with [`TraceNodeRow`], every reached node in the same
-/// statement). Paths never revisit a measure.
-pub async fn trace<R: Traced>(
+/// whatever the size of the tree. Paths never revisit a measure.
+pub async fn trace(
     pool: &PgPool,
     direction: Direction,
     roots: &[Uuid],
     max_depth: i32,
-) -> ServiceResult<Vec<R>> {
-    Ok(sqlx::query_as(&trace_statement(direction, R::WITH_NODES))
+) -> ServiceResult<Vec<TraceRow>> {
+    Ok(sqlx::query_as(&trace_statement(direction, None))
         .bind(roots)
         .bind(max_depth)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// [`trace`] with every reached node read as `reads` says, in the same one statement.
+pub async fn trace_nodes(
+    pool: &PgPool,
+    direction: Direction,
+    roots: &[Uuid],
+    max_depth: i32,
+    reads: NodeReads,
+) -> ServiceResult<Vec<TraceNodeRow>> {
+    Ok(sqlx::query_as(&trace_statement(direction, Some(reads)))
+        .bind(roots)
+        .bind(max_depth)
+        .bind(reads.plan_depths as i32)
         .fetch_all(pool)
         .await?)
 }
