@@ -8,7 +8,8 @@
 //! exits non-zero when one of these fails.
 //!
 //! `cargo bench -p roadmap-hub --bench soak` (release; 10 minutes, 1,000 subscribers).
-//! `-- --duration 30m --subscribers 2000`, or `SOAK_DURATION` / `SOAK_SUBSCRIBERS`, change them.
+//! `-- --duration 30m --subscribers 2000 --rate 20`, or `SOAK_DURATION` / `SOAK_SUBSCRIBERS` /
+//! `SOAK_RATE`, change them (`--rate`: status changes per second, default 5).
 //! Needs PostgreSQL and `redis-server` as the tests do.
 
 use std::process::ExitCode;
@@ -22,20 +23,26 @@ const MAX_RSS_GROWTH: f64 = 0.10;
 fn options() -> anyhow::Result<roadmap_e2e::soak::Options> {
     let mut duration = std::env::var("SOAK_DURATION").unwrap_or_else(|_| "10m".into());
     let mut subscribers = std::env::var("SOAK_SUBSCRIBERS").unwrap_or_else(|_| "1000".into());
+    let mut rate = std::env::var("SOAK_RATE").unwrap_or_else(|_| "5".into());
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--duration" => duration = args.next().context("--duration needs a value (10m, 90s)")?,
             "--subscribers" => subscribers = args.next().context("--subscribers needs a count")?,
+            "--rate" => rate = args.next().context("--rate needs status changes per second")?,
             // cargo bench passes --bench to every bench binary.
             "--bench" => {}
-            other => bail!("unknown argument {other:?} (--duration, --subscribers)"),
+            other => bail!("unknown argument {other:?} (--duration, --subscribers, --rate)"),
         }
     }
     let duration: Duration =
         roadmap_common::config::parse_duration(&duration).map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
     let subscribers = subscribers.parse().context("--subscribers: a count")?;
-    Ok(roadmap_e2e::soak::Options::bench(duration, subscribers))
+    let rate: f64 = rate.parse().context("--rate: status changes per second")?;
+    if !(rate > 0.0 && rate <= 1000.0) {
+        bail!("--rate: between 0 and 1000 status changes per second, not {rate}");
+    }
+    Ok(roadmap_e2e::soak::Options::bench(duration, subscribers, rate))
 }
 
 fn main() -> anyhow::Result<ExitCode> {

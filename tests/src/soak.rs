@@ -62,11 +62,10 @@ pub struct Options {
 }
 
 impl Options {
-    /// The bench: 10 minutes, 1,000 subscribers. The warm-up is a fifth of the run (at most a
-    /// minute), but at least until the router's buffers are full ([`ROUTER_BUFFER`] changes, plus
-    /// 10 s), and at most half the run.
-    pub fn bench(duration: Duration, subscribers: usize) -> Options {
-        let changes_per_second = 5.0;
+    /// The bench: e.g. 10 minutes, 1,000 subscribers, 5 status changes per second. The warm-up
+    /// is a fifth of the run (at most a minute), but at least until the router's buffers are full
+    /// ([`ROUTER_BUFFER`] changes, plus 10 s), and at most half the run.
+    pub fn bench(duration: Duration, subscribers: usize, changes_per_second: f64) -> Options {
         let buffers_full = Duration::from_secs_f64(ROUTER_BUFFER as f64 / changes_per_second + 10.0);
         Options {
             duration,

@@ -25,6 +25,7 @@ pub const PEOPLE: &str = "people";
 pub struct PeopleClient {
     client: SubgraphClient,
     children: Arc<DataLoader<Measured<TerritoryChildrenLoader>>>,
+    units: Arc<DataLoader<Measured<UnitSubtreesLoader>>>,
 }
 
 impl std::fmt::Debug for PeopleClient {
@@ -51,6 +52,31 @@ impl Loader<Uuid> for TerritoryChildrenLoader {
     }
 }
 
+/// The units under many organisations in one call (the people subgraph's entity lookup): for
+/// each, every unit directly under it, with the units under that unit (a class's staff roles),
+/// three levels deep; an organisation it does not know has none.
+pub struct UnitSubtreesLoader(SubgraphClient);
+
+impl Loader<Uuid> for UnitSubtreesLoader {
+    type Value = Vec<Vec<Uuid>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Vec<Uuid>>>, LoadError> {
+        let selection = "id units { id units { id units { id } } }";
+        let mut out = HashMap::new();
+        for node in self.0.entities("Organisation", keys, selection).await? {
+            let subtrees = node["units"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|unit| tree_ids(unit, "units"))
+                .collect::<ServiceResult<Vec<_>>>()?;
+            out.insert(parse_uuid(&node["id"])?, subtrees);
+        }
+        Ok(out)
+    }
+}
+
 /// An organisation the importer needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrganisationRef {
@@ -72,7 +98,12 @@ impl PeopleClient {
     pub fn new(caller: &'static str, url: impl Into<String>, secret: GatewaySecret) -> Self {
         let client = SubgraphClient::new(caller, PEOPLE, url, secret);
         let children = Arc::new(crate::loaders::loader(TerritoryChildrenLoader(client.clone())));
-        Self { client, children }
+        let units = Arc::new(crate::loaders::loader(UnitSubtreesLoader(client.clone())));
+        Self {
+            client,
+            children,
+            units,
+        }
     }
 
     /// The underlying client (scope checks, see [`SubgraphClient::require_scope`]).
@@ -275,21 +306,11 @@ impl PeopleClient {
     }
 
     /// The units directly under an organisation (a school's classes, subject teams and staff
-    /// roles), each with every unit under it (two levels further down), itself first.
+    /// roles), each with every unit under it (two levels further down), itself first. Batched
+    /// with concurrent lookups ([`UnitSubtreesLoader`]): `coverageByUnit` of every measure of a
+    /// plan is one call.
     pub async fn unit_subtrees(&self, organisation: Uuid) -> ServiceResult<Vec<Vec<Uuid>>> {
-        let data = self
-            .client
-            .call_by_id(
-                "query($id: ID!) { organisation(id: $id) { units { id units { id units { id } } } } }",
-                organisation,
-            )
-            .await?;
-        data["organisation"]["units"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|unit| tree_ids(unit, "units"))
-            .collect()
+        Ok(self.units.load_one(organisation).await?.unwrap_or_default())
     }
 }
 

@@ -658,3 +658,63 @@ async fn a_generated_federal_measure_reaches_class_plans_in_one_query() {
     );
     hub.finish().await.expect("finish");
 }
+
+/// Batches of the people subgraph's unit lookup (`UnitSubtreesLoader`) so far in this process.
+async fn unit_lookups(hub: &TestHub) -> u64 {
+    let running = hub.hub.as_ref().expect("hub");
+    let url = format!("http://{}/metrics", running.addr(Target::PLANS).expect("addr"));
+    let text = reqwest::get(&url).await.expect("metrics").text().await.expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("roadmap_dataloader_batch_size_count{loader=\"UnitSubtreesLoader\"} "))
+        .map(|n| n.trim().parse().expect("a count"))
+        .unwrap_or(0)
+}
+
+/// `coverageByUnit` of the measures of many schools' plans asks the people subgraph for the
+/// schools' units in one batched lookup (two at most), not once per measure, and each measure
+/// gets its own school's units.
+#[tokio::test]
+async fn coverage_by_unit_of_many_measures_is_one_people_lookup() {
+    let hub = TestHub::spawn().await.expect("hub");
+    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
+        .await
+        .expect("demo");
+    let query = "{ plans(level: SCHOOL, first: 20) { edges { node { owner { id name } \
+        measures { id coverageByUnit { unit { name kind parent { id } } covered } } } } } }";
+    let before = unit_lookups(&hub).await;
+    let data = hub.gql(query, json!({})).await.expect("coverage");
+    let lookups = unit_lookups(&hub).await - before;
+    let mut measures = 0;
+    let mut schools = std::collections::HashSet::new();
+    let mut classes = 0;
+    for plan in data["plans"]["edges"].as_array().expect("edges") {
+        let owner = &plan["node"]["owner"];
+        for m in plan["node"]["measures"].as_array().expect("measures") {
+            measures += 1;
+            schools.insert(owner["id"].clone());
+            for row in m["coverageByUnit"].as_array().expect("rows") {
+                assert_eq!(
+                    row["unit"]["parent"]["id"], owner["id"],
+                    "a unit of the plan's own school: {row}"
+                );
+                if row["unit"]["kind"] == "CLASS" {
+                    classes += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        measures > 10 && schools.len() > 5,
+        "{measures} measures of {} schools",
+        schools.len()
+    );
+    assert!(classes > 0, "the generated schools have classes");
+    // One batch, or two when the batching window closes while the last measures' plans are
+    // still being read (the loader's delay); never one per measure or per school.
+    assert!(
+        (1..=2).contains(&lookups),
+        "{lookups} lookups for {measures} measures of {} schools",
+        schools.len()
+    );
+    hub.finish().await.expect("finish");
+}
