@@ -439,9 +439,8 @@ impl Measure {
         loaders.feed(measures, statuses, plans).await;
         let mut visible: HashMap<Uuid, bool> = HashMap::new();
         for n in nodes.iter() {
-            if !visible.contains_key(&n.measure.plan_id) {
-                let may = access::may_see_plan(ctx, &n.plan_state, n.plan_territory_id).await?;
-                visible.insert(n.measure.plan_id, may);
+            if let std::collections::hash_map::Entry::Vacant(plan) = visible.entry(n.measure.plan_id) {
+                plan.insert(access::may_see_plan(ctx, &n.plan_state, n.plan_territory_id).await?);
             }
         }
         let rows: HashMap<Uuid, Arc<MeasureRow>> = nodes
