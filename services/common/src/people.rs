@@ -25,7 +25,7 @@ pub const PEOPLE: &str = "people";
 pub struct PeopleClient {
     client: SubgraphClient,
     children: Arc<DataLoader<Measured<TerritoryChildrenLoader>>>,
-    units: Arc<DataLoader<Measured<UnitSubtreesLoader>>>,
+    organisations: Arc<DataLoader<Measured<OrganisationNodeLoader>>>,
 }
 
 impl std::fmt::Debug for PeopleClient {
@@ -52,26 +52,42 @@ impl Loader<Uuid> for TerritoryChildrenLoader {
     }
 }
 
-/// The units under many organisations in one call (the people subgraph's entity lookup): for
-/// each, every unit directly under it, with the units under that unit (a class's staff roles),
-/// three levels deep; an organisation it does not know has none.
-pub struct UnitSubtreesLoader(SubgraphClient);
+/// What the people subgraph tells other subgraphs' rules of an organisation: its territory and
+/// the units under it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrganisationNode {
+    pub territory: Option<Uuid>,
+    /// Every unit directly under it (a school's classes, subject teams, staff roles), each with
+    /// the units under that unit (a class's staff roles), itself first; three levels deep.
+    pub unit_subtrees: Vec<Vec<Uuid>>,
+}
 
-impl Loader<Uuid> for UnitSubtreesLoader {
-    type Value = Vec<Vec<Uuid>>;
+/// Many organisations in one call (the people subgraph's entity lookup); an organisation it does
+/// not know is left out.
+pub struct OrganisationNodeLoader(SubgraphClient);
+
+impl Loader<Uuid> for OrganisationNodeLoader {
+    type Value = OrganisationNode;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<Vec<Uuid>>>, LoadError> {
-        let selection = "id units { id units { id units { id } } }";
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, OrganisationNode>, LoadError> {
+        let selection = "id territory { id } units { id units { id units { id } } }";
         let mut out = HashMap::new();
         for node in self.0.entities("Organisation", keys, selection).await? {
-            let subtrees = node["units"]
+            let unit_subtrees = node["units"]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .map(|unit| tree_ids(unit, "units"))
                 .collect::<ServiceResult<Vec<_>>>()?;
-            out.insert(parse_uuid(&node["id"])?, subtrees);
+            let territory = optional_uuid(&node["territory"]["id"])?;
+            out.insert(
+                parse_uuid(&node["id"])?,
+                OrganisationNode {
+                    territory,
+                    unit_subtrees,
+                },
+            );
         }
         Ok(out)
     }
@@ -98,11 +114,11 @@ impl PeopleClient {
     pub fn new(caller: &'static str, url: impl Into<String>, secret: GatewaySecret) -> Self {
         let client = SubgraphClient::new(caller, PEOPLE, url, secret);
         let children = Arc::new(crate::loaders::loader(TerritoryChildrenLoader(client.clone())));
-        let units = Arc::new(crate::loaders::loader(UnitSubtreesLoader(client.clone())));
+        let organisations = Arc::new(crate::loaders::loader(OrganisationNodeLoader(client.clone())));
         Self {
             client,
             children,
-            units,
+            organisations,
         }
     }
 
@@ -305,12 +321,22 @@ impl PeopleClient {
         })
     }
 
+    /// An organisation's territory and units; `None` when the people subgraph does not know it.
+    /// Batched with concurrent lookups ([`OrganisationNodeLoader`]): `coverageByUnit` of every
+    /// measure of a plan, or the rollups of every school of a list, is one call.
+    pub async fn organisation(&self, organisation: Uuid) -> ServiceResult<Option<OrganisationNode>> {
+        Ok(self.organisations.load_one(organisation).await?)
+    }
+
     /// The units directly under an organisation (a school's classes, subject teams and staff
-    /// roles), each with every unit under it (two levels further down), itself first. Batched
-    /// with concurrent lookups ([`UnitSubtreesLoader`]): `coverageByUnit` of every measure of a
-    /// plan is one call.
+    /// roles), each with every unit under it (two levels further down), itself first; none for an
+    /// organisation the people subgraph does not know. Batched as [`PeopleClient::organisation`].
     pub async fn unit_subtrees(&self, organisation: Uuid) -> ServiceResult<Vec<Vec<Uuid>>> {
-        Ok(self.units.load_one(organisation).await?.unwrap_or_default())
+        Ok(self
+            .organisation(organisation)
+            .await?
+            .map(|o| o.unit_subtrees)
+            .unwrap_or_default())
     }
 }
 

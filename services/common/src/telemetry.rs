@@ -25,7 +25,9 @@ use opentelemetry::trace::{TraceContextExt, TraceId};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing::{Instrument, Subscriber};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
@@ -86,31 +88,68 @@ pub fn init_with(format: LogFormat, default_filter: &str, extra: Option<ExtraLay
     INIT.get_or_init(|| {
         EXPORT.store(extra.is_some(), Ordering::SeqCst);
         let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-        // sqlx statements must reach the counter even when logs are quiet.
-        let counter = SqlCounter
-            .with_filter(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
-        let registry = tracing_subscriber::registry().with(extra).with(counter);
-        let result = match format {
-            LogFormat::Text => registry
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .with_writer(std::io::stderr)
-                        .with_filter(filter),
-                )
-                .try_init(),
-            LogFormat::Json => registry
-                .with(
-                    tracing_subscriber::fmt::layer()
-                        .json()
-                        .with_writer(std::io::stderr)
-                        .with_filter(filter),
-                )
-                .try_init(),
+        let logs = Logs {
+            format,
+            filter,
+            writer: BoxMakeWriter::new(std::io::stderr),
         };
-        if let Err(err) = result {
+        if let Err(err) = install(extra, Some(logs)) {
             eprintln!("tracing already initialised elsewhere: {err}");
         }
     });
+}
+
+/// Where and how log lines go.
+struct Logs {
+    format: LogFormat,
+    filter: EnvFilter,
+    writer: BoxMakeWriter,
+}
+
+/// Installs the global subscriber: `extra` first on the registry when there is one, the SQL
+/// counter, and the log lines when there are any.
+///
+/// A missing `extra` is left out of the stack rather than added as `None`: tracing-subscriber's
+/// `Option` layer, when empty, enables every callsite, so every span of every crate at every level
+/// (the router's, the HTTP stack's) would be built and entered for nothing: 9 % of the hub's CPU
+/// on the depth-2 trace (README "Side by side with PostGraphile").
+fn install(extra: Option<ExtraLayer>, logs: Option<Logs>) -> Result<(), tracing_subscriber::util::TryInitError> {
+    match extra {
+        Some(extra) => install_over(tracing_subscriber::registry().with(extra), logs),
+        None => install_over(tracing_subscriber::registry(), logs),
+    }
+}
+
+fn install_over<S>(subscriber: S, logs: Option<Logs>) -> Result<(), tracing_subscriber::util::TryInitError>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync + 'static,
+{
+    // sqlx statements must reach the counter even when logs are quiet.
+    let counter = SqlCounter
+        .with_filter(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
+    let subscriber = subscriber.with(counter);
+    match logs {
+        None => subscriber.try_init(),
+        Some(Logs {
+            format: LogFormat::Text,
+            filter,
+            writer,
+        }) => subscriber
+            .with(tracing_subscriber::fmt::layer().with_writer(writer).with_filter(filter))
+            .try_init(),
+        Some(Logs {
+            format: LogFormat::Json,
+            filter,
+            writer,
+        }) => subscriber
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(writer)
+                    .with_filter(filter),
+            )
+            .try_init(),
+    }
 }
 
 /// For tests: silent unless `TEST_LOG` is set (then like [`init`]).
@@ -123,18 +162,12 @@ pub fn init_for_tests() {
 pub fn init_for_tests_with(extra: Option<ExtraLayer>) {
     INIT.get_or_init(|| {
         EXPORT.store(extra.is_some(), Ordering::SeqCst);
-        let counter = SqlCounter
-            .with_filter(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
-        let registry = tracing_subscriber::registry().with(extra).with(counter);
-        let result = if std::env::var_os("TEST_LOG").is_some() {
-            let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-            registry
-                .with(tracing_subscriber::fmt::layer().with_test_writer().with_filter(filter))
-                .try_init()
-        } else {
-            registry.try_init()
-        };
-        let _ = result;
+        let logs = std::env::var_os("TEST_LOG").map(|_| Logs {
+            format: LogFormat::Text,
+            filter: EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER)),
+            writer: BoxMakeWriter::new(tracing_subscriber::fmt::TestWriter::default()),
+        });
+        let _ = install(extra, logs);
     });
 }
 
@@ -240,5 +273,24 @@ mod trace_context_tests {
         assert_eq!(continue_trace(&span, Some(value)).as_deref(), Some(value));
         assert_eq!(continue_trace(&tracing::info_span!("step"), Some("00-nonsense")), None);
         assert_eq!(continue_trace(&tracing::info_span!("step"), None), None);
+    }
+}
+
+#[cfg(test)]
+mod subscriber_tests {
+    use super::*;
+
+    /// Without an exporting layer, a span that neither the logs nor the counter want is never
+    /// built (with the empty layer left in the stack it was, at every level), while sqlx's
+    /// statements still reach the counter.
+    #[test]
+    fn spans_nobody_records_are_never_built_and_statements_still_count() {
+        init_with_default(LogFormat::Text, "warn");
+        assert!(!export_enabled());
+        let probe = tracing::trace_span!(target: "roadmap_subscriber_probe", "poll");
+        assert!(probe.is_disabled(), "a trace-level span is built: {probe:?}");
+        let before = sql_statement_count();
+        tracing::debug!(target: "sqlx::query", summary = "SELECT 1");
+        assert_eq!(sql_statement_count(), before + 1);
     }
 }

@@ -659,13 +659,14 @@ async fn a_generated_federal_measure_reaches_class_plans_in_one_query() {
     hub.finish().await.expect("finish");
 }
 
-/// Batches of the people subgraph's unit lookup (`UnitSubtreesLoader`) so far in this process.
+/// Batches of the people subgraph's organisation lookup (`OrganisationNodeLoader`) so far in this
+/// process.
 async fn unit_lookups(hub: &TestHub) -> u64 {
     let running = hub.hub.as_ref().expect("hub");
     let url = format!("http://{}/metrics", running.addr(Target::PLANS).expect("addr"));
     let text = reqwest::get(&url).await.expect("metrics").text().await.expect("text");
     text.lines()
-        .find_map(|l| l.strip_prefix("roadmap_dataloader_batch_size_count{loader=\"UnitSubtreesLoader\"} "))
+        .find_map(|l| l.strip_prefix("roadmap_dataloader_batch_size_count{loader=\"OrganisationNodeLoader\"} "))
         .map(|n| n.trim().parse().expect("a count"))
         .unwrap_or(0)
 }

@@ -116,6 +116,15 @@ async fn rollup(hub: &TestHub, territory: &str, code: &str, period: i32, subject
     hub.gql(&rollup_query(), variables).await.expect("rollup")["territory"]["rollup"].clone()
 }
 
+/// A school's chemistry mock-exam rollup of 2026 (`Organisation.rollup`), through the gateway.
+async fn school_rollup(hub: &TestHub, school: &str) -> Value {
+    let query = "query($id: ID!) { organisation(id: $id) { rollup(indicator: \"ege_below_min\", period: 2026, \
+        subject: \"chemistry\") { territory { id } organisation { id name } target \
+        bySource { source value valueSource observed rolledUp numerator denominator \
+          children { organisation { id name } value } } } } }";
+    hub.gql(query, json!({ "id": school })).await.expect("school rollup")["organisation"]["rollup"].clone()
+}
+
 fn source<'v>(rollup: &'v Value, name: &str) -> &'v Value {
     rollup["bySource"]
         .as_array()
@@ -242,6 +251,24 @@ async fn class_mock_exams_roll_up_to_the_region_next_to_the_official_result() {
         .map(|c| c["organisation"]["name"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(class_names, ["11А", "11Б"], "best first: 15 % before 20,8 %");
+    // The school's own rollup (`Organisation.rollup`): its two classes, in Chita's territory.
+    let s1 = school_rollup(&hub, &school_1).await;
+    assert_eq!(s1["organisation"]["name"], "МБОУ СОШ № 1 г. Читы");
+    assert_eq!(s1["territory"]["id"], chita.as_str());
+    let sm = source(&s1, "MOCK_EXAM");
+    assert!(
+        close(&sm["value"], 8.0 / 44.0 * 100.0) && close(&sm["denominator"], 44.0),
+        "(5+3)/(24+20): {sm}"
+    );
+    assert_eq!(sm["valueSource"], "ROLLUP");
+    let names: Vec<&str> = sm["children"]
+        .as_array()
+        .expect("classes")
+        .iter()
+        .map(|c| c["organisation"]["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["11А", "11Б"]);
+    assert!(s1["target"].is_null(), "the school has no target of its own: {s1}");
     // In the official tree the municipalities count with their own values; no class is there.
     assert!(
         off["children"]
@@ -276,6 +303,12 @@ async fn class_mock_exams_roll_up_to_the_region_next_to_the_official_result() {
     assert!(close(&school_node["rolledUp"], 8.0 / 44.0 * 100.0), "{school_node}");
     assert!(close(&r["value"], official_value), "the official value still: {r}");
 
+    // Asked directly, the school's rollup shows its own total next to its classes' (as a
+    // territory's does: the unit asked for is valued by its children when they have data).
+    let sm = source(&school_rollup(&hub, &school_1).await, "MOCK_EXAM").clone();
+    assert_eq!(sm["valueSource"], "ROLLUP");
+    assert!(close(&sm["observed"], 14.0), "{sm}");
+    assert!(close(&sm["value"], 8.0 / 44.0 * 100.0), "{sm}");
     // Seen from the municipality, the school is its only child, with its own total.
     let r = rollup(&hub, &chita, "ege_below_min", 2026, Some("chemistry")).await;
     let m = source(&r, "MOCK_EXAM");

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 use roadmap_common::{ServiceError, parse_id};
 
-use super::{Indicator, Measure, Plan, Territory};
+use super::{Indicator, Measure, Organisation, Plan, Territory};
 use crate::loaders::Loaders;
 use crate::store;
 
@@ -52,6 +52,11 @@ impl QueryRoot {
         Ok(Territory {
             id: parse_id("id", &id)?,
         })
+    }
+
+    #[graphql(entity)]
+    async fn find_organisation_by_id(&self, id: ID) -> Organisation {
+        Organisation { id }
     }
 
     #[graphql(entity)]

@@ -50,12 +50,17 @@ impl From<rollup::Source> for ValueSource {
     }
 }
 
-/// A territory's value of one indicator for one period and subject, computed for dashboards from
-/// the official results; `bySource` puts every result source side by side.
+/// A territory's (or an organisation's) value of one indicator for one period and subject,
+/// computed for dashboards from the official results; `bySource` puts every result source side by
+/// side.
 #[derive(SimpleObject)]
 pub struct Rollup {
     pub indicator: Indicator,
+    /// The territory rolled up, or the organisation's territory.
     pub territory: Territory,
+    /// The organisation rolled up (`Organisation.rollup`: a school from its classes); none for a
+    /// territory's rollup.
+    pub organisation: Option<Organisation>,
     pub period: i32,
     pub subject: Option<String>,
     /// `rolledUp` when the children have data, else `observed`.
@@ -143,11 +148,13 @@ impl Rollup {
         Ok((row, data))
     }
 
-    /// The rollup of `indicator` under `territory` ([`compute_rollup`]).
+    /// The rollup of `indicator` under `territory`, or under `organisation` (of `territory`)
+    /// ([`compute_rollup`]).
     pub(super) fn compute(
         indicator: &IndicatorRow,
         data: &RollupData,
         territory: Uuid,
+        organisation: Option<Uuid>,
         period: i32,
         subject: &str,
     ) -> Rollup {
@@ -157,6 +164,7 @@ impl Rollup {
         Rollup {
             indicator,
             territory: Territory { id: territory },
+            organisation: organisation.map(|id| Organisation { id: id_of(id) }),
             period,
             subject: opt_subject(subject).map(str::to_string),
             value: official.value,

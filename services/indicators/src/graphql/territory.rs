@@ -1,11 +1,13 @@
 //! Entities of the people subgraph seen from here: `Territory`, extended (same `@key(id)`) with
 //! its indicator values (`indicators`, `rollup`, `series`), its `TerritoryIndicator` groups, and
-//! `Organisation`, referenced by id only.
+//! `Organisation`, extended with `rollup` (a school's value from its classes).
 
 use std::collections::BTreeMap;
 
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result};
 use uuid::Uuid;
+
+use roadmap_common::{ServiceError, parse_id, people};
 
 use super::{Indicator, Observation, Rollup, Target, TargetKind, id_of};
 use crate::loaders::Loaders;
@@ -13,11 +15,43 @@ use crate::rollup::{Unit, baseline, pick};
 use crate::store::{ObservationRow, TargetRow};
 use crate::values::{opt_subject, subject_key};
 
-/// An organisation of the people subgraph, referenced by id.
-#[derive(SimpleObject)]
-#[graphql(unresolvable)]
 pub struct Organisation {
     pub id: ID,
+}
+
+/// An organisation of the people subgraph, extended with its indicator values.
+#[Object]
+impl Organisation {
+    async fn id(&self) -> &ID {
+        &self.id
+    }
+
+    /// The value of `indicator` (code) for `period` computed from the units under this
+    /// organisation (a school's classes) next to its own observation, its gap to its target and
+    /// its status, with the units ranked: the same rule as a territory's rollup, one level lower.
+    /// `territory` is the organisation's territory, `organisation` this organisation.
+    async fn rollup(
+        &self,
+        ctx: &Context<'_>,
+        indicator: String,
+        period: i32,
+        subject: Option<String>,
+    ) -> Result<Rollup> {
+        let id = parse_id("id", &self.id)?;
+        let node = people::from_ctx(ctx)?
+            .organisation(id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("Organisation", id))?;
+        let territory = node.territory.ok_or_else(|| {
+            ServiceError::invalid(
+                "organisation",
+                format!("organisation {id} has no territory to roll up into"),
+            )
+        })?;
+        let (row, data) = Rollup::inputs(ctx, &indicator, Unit::Organisation(id)).await?;
+        let subject = subject.as_deref().map(subject_key).unwrap_or_default();
+        Ok(Rollup::compute(&row, &data, territory, Some(id), period, &subject))
+    }
 }
 
 /// A territory of the people subgraph, extended with its indicator values.
@@ -78,7 +112,7 @@ impl Territory {
     ) -> Result<Rollup> {
         let (row, data) = Rollup::inputs(ctx, &indicator, Unit::Territory(self.id)).await?;
         let subject = subject.as_deref().map(subject_key).unwrap_or_default();
-        Ok(Rollup::compute(&row, &data, self.id, period, &subject))
+        Ok(Rollup::compute(&row, &data, self.id, None, period, &subject))
     }
 
     /// The rollup for every period that has observations, baselines or targets, in order.
@@ -88,7 +122,7 @@ impl Territory {
         Ok(data
             .periods(&subject)
             .into_iter()
-            .map(|p| Rollup::compute(&row, &data, self.id, p, &subject))
+            .map(|p| Rollup::compute(&row, &data, self.id, None, p, &subject))
             .collect())
     }
 }

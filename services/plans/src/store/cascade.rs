@@ -114,13 +114,13 @@ pub fn trace_statement(direction: Direction, nodes: Option<NodeReads>) -> String
         .collect::<Vec<_>>()
         .join(", ");
     // Measures (with their plan's state, territory and zone) by primary key per edge (LATERAL: a
-    // nested loop whatever the recursive part's row estimate); a plan's columns, at the depths
-    // asked, once per root.
+    // nested loop whatever the recursive part's row estimate); a plan's columns on the nodes of
+    // the depths asked (no window to send each plan once: at the level that asks, plans are
+    // mostly distinct, and the sort cost more than the repeats).
     format!(
         "{traversal} \
          SELECT t.root, t.depth, t.link_id, t.measure_id, t.implements_id, m.*, \
-                CASE WHEN ($3::int4 >> t.depth) & 1 = 1 AND row_number() OVER \
-                          (PARTITION BY t.root, m.plan_id, ($3::int4 >> t.depth) & 1 ORDER BY t.depth, t.link_id) = 1 \
+                CASE WHEN ($3::int4 >> t.depth) & 1 = 1 \
                      THEN (SELECT to_jsonb(p) FROM (SELECT {PLAN_COLUMNS} FROM plan WHERE id = m.plan_id) p) END AS plan \
          FROM t CROSS JOIN LATERAL ( \
              SELECT {columns}, m.status, m.progress::float8 AS progress, m.weight::float8 AS weight, \
@@ -132,8 +132,7 @@ pub fn trace_statement(direction: Direction, nodes: Option<NodeReads>) -> String
 
 /// A node reached by a trace with what its fields read: the edge, the reached measure's row
 /// (the light columns only, unless [`NodeReads::full_rows`]) and status, who may see it (its
-/// plan's state and territory), and its plan (at the depths asked, on the first node of each plan
-/// per root only: a plan is sent once, however many of its measures the trace reaches).
+/// plan's state and territory), and its plan (on the nodes of the depths asked).
 #[derive(Clone, Debug, FromRow)]
 pub struct TraceNodeRow {
     #[sqlx(flatten)]
