@@ -397,6 +397,16 @@ pub fn otel_layer(
 mod tests {
     use super::*;
 
+    /// The logs keep the router's spans out by their target (`roadmap_common::telemetry`): it
+    /// must be the router's.
+    #[test]
+    fn the_logs_know_the_routers_span_target() {
+        assert_eq!(
+            roadmap_common::telemetry::ROUTER_SPAN_TARGET,
+            hive_router::telemetry::traces::spans::TARGET_NAME
+        );
+    }
+
     #[test]
     fn both_configs_load_and_carry_our_header_rules() {
         let root = crate::workspace_root();

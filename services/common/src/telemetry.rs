@@ -25,6 +25,7 @@ use opentelemetry::trace::{TraceContextExt, TraceId};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing::{Instrument, Subscriber};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
@@ -106,6 +107,18 @@ struct Logs {
     writer: BoxMakeWriter,
 }
 
+/// The router's own spans (target `hive-router`: parse, plan, execute, the operation) are kept
+/// out of the log lines' span context. Its log lines carry their own fields; and the log layer
+/// appends every field recorded on a span to that span's text, so a subscription's operation
+/// span, which the router records on for every event it delivers (its cost), grew by some 70
+/// bytes per event per subscription for as long as the subscription lived (README "Soak").
+fn not_router_spans() -> tracing_subscriber::filter::FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
+    tracing_subscriber::filter::filter_fn(|meta| !(meta.is_span() && meta.target() == ROUTER_SPAN_TARGET))
+}
+
+/// The target of the router's spans.
+pub const ROUTER_SPAN_TARGET: &str = "hive-router";
+
 /// Installs the global subscriber: `extra` first on the registry when there is one, the SQL
 /// counter, and the log lines when there are any.
 ///
@@ -135,7 +148,11 @@ where
             filter,
             writer,
         }) => subscriber
-            .with(tracing_subscriber::fmt::layer().with_writer(writer).with_filter(filter))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(writer)
+                    .with_filter(filter.and(not_router_spans())),
+            )
             .try_init(),
         Some(Logs {
             format: LogFormat::Json,
@@ -146,7 +163,7 @@ where
                 tracing_subscriber::fmt::layer()
                     .json()
                     .with_writer(writer)
-                    .with_filter(filter),
+                    .with_filter(filter.and(not_router_spans())),
             )
             .try_init(),
     }
@@ -281,14 +298,25 @@ mod subscriber_tests {
     use super::*;
 
     /// Without an exporting layer, a span that neither the logs nor the counter want is never
-    /// built (with the empty layer left in the stack it was, at every level), while sqlx's
-    /// statements still reach the counter.
+    /// built (with the empty layer left in the stack it was, at every level), nor is a router
+    /// span at a level the logs show (the log layer kept every field recorded on it, per event
+    /// for a subscription's), while the hub's own spans are, and sqlx's statements still reach
+    /// the counter.
     #[test]
     fn spans_nobody_records_are_never_built_and_statements_still_count() {
-        init_with_default(LogFormat::Text, "warn");
+        init_with_default(LogFormat::Text, "info");
         assert!(!export_enabled());
         let probe = tracing::trace_span!(target: "roadmap_subscriber_probe", "poll");
         assert!(probe.is_disabled(), "a trace-level span is built: {probe:?}");
+        let router = tracing::info_span!(target: "hive-router", "graphql.operation");
+        assert!(
+            router.is_disabled(),
+            "the router's span is kept by the logs: {router:?}"
+        );
+        if std::env::var_os("RUST_LOG").is_none() {
+            let own = tracing::info_span!(target: "roadmap_subscriber_probe", "subgraph.request");
+            assert!(!own.is_disabled(), "the hub's own span gives log lines their context");
+        }
         let before = sql_statement_count();
         tracing::debug!(target: "sqlx::query", summary = "SELECT 1");
         assert_eq!(sql_statement_count(), before + 1);
