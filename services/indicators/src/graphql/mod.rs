@@ -11,7 +11,8 @@
 //!   `Organisation` (entities of the people subgraph) → [`territory`];
 //! - `Plan` (extended with `targets`), `Measure` (extended with `contributesTo`) (entities of the
 //!   plans subgraph) → [`plan`];
-//! - `Rollup`, `SourceRollup`, `RollupChild`, `TrackStatus`, `ValueSource` → [`rollup`];
+//! - `Rollup`, `SourceRollup`, `RollupChild`, `TrackStatus`, `ValueSource`, and the `rollup` field
+//!   of `Territory` and `Organisation` (`UnitRollup`) → [`rollup`];
 //! - `Query.*` and the entity resolvers → [`query`]; `Mutation.*` → [`mutation`].
 //!
 //! Resolvers read through [`crate::loaders`] and write through [`crate::store`] and
@@ -42,7 +43,7 @@ pub use observation::{Observation, RecordObservationInput, ResultSource};
 pub use placed::Placed;
 pub use plan::{Measure, Plan};
 pub use query::QueryRoot;
-pub use rollup::{Rollup, RollupChild, RollupFigures, SourceRollup, TrackStatus, ValueSource};
+pub use rollup::{Rollup, RollupChild, RollupFigures, SourceRollup, TrackStatus, UnitRollup, ValueSource};
 pub use target::{PlanTargetInput, SetTargetInput, Target, TargetKind};
 pub use territory::{Organisation, Territory, TerritoryIndicator};
 

@@ -1,16 +1,18 @@
 //! `Rollup`, `SourceRollup`, `RollupChild` and their enums: the GraphQL face of
 //! [`crate::rollup`], which computes them.
 
-use async_graphql::{Context, Enum, Result, SimpleObject};
+use std::marker::PhantomData;
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use uuid::Uuid;
 
-use roadmap_common::ServiceError;
+use roadmap_common::{ServiceError, people};
 
 use super::{Indicator, Organisation, ResultSource, Territory, id_of};
 use crate::loaders::Loaders;
 use crate::rollup::{self, RollupData, Unit, compute_rollup};
 use crate::store::IndicatorRow;
-use crate::values::opt_subject;
+use crate::values::{opt_subject, subject_key};
 
 /// Direction-aware status of a value against its target; the rule is in `rollup`'s docs:
 /// met → ON_TRACK, missed by at most 10 % of the target → AT_RISK, else OFF_TRACK.
@@ -133,6 +135,63 @@ pub struct RollupChild {
     pub target: Option<f64>,
     #[graphql(flatten)]
     pub figures: RollupFigures,
+}
+
+/// `rollup` of a territory or an organisation, flattened into both (`Territory.rollup`,
+/// `Organisation.rollup`): one resolver for either unit. One Rust type per user, as with
+/// `Placed`: a flattened object must be complete when its user copies its fields.
+pub struct UnitRollup<Of> {
+    unit: Unit,
+    of: PhantomData<fn() -> Of>,
+}
+
+impl<Of> UnitRollup<Of> {
+    pub fn new(unit: Unit) -> Self {
+        UnitRollup { unit, of: PhantomData }
+    }
+}
+
+#[Object(
+    concrete(name = "TerritoryRollupField", params(Territory)),
+    concrete(name = "OrganisationRollupField", params(Organisation))
+)]
+impl<Of: Send + Sync + 'static> UnitRollup<Of> {
+    /// The value of `indicator` (code) for `period` computed from the children (municipalities
+    /// of a region, schools of a municipality, classes of a school), next to the unit's own
+    /// observation, its gap to its target and its status, with the children ranked. For an
+    /// organisation, `territory` is the organisation's territory.
+    async fn rollup(
+        &self,
+        ctx: &Context<'_>,
+        indicator: String,
+        period: i32,
+        subject: Option<String>,
+    ) -> Result<Rollup> {
+        let territory = match self.unit {
+            Unit::Territory(id) => id,
+            Unit::Organisation(id) => people::from_ctx(ctx)?
+                .organisation(id)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("Organisation", id))?
+                .territory
+                .ok_or_else(|| {
+                    ServiceError::invalid(
+                        "organisation",
+                        format!("organisation {id} has no territory to roll up into"),
+                    )
+                })?,
+        };
+        let (row, data) = Rollup::inputs(ctx, &indicator, self.unit).await?;
+        let subject = subject.as_deref().map(subject_key).unwrap_or_default();
+        Ok(Rollup::compute(
+            &row,
+            &data,
+            territory,
+            self.unit.organisation(),
+            period,
+            &subject,
+        ))
+    }
 }
 
 impl Rollup {

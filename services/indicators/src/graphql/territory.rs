@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use async_graphql::{Context, ID, Object, Result};
 use uuid::Uuid;
 
-use roadmap_common::{ServiceError, parse_id, people};
+use roadmap_common::parse_id;
 
-use super::{Indicator, Observation, Rollup, Target, TargetKind, id_of};
+use super::{Indicator, Observation, Rollup, Target, TargetKind, UnitRollup, id_of};
 use crate::loaders::Loaders;
 use crate::rollup::{Unit, baseline, pick};
 use crate::store::{ObservationRow, TargetRow};
@@ -26,31 +26,9 @@ impl Organisation {
         &self.id
     }
 
-    /// The value of `indicator` (code) for `period` computed from the units under this
-    /// organisation (a school's classes) next to its own observation, its gap to its target and
-    /// its status, with the units ranked: the same rule as a territory's rollup, one level lower.
-    /// `territory` is the organisation's territory, `organisation` this organisation.
-    async fn rollup(
-        &self,
-        ctx: &Context<'_>,
-        indicator: String,
-        period: i32,
-        subject: Option<String>,
-    ) -> Result<Rollup> {
-        let id = parse_id("id", &self.id)?;
-        let node = people::from_ctx(ctx)?
-            .organisation(id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("Organisation", id))?;
-        let territory = node.territory.ok_or_else(|| {
-            ServiceError::invalid(
-                "organisation",
-                format!("organisation {id} has no territory to roll up into"),
-            )
-        })?;
-        let (row, data) = Rollup::inputs(ctx, &indicator, Unit::Organisation(id)).await?;
-        let subject = subject.as_deref().map(subject_key).unwrap_or_default();
-        Ok(Rollup::compute(&row, &data, territory, Some(id), period, &subject))
+    #[graphql(flatten)]
+    async fn rollup(&self) -> Result<UnitRollup<Organisation>> {
+        Ok(UnitRollup::new(Unit::Organisation(parse_id("id", &self.id)?)))
     }
 }
 
@@ -100,19 +78,9 @@ impl Territory {
         ))
     }
 
-    /// The value of `indicator` (code) for `period` computed from this territory's children
-    /// (municipalities of a region, schools of a municipality), its gap to this territory's target
-    /// and its status, with the children ranked.
-    async fn rollup(
-        &self,
-        ctx: &Context<'_>,
-        indicator: String,
-        period: i32,
-        subject: Option<String>,
-    ) -> Result<Rollup> {
-        let (row, data) = Rollup::inputs(ctx, &indicator, Unit::Territory(self.id)).await?;
-        let subject = subject.as_deref().map(subject_key).unwrap_or_default();
-        Ok(Rollup::compute(&row, &data, self.id, None, period, &subject))
+    #[graphql(flatten)]
+    async fn rollup(&self) -> UnitRollup<Territory> {
+        UnitRollup::new(Unit::Territory(self.id))
     }
 
     /// The rollup for every period that has observations, baselines or targets, in order.
