@@ -59,6 +59,10 @@ pub struct Options {
     pub changes_per_second: f64,
     /// Longest wait, after the load, for every subscriber to hold every event.
     pub drain: Duration,
+    /// Kill the deployment's Redis (SIGKILL) for this long, a third of the way through the load
+    /// after the warm-up, then start it again: changes keep being made meanwhile, and every event
+    /// must still reach every subscriber once, in order.
+    pub redis_outage: Option<Duration>,
 }
 
 impl Options {
@@ -77,6 +81,7 @@ impl Options {
             readers: 8,
             changes_per_second,
             drain: Duration::from_secs(120),
+            redis_outage: None,
         }
     }
 
@@ -89,6 +94,7 @@ impl Options {
             readers: 4,
             changes_per_second: 4.0,
             drain: Duration::from_secs(60),
+            redis_outage: None,
         }
     }
 }
@@ -139,6 +145,9 @@ pub struct Report {
     pub rss_by_target: Vec<(&'static str, u64)>,
     /// VmRSS (kB) of each target through the run: when it was taken, and the values.
     pub rss_samples: Vec<(Duration, Vec<(&'static str, u64)>)>,
+    /// When Redis was killed (from the start of the load), for how long, and the status changes
+    /// made (and answered with success) while it was down.
+    pub redis_outage: Option<(Duration, Duration, usize)>,
 }
 
 impl Report {
@@ -200,6 +209,13 @@ impl Report {
             o.subscribers,
             self.opened.as_secs_f64()
         );
+        if let Some((at, length, during)) = self.redis_outage {
+            println!(
+                "  Redis killed at {:.0} s of the load for {:.0} s; {during} status changes made meanwhile",
+                at.as_secs_f64(),
+                length.as_secs_f64()
+            );
+        }
         println!(
             "  throughput: {requests} requests, {:.1} requests/s",
             requests as f64 / secs
@@ -411,8 +427,8 @@ async fn subscriber(
 pub async fn run(bin: &Path, options: &Options) -> anyhow::Result<Report> {
     raise_open_files_limit();
     let database_url = format!("{}/roadmap_soak_{}", crate::server_url(), uuid::Uuid::new_v4().simple());
-    let split = Split::start(bin, database_url.clone(), &[]).await?;
-    let result = load(&split, options).await;
+    let mut split = Split::start(bin, database_url.clone(), &[]).await?;
+    let result = load(&mut split, options).await;
     split.finish().await?;
     result
 }
@@ -459,7 +475,7 @@ async fn open_subscribers(
     Ok((tasks, warm_changes))
 }
 
-async fn load(split: &Split, o: &Options) -> anyhow::Result<Report> {
+async fn load(split: &mut Split, o: &Options) -> anyhow::Result<Report> {
     let admin = split.admin()?;
     let cascade = Arc::new(cascade(&split.database_url).await?);
     let (plan, measures) = approved_plan(&admin, "Край нагрузки", "Нагрузка", 10).await?;
@@ -516,8 +532,25 @@ async fn load(split: &Split, o: &Options) -> anyhow::Result<Report> {
     let every = Duration::from_secs_f64(1.0 / o.changes_per_second.max(0.01));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let outage_at = o.warm_up + o.duration.saturating_sub(o.warm_up) / 3;
+    let mut outage: Option<(Duration, Duration, usize)> = None;
+    let mut redis_down = false;
     while Instant::now() < end {
         tick.tick().await;
+        if let Some(length) = o.redis_outage {
+            let now = started.elapsed();
+            if outage.is_none() && now >= outage_at {
+                split.redis.kill().await;
+                redis_down = true;
+                outage = Some((now, length, 0));
+            } else if let Some((at, _, _)) = outage
+                && redis_down
+                && now >= at + length
+            {
+                split.redis.start_again().await?;
+                redis_down = false;
+            }
+        }
         if rss_start.is_none() && started.elapsed() >= o.warm_up {
             rss_start = Some(rss(split));
         }
@@ -534,7 +567,16 @@ async fn load(split: &Split, o: &Options) -> anyhow::Result<Report> {
         let at = Instant::now();
         let result = admin.set_status(measure, status).await;
         made += usize::from(result.is_ok());
+        if redis_down
+            && result.is_ok()
+            && let Some((_, _, during)) = outage.as_mut()
+        {
+            *during += 1;
+        }
         changes.record(at, result);
+    }
+    if redis_down {
+        split.redis.start_again().await?;
     }
     let rss_end = rss(split);
     let elapsed = started.elapsed();
@@ -589,6 +631,7 @@ async fn load(split: &Split, o: &Options) -> anyhow::Result<Report> {
         rss_end_kb: rss_end.iter().map(|(_, kb)| kb).sum(),
         rss_by_target: rss_end,
         rss_samples,
+        redis_outage: outage,
     };
     for task in subscribers {
         let received = task.await.context("subscriber task")?;
