@@ -196,7 +196,7 @@ where
     T: opentelemetry::trace::Tracer + Send + Sync + 'static,
     T::Span: Send + Sync,
 {
-    Box::new(
+    Box::new(CappedRecords(
         tracing_opentelemetry::layer()
             .with_tracer(tracer)
             .with_tracked_inactivity(false)
@@ -205,7 +205,98 @@ where
                 (metadata.is_span() && *metadata.level() <= tracing::Level::INFO)
                     || (metadata.is_event() && metadata.target() == "sqlx::query")
             })),
-    )
+    ))
+}
+
+/// Records on one span the exporter keeps at most: an exporter keeps every field recorded on a
+/// span until the span ends, and the router records on a subscription's operation span for
+/// every event it delivers (its cost), so a subscription open for days would grow without end.
+pub const MAX_RECORDS_PER_SPAN: usize = 64;
+
+/// How many times a span was recorded on (in its extensions).
+struct Records(usize);
+
+/// `L` with at most [`MAX_RECORDS_PER_SPAN`] records per span passed on; the rest are dropped.
+/// Everything else is `L`'s, including `downcast_raw` (the OpenTelemetry context of a span is
+/// found through it).
+pub struct CappedRecords<L>(pub L);
+
+impl<S, L> Layer<S> for CappedRecords<L>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    L: Layer<S>,
+{
+    fn on_register_dispatch(&self, subscriber: &tracing::Dispatch) {
+        self.0.on_register_dispatch(subscriber)
+    }
+
+    fn on_layer(&mut self, subscriber: &mut S) {
+        self.0.on_layer(subscriber)
+    }
+
+    fn register_callsite(&self, metadata: &'static tracing::Metadata<'static>) -> tracing::subscriber::Interest {
+        self.0.register_callsite(metadata)
+    }
+
+    fn enabled(&self, metadata: &tracing::Metadata<'_>, ctx: Context<'_, S>) -> bool {
+        self.0.enabled(metadata, ctx)
+    }
+
+    fn on_new_span(&self, attrs: &tracing::span::Attributes<'_>, id: &tracing::span::Id, ctx: Context<'_, S>) {
+        self.0.on_new_span(attrs, id, ctx)
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        self.0.max_level_hint()
+    }
+
+    fn on_record(&self, id: &tracing::span::Id, values: &tracing::span::Record<'_>, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id) {
+            let mut extensions = span.extensions_mut();
+            match extensions.get_mut::<Records>() {
+                Some(records) if records.0 >= MAX_RECORDS_PER_SPAN => return,
+                Some(records) => records.0 += 1,
+                None => extensions.insert(Records(1)),
+            }
+        }
+        self.0.on_record(id, values, ctx)
+    }
+
+    fn on_follows_from(&self, span: &tracing::span::Id, follows: &tracing::span::Id, ctx: Context<'_, S>) {
+        self.0.on_follows_from(span, follows, ctx)
+    }
+
+    fn event_enabled(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) -> bool {
+        self.0.event_enabled(event, ctx)
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
+        self.0.on_event(event, ctx)
+    }
+
+    fn on_enter(&self, id: &tracing::span::Id, ctx: Context<'_, S>) {
+        self.0.on_enter(id, ctx)
+    }
+
+    fn on_exit(&self, id: &tracing::span::Id, ctx: Context<'_, S>) {
+        self.0.on_exit(id, ctx)
+    }
+
+    fn on_close(&self, id: tracing::span::Id, ctx: Context<'_, S>) {
+        self.0.on_close(id, ctx)
+    }
+
+    fn on_id_change(&self, old: &tracing::span::Id, new: &tracing::span::Id, ctx: Context<'_, S>) {
+        self.0.on_id_change(old, new, ctx)
+    }
+
+    unsafe fn downcast_raw(&self, id: std::any::TypeId) -> Option<*const ()> {
+        if id == std::any::TypeId::of::<Self>() {
+            return Some(self as *const Self as *const ());
+        }
+        // SAFETY: forwarded as is; `L` answers for its own types.
+        unsafe { self.0.downcast_raw(id) }
+    }
 }
 
 struct HeaderExtractor<'a>(&'a axum::http::HeaderMap);
@@ -296,6 +387,33 @@ mod trace_context_tests {
 #[cfg(test)]
 mod subscriber_tests {
     use super::*;
+
+    /// Counts the records a layer is given.
+    struct CountRecords(std::sync::Arc<AtomicU64>);
+
+    impl<S: Subscriber> Layer<S> for CountRecords {
+        fn on_record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>, _: Context<'_, S>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A span recorded on for every event of a long subscription reaches the exporter's layer
+    /// [`MAX_RECORDS_PER_SPAN`] times, not once per event; another span has its own count.
+    #[test]
+    fn an_exporter_gets_a_bounded_number_of_records_per_span() {
+        let seen = std::sync::Arc::new(AtomicU64::new(0));
+        let subscriber = tracing_subscriber::registry().with(CappedRecords(CountRecords(seen.clone())));
+        tracing::subscriber::with_default(subscriber, || {
+            let long = tracing::info_span!("graphql.operation", cost = tracing::field::Empty);
+            for cost in 0..1_000u64 {
+                long.record("cost", cost);
+            }
+            assert_eq!(seen.load(Ordering::SeqCst), MAX_RECORDS_PER_SPAN as u64);
+            let other = tracing::info_span!("graphql.operation", cost = tracing::field::Empty);
+            other.record("cost", 1u64);
+            assert_eq!(seen.load(Ordering::SeqCst), MAX_RECORDS_PER_SPAN as u64 + 1);
+        });
+    }
 
     /// Without an exporting layer, a span that neither the logs nor the counter want is never
     /// built (with the empty layer left in the stack it was, at every level), nor is a router
