@@ -13,7 +13,10 @@
 //! the gateway. The bench's own connection runs with `jit = off`, as the hub's do.
 //!
 //! `cargo bench -p roadmap-hub --bench trace` (release; `--profile dev` builds faster).
-//! Sizes: `BENCH_REGIONS`, `BENCH_MUNICIPALITIES`, `BENCH_SCHOOLS`, `BENCH_SEED`.
+//! Sizes: `BENCH_REGIONS`, `BENCH_MUNICIPALITIES`, `BENCH_SCHOOLS`, `BENCH_SEED`. `BENCH_DEPTH`
+//! (default 2, at most 4) sets how many levels the trace follows: 3 reaches the class plans
+//! (region → municipality → school → class), each further level another `next { measure {
+//! number status } }`.
 
 mod common;
 
@@ -59,9 +62,17 @@ async fn main() -> anyhow::Result<()> {
     let roots = common::regional_roots(&mut conn, traces).await?;
     let gateway = hub.graphql_url(Target::GATEWAY).unwrap_or_default();
     let client = reqwest::Client::new();
-    let query = "query($id: ID!) { measure(id: $id) { implementedBy(depth: 2) { \
-        measure { number status plan { level } } next { measure { number status } } } } }";
+    let depth: i32 = env("BENCH_DEPTH", 2).clamp(1, 4);
+    let mut next = String::new();
+    for _ in 1..depth {
+        next = format!(" next {{ measure {{ number status }}{next} }}");
+    }
+    let query = format!(
+        "query($id: ID!) {{ measure(id: $id) {{ implementedBy(depth: {depth}) {{ \
+         measure {{ number status plan {{ level }} }}{next} }} }} }}"
+    );
     let (mut via_gateway, mut via_sql, mut via_hub_sql, mut nodes) = (Vec::new(), Vec::new(), Vec::new(), 0usize);
+    let mut reached = 0usize;
     let mut statements = Vec::new();
     for root in &roots {
         let counted = roadmap_common::telemetry::sql_statement_count();
@@ -85,14 +96,16 @@ async fn main() -> anyhow::Result<()> {
             "WITH RECURSIVE t(depth, measure_id) AS ( \
                SELECT 1, l.measure_id FROM plans.measure_link l WHERE l.implements_id = $1 AND l.state <> 'REJECTED' \
                UNION ALL SELECT t.depth + 1, l.measure_id FROM plans.measure_link l JOIN t ON l.implements_id = t.measure_id \
-               WHERE t.depth < 2 AND l.state <> 'REJECTED') \
+               WHERE t.depth < $2 AND l.state <> 'REJECTED') \
              SELECT m.number, m.status, p.level FROM plans.measure m JOIN plans.plan p ON p.id = m.plan_id \
              WHERE m.id = ANY(ARRAY(SELECT measure_id FROM t))",
         )
         .bind(root)
+        .bind(depth)
         .fetch_all(&mut conn)
         .await?;
         via_sql.push(t.elapsed());
+        reached += rows.len();
         let t = Instant::now();
         // What the gateway's query makes the hub read: light rows, plans at depth 1.
         let reads = roadmap_plans::store::NodeReads {
@@ -104,7 +117,7 @@ async fn main() -> anyhow::Result<()> {
             Some(reads),
         ))
         .bind([*root].as_slice())
-        .bind(2i32)
+        .bind(depth)
         .bind(reads.plan_depths as i32)
         .fetch_all(&mut conn)
         .await?;
@@ -120,7 +133,7 @@ async fn main() -> anyhow::Result<()> {
         .fetch_one(&mut conn)
         .await?;
     println!(
-        "trace of {} regional measures, depth 2, {total} measures in the database:",
+        "trace of {} regional measures, depth {depth}, {total} measures in the database:",
         roots.len()
     );
     println!("  through the gateway: {}", stats(via_gateway));
@@ -133,7 +146,10 @@ async fn main() -> anyhow::Result<()> {
         statements[statements.len() / 2],
         statements.last().copied().unwrap_or(0)
     );
-    println!("  ({nodes} municipal implementers reached at depth 1 in total)");
+    println!(
+        "  ({nodes} municipal implementers reached at depth 1 in total; {:.0} nodes per trace on average)",
+        reached as f64 / roots.len().max(1) as f64
+    );
     hub.shutdown().await?;
     Ok(())
 }
