@@ -138,9 +138,23 @@ pub async fn visible_plans(
 ) -> async_graphql::Result<std::collections::HashSet<Uuid>> {
     let loaders = ctx.data::<crate::loaders::Loaders>()?;
     let rows = loaders.plan_by_id.load_many(plans).await?;
+    let plans: Vec<_> = rows
+        .values()
+        .map(|p| (p.id, p.state.as_str(), p.territory_id))
+        .collect();
+    Ok(visible_of(ctx, &plans).await?)
+}
+
+/// Which of the plans given as (id, state, territory) the actor may see, each decided once
+/// however often it is given (a trace gives a plan per node it reaches).
+pub async fn visible_of(
+    ctx: &Context<'_>,
+    plans: &[(Uuid, &str, Option<Uuid>)],
+) -> ServiceResult<std::collections::HashSet<Uuid>> {
+    let mut decided = std::collections::HashSet::new();
     let mut out = std::collections::HashSet::new();
-    for (id, plan) in rows {
-        if may_see(ctx, &plan).await? {
+    for &(id, state, territory) in plans {
+        if decided.insert(id) && may_see_plan(ctx, state, territory).await? {
             out.insert(id);
         }
     }

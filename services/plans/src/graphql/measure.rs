@@ -437,12 +437,11 @@ impl Measure {
             false => Vec::new(),
         };
         loaders.feed(measures, statuses, plans).await;
-        let mut visible: HashMap<Uuid, bool> = HashMap::new();
-        for n in nodes.iter() {
-            if let std::collections::hash_map::Entry::Vacant(plan) = visible.entry(n.measure.plan_id) {
-                plan.insert(access::may_see_plan(ctx, &n.plan_state, n.plan_territory_id).await?);
-            }
-        }
+        let plans: Vec<_> = nodes
+            .iter()
+            .map(|n| (n.measure.plan_id, n.plan_state.as_str(), n.plan_territory_id))
+            .collect();
+        let visible = access::visible_of(ctx, &plans).await?;
         let rows: HashMap<Uuid, Arc<MeasureRow>> = nodes
             .iter()
             .map(|n| (n.measure.id, Arc::new(n.measure.clone())))
@@ -453,7 +452,7 @@ impl Measure {
             &edges,
             direction,
             &|m| match rows.get(&m) {
-                Some(row) if visible.get(&row.plan_id) == Some(&true) => Reached::Row(row.clone()),
+                Some(row) if visible.contains(&row.plan_id) => Reached::Row(row.clone()),
                 Some(_) => Reached::Hidden,
                 None => Reached::Unknown,
             },
