@@ -246,11 +246,14 @@ impl PeopleClient {
             .ok_or_else(|| ServiceError::internal_msg(format!("territory {territory} came without a time zone")))
     }
 
-    /// The territory of an organisation, `Err` naming `field` when it does not exist.
+    /// The territory of an organisation, `Err` naming `field` when it does not exist. Batched as
+    /// [`PeopleClient::organisation`].
     pub async fn organisation_territory(&self, field: &str, organisation: Uuid) -> ServiceResult<Option<Uuid>> {
-        let query = "query($id: ID!) { organisation(id: $id) { id territory { id } } }";
-        let found = self.client.existing(field, "organisation", organisation, query).await?;
-        optional_uuid(&found["territory"]["id"])
+        let found = self
+            .organisation(organisation)
+            .await?
+            .ok_or_else(|| ServiceError::invalid(field, format!("organisation {organisation} does not exist")))?;
+        Ok(found.territory)
     }
 }
 

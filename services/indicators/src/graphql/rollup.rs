@@ -170,10 +170,8 @@ impl<Of: Send + Sync + 'static> UnitRollup<Of> {
         let territory = match self.unit {
             Unit::Territory(id) => id,
             Unit::Organisation(id) => people::from_ctx(ctx)?
-                .organisation(id)
+                .organisation_territory("id", id)
                 .await?
-                .ok_or_else(|| ServiceError::not_found("Organisation", id))?
-                .territory
                 .ok_or_else(|| {
                     ServiceError::invalid(
                         "organisation",
