@@ -141,32 +141,16 @@ where
     let counter = SqlCounter
         .with_filter(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE));
     let subscriber = subscriber.with(counter);
-    match logs {
-        None => subscriber.try_init(),
-        Some(Logs {
-            format: LogFormat::Text,
-            filter,
-            writer,
-        }) => subscriber
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_writer(writer)
-                    .with_filter(filter.and(not_router_spans())),
-            )
-            .try_init(),
-        Some(Logs {
-            format: LogFormat::Json,
-            filter,
-            writer,
-        }) => subscriber
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_writer(writer)
-                    .with_filter(filter.and(not_router_spans())),
-            )
-            .try_init(),
-    }
+    let Some(Logs { format, filter, writer }) = logs else {
+        return subscriber.try_init();
+    };
+    let lines = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(writer).boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer().json().with_writer(writer).boxed(),
+    };
+    subscriber
+        .with(lines.with_filter(filter.and(not_router_spans())))
+        .try_init()
 }
 
 /// For tests: silent unless `TEST_LOG` is set (then like [`init`]).
