@@ -153,6 +153,13 @@ impl TestHub {
         Self::spawn_targets(Target::ALL).await
     }
 
+    /// Every target, fresh database, with the demo data of `up --demo` loaded.
+    pub async fn spawn_with_demo() -> anyhow::Result<TestHub> {
+        let hub = Self::spawn().await?;
+        roadmap_hub::demo::load(hub.hub.as_ref().context("the hub")?).await?;
+        Ok(hub)
+    }
+
     pub async fn spawn_targets(targets: &[Target]) -> anyhow::Result<TestHub> {
         Self::spawn_with(targets, |_| {}).await
     }

@@ -404,10 +404,7 @@ async fn a_depth_two_trace_costs_at_most_two_statements_whatever_its_size() {
 /// (whole rows) and at one that does not (light rows), in both orders.
 #[tokio::test]
 async fn trace_nodes_answer_like_the_measures_themselves_whatever_they_read() {
-    let hub = TestHub::spawn().await.expect("hub");
-    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
-        .await
-        .expect("demo");
+    let hub = TestHub::spawn_with_demo().await.expect("hub with the demo");
     let light = "id number title key kind dueOn startsOn scheduleKind sourceLine status reportedStatus";
     let heavy = "id number scheduleText expectedResult responsibleText notes reportingForms indicatorText \
         targets parties schedule extraColumns { header value }";
@@ -645,10 +642,7 @@ async fn suggestions_rank_the_same_measure_at_another_level_first() {
 /// `up --demo`: one query traces ministry → region → municipality → school and back up.
 #[tokio::test]
 async fn demo_cascade_traces_from_ministry_to_school_and_back() {
-    let hub = TestHub::spawn().await.expect("hub");
-    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
-        .await
-        .expect("demo");
+    let hub = TestHub::spawn_with_demo().await.expect("hub with the demo");
     let data = hub
         .gql(
             "{ plans(level: FEDERAL) { edges { node { title measures { id number \
@@ -703,10 +697,7 @@ async fn demo_cascade_traces_from_ministry_to_school_and_back() {
 /// municipalities' observations, weighted, against the region's own target.
 #[tokio::test]
 async fn generated_regions_have_targets_and_weighted_observations() {
-    let hub = TestHub::spawn().await.expect("hub");
-    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
-        .await
-        .expect("demo");
+    let hub = TestHub::spawn_with_demo().await.expect("hub with the demo");
     let data = hub
         .gql(
             "{ plans(level: REGIONAL) { edges { node { title territory { id name } } } } }",

@@ -676,10 +676,7 @@ async fn unit_lookups(hub: &TestHub) -> u64 {
 /// measure gets its own school's units.
 #[tokio::test]
 async fn coverage_by_unit_of_many_measures_is_one_people_lookup() {
-    let hub = TestHub::spawn().await.expect("hub");
-    roadmap_hub::demo::load(hub.hub.as_ref().expect("hub"))
-        .await
-        .expect("demo");
+    let hub = TestHub::spawn_with_demo().await.expect("hub with the demo");
     let query = "{ plans(level: SCHOOL, first: 20) { edges { node { owner { id name } \
         measures { id coverageByUnit { unit { name kind parent { id } } covered } } } } } }";
     let before = unit_lookups(&hub).await;

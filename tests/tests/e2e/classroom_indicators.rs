@@ -134,6 +134,16 @@ fn source<'v>(rollup: &'v Value, name: &str) -> &'v Value {
         .unwrap_or_else(|| panic!("no {name} in {rollup}"))
 }
 
+/// The names of a rollup node's children (a school's classes), in their order.
+fn class_names(node: &Value) -> Vec<&str> {
+    node["children"]
+        .as_array()
+        .expect("classes")
+        .iter()
+        .map(|c| c["organisation"]["name"].as_str().unwrap_or_default())
+        .collect()
+}
+
 fn child<'v>(node: &'v Value, id: &str) -> &'v Value {
     node["children"]
         .as_array()
@@ -244,13 +254,11 @@ async fn class_mock_exams_roll_up_to_the_region_next_to_the_official_result() {
     let school_node = child(chita_node, &school_1);
     assert_eq!(school_node["organisation"]["name"], "МБОУ СОШ № 1 г. Читы");
     assert_eq!(school_node["valueSource"], "ROLLUP");
-    let class_names: Vec<&str> = school_node["children"]
-        .as_array()
-        .expect("classes")
-        .iter()
-        .map(|c| c["organisation"]["name"].as_str().unwrap_or_default())
-        .collect();
-    assert_eq!(class_names, ["11А", "11Б"], "best first: 15 % before 20,8 %");
+    assert_eq!(
+        class_names(school_node),
+        ["11А", "11Б"],
+        "best first: 15 % before 20,8 %"
+    );
     // The school's own rollup (`Organisation.rollup`): its two classes, in Chita's territory.
     let s1 = school_rollup(&hub, &school_1).await;
     assert_eq!(s1["organisation"]["name"], "МБОУ СОШ № 1 г. Читы");
@@ -261,13 +269,7 @@ async fn class_mock_exams_roll_up_to_the_region_next_to_the_official_result() {
         "(5+3)/(24+20): {sm}"
     );
     assert_eq!(sm["valueSource"], "ROLLUP");
-    let names: Vec<&str> = sm["children"]
-        .as_array()
-        .expect("classes")
-        .iter()
-        .map(|c| c["organisation"]["name"].as_str().unwrap_or_default())
-        .collect();
-    assert_eq!(names, ["11А", "11Б"]);
+    assert_eq!(class_names(sm), ["11А", "11Б"]);
     assert!(s1["target"].is_null(), "the school has no target of its own: {s1}");
     // In the official tree the municipalities count with their own values; no class is there.
     assert!(
