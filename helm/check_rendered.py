@@ -92,7 +92,11 @@ def main(path):
         backend = bool(subgraphs) or "gateway" in targets
         for s in SUBGRAPHS:
             var = f"ROADMAP_{s.upper()}_URL"
-            if s in targets or not backend:
+            if not backend and "web" in targets and s == "plans":
+                # The web pages alone forward /export/ to the plans target (and call nothing else).
+                if var not in env:
+                    problem(f"{name}: runs the web pages alone and lacks {var} (the plan exports)")
+            elif s in targets or not backend:
                 if var in env:
                     problem(f"{name}: {'runs ' + s if s in targets else 'runs only the web pages'} yet sets {var}")
             elif var not in env:

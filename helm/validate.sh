@@ -148,8 +148,9 @@ serviceAccount: {create: false}
 migration: {enabled: false}
 logJson: false
 YAML
+oidc='auth.oidc.issuer=https://id.example.org/,auth.oidc.clientId=roadmap-web,auth.oidc.webPublicUrl=https://roadmaps.example.org,auth.oidc.resource=urn:roadmap-hub,secret.oidcClientSecret=change-me'
 scenario "mixed layout (gateway+plans; people+indicators+events+web)" mixed \
-  -f "$work/mixed-values.yaml" --set-string "secret.databaseUrl=$db,$gw,$auth"
+  -f "$work/mixed-values.yaml" --set-string "secret.databaseUrl=$db,$gw,$auth,$oidc"
 
 # --- the chart refuses a layout that leaves a target unassigned ---
 if "$helm" template guard "$chart" --set-string "secret.databaseUrl=$db,$gw,$auth" \

@@ -35,7 +35,37 @@ pub fn server_url() -> String {
 /// The webhook receiver's directory (`tests/webhook-receiver`) with its pinned dependencies
 /// installed ([`npm_installed`]).
 pub fn webhook_receiver_dir() -> anyhow::Result<std::path::PathBuf> {
-    npm_installed(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("webhook-receiver"))
+    node_package("webhook-receiver")
+}
+
+/// The directory of the tests' Node.js package `tests/<name>` (the webhook receiver, the OpenID
+/// Connect provider of the sign-in tests) with its pinned dependencies installed
+/// ([`npm_installed`]).
+pub fn node_package(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    npm_installed(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(name))
+}
+
+/// The development router config (`gateway/router.config.yaml`) with its relative paths (the
+/// supergraph, the development JWKS) made absolute, for a test's changed copy written elsewhere.
+pub fn dev_router_config() -> anyhow::Result<String> {
+    let gateway = roadmap_hub::workspace_root().join("gateway");
+    let path = gateway.join("router.config.yaml");
+    let dev = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut config = dev;
+    for (relative, absolute) in [
+        (
+            "../schema/supergraph.graphql",
+            gateway.join("../schema/supergraph.graphql").canonicalize()?,
+        ),
+        ("dev/jwks.json", gateway.join("dev/jwks.json")),
+    ] {
+        let relative = format!("path: {relative}\n");
+        if !config.contains(&relative) {
+            bail!("{} no longer has `{}`", path.display(), relative.trim());
+        }
+        config = config.replace(&relative, &format!("path: {}\n", absolute.display()));
+    }
+    Ok(config)
 }
 
 /// `dir`, a Node.js package with a `package-lock.json` (the webhook receiver, the peer

@@ -48,6 +48,41 @@ pub struct HubConfig {
     /// Requests per second the gateway accepts from one client (token subject, else address);
     /// 0: no limit.
     pub rate_limit: u32,
+    /// The web target's sign-in through an OpenID Connect provider.
+    pub oidc: OidcSettings,
+}
+
+/// The web target's production sign-in (authorization code with PKCE, `roadmap_web::oidc`).
+/// Without an issuer only the development sign-in (a pasted token) is offered.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct OidcSettings {
+    /// The provider's issuer URL, exactly as its discovery document names it.
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    /// A confidential client's secret; none: a public client (PKCE alone proves the caller).
+    pub client_secret: Option<String>,
+    /// Space-separated scopes asked for (`openid` and whatever the provider needs to issue an
+    /// access token for the gateway's audience).
+    pub scope: String,
+    /// RFC 8707 resource indicator, for providers that choose the access token's audience by it.
+    pub resource: Option<String>,
+    /// The web pages' address as browsers reach them, without a trailing slash: the redirect URI
+    /// is `<public_url>/auth/callback`.
+    pub public_url: Option<String>,
+}
+
+/// The secret is never printed.
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "<redacted>"))
+            .field("scope", &self.scope)
+            .field("resource", &self.resource)
+            .field("public_url", &self.public_url)
+            .finish()
+    }
 }
 
 /// How the webhook delivery worker sends.
@@ -259,6 +294,86 @@ pub const KEYS: &[Key] = &[
             Ok(())
         },
     },
+    Key {
+        file: "web_public_url",
+        env: "ROADMAP_WEB_PUBLIC_URL",
+        default: None,
+        unset: "needed only with `oidc_issuer`",
+        doc: "the web pages' address as visitors' browsers reach them (`https://roadmaps.example.ru`); the sign-in's redirect URI is `<it>/auth/callback`",
+        secret: false,
+        set: |c, v, _| {
+            c.oidc.public_url = Some(http_url(v)?.trim_end_matches('/').to_string());
+            Ok(())
+        },
+    },
+    Key {
+        file: "oidc_issuer",
+        env: "ROADMAP_OIDC_ISSUER",
+        default: None,
+        unset: "the development sign-in only (a pasted token)",
+        doc: "issuer URL of the OpenID Connect provider the web pages sign visitors in with (authorization code with PKCE; endpoints from `<issuer>/.well-known/openid-configuration`); the gateway must trust its tokens (`ROADMAP_JWKS_URL`, `ROADMAP_JWT_ISSUER`)",
+        secret: false,
+        set: |c, v, _| {
+            c.oidc.issuer = Some(http_url(v)?.to_string());
+            Ok(())
+        },
+    },
+    Key {
+        file: "oidc_client_id",
+        env: "ROADMAP_OIDC_CLIENT_ID",
+        default: None,
+        unset: "needed with `oidc_issuer`",
+        doc: "the web pages' client id at the provider",
+        secret: false,
+        set: |c, v, _| {
+            c.oidc.client_id = Some(v.trim().to_string());
+            Ok(())
+        },
+    },
+    Key {
+        file: "oidc_client_secret",
+        env: "ROADMAP_OIDC_CLIENT_SECRET",
+        default: None,
+        unset: "a public client (PKCE only)",
+        doc: "secret of a confidential client, sent in the token request's body (`client_secret_post`)",
+        secret: true,
+        set: |c, v, _| {
+            c.oidc.client_secret = Some(v.to_string());
+            Ok(())
+        },
+    },
+    Key {
+        file: "oidc_scope",
+        env: "ROADMAP_OIDC_SCOPE",
+        default: Some("openid"),
+        unset: "",
+        doc: "scopes the sign-in asks for, space-separated: `openid` and whatever the provider needs to issue an access token for audience `roadmap-hub`",
+        secret: false,
+        set: |c, v, _| {
+            let scope = v.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !scope.split(' ').any(|s| s == "openid") {
+                bail!("`{v}` lacks `openid`");
+            }
+            c.oidc.scope = scope;
+            Ok(())
+        },
+    },
+    Key {
+        file: "oidc_resource",
+        env: "ROADMAP_OIDC_RESOURCE",
+        default: None,
+        unset: "no `resource` parameter",
+        doc: "resource indicator (RFC 8707, an absolute URI such as `urn:roadmap-hub`) sent with the authorization and token requests, for providers that choose the access token's audience by it",
+        secret: false,
+        set: |c, v, _| {
+            let v = v.trim();
+            if !v.contains(':') || v.contains('#') {
+                bail!("`{v}` is not an absolute URI without a fragment");
+            }
+            c.oidc.resource = Some(v.to_string());
+            Ok(())
+        },
+    },
 ];
 
 /// The variable naming the config file (same as `--config`).
@@ -292,6 +407,7 @@ impl std::fmt::Debug for HubConfig {
             .field("deadline_interval", &self.deadline_interval)
             .field("webhooks", &self.webhooks)
             .field("rate_limit", &self.rate_limit)
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -318,6 +434,7 @@ impl HubConfig {
                 timeout: Duration::from_secs(1),
             },
             rate_limit: 0,
+            oidc: OidcSettings::default(),
         };
         for key in KEYS {
             if let Some(default) = key.default {
@@ -469,6 +586,19 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// `text` trimmed when it is an `http://` or `https://` URL with a host.
+fn http_url(text: &str) -> anyhow::Result<&str> {
+    let text = text.trim();
+    let host = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    match host {
+        Some(host) if !host.is_empty() && !text.contains(char::is_whitespace) => Ok(text),
+        _ => bail!("`{text}` is not an http:// or https:// URL"),
+    }
+}
+
 /// Parses `250ms`, `5s`, `5m`, `2h` or `1d`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -585,6 +715,42 @@ mod tests {
                 .unwrap_err()
         );
         assert!(e.contains("ROADMAP_WEBHOOK_TIMEOUT") && e.contains("unit"), "{e}");
+    }
+
+    #[test]
+    fn oidc_settings_are_checked_and_the_secret_is_not_shown() {
+        let mut config = HubConfig::defaults();
+        assert_eq!(config.oidc.scope, "openid");
+        assert!(config.oidc.issuer.is_none());
+        let env = std::collections::HashMap::from([
+            ("ROADMAP_OIDC_ISSUER", "https://id.example.ru/realms/roadmap"),
+            ("ROADMAP_OIDC_CLIENT_ID", "roadmap-web"),
+            ("ROADMAP_OIDC_CLIENT_SECRET", "client-s3cret"),
+            ("ROADMAP_WEB_PUBLIC_URL", "https://roadmaps.example.ru/"),
+            ("ROADMAP_OIDC_SCOPE", "openid  roadmap"),
+        ]);
+        config
+            .apply_env(|k| env.get(k).map(|v| v.to_string()), TARGETS)
+            .unwrap();
+        assert_eq!(config.oidc.public_url.as_deref(), Some("https://roadmaps.example.ru"));
+        assert_eq!(config.oidc.scope, "openid roadmap");
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("client-s3cret") && shown.contains("roadmap-web"),
+            "{shown}"
+        );
+        let refused = |key: &str, value: &str| {
+            let e = HubConfig::defaults()
+                .apply_env(|k| (k == key).then(|| value.to_string()), TARGETS)
+                .unwrap_err();
+            format!("{e:#}")
+        };
+        let e = refused("ROADMAP_OIDC_ISSUER", "id.example.ru");
+        assert!(e.contains("ROADMAP_OIDC_ISSUER") && e.contains("not an http"), "{e}");
+        let e = refused("ROADMAP_OIDC_SCOPE", "profile");
+        assert!(e.contains("openid"), "{e}");
+        let e = refused("ROADMAP_OIDC_RESOURCE", "roadmap-hub");
+        assert!(e.contains("absolute URI"), "{e}");
     }
 
     #[test]

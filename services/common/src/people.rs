@@ -135,14 +135,7 @@ impl PeopleClient {
     /// Resolves "Region/Municipality[/Settlement]" to the id of its last part, creating each
     /// level when missing.
     pub async fn ensure_territory_path(&self, path: &str) -> ServiceResult<Uuid> {
-        const KINDS: [&str; 3] = ["REGION", "MUNICIPALITY", "SETTLEMENT"];
-        let parts: Vec<&str> = path.split('/').map(str::trim).collect();
-        if parts.is_empty() || parts.len() > KINDS.len() || parts.iter().any(|p| p.is_empty()) {
-            return Err(ServiceError::invalid(
-                "territory",
-                format!("`{path}` is not a territory path like `Хабаровский край/Николаевский муниципальный район`"),
-            ));
-        }
+        let parts = territory_path_parts(path)?;
         let mut parent: Option<Uuid> = None;
         for (depth, name) in parts.iter().enumerate() {
             let data = self
@@ -150,12 +143,38 @@ impl PeopleClient {
                 .call(
                     "mutation($name: String!, $kind: TerritoryKind!, $parent: ID) { \
                      ensureTerritory(name: $name, kind: $kind, parent: $parent) { id } }",
-                    json!({ "name": name, "kind": KINDS[depth], "parent": parent.map(|p| p.to_string()) }),
+                    json!({ "name": name, "kind": TERRITORY_PATH_KINDS[depth], "parent": parent.map(|p| p.to_string()) }),
                 )
                 .await?;
             parent = Some(parse_uuid(&data["ensureTerritory"]["id"])?);
         }
         parent.ok_or_else(|| ServiceError::invalid("territory", "is empty"))
+    }
+
+    /// What [`PeopleClient::ensure_territory_path`] would find of "Region/Municipality[/Settlement]",
+    /// without creating anything: the ids of the parts that exist, from the region down, and the
+    /// names of the parts it would create.
+    pub async fn find_territory_path(&self, path: &str) -> ServiceResult<(Vec<Uuid>, Vec<String>)> {
+        let parts = territory_path_parts(path)?;
+        let data = self
+            .client
+            .call(
+                "query($names: [String!]!) { territoryPath(names: $names) { id } }",
+                json!({ "names": parts }),
+            )
+            .await?;
+        let found = data["territoryPath"]
+            .as_array()
+            .map(|nodes| {
+                nodes
+                    .iter()
+                    .map(|n| parse_uuid(&n["id"]))
+                    .collect::<ServiceResult<Vec<_>>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let missing = parts.iter().skip(found.len()).map(|p| p.to_string()).collect();
+        Ok((found, missing))
     }
 
     /// A territory and everything under it (three levels deep: region, municipality, settlement);
@@ -341,6 +360,21 @@ impl PeopleClient {
             .map(|o| o.unit_subtrees)
             .unwrap_or_default())
     }
+}
+
+/// The kinds of the parts of a territory path, from the top.
+const TERRITORY_PATH_KINDS: [&str; 3] = ["REGION", "MUNICIPALITY", "SETTLEMENT"];
+
+/// The parts of "Region/Municipality[/Settlement]", or an error naming `territory`.
+fn territory_path_parts(path: &str) -> ServiceResult<Vec<&str>> {
+    let parts: Vec<&str> = path.split('/').map(str::trim).collect();
+    if parts.is_empty() || parts.len() > TERRITORY_PATH_KINDS.len() || parts.iter().any(|p| p.is_empty()) {
+        return Err(ServiceError::invalid(
+            "territory",
+            format!("`{path}` is not a territory path like `Хабаровский край/Николаевский муниципальный район`"),
+        ));
+    }
+    Ok(parts)
 }
 
 /// The ids of a tree answered as nested `{ id <children> { id ... } }`, the root first.

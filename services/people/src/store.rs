@@ -111,6 +111,28 @@ pub async fn list_territories(
     .map_err(Into::into)
 }
 
+/// The territories of a path of names from the root down, as far as they exist (exact names,
+/// each under the one before it, as `ensure_territory` matches them): `["Забайкальский край",
+/// "Город Чита"]` gives the region alone when the city is not known yet.
+pub async fn territory_path(pool: &PgPool, names: &[String]) -> ServiceResult<Vec<TerritoryRow>> {
+    let mut found: Vec<TerritoryRow> = Vec::with_capacity(names.len());
+    for name in names {
+        let parent = found.last().map(|t| t.id);
+        let row: Option<TerritoryRow> = sqlx::query_as(
+            "SELECT id, name, kind, parent_id, time_zone FROM territory WHERE name = $1 AND parent_id IS NOT DISTINCT FROM $2",
+        )
+        .bind(name)
+        .bind(parent)
+        .fetch_optional(pool)
+        .await?;
+        match row {
+            Some(row) => found.push(row),
+            None => break,
+        }
+    }
+    Ok(found)
+}
+
 pub async fn organisations_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<OrganisationRow>> {
     sqlx::query_as(&format!("{ORGANISATION_SELECT} WHERE o.id = ANY($1) GROUP BY o.id"))
         .bind(ids)

@@ -43,6 +43,9 @@ use crate::indicators_client::IndicatorsClient;
 use crate::store::{self, LintRow, MeasureRow, PlanRow, SectionRow, VersionRow};
 use crate::{access, outbox};
 
+mod preview;
+pub use preview::{Preview, PreviewRow, preview_document};
+
 /// What the caller knows better than the document.
 #[derive(Clone, Debug, Default)]
 pub struct ImportOptions {
@@ -72,7 +75,9 @@ pub enum ImportStatus {
     Updated,
 }
 
+/// Measure keys; what counts as changed is `crate::versions::text_changed`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct Changes {
     pub added: Vec<String>,
     pub removed: Vec<String>,
@@ -372,11 +377,7 @@ fn parse(bytes: &[u8], options: &ImportOptions) -> ServiceResult<Source> {
     // The readers' messages start with the file name; the field says it once.
     let read =
         roadmap_import::read_document(file, bytes).map_err(|e| ServiceError::invalid(file, e.kind.to_string()))?;
-    let (doc, ignored_columns) = {
-        let (text, ignored) = crate::export::strip_derived_columns(&read.text);
-        let doc = roadmap_import::parse_document(&text).map_err(|e| ServiceError::invalid(file, e.to_string()))?;
-        (doc, ignored)
-    };
+    let (doc, ignored_columns) = parse_text(file, &read.text)?;
     let level = match (options.level, &doc.meta.level) {
         (Some(l), _) => l,
         (None, Some(guess)) => level_of(guess.level),
@@ -403,6 +404,28 @@ fn parse(bytes: &[u8], options: &ImportOptions) -> ServiceResult<Source> {
         title,
         key,
     })
+}
+
+/// Parses a document's rendered text as the import does: the derived columns of a plan export
+/// dropped (returned), then the parser; its errors name `file`.
+fn parse_text(file: &str, text: &str) -> ServiceResult<(ParsedDocument, Vec<String>)> {
+    let (text, ignored) = crate::export::strip_derived_columns(text);
+    let doc = roadmap_import::parse_document(&text).map_err(|e| ServiceError::invalid(file, e.to_string()))?;
+    Ok((doc, ignored))
+}
+
+/// The measure rows (document order, ids fresh, no sections) the import builds from a stored
+/// version's text, for comparing versions (`crate::versions`); `name` names the version in a
+/// parse error.
+pub fn version_rows(name: &str, text: &str, plan_id: Uuid) -> ServiceResult<Vec<MeasureRow>> {
+    let (doc, _) = parse_text(name, text)?;
+    let flat = flatten(&doc);
+    Ok(flat
+        .measures
+        .iter()
+        .enumerate()
+        .map(|(position, (_, _, m))| measure_row(m, plan_id, position, None))
+        .collect())
 }
 
 /// The stored summary, marked unchanged, when the plan's current version has the same text.
@@ -469,6 +492,16 @@ struct Parties {
 }
 
 impl Parties {
+    /// No organisation resolved (an import's preview, which creates none).
+    fn unresolved() -> Self {
+        Parties {
+            owner: None,
+            wanted: Vec::new(),
+            index: HashMap::new(),
+            ids: Vec::new(),
+        }
+    }
+
     /// The organisation a responsible party of the document resolved to.
     fn id_of(&self, party: &roadmap_import::Party) -> Option<Uuid> {
         let key = org_key(&party.full_name, party.abbreviation.as_deref());
@@ -609,7 +642,7 @@ fn measure_rows(
         }
         match old {
             None if reimport => out.changes.added.push(m.key.clone()),
-            Some(old) if text_changed(old, &row) => out.changes.changed.push(m.key.clone()),
+            Some(old) if crate::versions::text_changed(old, &row) => out.changes.changed.push(m.key.clone()),
             _ => {}
         }
         let mut seen = HashSet::new();
@@ -665,27 +698,6 @@ fn measure_row(m: &roadmap_import::Measure, plan_id: Uuid, position: usize, id: 
         source_line: i32::try_from(m.line).ok(),
         extra: serde_json::to_value(&m.extra).unwrap_or_default(),
     }
-}
-
-/// Whether a measure changed in what the report lists as changed: number, title, schedule,
-/// responsible or result text, or a cell of an extra column (what people wrote; derived data
-/// such as the parsed schedule follows from it).
-fn text_changed(old: &MeasureRow, new: &MeasureRow) -> bool {
-    (
-        &old.number,
-        &old.title,
-        &old.schedule_text,
-        &old.responsible_text,
-        &old.expected_result,
-        &old.extra,
-    ) != (
-        &new.number,
-        &new.title,
-        &new.schedule_text,
-        &new.responsible_text,
-        &new.expected_result,
-        &new.extra,
-    )
 }
 
 fn lint_rows(doc: &ParsedDocument, plan_id: Uuid) -> Vec<LintRow> {
@@ -846,12 +858,7 @@ pub(crate) fn rows_of(
     plan_id: Uuid,
     previous: &[MeasureRow],
 ) -> (Vec<SectionRow>, Vec<MeasureRow>, Changes) {
-    let parties = Parties {
-        owner: None,
-        wanted: Vec::new(),
-        index: HashMap::new(),
-        ids: Vec::new(),
-    };
+    let parties = Parties::unresolved();
     let flat = flatten(doc);
     let sections = section_rows(&flat, plan_id);
     let measures = measure_rows(&flat, plan_id, &sections, previous, !previous.is_empty(), &parties);

@@ -24,6 +24,8 @@
 //!   (pure);
 //! - [`import`]: a roadmap document imported as a plan (parse, resolve parties, write a
 //!   version), all or nothing;
+//! - [`versions`]: what changed between two imported versions of a plan, measure by measure
+//!   (pure);
 //! - [`deadlines`]: the deadline watcher (a `DEADLINE_MISSED` event once per missed due day);
 //! - [`calendar`]: the iCalendar feed per organisation, `GET /calendar/organisations/{id}.ics`;
 //! - [`export`]: a plan as CSV or XLSX, `GET /export/plans/{id}.csv|.xlsx` (signed links for
@@ -45,6 +47,7 @@ pub mod occurrences;
 pub mod outbox;
 pub mod similarity;
 pub mod store;
+pub mod versions;
 
 use async_graphql::{EmptySubscription, Schema};
 use futures::future::BoxFuture;

@@ -20,8 +20,8 @@ use uuid::Uuid;
 use roadmap_common::LoadError;
 
 use crate::store::{
-    self, LinkRow, LintRow, MeasureRow, MeasureWithPlanRow, PlanRow, ReportRow, SectionRow, StatusRow, TraceNodeRow,
-    TraceRow,
+    self, LinkRow, LintRow, MeasureRow, MeasureWithPlanRow, PlanRow, PlanVersionRow, ReportRow, SectionRow, StatusRow,
+    TraceNodeRow, TraceRow, VersionTextRow,
 };
 
 roadmap_common::pg_loaders! {
@@ -43,6 +43,8 @@ roadmap_common::pg_loaders! {
     status_by_measure: StatusByMeasureLoader,
     parents_by_plan: ParentsByPlanLoader,
     reports_by_measure: ReportsByMeasureLoader,
+    versions_by_plan: VersionsByPlanLoader,
+    text_by_version: TextByVersionLoader,
 }
 
 impl Loaders {
@@ -210,3 +212,11 @@ roadmap_common::pg_loader!(
 roadmap_common::pg_loader!(
     /// Every occurrence report revision of a measure, by date then revision.
     ReportsByMeasureLoader: Uuid => many ReportRow = store::reports_by_measures, |r| Some(r.measure_id));
+
+roadmap_common::pg_loader!(
+    /// A plan's stored versions, newest first (their texts are not read).
+    VersionsByPlanLoader: Uuid => many PlanVersionRow = store::versions_by_plans, |r| Some(r.plan_id));
+
+roadmap_common::pg_loader!(
+    /// The source text of a (plan, version): what a comparison of versions parses.
+    TextByVersionLoader: (Uuid, i32) => one VersionTextRow = store::version_texts, |r| (r.plan_id, r.version));

@@ -55,11 +55,26 @@
     nodes.forEach(function (n) { holder.appendChild(n); });
   }
 
+  // A plan's totals (`[data-count=STATUS]`): the measure leaves the count of its old status
+  // and joins that of its new one. Holders without `data-status` count nothing.
+  function recount(before, after) {
+    if (before == null || before === after) return;
+    [[before, -1], [after, 1]].forEach(function (change) {
+      var key = JSON.stringify(String(change[0] || ""));
+      document.querySelectorAll("[data-count=" + key + "]").forEach(function (el) {
+        var n = parseInt(el.textContent, 10);
+        if (!isNaN(n)) el.textContent = String(Math.max(0, n + change[1]));
+      });
+    });
+  }
+
   function apply(m) {
     if (!m || !m.id) return;
     // Attribute values of ids are UUIDs, but quote them as CSS strings anyway.
     var id = JSON.stringify(String(m.id));
     document.querySelectorAll("[data-status-of=" + id + "]").forEach(function (h) {
+      recount(h.getAttribute("data-status"), m.status);
+      if (h.hasAttribute("data-status")) h.setAttribute("data-status", m.status || "");
       replace(h, [badge(m.status)]);
     });
     var p = m.rolledProgress != null ? m.rolledProgress : m.progress;

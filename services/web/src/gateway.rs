@@ -8,6 +8,16 @@ use serde_json::{Value, json};
 
 use crate::operations::Operation;
 
+/// GraphQL requests this process's web pages have sent to the gateway (every page, every
+/// visitor): what the page benchmark divides by the pages it asked for.
+static REQUESTS_SENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many GraphQL requests (queries, mutations, subscriptions) the web pages of this process
+/// have sent to the gateway since it started.
+pub fn requests_sent() -> u64 {
+    REQUESTS_SENT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Sent as `graphql-client-name` (the router's CSRF check accepts it and logs it per client).
 pub const CLIENT_NAME: &str = "roadmap-web";
 
@@ -90,6 +100,7 @@ impl Gateway {
         variables: Value,
         token: Option<&str>,
     ) -> reqwest::RequestBuilder {
+        REQUESTS_SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let body = json!({
             "query": op.document,
             "operationName": op.name,

@@ -8,15 +8,16 @@
 //!   manifest (`persisted-documents.json`) made from them;
 //! - [`gateway`]: the HTTP client of the gateway;
 //! - [`model`]: the answers' shapes;
-//! - [`pages`]: one pure `render` per page (overview, plan, measure, indicator, the auditor's
-//!   "what is missing", sign-in) and the shared layout; [`format`]: Russian dates
+//! - [`pages`]: one pure `render` per page (overview, plan, a plan's version and its changes,
+//!   measure, indicator, the auditor's "what is missing", sign-in) and the shared layout; [`format`]: Russian dates
 //!   (`15.09.2023`) and numbers (`32,79`); [`csv`]: the pages' tables as CSV for Excel;
 //! - [`routes`]: the axum handlers — at most two GraphQL requests per page whatever the data size
 //!   (one for all but the indicator page without a subject; one per CSV table), and `/export/`
 //!   forwarded to the plans target (the plan page's CSV/XLSX links);
 //! - [`assets`]: the CSS, the chart starter, the live-status script and the vendored uPlot,
 //!   compiled in;
-//! - [`ready`]: `/ready`, ready when the gateway is (`/health`: the process answers).
+//! - [`ready`]: `/ready`, ready when the gateway is (`/health`: the process answers);
+//! - [`oidc`]: the production sign-in, OpenID Connect authorization code with PKCE.
 //!
 //! Pages read without JavaScript: the chart is drawn over a table of the same numbers, and the
 //! measure and plan pages, which follow status changes live (`/…/live`, the gateway's
@@ -28,8 +29,7 @@
 //! and `Measure.updatedAt`.
 //!
 //! What the API still lacks for the pages of issue 14 (left out here, to be added to the owning
-//! subgraph): plan versions and their changes (`Plan.versions`, the `plan_version` rows are
-//! stored but not exposed); the indicators' traffic lights of a territory without naming the
+//! subgraph): the indicators' traffic lights of a territory without naming the
 //! indicator (`Territory.series` needs its code, so a territory's page asks for the lights of
 //! one indicator and subject in a second request; a `Territory.indicatorStatus` listing the
 //! latest status per indicator and subject would make it one and show them all). Not drawn yet
@@ -43,6 +43,7 @@ pub mod csv;
 pub mod format;
 pub mod gateway;
 pub mod model;
+pub mod oidc;
 pub mod operations;
 pub mod pages;
 pub mod ready;
@@ -66,8 +67,18 @@ pub const TARGET: Descriptor = Descriptor {
     start: |deps| {
         Box::pin(async move {
             let plans = deps.url("plans");
+            let gateway = gateway::Gateway::new(deps.url("gateway"));
+            let oidc = oidc::Oidc::from_settings(&deps.config.oidc, gateway.http().clone())?;
+            if let Some(oidc) = &oidc {
+                tracing::info!(
+                    issuer = oidc.issuer(),
+                    redirect_uri = oidc.redirect_uri(),
+                    "visitors sign in through the OpenID Connect provider"
+                );
+            }
             let state = AppState {
-                gateway: gateway::Gateway::new(deps.url("gateway")),
+                gateway,
+                oidc,
                 clock: deps.config.clock,
                 exports: plans
                     .strip_suffix(roadmap_common::server::GRAPHQL_PATH)

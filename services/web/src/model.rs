@@ -138,12 +138,122 @@ answers! {
         pub measures: Vec<StatusOnly>,
         pub implementation_by_territory: Vec<Implementation>,
         pub exports: Option<Exports>,
+        /// Its imported versions, newest first (`WebPlan`, `WebPlanVersion`).
+        pub versions: Vec<PlanVersion>,
+        /// One version against the one before it (`WebPlanVersion`).
+        pub version_changes: Option<VersionChanges>,
+    }
+
+    /// One imported version of a plan and the measure keys its import reported.
+    pub struct PlanVersion {
+        pub version: i64,
+        pub imported_at: String,
+        pub file_name: Option<String>,
+        pub format: Option<String>,
+        pub measures: i64,
+        pub changes: ImportChanges,
+    }
+
+    /// What changed from version `from` to `to` (`Plan.versionChanges`).
+    pub struct VersionChanges {
+        pub from: Option<i64>,
+        pub to: i64,
+        pub added: Vec<VersionMeasure>,
+        pub removed: Vec<VersionMeasure>,
+        pub changed: Vec<MeasureChange>,
+    }
+
+    pub struct VersionMeasure {
+        pub key: String,
+        pub number: String,
+        pub title: String,
+    }
+
+    pub struct MeasureChange {
+        pub key: String,
+        pub number: String,
+        pub title: String,
+        pub fields: Vec<MeasureFieldChange>,
+    }
+
+    /// One field before and after (`field`: the API's `MeasureField`).
+    pub struct MeasureFieldChange {
+        pub field: String,
+        pub header: Option<String>,
+        pub before: Option<String>,
+        pub after: Option<String>,
     }
 
     /// Where a plan's CSV and XLSX are (`Plan.exports`: paths, signed for drafts).
     pub struct Exports {
         pub csv: String,
         pub xlsx: String,
+    }
+
+    /// `WebImportPreview`: what an import of the uploaded file would do.
+    pub struct PreviewData {
+        pub import_preview: Option<ImportPreview>,
+    }
+
+    pub struct ImportPreview {
+        pub status: String,
+        pub version: i64,
+        pub source_key: String,
+        pub title: String,
+        pub format: String,
+        pub sections: i64,
+        pub measures: i64,
+        pub child_measures: i64,
+        pub milestones: i64,
+        pub unresolved_names: Vec<String>,
+        pub new_territories: Vec<String>,
+        pub extra_columns: Vec<String>,
+        pub ignored_columns: Vec<String>,
+        pub existing_plan: Option<Plan>,
+        pub changes: ImportChanges,
+        pub lint: Vec<LintFinding>,
+        pub source_lines: Vec<String>,
+        pub rows: Vec<PreviewRow>,
+    }
+
+    pub struct ImportChanges {
+        pub added: Vec<String>,
+        pub removed: Vec<String>,
+        pub changed: Vec<String>,
+    }
+
+    pub struct PreviewRow {
+        pub key: String,
+        pub section: String,
+        pub depth: i64,
+        pub milestone: bool,
+        pub number: String,
+        pub title: String,
+        pub schedule_text: Option<String>,
+        pub due_on: Option<String>,
+        pub responsible_text: Option<String>,
+        pub responsible: Vec<String>,
+        pub line: Option<i64>,
+    }
+
+    /// A defect the importer found, for a person to decide on.
+    pub struct LintFinding {
+        pub code: String,
+        pub severity: String,
+        pub message: String,
+        pub line: Option<i64>,
+        pub measure_number: Option<String>,
+    }
+
+    /// `WebImportRoadmap`: the import made.
+    pub struct ImportData {
+        pub import_roadmap: Option<ImportResult>,
+    }
+
+    pub struct ImportResult {
+        pub status: String,
+        pub version: i64,
+        pub plan: Option<Ref>,
     }
 
     pub struct PlanData {

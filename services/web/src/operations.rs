@@ -93,12 +93,13 @@ pub const TERRITORY_LIGHTS: Operation = Operation {
 };
 
 /// A plan as the document lays it out: sections, measures and two levels of sub-measures, its
-/// parent plans and which of their measures it implements.
+/// parent plans and which of their measures it implements, and its imported versions.
 pub const PLAN: Operation = Operation {
     name: "WebPlan",
     document: concat!(
         "query WebPlan($id: ID!) { plan(id: $id) { \
          id title level state version periodText periodStart periodEnd goals exports { csv xlsx } \
+         versions { version importedAt fileName format measures changes { added removed changed } } \
          territory { id name kind ancestors { id name } } owner { id name } approval { kind number date signatory } \
          parents { id title level territory { id name } } \
          parentCoverage { parentMeasure { id plan { id } } implementedBy { id } } \
@@ -192,18 +193,52 @@ pub const STATUS_CHANGED: Operation = Operation {
                measure { id status progress rolledProgress } } }",
 };
 
+/// One imported version of a plan against the one before it: the plan's head, its versions and,
+/// per measure, what was added, removed and changed (each field before and after).
+pub const PLAN_VERSION: Operation = Operation {
+    name: "WebPlanVersion",
+    document: "query WebPlanVersion($id: ID!, $version: Int!) { plan(id: $id) { \
+               id title level state version territory { id name kind ancestors { id name } } \
+               versions { version importedAt fileName format measures changes { added removed changed } } \
+               versionChanges(to: $version) { from to added { key number title } \
+               removed { key number title } \
+               changed { key number title fields { field header before after } } } } }",
+};
+
+/// What importing an uploaded file would do (the upload page's preview): nothing is stored.
+pub const IMPORT_PREVIEW: Operation = Operation {
+    name: "WebImportPreview",
+    document: "query WebImportPreview($input: ImportRoadmapInput!) { importPreview(input: $input) { \
+               status version sourceKey title format sections measures childMeasures milestones \
+               unresolvedNames newTerritories extraColumns ignoredColumns \
+               existingPlan { id title version state } changes { added removed changed } \
+               lint { code severity message line measureNumber } sourceLines \
+               rows { key section depth milestone number title scheduleText dueOn responsibleText \
+               responsible line } } }",
+};
+
+/// The import an editor confirmed on the upload page.
+pub const IMPORT: Operation = Operation {
+    name: "WebImportRoadmap",
+    document: "mutation WebImportRoadmap($input: ImportRoadmapInput!) { importRoadmap(input: $input) { \
+               status version plan { id } } }",
+};
+
 /// Every operation, in the manifest.
 pub const ALL: &[Operation] = &[
     ROOTS,
     TERRITORY,
     TERRITORY_LIGHTS,
     PLAN,
+    PLAN_VERSION,
     MEASURE,
     INDICATORS,
     INDICATOR,
     INDICATOR_TERRITORY,
     STATUS_CHANGED,
     MISSING,
+    IMPORT_PREVIEW,
+    IMPORT,
 ];
 
 /// The manifest's text for [`ALL`]: a JSON object, ids sorted, two-space indented.
@@ -225,10 +260,9 @@ mod tests {
     fn names_are_the_documents_operation_names_and_unique() {
         let mut names: Vec<&str> = ALL.iter().map(|op| op.name).collect();
         for op in ALL {
-            let query = format!("query {}", op.name);
-            let subscription = format!("subscription {}", op.name);
+            let starts = ["query", "subscription", "mutation"].map(|kind| format!("{kind} {}", op.name));
             assert!(
-                op.document.starts_with(&query) || op.document.starts_with(&subscription),
+                starts.iter().any(|start| op.document.starts_with(start.as_str())),
                 "{}",
                 op.name
             );

@@ -6,7 +6,8 @@ use axum::Router;
 use axum::body::Body;
 use std::convert::Infallible;
 
-use axum::extract::{Form, FromRequestParts, Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -21,12 +22,13 @@ use serde_json::{Value, json};
 use crate::assets;
 use crate::gateway::{FetchError, Gateway};
 use crate::model::{
-    IndicatorData, IndicatorTerritoryData, IndicatorsData, LightsData, MeasureData, MissingData, PlanData, RootsData,
-    TerritoryData,
+    ImportData, ImportResult, IndicatorData, IndicatorTerritoryData, IndicatorsData, LightsData, MeasureData,
+    MissingData, PlanData, PreviewData, RootsData, TerritoryData,
 };
+use crate::oidc::{self, Oidc};
 use crate::operations::{self, Operation};
-use crate::pages::layout::{Visitor, problem};
-use crate::pages::{indicator, measure, missing, overview, plan, signin};
+use crate::pages::layout::{Visitor, plan_href, problem};
+use crate::pages::{indicator, measure, missing, overview, plan, signin, upload};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -36,6 +38,8 @@ pub struct AppState {
     /// The plans target's address (`http://host:port`), where `/export/` is forwarded; `None`
     /// when this process does not know it (then an ingress routes `/export/` to plans).
     pub exports: Option<String>,
+    /// The OpenID Connect provider visitors sign in with; `None`: the development sign-in only.
+    pub oidc: Option<Oidc>,
 }
 
 /// The pages, the sign-in, the vendored assets, `/health` and `/ready` ([`crate::ready`]).
@@ -48,13 +52,26 @@ pub fn router(state: AppState) -> Router {
         .route("/export/plans/{file}", get(export))
         .route("/plans/{id}", get(plan_page))
         .route("/plans/{id}/live", get(plan_live))
+        .route("/plans/{id}/versions/{version}", get(plan_version_page))
         .route("/measures/{id}", get(measure_page))
         .route("/measures/{id}/live", get(measure_live))
         .route("/indicators", get(indicators))
         .route("/indicators/{code}", get(indicator_page))
         .route("/indicators/{code}/{territory}", get(indicator_territory))
+        .route(
+            "/upload",
+            get(upload_form)
+                .post(upload_preview)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)),
+        )
+        .route(
+            "/upload/confirm",
+            post(upload_confirm).layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)),
+        )
         .route("/signin", get(signin_form).post(signin_submit))
         .route("/signout", post(signout))
+        .route(oidc::LOGIN_PATH, get(auth_login))
+        .route(oidc::CALLBACK_PATH, get(auth_callback))
         .route("/assets/{file}", get(asset))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(crate::ready::ready))
@@ -227,6 +244,24 @@ async fn territory(visit: Visit, Path(id): Path<String>, Query(params): Query<Li
 async fn plan_page(visit: Visit, Path(id): Path<String>) -> Response {
     let render = |data: PlanData| data.plan.map(|p| plan::render(&p, visit.visitor));
     visit.page(&operations::PLAN, json!({ "id": id }), "План", render).await
+}
+
+/// `/plans/{id}/versions/{n}`: what changed in version n of the plan against the one before it,
+/// one request. A version the plan does not have is a 404 (the API's error names it).
+async fn plan_version_page(visit: Visit, Path((id, version)): Path<(String, String)>) -> Response {
+    let v = visit.visitor;
+    let Some(version) = version.parse::<i32>().ok().filter(|n| *n > 0) else {
+        return not_found(v, "Версия плана");
+    };
+    let vars = json!({ "id": id, "version": version });
+    match visit.ask::<PlanData>(&operations::PLAN_VERSION, vars).await {
+        Ok(PlanData { plan: Some(plan) }) => match &plan.version_changes {
+            Some(changes) => ok(crate::pages::versions::render(&plan, changes, v)),
+            None => not_found(v, "Версия плана"),
+        },
+        Ok(_) => not_found(v, "План"),
+        Err(e) => fetch_failed(e, v),
+    }
 }
 
 async fn measure_page(visit: Visit, Path(id): Path<String>) -> Response {
@@ -482,8 +517,236 @@ async fn indicator_territory(
     }
 }
 
-async fn signin_form(visit: Visit) -> Response {
-    ok(signin::render(visit.visitor, None))
+/// The request body the upload routes take: a file of [`upload::MAX_FILE_BYTES`] as multipart,
+/// or as base64 in the confirmation form (URL-encoded), with room for the other fields.
+const UPLOAD_BODY_BYTES: usize = upload::MAX_FILE_BYTES * 2;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct UploadParams {
+    cancelled: Option<String>,
+}
+
+/// `/upload[?cancelled=1]`: the form (after a cancelled preview, saying that nothing was stored).
+async fn upload_form(visit: Visit, Query(params): Query<UploadParams>) -> Response {
+    ok(match params.cancelled {
+        Some(_) => upload::render_cancelled(visit.visitor),
+        None => upload::render_form(visit.visitor, &upload::Upload::default(), None),
+    })
+}
+
+/// The upload form's fields, or the message saying what is wrong with them.
+async fn read_upload(mut form: Multipart) -> Result<upload::Upload, String> {
+    use base64::Engine as _;
+    let mut out = upload::Upload::default();
+    let mut file: Option<Vec<u8>> = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Err(format!("Форма не прочитана: {}", e.body_text())),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            out.file_name = field.file_name().unwrap_or("").trim().to_string();
+            let bytes = field.bytes().await.map_err(|e| {
+                format!(
+                    "Файл не прочитан: {} (до {} МБ).",
+                    e.body_text(),
+                    upload::MAX_FILE_BYTES / (1024 * 1024)
+                )
+            })?;
+            file = Some(bytes.to_vec());
+            continue;
+        }
+        let value = field
+            .text()
+            .await
+            .map_err(|e| format!("Поле {name}: {}", e.body_text()))?;
+        match name.as_str() {
+            "territory" => out.territory = value,
+            "level" => out.level = value,
+            "owner" => out.owner = value,
+            "key" => out.key = value,
+            _ => {}
+        }
+    }
+    let file = file.filter(|f| !f.is_empty()).ok_or("Выберите непустой файл.")?;
+    if file.len() > upload::MAX_FILE_BYTES {
+        return Err(format!(
+            "Файл больше {} МБ: через шлюз его не загрузить.",
+            upload::MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    if out.file_name.is_empty() {
+        out.file_name = "document".to_string();
+    }
+    out.content_base64 = base64::engine::general_purpose::STANDARD.encode(&file);
+    Ok(out)
+}
+
+/// The form again with what went wrong (the gateway's messages name the file and line).
+fn upload_refused(visit: &Visit, upload: &upload::Upload, e: FetchError) -> Response {
+    match e {
+        FetchError::Graphql(messages) => html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            upload::render_form(
+                visit.visitor,
+                upload,
+                Some(&format!("Файл не принят: {}", messages.join("; "))),
+            ),
+        ),
+        other => fetch_failed(other, visit.visitor),
+    }
+}
+
+/// `POST /upload`: the file read and previewed (`importPreview`, nothing stored).
+async fn upload_preview(visit: Visit, form: Multipart) -> Response {
+    let upload = match read_upload(form).await {
+        Ok(u) => u,
+        Err(message) => {
+            return html(
+                StatusCode::BAD_REQUEST,
+                upload::render_form(visit.visitor, &upload::Upload::default(), Some(&message)),
+            );
+        }
+    };
+    let vars = json!({ "input": upload.input() });
+    match visit.ask::<PreviewData>(&operations::IMPORT_PREVIEW, vars).await {
+        Ok(PreviewData {
+            import_preview: Some(p),
+        }) => ok(upload::render_preview(&p, &upload, visit.visitor)),
+        Ok(_) => upload_refused(&visit, &upload, FetchError::Graphql(vec!["пустой ответ".to_string()])),
+        Err(e) => upload_refused(&visit, &upload, e),
+    }
+}
+
+/// `POST /upload/confirm`: the previewed file imported; on success, its plan's page.
+async fn upload_confirm(visit: Visit, Form(upload): Form<upload::Upload>) -> Response {
+    let vars = json!({ "input": upload.input() });
+    match visit.ask::<ImportData>(&operations::IMPORT, vars).await {
+        Ok(ImportData {
+            import_roadmap: Some(ImportResult { plan: Some(plan), .. }),
+        }) => Redirect::to(&plan_href(&plan.id)).into_response(),
+        Ok(_) => upload_refused(&visit, &upload, FetchError::Graphql(vec!["пустой ответ".to_string()])),
+        Err(e) => upload_refused(&visit, &upload, e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct BackParams {
+    back: Option<String>,
+}
+
+/// `/signin[?back=]`: the sign-in page; its provider link returns to `back`, else to the page of
+/// this site the visitor came from (`Referer`), else to the overview.
+async fn signin_form(
+    visit: Visit,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<BackParams>,
+) -> Response {
+    let back = params.back.unwrap_or_else(|| referring_path(&headers));
+    let login = state.oidc.as_ref().map(|_| oidc::login_href(&back));
+    ok(signin::render(visit.visitor, None, login.as_deref()))
+}
+
+/// The path (and query) of the `Referer` when it is a page of this site (same `Host`) other
+/// than the sign-in's own, else `/`.
+fn referring_path(headers: &HeaderMap) -> String {
+    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let (Some(referer), Some(host)) = (text(header::REFERER), text(header::HOST)) else {
+        return "/".to_string();
+    };
+    let Ok(url) = reqwest::Url::parse(referer) else {
+        return "/".to_string();
+    };
+    let path = url.path();
+    if url.authority() != host || path.starts_with("/signin") || path.starts_with("/auth/") {
+        return "/".to_string();
+    }
+    match url.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    }
+}
+
+/// The sign-in page when no provider is configured.
+fn no_provider(v: Visitor) -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        signin::render(
+            v,
+            Some("Вход через поставщика учётных записей не настроен: используйте вход для разработки."),
+            None,
+        ),
+    )
+}
+
+/// `/auth/login?back=`: to the provider's sign-in, the flow kept in a cookie.
+async fn auth_login(visit: Visit, State(state): State<AppState>, Query(params): Query<BackParams>) -> Response {
+    let Some(oidc) = &state.oidc else {
+        return no_provider(visit.visitor);
+    };
+    match oidc.start(params.back.as_deref().unwrap_or("/")).await {
+        Ok((authorize, cookie)) => redirect_setting(&authorize, &[cookie]),
+        Err(failure) => signin_failed(oidc, visit.visitor, failure),
+    }
+}
+
+/// `/auth/callback?code=&state=` (or `?error=`): the visitor's token in the cookie and back to
+/// the page the sign-in started from, or the sign-in page saying what went wrong (no token set).
+/// The flow's cookie is cleared either way: a callback is used once.
+async fn auth_callback(
+    visit: Visit,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<oidc::Callback>, QueryRejection>,
+) -> Response {
+    let Some(oidc) = &state.oidc else {
+        return no_provider(visit.visitor);
+    };
+    let params = match params {
+        Ok(Query(params)) => params,
+        Err(e) => {
+            let message = format!("Ответ поставщика входа не читается: {}", e.body_text());
+            return signin_failed(
+                oidc,
+                visit.visitor,
+                oidc::Failure {
+                    upstream: false,
+                    message,
+                },
+            );
+        }
+    };
+    let flow = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(oidc::flow_from_cookies);
+    match oidc.finish(flow, &params).await {
+        Ok(signed_in) => redirect_setting(
+            &signed_in.back,
+            &[oidc.clear_flow_cookie(), oidc.token_cookie(&signed_in)],
+        ),
+        Err(failure) => signin_failed(oidc, visit.visitor, failure),
+    }
+}
+
+/// The sign-in page saying why the sign-in failed, with a link to try again; the flow's cookie
+/// cleared.
+fn signin_failed(oidc: &Oidc, v: Visitor, failure: oidc::Failure) -> Response {
+    let status = if failure.upstream {
+        StatusCode::BAD_GATEWAY
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let login = oidc::login_href("/");
+    let mut response = html(status, signin::render(v, Some(&failure.message), Some(&login)));
+    if let Ok(cookie) = HeaderValue::from_str(&oidc.clear_flow_cookie()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 #[derive(Debug, Deserialize)]
@@ -491,29 +754,33 @@ pub struct SignInForm {
     token: String,
 }
 
-async fn signin_submit(Form(form): Form<SignInForm>) -> Response {
+async fn signin_submit(State(state): State<AppState>, Form(form): Form<SignInForm>) -> Response {
     let token = form.token.trim();
     if !signin::valid_token(token) {
+        let login = state.oidc.as_ref().map(|_| oidc::login_href("/"));
         return html(
             StatusCode::BAD_REQUEST,
             signin::render(
                 Visitor::default(),
                 Some("Это не похоже на токен: ожидается строка вида xxx.yyy.zzz."),
+                login.as_deref(),
             ),
         );
     }
-    home_setting(&signin::set_cookie(token))
+    redirect_setting("/", &[signin::set_cookie(token)])
 }
 
 async fn signout() -> Response {
-    home_setting(&signin::clear_cookie())
+    redirect_setting("/", &[signin::clear_cookie()])
 }
 
-/// A redirect to the home page that sets `cookie`.
-fn home_setting(cookie: &str) -> Response {
-    let mut response = Redirect::to("/").into_response();
-    if let Ok(cookie) = HeaderValue::from_str(cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
+/// A redirect to `to` that sets `cookies`.
+fn redirect_setting(to: &str, cookies: &[String]) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    for cookie in cookies {
+        if let Ok(cookie) = HeaderValue::from_str(cookie) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
     }
     response
 }

@@ -9,7 +9,7 @@ const IMPORT: &str = "mutation($input: ImportRoadmapInput!) { importRoadmap(inpu
     deadlinesByKind { kind count } unresolvedNames lint { code line measureNumber } indicatorTargets \
     changes { added removed changed } plan { id title level approval { kind number date } } } }";
 
-fn fixture(name: &str) -> String {
+pub(crate) fn fixture(name: &str) -> String {
     let path = format!("{}/fixtures/roadmaps/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

@@ -139,21 +139,7 @@ async fn router_limits_refuse_what_passes_them_through_the_gateway() {
 /// A router config of the test's own: the development one with its paths made absolute and
 /// persisted documents required, from a manifest holding `document` under `id`.
 fn persisted_only_config(dir: &std::path::Path, id: &str, document: &str) -> std::path::PathBuf {
-    let gateway = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../gateway");
-    let gateway = gateway.canonicalize().expect("gateway dir");
-    let dev = std::fs::read_to_string(gateway.join("router.config.yaml")).expect("dev router config");
-    let supergraph = gateway
-        .join("../schema/supergraph.graphql")
-        .canonicalize()
-        .expect("supergraph");
-    let jwks = gateway.join("dev/jwks.json");
-    let config = dev
-        .replace(
-            "path: ../schema/supergraph.graphql",
-            &format!("path: {}", supergraph.display()),
-        )
-        .replace("path: dev/jwks.json", &format!("path: {}", jwks.display()));
-    assert_ne!(config, dev, "the paths to rewrite are in the dev config");
+    let config = roadmap_e2e::dev_router_config().expect("dev router config");
     let manifest = dir.join("persisted-documents.json");
     std::fs::write(&manifest, json!({ id: document }).to_string()).expect("manifest");
     let config = format!(

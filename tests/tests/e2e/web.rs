@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 /// Whole test, hub and browser included: a hung page or driver fails the test instead of CI.
 const LIMIT: Duration = Duration::from_secs(180);
 /// One navigation, one element to appear, chromedriver to answer.
-const STEP: Duration = Duration::from_secs(20);
+pub(crate) const STEP: Duration = Duration::from_secs(20);
 
 /// Chromium's flags: headless, and nothing that reaches out to the network by itself (updates,
 /// sync, QUIC probes, first-run pages), so a test machine without internet behaves like any other.
@@ -60,7 +60,7 @@ axe.run(document, { resultTypes: ["violations"] }).then(
 
 /// Runs `test` within [`LIMIT`]; whatever happens, what it started (hub, chromedriver, Chromium)
 /// is dropped with it.
-async fn bounded(test: impl Future<Output = anyhow::Result<()>>) {
+pub(crate) async fn bounded(test: impl Future<Output = anyhow::Result<()>>) {
     match tokio::time::timeout(LIMIT, test).await {
         Ok(result) => result.expect("browser test"),
         Err(_) => panic!("the browser test did not finish within {LIMIT:?}"),
@@ -68,7 +68,7 @@ async fn bounded(test: impl Future<Output = anyhow::Result<()>>) {
 }
 
 /// A headless Chromium under a chromedriver of its own.
-struct Browser {
+pub(crate) struct Browser {
     client: Option<Client>,
     driver: Child,
     /// A fresh profile per browser: no cookie or cache carried between tests.
@@ -76,7 +76,7 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start() -> anyhow::Result<Browser> {
+    pub(crate) async fn start() -> anyhow::Result<Browser> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let profile = std::env::temp_dir().join(format!("roadmap-chromium-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&profile).with_context(|| format!("creating {}", profile.display()))?;
@@ -140,16 +140,16 @@ impl Browser {
         Ok(browser)
     }
 
-    fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         self.client.as_ref().expect("started")
     }
 
-    async fn open(&self, url: &str) -> anyhow::Result<()> {
+    pub(crate) async fn open(&self, url: &str) -> anyhow::Result<()> {
         self.client().goto(url).await.with_context(|| format!("opening {url}"))
     }
 
     /// Clicks the element `css` selects and waits for the page it leads to.
-    async fn click(&self, css: &str) -> anyhow::Result<()> {
+    pub(crate) async fn click(&self, css: &str) -> anyhow::Result<()> {
         let before = self.client().current_url().await?;
         let element = self
             .client()
@@ -171,7 +171,7 @@ impl Browser {
         Ok(())
     }
 
-    async fn text(&self, css: &str) -> anyhow::Result<String> {
+    pub(crate) async fn text(&self, css: &str) -> anyhow::Result<String> {
         match self.client().find(Locator::Css(css)).await {
             Ok(element) => Ok(element.text().await?),
             Err(e) => {
@@ -186,7 +186,7 @@ impl Browser {
         }
     }
 
-    async fn path(&self) -> anyhow::Result<String> {
+    pub(crate) async fn path(&self) -> anyhow::Result<String> {
         let url = self.client().current_url().await?;
         Ok(match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -196,7 +196,7 @@ impl Browser {
 
     /// Saves a screenshot of the whole page as `target/web-screenshots/<name>.png` and runs
     /// axe-core on it: a serious or critical violation fails the test, with the elements named.
-    async fn review(&self, name: &str) -> anyhow::Result<()> {
+    pub(crate) async fn review(&self, name: &str) -> anyhow::Result<()> {
         self.screenshot(name).await?;
         let path = self.path().await?;
         self.accessible().await.with_context(|| format!("{name} ({path})"))
@@ -252,7 +252,7 @@ impl Browser {
     }
 
     /// Ends the session (chromedriver closes Chromium); `Drop` ends the driver.
-    async fn finish(mut self) -> anyhow::Result<()> {
+    pub(crate) async fn finish(mut self) -> anyhow::Result<()> {
         if let Some(client) = self.client.take() {
             client.close().await?;
         }
@@ -292,13 +292,13 @@ async fn demo_hub() -> anyhow::Result<(TestHub, String)> {
 }
 
 /// The Zabaykalsky regional plan (seed 002) and its chemistry measure, from the gateway.
-struct Zabaykalsky {
-    region: String,
+pub(crate) struct Zabaykalsky {
+    pub(crate) region: String,
     plan: String,
     chemistry: String,
 }
 
-async fn zabaykalsky(hub: &TestHub) -> anyhow::Result<Zabaykalsky> {
+pub(crate) async fn zabaykalsky(hub: &TestHub) -> anyhow::Result<Zabaykalsky> {
     let data = hub
         .gql(
             "{ plans(level: REGIONAL) { edges { node { id territory { id name } measures { id title } } } } }",
@@ -742,6 +742,262 @@ async fn the_auditor_goes_from_the_overview_to_what_is_missing_and_its_csv() {
         ensure!(bytes.starts_with("\u{feff}№;".as_bytes()), "a CSV for Excel");
         b.review("missing").await?;
 
+        b.finish().await?;
+        hub.finish().await
+    })
+    .await;
+}
+
+/// Plans the gateway lists to an admin (drafts included).
+async fn plan_ids(hub: &TestHub) -> anyhow::Result<Vec<String>> {
+    let data = hub
+        .gql("{ plans(first: 200) { edges { node { id } } } }", json!({}))
+        .await?;
+    Ok(data["plans"]["edges"]
+        .as_array()
+        .context("plans")?
+        .iter()
+        .filter_map(|e| e["node"]["id"].as_str().map(str::to_string))
+        .collect())
+}
+
+/// Submits the upload form with `file` (a fixture) and waits for the preview.
+async fn upload(b: &Browser, web: &str, file: &str, key: &str) -> anyhow::Result<()> {
+    b.open(&format!("{web}/upload")).await?;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/roadmaps")
+        .join(file);
+    let path = path.canonicalize().with_context(|| format!("{}", path.display()))?;
+    let c = b.client();
+    c.find(Locator::Css("input#file"))
+        .await?
+        .send_keys(&path.display().to_string())
+        .await?;
+    c.find(Locator::Css("input#territory"))
+        .await?
+        .send_keys("Забайкальский край")
+        .await?;
+    c.find(Locator::Css("input#key")).await?.send_keys(key).await?;
+    c.find(Locator::Css("form.upload button[type='submit']"))
+        .await?
+        .click()
+        .await?;
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("table.preview, p.problem"))
+        .await
+        .context("no preview after the upload")?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_editor_uploads_a_docx_sees_it_parsed_next_to_its_rows_and_confirms() {
+    bounded(async {
+        let (hub, web) = demo_hub().await?;
+        let z = zabaykalsky(&hub).await?;
+        let before = plan_ids(&hub).await?;
+        let b = Browser::start().await?;
+        b.open(&format!("{web}/signin")).await?;
+        let editor = token(
+            "web-editor",
+            &[Role::Editor],
+            Some(z.region.parse().context("territory id")?),
+        );
+        b.client()
+            .find(Locator::Css("textarea#token"))
+            .await?
+            .send_keys(&editor)
+            .await?;
+        b.click("form.signin button[type='submit']").await?;
+        b.click("header.site a[href='/upload']").await?;
+        b.review("upload").await?;
+
+        // A key of its own makes the DOCX of seed 002 a new plan, not a version of the demo's.
+        upload(&b, &web, "formats/002.docx", "web-upload").await?;
+        ensure!(
+            b.text("h1").await? == "Проверка перед импортом",
+            "{}",
+            b.text("main").await?
+        );
+        let summary = b.text("main dl").await?;
+        ensure!(summary.contains("002.docx (DOCX)"), "{summary}");
+        ensure!(summary.contains("Новый план"), "{summary}");
+        let rows = b.client().find_all(Locator::Css("table.preview tbody tr")).await?;
+        ensure!(rows.len() > 30, "the parsed rows: {}", rows.len());
+        // The chemistry row: its source line next to what was read from it.
+        let chemistry = b
+            .client()
+            .find(Locator::XPath(
+                "//table[contains(@class,'preview')]//tr[td[4][normalize-space()='по химии']]",
+            ))
+            .await
+            .context("the chemistry row")?;
+        let cells = chemistry.find_all(Locator::Css("td")).await?;
+        let source = cells[1].text().await?;
+        ensure!(source.contains("по химии"), "the source row: {source}");
+        ensure!(b.text("h2#lint").await?.starts_with("Замечания"));
+        b.review("upload-preview").await?;
+        ensure!(plan_ids(&hub).await? == before, "the preview stored nothing");
+
+        b.click("form.confirm a.cancel").await?;
+        ensure!(b.path().await? == "/upload?cancelled=1", "cancelled: back to the form");
+        ensure!(b.text("p.notice").await?.contains("ничего не сохранено"));
+        ensure!(plan_ids(&hub).await? == before, "cancelling stored nothing");
+
+        upload(&b, &web, "formats/002.docx", "web-upload").await?;
+        b.click("form.confirm button[type='submit']").await?;
+        let path = b.path().await?;
+        ensure!(path.starts_with("/plans/"), "confirmed: on the plan's page, not {path}");
+        let id = path.trim_start_matches("/plans/").to_string();
+        let after = plan_ids(&hub).await?;
+        ensure!(
+            after.len() == before.len() + 1 && after.contains(&id),
+            "one plan more: {id}"
+        );
+        ensure!(
+            b.text("main").await?.contains("по химии"),
+            "the imported plan's measures"
+        );
+
+        // The same file again: the preview says nothing would change and offers no import.
+        upload(&b, &web, "formats/002.docx", "web-upload").await?;
+        ensure!(b.text("main dl").await?.contains("Без изменений"));
+        ensure!(b.client().find(Locator::Css("form.confirm button")).await.is_err());
+
+        // Not a roadmap: the form again, with the importer's message naming the file.
+        let notes = std::env::temp_dir().join(format!("notes-{}.txt", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&notes, "Просто текст без таблицы.\nЕщё строка.\n")?;
+        b.open(&format!("{web}/upload")).await?;
+        b.client()
+            .find(Locator::Css("input#file"))
+            .await?
+            .send_keys(&notes.display().to_string())
+            .await?;
+        b.client()
+            .find(Locator::Css("form.upload button[type='submit']"))
+            .await?
+            .click()
+            .await?;
+        b.client()
+            .wait()
+            .at_most(STEP)
+            .for_element(Locator::Css("p.problem"))
+            .await?;
+        let problem = b.text("p.problem").await?;
+        std::fs::remove_file(&notes).ok();
+        let name = notes
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        ensure!(
+            problem.contains("Файл не принят") && problem.contains(&name),
+            "{problem}"
+        );
+        b.review("upload-refused").await?;
+        b.finish().await?;
+        hub.finish().await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_open_plan_page_moves_a_changed_measure_between_its_totals_without_reload() {
+    bounded(async {
+        let (hub, web) = demo_hub().await?;
+        let z = zabaykalsky(&hub).await?;
+        let b = Browser::start().await?;
+        b.open(&format!("{web}/plans/{}", z.plan)).await?;
+        let counts = "return ['DONE', 'IN_PROGRESS', 'OVERDUE'].map(function (s) { \
+                      var el = document.querySelector('[data-count=\"' + s + '\"]'); \
+                      return el ? parseInt(el.textContent, 10) : null; });";
+        let before = b.client().execute(counts, vec![]).await?;
+        let status = b
+            .client()
+            .execute(
+                "return document.querySelector('[data-status-of=\"' + arguments[0] + '\"]').getAttribute('data-status');",
+                vec![json!(z.chemistry)],
+            )
+            .await?;
+        ensure!(status != "DONE", "the demo's chemistry measure is not done yet: {status}");
+        b.client().execute("window.sameDocument = true;", vec![]).await?;
+        let deadline = Instant::now() + STEP;
+        while subscribers(&hub).await? < 1 {
+            ensure!(Instant::now() < deadline, "the open plan page did not subscribe within {STEP:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        set_measure_status(&hub, &z.chemistry, "DONE").await;
+        // The measure leaves its old status's total (when the page counts it) and joins DONE's.
+        let index = |s: &str| ["DONE", "IN_PROGRESS", "OVERDUE"].iter().position(|x| *x == s);
+        let mut expected = before.clone();
+        expected[0] = json!(before[0].as_i64().unwrap_or(0) + 1);
+        if let Some(i) = status.as_str().and_then(index) {
+            expected[i] = json!(before[i].as_i64().unwrap_or(0) - 1);
+        }
+        let deadline = Instant::now() + LIVE;
+        loop {
+            let shown = b.client().execute(counts, vec![]).await?;
+            if shown == expected {
+                break;
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "the totals show {shown}, expected {expected} (before {before}) {LIVE:?} after the change"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let same = b.client().execute("return window.sameDocument === true;", vec![]).await?;
+        ensure!(same == json!(true), "the totals changed without reloading the page");
+        b.review("plan-totals-live").await?;
+        b.client().refresh().await?;
+        let reloaded = b.client().execute(counts, vec![]).await?;
+        ensure!(reloaded == expected, "the server counts the same after a reload: {reloaded}");
+        b.finish().await?;
+        hub.finish().await
+    })
+    .await;
+}
+
+/// The plan page lists its versions; a new version of plan 002 (one deadline and title changed,
+/// a row removed, one added) shows field by field on its version page.
+#[tokio::test]
+async fn a_new_version_of_a_plan_shows_what_changed_on_its_version_page() {
+    bounded(async {
+        let (hub, web) = demo_hub().await?;
+        let z = zabaykalsky(&hub).await?;
+        let changed = crate::versions::changed_copy(&crate::import::fixture("002_587447f0e4c9bb26.txt"));
+        let report = hub
+            .gql(
+                "mutation($input: ImportRoadmapInput!) { importRoadmap(input: $input) { status version } }",
+                json!({ "input": { "document": changed, "fileName": "002-v2.txt", "level": "REGIONAL",
+                        "territory": "Забайкальский край", "owner": "Правительство Забайкальского края" } }),
+            )
+            .await?;
+        ensure!(report["importRoadmap"]["version"] == 2, "a new version: {report}");
+        let b = Browser::start().await?;
+
+        b.open(&format!("{web}/plans/{}", z.plan)).await?;
+        let list = b.text("section[aria-labelledby='versions']").await?;
+        ensure!(list.contains("002-v2.txt"), "the versions list: {list}");
+        b.click(&format!("a[href='/plans/{}/versions/2']", z.plan)).await?;
+        ensure!(b.text("h1").await?.starts_with("Версия 2 плана"));
+        let changed = b.text("section[aria-labelledby='changed']").await?;
+        for text in [
+            "Май 2024 года",
+            "Сентябрь 2024 года",
+            "31.05.2024",
+            "30.09.2024",
+            "в районах края",
+        ] {
+            ensure!(changed.contains(text), "{text} in the changes: {changed}");
+        }
+        ensure!(b.text("section[aria-labelledby='added']").await?.contains("2.13."));
+        ensure!(b.text("section[aria-labelledby='removed']").await?.contains("1.7."));
+        b.review("plan-version").await?;
+
+        b.click(&format!("a[href='/plans/{}/versions/1']", z.plan)).await?;
+        ensure!(b.text("dl.facts").await?.contains("первая версия плана"));
         b.finish().await?;
         hub.finish().await
     })

@@ -32,6 +32,18 @@ impl QueryRoot {
         Ok(loaders.territory_by_id.load_one(id).await?.map(Territory))
     }
 
+    /// The territories of a path of names from the root down ("Region", "Municipality",
+    /// "Settlement"), as far as they exist: what an import naming this path would find, and so
+    /// which of its parts it would create. Reads only.
+    async fn territory_path(&self, ctx: &Context<'_>, names: Vec<String>) -> Result<Vec<Territory>> {
+        if names.len() > 3 {
+            return Err(roadmap_common::ServiceError::invalid("names", "has more than three parts").into());
+        }
+        let names: Vec<String> = names.iter().map(|n| n.trim().to_string()).collect();
+        let rows = store::territory_path(ctx.data::<PgPool>()?, &names).await?;
+        Ok(rows.into_iter().map(Territory).collect())
+    }
+
     /// Organisations whose name contains `search` or whose abbreviation equals it.
     async fn organisations(
         &self,

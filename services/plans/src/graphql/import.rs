@@ -6,7 +6,7 @@ use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject};
 use roadmap_common::ServiceError;
 
 use crate::graphql::{LintFinding, Plan, PlanLevel, PlanState};
-use crate::import::{ImportStatus, ImportSummary};
+use crate::import::{ImportOptions, ImportStatus, ImportSummary, Preview};
 use crate::loaders::Loaders;
 
 /// Exactly one of `document` and `contentBase64` carries the document.
@@ -44,11 +44,25 @@ pub struct ImportChanges {
     /// Measure keys new in this version.
     pub added: Vec<String>,
     pub removed: Vec<String>,
-    /// Measures whose number, title, schedule, responsible, result text or extra columns changed.
+    /// Measures whose text as written changed: number, title, schedule, responsible, result,
+    /// indicator, reporting forms, notes or an extra column (`crate::versions::text_changed`).
     pub changed: Vec<String>,
 }
 
 impl ImportRoadmapInput {
+    /// The import's options from this input, acting as `actor`.
+    pub fn options(&self, actor: roadmap_common::auth::Actor) -> ImportOptions {
+        ImportOptions {
+            level: self.level,
+            territory: self.territory.clone(),
+            owner: self.owner.clone(),
+            key: self.key.clone(),
+            file_name: self.file_name.clone(),
+            state: self.state,
+            actor,
+        }
+    }
+
     /// The document's bytes: `document` as UTF-8 or `contentBase64` decoded, exactly one of them.
     pub fn bytes(&self) -> Result<Vec<u8>, ServiceError> {
         use base64::Engine as _;
@@ -84,14 +98,26 @@ pub struct ImportReport(pub ImportSummary);
 
 #[Object]
 impl ImportReport {
-    async fn status(&self) -> ImportStatus {
-        self.0.status
+    #[graphql(flatten)]
+    async fn figures(&self) -> ImportFigures {
+        ImportFigures(self.0.clone())
     }
 
     async fn plan(&self, ctx: &Context<'_>) -> Result<Plan> {
         let row = ctx.data::<Loaders>()?.plan_by_id.load_one(self.0.plan_id).await?;
         row.map(Plan)
             .ok_or_else(|| ServiceError::not_found("Plan", self.0.plan_id).into())
+    }
+}
+
+/// What an import reports of the document, whether it was made (`ImportReport`) or only
+/// previewed (`ImportPreview`): flattened into both, no type of its own in the schema.
+pub struct ImportFigures(ImportSummary);
+
+#[Object]
+impl ImportFigures {
+    async fn status(&self) -> ImportStatus {
+        self.0.status
     }
 
     async fn version(&self) -> i32 {
@@ -167,4 +193,95 @@ impl ImportReport {
             changed: c.changed.clone(),
         }
     }
+}
+
+/// What an import of a document would do, nothing stored (`Query.importPreview`).
+pub struct ImportPreview(pub Preview);
+
+#[Object]
+impl ImportPreview {
+    #[graphql(flatten)]
+    async fn figures(&self) -> ImportFigures {
+        ImportFigures(self.0.summary.clone())
+    }
+
+    /// The plan the document is a new version of; `null` when an import would create a plan.
+    async fn existing_plan(&self, ctx: &Context<'_>) -> Result<Option<Plan>> {
+        let Some(id) = self.0.existing_plan else {
+            return Ok(None);
+        };
+        Ok(ctx.data::<Loaders>()?.plan_by_id.load_one(id).await?.map(Plan))
+    }
+
+    /// The title the plan would have.
+    async fn title(&self) -> &str {
+        &self.0.summary.title
+    }
+
+    /// The parts of the territory path an import would create (not known yet), from the top.
+    async fn new_territories(&self) -> &[String] {
+        &self.0.new_territories
+    }
+
+    /// The text the file was read as, one entry per line: what `line` numbers (of rows and
+    /// lint findings) point into, 1-based.
+    async fn source_lines(&self) -> &[String] {
+        &self.0.source_lines
+    }
+
+    /// Every measure, sub-row and control point as it would be stored, in document order, each
+    /// with the line it was read from.
+    async fn rows(&self) -> Vec<ImportPreviewRow> {
+        let line_text = |line: Option<i32>| {
+            line.and_then(|l| usize::try_from(l).ok())
+                .and_then(|l| l.checked_sub(1))
+                .and_then(|i| self.0.source_lines.get(i))
+                .cloned()
+        };
+        self.0
+            .rows
+            .iter()
+            .map(|r| ImportPreviewRow {
+                key: r.key.clone(),
+                section: r.section.clone(),
+                depth: r.depth as i32,
+                milestone: r.milestone,
+                number: r.number.clone(),
+                title: r.title.clone(),
+                schedule_text: r.schedule_text.clone(),
+                due_on: r.due_on,
+                responsible_text: r.responsible_text.clone(),
+                responsible: r.responsible.clone(),
+                line: r.line,
+                source: line_text(r.line),
+            })
+            .collect()
+    }
+}
+
+/// One measure of a previewed import as parsed, next to its source line.
+#[derive(SimpleObject)]
+pub struct ImportPreviewRow {
+    /// The parser's key (section-qualified number), what identifies the measure across versions.
+    pub key: String,
+    /// The title of its section.
+    pub section: String,
+    /// 0 for a measure, 1 for a sub-row of one.
+    pub depth: i32,
+    /// A control point rather than a measure.
+    pub milestone: bool,
+    pub number: String,
+    pub title: String,
+    /// The schedule as written.
+    pub schedule_text: Option<String>,
+    /// The last day it is due, as parsed from the schedule.
+    pub due_on: Option<chrono::NaiveDate>,
+    /// The responsible as written.
+    pub responsible_text: Option<String>,
+    /// The responsible organisations, roles and teams as parsed (full names).
+    pub responsible: Vec<String>,
+    /// 1-based line of `sourceLines` the row was read from.
+    pub line: Option<i32>,
+    /// That line's text (cells separated by tabs).
+    pub source: Option<String>,
 }

@@ -8,8 +8,11 @@
 //!   `SuggestionScope`, `CoverageRow`, `ParentMeasureCoverage`, `TerritoryImplementation`;
 //! - [`occurrence`]: `Occurrence`, `OccurrenceKind`, `OccurrenceReport`, `UndatedReason`,
 //!   `UndatedScheduleItem`;
-//! - [`import`]: `ImportRoadmapInput`, `ImportReport`, `ImportChanges`, `KindCount`
+//! - [`import`]: `ImportRoadmapInput`, `ImportReport`, `ImportPreview`, `ImportChanges`, `KindCount`
 //!   (`ImportStatus` is the importer's, `crate::import`);
+//! - [`version`]: `PlanVersion`, `VersionChanges`, `VersionMeasure`, `MeasureChange`,
+//!   `MeasureFieldChange`: a plan's imported versions and what changed between two of them
+//!   (`MeasureField` is `crate::versions`');
 //! - [`people`]: `Organisation`, `Territory`, entities of the people subgraph referenced by id;
 //! - [`audit`]: the auditor's questions on `Territory` (`measureCounts`, `coverageGaps`,
 //!   `childrenWithoutPlan`, `overdueMeasures`, `staleMeasures`) and `Measure.updatedAt`;
@@ -26,6 +29,7 @@ pub mod people;
 pub mod plan;
 pub mod query;
 pub mod section;
+pub mod version;
 
 use async_graphql::Context;
 use chrono::NaiveDate;
@@ -33,7 +37,7 @@ use chrono::NaiveDate;
 use roadmap_common::auth;
 use roadmap_common::clock::Clock;
 
-pub use import::{ImportChanges, ImportReport, ImportRoadmapInput, KindCount};
+pub use import::{ImportChanges, ImportPreview, ImportPreviewRow, ImportReport, ImportRoadmapInput, KindCount};
 pub use link::{
     CoverageRow, LinkState, MeasureLink, ParentMeasureCoverage, Suggestion, SuggestionScope, TerritoryImplementation,
     UnitCoverageRow, implementers_by_territory,
@@ -47,6 +51,7 @@ pub use plan::{
 };
 pub use query::QueryRoot;
 pub use section::Section;
+pub use version::{MeasureChange, MeasureFieldChange, PlanVersion, VersionChanges, VersionMeasure};
 
 pub use crate::cascade::TraceNode;
 

@@ -15,7 +15,6 @@ use crate::graphql::{
     CreatePlanInput, ImportReport, ImportRoadmapInput, LinkState, Measure, MeasureLink, MeasureStatus, Occurrence,
     Plan, PlanRows, plan_rows, subject,
 };
-use crate::import::ImportOptions;
 use crate::indicators_client::IndicatorsClient;
 use crate::occurrences::{check_report, expansion, not_an_occurrence};
 use crate::store::{self, LinkRow, PlanRow, ReportRow};
@@ -33,15 +32,7 @@ impl MutationRoot {
     async fn import_roadmap(&self, ctx: &Context<'_>, input: ImportRoadmapInput) -> Result<ImportReport> {
         let people = people::from_ctx(ctx)?;
         let bytes = input.bytes()?;
-        let options = ImportOptions {
-            level: input.level,
-            territory: input.territory,
-            owner: input.owner,
-            key: input.key,
-            file_name: input.file_name,
-            state: input.state,
-            actor: auth::actor(ctx).clone(),
-        };
+        let options = input.options(auth::actor(ctx).clone());
         let indicators = ctx.data_opt::<IndicatorsClient>();
         let summary =
             crate::import::import_document_with(ctx.data::<PgPool>()?, people, indicators, &bytes, &options).await?;

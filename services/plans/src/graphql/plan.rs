@@ -10,6 +10,7 @@ use uuid::Uuid;
 use roadmap_common::{ServiceError, ServiceResult, parse_id, people};
 
 use crate::cascade;
+use crate::graphql::version::{PlanVersion, VersionChanges, version_changes};
 use crate::graphql::{
     Measure, Organisation, ParentMeasureCoverage, Section, Territory, TerritoryImplementation,
     implementers_by_territory,
@@ -227,15 +228,37 @@ impl Plan {
         Ok(rows.unwrap_or_default().into_iter().map(Measure).collect())
     }
 
+    /// Every imported version of the plan, newest first (empty for a plan entered by hand),
+    /// with what its import reported; for a draft, only to those who may see the draft.
+    async fn versions(&self, ctx: &Context<'_>) -> Result<Vec<PlanVersion>> {
+        self.require_visible(ctx).await?;
+        let rows = ctx.data::<Loaders>()?.versions_by_plan.load_one(self.0.id).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(PlanVersion).collect())
+    }
+
+    /// What changed from version `from` to version `to`, measure by measure: added and removed
+    /// measures, and per changed measure each field before and after as written. Both stored
+    /// texts are read by today's parser, as an import reads them, and measures are matched by
+    /// their key. `to` defaults to the newest version, `from` to the one before `to`; for the
+    /// first version (`from` not given) nothing is listed. An unknown version, or `from` not
+    /// before `to`, is an error naming the argument (and the field is `null`).
+    async fn version_changes(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<i32>,
+        to: Option<i32>,
+    ) -> Result<Option<VersionChanges>> {
+        self.require_visible(ctx).await?;
+        version_changes(ctx, self.0.id, from, to).await.map(Some)
+    }
+
     /// Links to the plan as CSV and XLSX: paths on the plans subgraph's address (behind an
     /// ingress, `/export/` routed to the plans port). Derived columns (due day, resolved
     /// parties, status, progress) are marked "[вычислено]" and ignored when the file is
     /// imported again. A draft's links are signed and valid for 24 hours, and given only to
     /// those who may see the draft.
     async fn exports(&self, ctx: &Context<'_>) -> Result<PlanExports> {
-        if !crate::access::may_see(ctx, &self.0).await? {
-            return Err(ServiceError::not_found("Plan", self.0.id).into());
-        }
+        self.require_visible(ctx).await?;
         let signer = ctx.data_opt::<crate::export::LinkSigner>();
         let now = chrono::Utc::now().timestamp();
         let link = |format| crate::export::link(&self.0, format, signer, now);
@@ -243,6 +266,18 @@ impl Plan {
             csv: link(crate::export::ExportFormat::Csv),
             xlsx: link(crate::export::ExportFormat::Xlsx),
         })
+    }
+}
+
+impl Plan {
+    /// Refuses, as if the plan did not exist, a draft the actor may not see: for the fields that
+    /// read the plan's documents (exports, versions), whichever edge the plan was reached by.
+    async fn require_visible(&self, ctx: &Context<'_>) -> Result<()> {
+        if crate::access::may_see(ctx, &self.0).await? {
+            Ok(())
+        } else {
+            Err(ServiceError::not_found("Plan", self.0.id).into())
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use roadmap_common::relay::{decode_cursor, encode_cursor, page_size};
 use roadmap_common::{ServiceError, parse_id};
 
 use crate::access;
-use crate::graphql::{Measure, Plan, PlanLevel, Territory};
+use crate::graphql::{ImportPreview, ImportRoadmapInput, Measure, Plan, PlanLevel, Territory};
 use crate::loaders::Loaders;
 use crate::store;
 
@@ -79,6 +79,18 @@ impl QueryRoot {
         }
         loaders.measure_by_id.feed_one(id, row.measure.clone()).await;
         access::visible_measure(ctx, Some(row.measure)).await
+    }
+
+    /// What `importRoadmap` with this input would do, without doing it: the report (status,
+    /// version, changes against the stored plan, lint findings, unresolved names), the territories
+    /// it would create, and every parsed row next to its source line. Nothing is stored. Needs the
+    /// permission of the import itself.
+    async fn import_preview(&self, ctx: &Context<'_>, input: ImportRoadmapInput) -> Result<ImportPreview> {
+        let people = roadmap_common::people::from_ctx(ctx)?;
+        let bytes = input.bytes()?;
+        let options = input.options(roadmap_common::auth::actor(ctx).clone());
+        let preview = crate::import::preview_document(ctx.data::<PgPool>()?, people, &bytes, &options).await?;
+        Ok(ImportPreview(preview))
     }
 
     #[graphql(entity)]

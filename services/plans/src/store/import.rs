@@ -210,3 +210,53 @@ pub async fn version_source_text(pool: &PgPool, plan_id: Uuid, version: i32) -> 
             .await?,
     )
 }
+
+/// A stored version as `Plan.versions` lists it: what its summary says, without its text.
+#[derive(Clone, Debug, FromRow)]
+pub struct PlanVersionRow {
+    pub plan_id: Uuid,
+    pub version: i32,
+    pub file_name: Option<String>,
+    pub imported_at: chrono::DateTime<chrono::Utc>,
+    /// The format the file was read as; empty in summaries stored before formats were recorded.
+    pub format: String,
+    pub measures: i32,
+    pub child_measures: i32,
+    pub milestones: i32,
+    /// `crate::import::Changes` as stored.
+    pub changes: serde_json::Value,
+}
+
+/// The versions of many plans, newest first per plan, in one statement.
+pub async fn versions_by_plans(pool: &PgPool, plan_ids: &[Uuid]) -> ServiceResult<Vec<PlanVersionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT plan_id, version, file_name, imported_at, COALESCE(summary->>'format', '') AS format, \
+         COALESCE((summary->>'measures')::int, 0) AS measures, \
+         COALESCE((summary->>'child_measures')::int, 0) AS child_measures, \
+         COALESCE((summary->>'milestones')::int, 0) AS milestones, changes \
+         FROM plan_version WHERE plan_id = ANY($1) ORDER BY plan_id, version DESC",
+    )
+    .bind(plan_ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The text of one stored version.
+#[derive(Clone, Debug, FromRow)]
+pub struct VersionTextRow {
+    pub plan_id: Uuid,
+    pub version: i32,
+    pub source_text: String,
+}
+
+/// The texts of many (plan, version) pairs in one statement.
+pub async fn version_texts(pool: &PgPool, keys: &[(Uuid, i32)]) -> ServiceResult<Vec<VersionTextRow>> {
+    Ok(sqlx::query_as(
+        "SELECT v.plan_id, v.version, v.source_text FROM plan_version v \
+         JOIN unnest($1::uuid[], $2::int[]) AS k(plan_id, version) USING (plan_id, version)",
+    )
+    .bind(keys.iter().map(|k| k.0).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.1).collect::<Vec<_>>())
+    .fetch_all(pool)
+    .await?)
+}

@@ -41,6 +41,8 @@ pub fn page_with(title: &str, visitor: Visitor, crumbs: &[(String, String)], bod
                         a href="/indicators" { "Показатели" }
                         " "
                         @if visitor.signed_in {
+                            a href="/upload" { "Загрузить план" }
+                            " "
                             form.inline method="post" action="/signout" {
                                 button type="submit" { "Выйти" }
                             }

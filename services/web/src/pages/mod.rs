@@ -8,3 +8,5 @@ pub mod missing;
 pub mod overview;
 pub mod plan;
 pub mod signin;
+pub mod upload;
+pub mod versions;

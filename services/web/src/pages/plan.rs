@@ -1,8 +1,9 @@
 //! Page 2, a plan as its document lays it out: sections and measures (number, title, schedule as
 //! written and the parsed due day, responsible as written and resolved, status, progress,
 //! OVERDUE badge), the act that approved it, its parent plans with how many of their measures
-//! it implements, and the links to its CSV and XLSX export (`Plan.exports`; the web target
-//! forwards `/export/` to the plans target, see `crate::routes`).
+//! it implements, its imported versions (`super::versions`), and the links to its CSV and XLSX
+//! export (`Plan.exports`; the web target forwards `/export/` to the plans target, see
+//! `crate::routes`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -91,10 +92,12 @@ pub fn render(plan: &Plan, visitor: Visitor) -> Markup {
             }
             dt { "Мероприятия" }
             dd.counts {
+                // `data-count`: the status whose measures it counts; live.js moves a measure
+                // from one count to the other when its status changes.
                 "всего " strong { (counts.total()) }
-                ", выполнено " strong { (counts.done) }
-                ", выполняется " strong { (counts.in_progress) }
-                ", просрочено " strong.overdue-count { (counts.overdue) }
+                ", выполнено " strong data-count="DONE" { (counts.done) }
+                ", выполняется " strong data-count="IN_PROGRESS" { (counts.in_progress) }
+                ", просрочено " strong.overdue-count data-count="OVERDUE" { (counts.overdue) }
             }
             @if let Some(x) = &plan.exports {
                 dt { "Скачать" }
@@ -137,6 +140,7 @@ pub fn render(plan: &Plan, visitor: Visitor) -> Markup {
                 }
             }
         }
+        (super::versions::list(plan))
         section aria-labelledby="measures" {
             h2 #measures { "Мероприятия" }
             @if plan.sections.is_empty() { p.muted { "В плане нет мероприятий." } }
@@ -189,7 +193,7 @@ fn measure_rows(m: &Measure, depth: usize, implemented: &HashSet<&str>) -> Marku
                     }
                 }
             }
-            td.status data-status-of=(m.id) { (status_badge(m.status.as_deref())) }
+            td.status data-status-of=(m.id) data-status=(m.status.as_deref().unwrap_or("")) { (status_badge(m.status.as_deref())) }
             td.progress data-progress-of=(m.id) { (progress_bar(m.rolled_progress.or(m.progress))) }
         }
         @for c in &m.children {

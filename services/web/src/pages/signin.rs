@@ -1,6 +1,8 @@
-//! Page 7 (development part): sign in by pasting a token from `roadmap-hub token`; the token is
-//! kept in an HttpOnly cookie and sent to the gateway as `Authorization: Bearer` with every
-//! query of the visitor's pages. The gateway verifies it; the web target only carries it.
+//! Page 7: sign in through the OpenID Connect provider when one is configured (a «Войти» link
+//! to `/auth/login`, see [`crate::oidc`]), and in development by pasting a token from
+//! `roadmap-hub token`. Either way the token is kept in an HttpOnly cookie and sent to the
+//! gateway as `Authorization: Bearer` with every query of the visitor's pages. The gateway
+//! verifies it; the web target only carries it.
 
 use maud::{Markup, html};
 
@@ -22,22 +24,36 @@ pub fn token_from_cookies(header: &str) -> Option<&str> {
     })
 }
 
-/// `Set-Cookie` for a token: HttpOnly (no script reads it), SameSite=Lax (not sent by other
-/// sites' forms), 8 hours like the default token.
+/// `Set-Cookie` for a pasted token: 8 hours like the default token of `roadmap-hub token`.
 pub fn set_cookie(token: &str) -> String {
-    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=28800")
+    set_cookie_for(token, 28800)
+}
+
+/// `Set-Cookie` for a token kept `max_age` seconds: HttpOnly (no script reads it), SameSite=Lax
+/// (not sent by other sites' forms).
+pub fn set_cookie_for(token: &str, max_age: u64) -> String {
+    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}")
 }
 
 pub fn clear_cookie() -> String {
     format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
 }
 
-pub fn render(visitor: Visitor, message: Option<&str>) -> Markup {
+/// The sign-in page; `login` is the provider's sign-in link (`/auth/login?back=…`) when one is
+/// configured.
+pub fn render(visitor: Visitor, message: Option<&str>, login: Option<&str>) -> Markup {
     let body = html! {
         @if let Some(m) = message { p.problem role="alert" { (m) } }
         @if visitor.signed_in {
             p { "Вы вошли: страницы показывают то, что разрешает ваш токен (например, черновики своей территории)." }
             form method="post" action="/signout" { button type="submit" { "Выйти" } }
+        }
+        @if let Some(href) = login {
+            p {
+                "Войдите через учётную запись вашей организации, чтобы видеть черновики своей территории. "
+                a.oidc-login href=(href) { "Войти" }
+            }
+            h2 { "Вход для разработки" }
         }
         p {
             "Вход для разработки: вставьте токен, выданный командой "
@@ -71,5 +87,6 @@ mod tests {
         assert!(!valid_token("a b"));
         assert!(!valid_token("a;b"));
         assert!(set_cookie("t").contains("HttpOnly"));
+        assert!(set_cookie_for("t", 3600).ends_with("Max-Age=3600"));
     }
 }

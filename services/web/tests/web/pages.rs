@@ -7,7 +7,7 @@ use roadmap_web::model::{
 };
 use roadmap_web::operations;
 use roadmap_web::pages::layout::Visitor;
-use roadmap_web::pages::{indicator, measure, overview, plan, signin};
+use roadmap_web::pages::{indicator, measure, overview, plan, signin, versions};
 
 use crate::{fixture, today};
 
@@ -167,7 +167,12 @@ fn a_plan_reads_like_its_document() {
     assert_eq!(html.matches("class=\"badge overdue\"").count(), 1);
     // The page follows its plan's status changes; the rows say which measure they show.
     assert!(html.contains(&format!("data-live=\"/plans/{}/live\"", p.id)));
-    assert!(row.contains("<td class=\"status\" data-status-of=\"m-1-1\">"), "{row}");
+    assert!(
+        row.contains("<td class=\"status\" data-status-of=\"m-1-1\" data-status=\"DONE\">"),
+        "{row}"
+    );
+    // The totals say which status each counts, so the live script can move a changed measure.
+    assert!(html.contains("<strong class=\"overdue-count\" data-count=\"OVERDUE\">1</strong>"));
     // Rolled-up progress wins over the reported one.
     let row = between(&html, "id=\"m-m-2-3\"", "</tr>");
     assert!(row.contains(&format!("63{NBSP}%")), "{row}");
@@ -181,7 +186,7 @@ fn a_plan_reads_like_its_document() {
         row_cells(&html, "<a href=\"/plans/plan-fed\">"),
         ["федеральный", &format!("1 из 3 (33{NBSP}%)")]
     );
-    assert!(html.contains("всего <strong>6</strong>, выполнено <strong>1</strong>"));
+    assert!(html.contains("всего <strong>6</strong>, выполнено <strong data-count=\"DONE\">1</strong>"));
 }
 
 #[test]
@@ -305,11 +310,21 @@ fn zabaykalsky_chemistry_baseline_32_79_and_target_23_for_2026() {
 
 #[test]
 fn sign_in_explains_the_development_token() {
-    let html = signin::render(ANON, None).into_string();
+    let html = signin::render(ANON, None, None).into_string();
     assert_document(&html, "Вход");
     assert!(html.contains("<form class=\"signin\" method=\"post\" action=\"/signin\">"));
     assert!(html.contains("roadmap-hub token --role viewer"));
-    let html = signin::render(Visitor { signed_in: true }, None).into_string();
+    assert!(!html.contains("/auth/login"), "no provider link without a provider");
+    let html = signin::render(ANON, None, Some("/auth/login?back=%2Fplans%2F1")).into_string();
+    assert!(
+        html.contains("<a class=\"oidc-login\" href=\"/auth/login?back=%2Fplans%2F1\">Войти</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("roadmap-hub token --role viewer"),
+        "the development form stays"
+    );
+    let html = signin::render(Visitor { signed_in: true }, None, None).into_string();
     assert!(html.contains("action=\"/signout\""));
     assert!(!html.contains("Без входа видны только утверждённые планы.</footer>"));
 }
@@ -360,4 +375,170 @@ fn what_is_missing_shows_counts_gaps_and_lists_each_with_its_csv() {
     assert_eq!(rows.len(), 3, "the region and its two districts");
     let (_, rows) = missing::rows(&t, Table::Stale);
     assert!(rows.is_empty());
+}
+
+#[test]
+fn a_plan_lists_its_versions_with_what_each_changed() {
+    let data: PlanData = read_data(&operations::PLAN, fixture("plan")).expect("plan");
+    let p = data.plan.expect("plan");
+    let html = plan::render(&p, ANON).into_string();
+    let list = between(&html, "<h2 id=\"versions\">Версии</h2>", "</table>");
+    // Newest first: version, date, file (format), added, removed, changed.
+    assert!(list.find("версия 2") < list.find("версия 1"), "{list}");
+    assert_eq!(
+        row_cells(list, "<a href=\"/plans/plan-zab/versions/2\">"),
+        ["10.09.2024", "002.docx (DOCX)", "1", "1", "2"]
+    );
+    assert_eq!(
+        row_cells(list, "<a href=\"/plans/plan-zab/versions/1\">"),
+        ["25.03.2024", "002_587447f0e4c9bb26.txt (plain text)", "0", "0", "0"]
+    );
+    // A plan entered by hand has no versions and no section for them.
+    let manual = roadmap_web::model::Plan {
+        versions: Vec::new(),
+        ..p
+    };
+    assert!(!plan::render(&manual, ANON).into_string().contains("id=\"versions\""));
+}
+
+#[test]
+fn a_version_shows_its_changes_against_the_one_before_field_by_field() {
+    let data: PlanData = read_data(&operations::PLAN_VERSION, fixture("plan_version")).expect("version");
+    let p = data.plan.expect("plan");
+    let changes = p.version_changes.clone().expect("changes");
+    let html = versions::render(&p, &changes, ANON).into_string();
+    assert_document(&html, &format!("Версия 2 плана «{}»", p.title));
+    // Crumbs end at the plan; the facts name the date, file and the version compared with.
+    assert!(html.contains("<li><a href=\"/plans/plan-zab\">"), "crumb to the plan");
+    assert!(html.contains("<time datetime=\"2024-09-10T06:30:00+00:00\">10.09.2024</time>"));
+    assert!(html.contains("с версией <a href=\"/plans/plan-zab/versions/1\">1</a> · это действующая версия"));
+    let added = between(&html, "<h2 id=\"added\">Добавлены (1)</h2>", "</section>");
+    assert!(
+        added.contains("<td class=\"number\">3.4.</td><th scope=\"row\">Региональная олимпиада"),
+        "{added}"
+    );
+    let removed = between(&html, "<h2 id=\"removed\">Удалены (1)</h2>", "</section>");
+    assert!(removed.contains("Выездные методические десанты"), "{removed}");
+    // Each changed field: its name, before, after; dates as 15.09.2023, an empty cell as such.
+    let m12 = between(&html, "id=\"k-1.2\"", "</tbody>");
+    let fields: Vec<Vec<String>> = m12
+        .split("<tr>")
+        .skip(1)
+        .map(|row| {
+            row.split("<td class=\"")
+                .skip(1)
+                .filter(|c| !c.starts_with("number"))
+                .map(|c| strip_tags(&c[c.find('>').expect("cell") + 1..]))
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            vec![
+                "Наименование",
+                "Мониторинг реализации дорожной карты",
+                "Мониторинг реализации дорожной карты (ежеквартальный отчёт)"
+            ],
+            vec![
+                "Срок (как в документе)",
+                "До 1 марта 2024 года",
+                "До 15 апреля 2024 года"
+            ],
+            vec!["Источник финансирования", "пусто", "краевой бюджет"],
+            vec!["Срок до", "01.03.2024", "15.04.2024"],
+        ]
+    );
+    assert!(m12.contains("rowspan=\"4\""), "{m12}");
+    let m23 = between(&html, "id=\"k-2.3\"", "</tbody>");
+    assert!(
+        m23.contains("<td class=\"field\">Примечание</td><td class=\"before\">по заявкам МОУО</td>"),
+        "{m23}"
+    );
+}
+
+#[test]
+fn the_first_version_has_nothing_to_compare_with() {
+    let data: PlanData = read_data(&operations::PLAN_VERSION, fixture("plan_version")).expect("version");
+    let p = data.plan.expect("plan");
+    let first = roadmap_web::model::VersionChanges {
+        from: None,
+        to: 1,
+        ..Default::default()
+    };
+    let html = versions::render(&p, &first, ANON).into_string();
+    assert!(html.contains("первая версия плана: сравнивать не с чем"));
+    assert!(html.contains("<time datetime=\"2024-03-25T09:00:00+00:00\">25.03.2024</time>"));
+    assert!(!html.contains("id=\"changed\"") && !html.contains("Мероприятия не изменились"));
+}
+
+#[test]
+fn an_upload_preview_shows_each_parsed_row_next_to_its_source_line_and_confirms_the_same_file() {
+    use roadmap_web::model::PreviewData;
+    use roadmap_web::pages::upload::{self, Upload};
+    let answer = serde_json::json!({ "data": { "importPreview": {
+        "status": "UPDATED", "version": 3, "sourceKey": "act:приказ:12:2024-01-10", "title": "План",
+        "format": "DOCX", "sections": 1, "measures": 2, "childMeasures": 0, "milestones": 0,
+        "unresolvedNames": ["ЦНППМ"], "newTerritories": ["Город Чита"], "extraColumns": [], "ignoredColumns": [],
+        "existingPlan": { "id": "plan-1", "title": "План", "version": 2, "state": "APPROVED" },
+        "changes": { "added": ["1.2"], "removed": [], "changed": ["1.1"] },
+        "lint": [{ "code": "schedule-outside-period", "severity": "WARNING", "message": "1.2 вне периода", "line": 3, "measureNumber": "1.2" }],
+        "sourceLines": ["ПЛАН", "1.1\tДиагностика\tЯнварь 2024 года\tЦОКО", "1.2\tСеминар\t2031 год\tИРО"],
+        "rows": [
+            { "key": "1.1", "section": "Раздел", "depth": 0, "milestone": false, "number": "1.1", "title": "Диагностика",
+              "scheduleText": "Январь 2024 года", "dueOn": "2024-01-31", "responsibleText": "ЦОКО",
+              "responsible": ["Центр оценки качества образования"], "line": 2 },
+            { "key": "1.2", "section": "Раздел", "depth": 0, "milestone": false, "number": "1.2", "title": "Семинар",
+              "scheduleText": "2031 год", "dueOn": null, "responsibleText": "ИРО", "responsible": [], "line": 3 }
+        ]
+    } } });
+    let data: PreviewData = read_data(&operations::IMPORT_PREVIEW, answer).expect("preview");
+    let file = Upload {
+        file_name: "plan.docx".into(),
+        content_base64: "UEsDBA==".into(),
+        territory: "Забайкальский край/Город Чита".into(),
+        ..Upload::default()
+    };
+    let html = upload::render_preview(
+        &data.import_preview.expect("preview"),
+        &file,
+        Visitor { signed_in: true },
+    )
+    .into_string();
+    assert_document(&html, "Проверка перед импортом");
+    assert!(html.contains("ничего не сохранено"));
+    assert!(html.contains("plan.docx (DOCX)"));
+    assert!(
+        html.contains("Новая версия 3 плана <a href=\"/plans/plan-1\">«План»</a> (сейчас версия 2)"),
+        "{html}"
+    );
+    assert!(html.contains("будут созданы: Город Чита"));
+    assert!(html.contains("добавлено <strong>1</strong>, удалено <strong>0</strong>, изменено <strong>1</strong>"));
+    // Row 1.1: the source line's cells, then what was read: the due day and the resolved party.
+    let row = between(&html, "<tr id=\"line-2\">", "</tr>");
+    let cells: Vec<String> = row.split("<td").skip(1).map(strip_tags).collect();
+    assert!(cells[0].ends_with('2'), "{cells:?}");
+    assert!(
+        cells[1].contains("1.1 | Диагностика | Январь 2024 года | ЦОКО"),
+        "{cells:?}"
+    );
+    assert!(
+        cells[4].contains("Январь 2024 года") && cells[4].contains("срок: 31.01.2024"),
+        "{cells:?}"
+    );
+    assert!(cells[5].contains("Центр оценки качества образования"), "{cells:?}");
+    // The row a lint finding points at is marked, and the finding links to it.
+    assert!(html.contains("<tr id=\"line-3\" class=\"flagged\">"));
+    assert!(html.contains("<a href=\"#line-3\">3</a>"));
+    assert!(html.contains("<li>ЦНППМ</li>"));
+    // Confirming posts the same file and options; cancelling goes back to the form.
+    let form = between(
+        &html,
+        "<form class=\"confirm\" method=\"post\" action=\"/upload/confirm\">",
+        "</form>",
+    );
+    assert!(form.contains("name=\"contentBase64\" value=\"UEsDBA==\""));
+    assert!(form.contains("name=\"territory\" value=\"Забайкальский край/Город Чита\""));
+    assert!(form.contains("Импортировать"));
+    assert!(form.contains("href=\"/upload?cancelled=1\""));
 }

@@ -62,6 +62,7 @@ fn answer(log: Log, headers: &HeaderMap, body: Value) -> Json<Value> {
         "WebTerritoryLights" => "territory_lights",
         "WebMissing" => "missing",
         "WebPlan" => "plan",
+        "WebPlanVersion" => "plan_version",
         "WebMeasure" => "measure",
         "WebIndicators" => "indicators",
         "WebIndicator" => "indicator",
@@ -107,6 +108,7 @@ pub async fn setup() -> Setup {
         gateway: Gateway::new(format!("{gateway}/graphql")),
         clock: Clock::fixed(today()),
         exports: None,
+        oidc: None,
     }))
     .await;
     let http = reqwest::Client::builder()
@@ -142,6 +144,7 @@ async fn every_page_is_served_from_at_most_two_gateway_requests_with_the_visitor
         ("/territories/ter-zab", "Светофор показателя", 2),
         ("/territories/ter-zab/missing", "Чего не хватает", 1),
         ("/plans/plan-zab", "114-р", 1),
+        ("/plans/plan-zab/versions/2", "Источник финансирования", 1),
         ("/measures/m-2-3", "Охват территорий", 1),
         ("/indicators", "ege_below_min", 1),
         ("/indicators/ege_below_min", "Забайкальский край", 1),
@@ -338,6 +341,7 @@ async fn an_unreachable_gateway_is_a_readable_error_page() {
         gateway: Gateway::new(format!("http://{closed}/graphql")),
         clock: Clock::fixed(today()),
         exports: None,
+        oidc: None,
     }))
     .await;
     let res = reqwest::get(format!("{web}/plans/x")).await.expect("page");
@@ -388,4 +392,27 @@ async fn the_target_starts_as_the_hub_starts_it() {
     assert!(html.contains("действующих планов: <strong>1</strong>"), "{html}");
     // The territory and its traffic lights.
     assert_eq!(log.lock().expect("log").len(), 2);
+}
+
+/// A version page asks for its version as an integer; a path that is not one is a 404 without
+/// a request, a version the plan lacks (the API's `versionChanges` is `null`) a 404 too.
+#[tokio::test]
+async fn a_version_page_asks_for_its_version_and_refuses_what_is_not_one() {
+    let s = setup().await;
+    let (status, html, seen) = s.page("/plans/plan-zab/versions/2", None).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].body["operationName"], "WebPlanVersion");
+    assert_eq!(
+        seen[0].body["variables"],
+        serde_json::json!({ "id": "plan-zab", "version": 2 })
+    );
+    for bad in ["x", "0", "-1"] {
+        let (status, _, seen) = s.page(&format!("/plans/plan-zab/versions/{bad}"), None).await;
+        assert_eq!(status, 404, "{bad}");
+        assert!(seen.is_empty(), "{bad}: no request");
+    }
+    let (status, html, _) = s.page("/plans/hidden/versions/2", None).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("План не найден(о)"), "{html}");
 }
