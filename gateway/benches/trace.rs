@@ -8,6 +8,9 @@
 //! statement that returns the same nodes (measures fetched by primary key, as the loaders do).
 //! Prints p50/p95/max of both; asserts nothing about time.
 //!
+//! Also times the same query sent straight to the plans subgraph (the gateway's secret and an
+//! anonymous visitor's claims, as the router sends it): the difference is the router's hop.
+//!
 //! Also times (c) the hub's own trace statement (`roadmap_plans::store::trace_statement`: the edges
 //! with the reached measures, statuses and plans) and counts the SQL statements per trace through
 //! the gateway. The bench's own connection runs with `jit = off`, as the hub's do.
@@ -71,6 +74,14 @@ async fn main() -> anyhow::Result<()> {
         "query($id: ID!) {{ measure(id: $id) {{ implementedBy(depth: {depth}) {{ \
          measure {{ number status plan {{ level }} }}{next} }} }} }}"
     );
+    // The same query straight to the plans subgraph, as the gateway sends it (its secret, an
+    // anonymous visitor's claims): the difference to the gateway's time is the router's hop.
+    let plans = hub.graphql_url(Target::PLANS).unwrap_or_default();
+    let anonymous = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode("{}")
+    };
+    let mut via_subgraph = Vec::new();
     let (mut via_gateway, mut via_sql, mut via_hub_sql, mut nodes) = (Vec::new(), Vec::new(), Vec::new(), 0usize);
     let mut reached = 0usize;
     let mut statements = Vec::new();
@@ -86,6 +97,21 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         via_gateway.push(t.elapsed());
         statements.push(roadmap_common::telemetry::sql_statement_count() - counted);
+        let t = Instant::now();
+        let direct: serde_json::Value = client
+            .post(&plans)
+            .header(roadmap_common::auth::SECRET_HEADER, config.gateway_secret.expose())
+            .header(roadmap_common::auth::CLAIMS_HEADER, &anonymous)
+            .json(&serde_json::json!({ "query": query, "variables": { "id": root } }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        via_subgraph.push(t.elapsed());
+        assert_eq!(
+            direct["data"], body["data"],
+            "the subgraph answers what the gateway does"
+        );
         let level1 = body["data"]["measure"]["implementedBy"]
             .as_array()
             .map(Vec::len)
@@ -137,6 +163,7 @@ async fn main() -> anyhow::Result<()> {
         roots.len()
     );
     println!("  through the gateway: {}", stats(via_gateway));
+    println!("  the plans subgraph directly (no router): {}", stats(via_subgraph));
     println!("  raw SQL floor:       {}", stats(via_sql));
     println!("  the hub's statement: {}", stats(via_hub_sql));
     statements.sort();

@@ -1,5 +1,6 @@
 //! What the benches, the soak run and the fault tests share: an admin client of the gateway, an
-//! approved plan to change statuses in, latency percentiles and resident memory figures.
+//! approved plan (or territories and plans of any level and state) to change statuses in,
+//! latency percentiles and resident memory figures.
 
 use std::time::Duration;
 
@@ -70,20 +71,47 @@ pub async fn approved_plan(
     title: &str,
     count: usize,
 ) -> anyhow::Result<(String, Vec<String>)> {
+    let territory = ensure_territory(gateway, territory, "REGION", None).await?;
+    plan_of(gateway, title, "REGIONAL", &territory, "APPROVED", count).await
+}
+
+/// `ensureTerritory` (`kind`: `REGION`, `MUNICIPALITY`…); returns its id.
+pub async fn ensure_territory(
+    gateway: &Gateway,
+    name: &str,
+    kind: &str,
+    parent: Option<&str>,
+) -> anyhow::Result<String> {
     let data = gateway
         .gql(
-            "mutation($name: String!) { ensureTerritory(name: $name, kind: REGION) { id } }",
-            json!({ "name": territory }),
+            "mutation($n: String!, $k: TerritoryKind!, $p: ID) { ensureTerritory(name: $n, kind: $k, parent: $p) { id } }",
+            json!({ "n": name, "k": kind, "p": parent }),
         )
         .await?;
-    let territory = data["ensureTerritory"]["id"].clone();
+    Ok(data["ensureTerritory"]["id"]
+        .as_str()
+        .context("ensureTerritory returned no id")?
+        .to_string())
+}
+
+/// A plan titled `title` of `level` in `territory`, in `state` (`APPROVED`, `DRAFT`), with one
+/// section of `count` measures (`Мероприятие <n>`) and no schedules (so no deadline events);
+/// returns (plan, measures).
+pub async fn plan_of(
+    gateway: &Gateway,
+    title: &str,
+    level: &str,
+    territory: &str,
+    state: &str,
+    count: usize,
+) -> anyhow::Result<(String, Vec<String>)> {
     let measures: Vec<Value> = (1..=count)
         .map(|n| json!({ "number": n.to_string(), "title": format!("Мероприятие {n}") }))
         .collect();
     let data = gateway
         .gql(
             "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id } } } }",
-            json!({ "input": { "title": title, "level": "REGIONAL", "territory": territory, "state": "APPROVED",
+            json!({ "input": { "title": title, "level": level, "territory": territory, "state": state,
                                "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] } }),
         )
         .await?;

@@ -460,12 +460,14 @@ enum Read {
 /// A `statusChanged` subscriber that does what the README tells clients to do: when its stream
 /// ends (the events target or the gateway went away), it subscribes again with `after: <last
 /// cursor>` until that succeeds. It keeps every event it received, to check for gaps and
-/// duplicates.
+/// duplicates. Anonymous unless given a token ([`Subscriber::with_token`]).
 pub struct Subscriber {
     pub transport: Transport,
     gateway: String,
     query: String,
     filter: Value,
+    /// Sent as `Authorization: Bearer` (graphql-ws: in the `connection_init` payload).
+    token: Option<String>,
     /// `after` of the next subscribe: the last cursor received (`None`: live only, until one is).
     last_cursor: Option<String>,
     connection: Option<Connection>,
@@ -488,6 +490,7 @@ impl Subscriber {
                 "subscription($after: String, $filter: EventFilter) {{ statusChanged(after: $after, filter: $filter) {{ {fields} }} }}"
             ),
             filter,
+            token: None,
             last_cursor: Some("0".to_string()),
             connection: None,
             events: Vec::new(),
@@ -502,6 +505,14 @@ impl Subscriber {
         Subscriber {
             last_cursor: None,
             ..Subscriber::new(transport, gateway, filter, fields)
+        }
+    }
+
+    /// The same subscriber, subscribing as the holder of `token`.
+    pub fn with_token(self, token: &str) -> Subscriber {
+        Subscriber {
+            token: Some(token.to_string()),
+            ..self
         }
     }
 
@@ -522,9 +533,13 @@ impl Subscriber {
                     tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(request))
                         .await
                         .context("WebSocket connect timed out")??;
+                let payload = match &self.token {
+                    Some(t) => json!({ "Authorization": format!("Bearer {t}") }),
+                    None => json!({}),
+                };
                 socket
                     .send(Message::text(
-                        json!({ "type": "connection_init", "payload": {} }).to_string(),
+                        json!({ "type": "connection_init", "payload": payload }).to_string(),
                     ))
                     .await?;
                 let ack = tokio::time::timeout(Duration::from_secs(5), socket.next())
@@ -541,8 +556,11 @@ impl Subscriber {
                 Ok(Connection::Ws(socket))
             }
             Transport::Sse => {
-                let response = reqwest::Client::new()
-                    .post(&self.gateway)
+                let mut request = reqwest::Client::new().post(&self.gateway);
+                if let Some(t) = &self.token {
+                    request = request.bearer_auth(t);
+                }
+                let response = request
                     .header("Accept", "text/event-stream")
                     .json(&json!({ "query": self.query, "variables": self.variables() }))
                     .timeout(Duration::from_secs(3600))
