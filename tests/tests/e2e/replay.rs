@@ -221,3 +221,69 @@ async fn live_only_subscribers_share_an_upstream_and_replaying_ones_do_not() {
     }
     hub.finish().await.expect("finish");
 }
+
+/// A subscriber that leaves takes its upstream subscription with it: after the clients close
+/// (graphql-ws) or drop (SSE), the events subgraph's open subscriptions return to what they were,
+/// while events keep flowing. (The router's deduplication map used to keep every upstream open
+/// until the process ended: gateway/vendor/hive-router/PATCH.md.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_leaves_closes_its_upstream() {
+    let hub = TestHub::spawn().await.expect("hub");
+    let (_, plan, measures) = regional_plan(&hub, &["1"]).await;
+    let before = upstream_subscriptions(&hub, 0).await.unwrap_or(0);
+    // Replaying ones have one upstream each; identical live-only ones share one.
+    for (transport, live) in [(Transport::Ws, false), (Transport::Sse, false), (Transport::Ws, true)] {
+        let mut subs = Vec::new();
+        for _ in 0..3 {
+            let filter = json!({ "plan": plan, "kinds": ["MEASURE_STATUS_CHANGED"] });
+            subs.push(match live {
+                true => Subscriber::live(transport, &hub.gateway, filter, "cursor"),
+                false => Subscriber::new(transport, &hub.gateway, filter, "cursor"),
+            });
+        }
+        let open = if live { 1 } else { 3 };
+        // Changes until each has an event (a live-only one sees those after it subscribed).
+        let mut status = ["IN_PROGRESS", "DONE"].iter().cycle();
+        let tasks: Vec<_> = subs
+            .into_iter()
+            .map(|mut sub| {
+                tokio::spawn(async move {
+                    let read = sub.read_until(Duration::from_secs(30), |e| !e.is_empty()).await;
+                    (sub, read)
+                })
+            })
+            .collect();
+        while tasks.iter().any(|t| !t.is_finished()) {
+            set_measure_status(&hub, &measures[0], status.next().expect("cycle")).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let mut subs = Vec::new();
+        for task in tasks {
+            let (sub, read) = task.await.expect("subscriber task");
+            read.expect("an event");
+            subs.push(sub);
+        }
+        assert_eq!(
+            upstream_subscriptions(&hub, before + open).await,
+            Some(before + open),
+            "{transport:?}, live-only {live}: open"
+        );
+        for sub in subs {
+            sub.close().await;
+        }
+        let mut left = None;
+        for _ in 0..6 {
+            set_measure_status(&hub, &measures[0], status.next().expect("cycle")).await;
+            left = upstream_subscriptions(&hub, before).await;
+            if left == Some(before) {
+                break;
+            }
+        }
+        assert_eq!(
+            left,
+            Some(before),
+            "{transport:?}, live-only {live}: the upstreams of the subscribers that left"
+        );
+    }
+    hub.finish().await.expect("finish");
+}

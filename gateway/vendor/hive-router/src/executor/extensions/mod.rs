@@ -1,0 +1,3 @@
+pub mod aggregator;
+pub mod compile;
+pub mod plan;

@@ -1,0 +1,3 @@
+pub mod partition;
+pub mod resolve;
+pub mod schema;

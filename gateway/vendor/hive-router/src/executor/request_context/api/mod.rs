@@ -1,0 +1,2 @@
+pub(crate) mod coprocessor;
+pub(crate) mod plugin;
