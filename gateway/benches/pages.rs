@@ -20,17 +20,13 @@ use anyhow::{Context as _, ensure};
 use roadmap_hub::targets::{Hub, Target};
 use sqlx::PgConnection;
 
-use common::{Dataset, env};
+use common::{Dataset, env, percentile};
 
 /// Up to `limit` ids (as text) from `sql`.
 async fn ids(conn: &mut PgConnection, sql: &str, limit: i64) -> anyhow::Result<Vec<String>> {
     let rows: Vec<String> = sqlx::query_scalar(sql).bind(limit).fetch_all(conn).await?;
     ensure!(!rows.is_empty(), "the generated cascade has none of: {sql}");
     Ok(rows)
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
 }
 
 #[tokio::main]

@@ -47,7 +47,7 @@ use tokio::io::AsyncBufReadExt as _;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use common::{Dataset, env};
+use common::{Dataset, env, percentile};
 
 /// The hub's trace, as a dashboard asks it.
 const HUB_QUERY: &str = "query($id: ID!) { measure(id: $id) { implementedBy(depth: 2) { \
@@ -502,13 +502,6 @@ impl CpuMeter {
         let postgres = (!after.backends.is_empty()).then(|| ms(postgres));
         (servers, postgres)
     }
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
 }
 
 /// What one system did in its throughput phase.

@@ -33,10 +33,6 @@
 //! `cargo bench -p roadmap-hub --bench rollups` (release; `--profile dev` builds faster).
 //! Sizes: `BENCH_REGIONS`, `BENCH_MUNICIPALITIES`, `BENCH_SCHOOLS`, `BENCH_SEED`.
 
-#[allow(
-    dead_code,
-    reason = "`common::regional_roots` is for the benches that trace measures"
-)]
 mod common;
 
 use std::time::{Duration, Instant};
@@ -47,7 +43,7 @@ use serde_json::{Value, json};
 use sqlx::{PgConnection, Row as _};
 use uuid::Uuid;
 
-use common::{Dataset, env};
+use common::{Dataset, env, stats};
 
 /// The period the generated cascade observes.
 const PERIOD: i32 = 2024;
@@ -352,18 +348,6 @@ impl Bench {
         }
         Ok((figures, elapsed))
     }
-}
-
-fn stats(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let at = |q: f64| v[((v.len() as f64 - 1.0) * q) as usize];
-    format!(
-        "p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
-        ms(at(0.5)),
-        ms(at(0.95)),
-        ms(at(1.0))
-    )
 }
 
 /// Up to `limit` ids from `sql` (`$1` its text argument, `$2` the limit); fails on none.

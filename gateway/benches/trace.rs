@@ -23,23 +23,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use roadmap_hub::targets::{Hub, Target};
 
-use common::{Dataset, env};
-
-fn stats(mut v: Vec<Duration>) -> String {
-    v.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let at = |q: f64| v[((v.len() as f64 - 1.0) * q) as usize];
-    format!(
-        "p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
-        ms(at(0.5)),
-        ms(at(0.95)),
-        ms(at(1.0))
-    )
-}
+use common::{Dataset, env, stats};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -1,10 +1,13 @@
-//! What the benches over a generated cascade share (`trace`, `peer`): the dataset named by the
+//! What the benches over a generated cascade share (`trace`, `peer`, `pages`, `rollups`): the dataset named by the
 //! environment, generated when absent, the wait for the deadline watcher's backlog of a fresh
-//! one, and the regional measures whose traces are timed.
+//! one, the regional measures whose traces are timed, and percentiles.
 //!
 //! `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/roadmap_bench_national`);
 //! sizes `BENCH_REGIONS` × `BENCH_MUNICIPALITIES` × `BENCH_SCHOOLS` (default 89 × 26 × 17, the
 //! national scale) and `BENCH_SEED` (default 1).
+
+// Each bench uses the part it needs.
+#![allow(dead_code)]
 
 use std::time::{Duration, Instant};
 
@@ -91,4 +94,23 @@ pub async fn regional_roots(conn: &mut PgConnection, count: usize) -> anyhow::Re
     .bind(count as i64)
     .fetch_all(conn)
     .await?)
+}
+
+/// The `q` quantile (0..=1) of sorted durations, in milliseconds; NaN when there are none.
+pub fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
+}
+
+/// "p50 …, p95 …, max … ms" of `v`.
+pub fn stats(mut v: Vec<Duration>) -> String {
+    v.sort();
+    format!(
+        "p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        percentile(&v, 0.5),
+        percentile(&v, 0.95),
+        percentile(&v, 1.0)
+    )
 }

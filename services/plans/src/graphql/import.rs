@@ -6,7 +6,7 @@ use async_graphql::{Context, InputObject, Json, Object, Result, SimpleObject};
 use roadmap_common::ServiceError;
 
 use crate::graphql::{LintFinding, Plan, PlanLevel, PlanState};
-use crate::import::{ImportOptions, ImportStatus, ImportSummary, Preview};
+use crate::import::{ImportOptions, ImportStatus, ImportSummary, Preview, PreviewRow};
 use crate::loaders::Loaders;
 
 /// Exactly one of `document` and `contentBase64` carries the document.
@@ -231,57 +231,7 @@ impl ImportPreview {
 
     /// Every measure, sub-row and control point as it would be stored, in document order, each
     /// with the line it was read from.
-    async fn rows(&self) -> Vec<ImportPreviewRow> {
-        let line_text = |line: Option<i32>| {
-            line.and_then(|l| usize::try_from(l).ok())
-                .and_then(|l| l.checked_sub(1))
-                .and_then(|i| self.0.source_lines.get(i))
-                .cloned()
-        };
-        self.0
-            .rows
-            .iter()
-            .map(|r| ImportPreviewRow {
-                key: r.key.clone(),
-                section: r.section.clone(),
-                depth: r.depth as i32,
-                milestone: r.milestone,
-                number: r.number.clone(),
-                title: r.title.clone(),
-                schedule_text: r.schedule_text.clone(),
-                due_on: r.due_on,
-                responsible_text: r.responsible_text.clone(),
-                responsible: r.responsible.clone(),
-                line: r.line,
-                source: line_text(r.line),
-            })
-            .collect()
+    async fn rows(&self) -> &[PreviewRow] {
+        &self.0.rows
     }
-}
-
-/// One measure of a previewed import as parsed, next to its source line.
-#[derive(SimpleObject)]
-pub struct ImportPreviewRow {
-    /// The parser's key (section-qualified number), what identifies the measure across versions.
-    pub key: String,
-    /// The title of its section.
-    pub section: String,
-    /// 0 for a measure, 1 for a sub-row of one.
-    pub depth: i32,
-    /// A control point rather than a measure.
-    pub milestone: bool,
-    pub number: String,
-    pub title: String,
-    /// The schedule as written.
-    pub schedule_text: Option<String>,
-    /// The last day it is due, as parsed from the schedule.
-    pub due_on: Option<chrono::NaiveDate>,
-    /// The responsible as written.
-    pub responsible_text: Option<String>,
-    /// The responsible organisations, roles and teams as parsed (full names).
-    pub responsible: Vec<String>,
-    /// 1-based line of `sourceLines` the row was read from.
-    pub line: Option<i32>,
-    /// That line's text (cells separated by tabs).
-    pub source: Option<String>,
 }

@@ -37,7 +37,7 @@ use chrono::NaiveDate;
 use roadmap_common::auth;
 use roadmap_common::clock::Clock;
 
-pub use import::{ImportChanges, ImportPreview, ImportPreviewRow, ImportReport, ImportRoadmapInput, KindCount};
+pub use import::{ImportChanges, ImportPreview, ImportReport, ImportRoadmapInput, KindCount};
 pub use link::{
     CoverageRow, LinkState, MeasureLink, ParentMeasureCoverage, Suggestion, SuggestionScope, TerritoryImplementation,
     UnitCoverageRow, implementers_by_territory,

@@ -34,24 +34,32 @@ pub struct Preview {
     pub rows: Vec<PreviewRow>,
 }
 
-/// One measure as parsed, next to the line it came from.
-#[derive(Clone, Debug)]
+/// One measure of a previewed import as parsed, next to its source line.
+#[derive(Clone, Debug, async_graphql::SimpleObject)]
+#[graphql(name = "ImportPreviewRow")]
 pub struct PreviewRow {
+    /// The parser's key (section-qualified number), what identifies the measure across versions.
     pub key: String,
-    /// The title of the section it is in.
+    /// The title of its section.
     pub section: String,
-    /// 0 for a measure, 1 for a sub-row of it, and so on.
-    pub depth: usize,
+    /// 0 for a measure, 1 for a sub-row of one.
+    pub depth: i32,
+    /// A control point rather than a measure.
     pub milestone: bool,
     pub number: String,
     pub title: String,
+    /// The schedule as written.
     pub schedule_text: Option<String>,
+    /// The last day it is due, as parsed from the schedule.
     pub due_on: Option<chrono::NaiveDate>,
+    /// The responsible as written.
     pub responsible_text: Option<String>,
-    /// The responsible organisations, roles and teams as parsed: the full name of each.
+    /// The responsible organisations, roles and teams as parsed (full names).
     pub responsible: Vec<String>,
-    /// 1-based line in `source_lines`.
+    /// 1-based line of `sourceLines` the row was read from.
     pub line: Option<i32>,
+    /// That line's text (cells separated by tabs).
+    pub source: Option<String>,
 }
 
 /// What importing `bytes` with `options` would do; writes nothing. The same permission as the
@@ -107,7 +115,14 @@ pub async fn preview_document(
         summary.version -= 1;
         summary.changes = Default::default();
     }
-    let mut depths: Vec<usize> = Vec::with_capacity(flat.measures.len());
+    let source_lines: Vec<String> = source.text.lines().map(str::to_string).collect();
+    let line_text = |line: Option<i32>| {
+        line.and_then(|l| usize::try_from(l).ok())
+            .and_then(|l| l.checked_sub(1))
+            .and_then(|i| source_lines.get(i))
+            .cloned()
+    };
+    let mut depths: Vec<i32> = Vec::with_capacity(flat.measures.len());
     let rows = flat
         .measures
         .iter()
@@ -127,6 +142,7 @@ pub async fn preview_document(
                 responsible_text: row.responsible_text.clone(),
                 responsible: m.responsible.iter().map(|p| p.full_name.clone()).collect(),
                 line: row.source_line,
+                source: line_text(row.source_line),
             }
         })
         .collect();
@@ -134,7 +150,7 @@ pub async fn preview_document(
         summary,
         existing_plan: existing.map(|p| p.id),
         new_territories,
-        source_lines: source.text.lines().map(str::to_string).collect(),
         rows,
+        source_lines,
     })
 }
