@@ -317,19 +317,7 @@ async fn run(hub: &Hub, o: &Options) -> anyhow::Result<usize> {
             let deadline = tokio::time::Instant::now() + DELIVERY_WAIT;
             let mut asked = false;
             loop {
-                let next = if asked {
-                    lines.next_line().await?
-                } else {
-                    match tokio::time::timeout_at(deadline, lines.next_line()).await {
-                        Ok(l) => l?,
-                        Err(_) => {
-                            stdin.write_all(b"done\n").await?;
-                            asked = true;
-                            continue;
-                        }
-                    }
-                };
-                let line = next.context("client process ended before reporting")?;
+                let line = report_line(&mut lines, &mut stdin, deadline, &mut asked).await?;
                 let mut f = line.split(' ');
                 match f.next() {
                     Some("e") => {
@@ -943,6 +931,31 @@ async fn change(
     }
 }
 
+/// The client process's next report line. Until `deadline` it reports as deliveries come; then
+/// it is told `done` (once, `asked`) and reports what it has, so the read waits without limit.
+async fn report_line(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    stdin: &mut tokio::process::ChildStdin,
+    deadline: tokio::time::Instant,
+    asked: &mut bool,
+) -> anyhow::Result<String> {
+    loop {
+        let next = if *asked {
+            lines.next_line().await?
+        } else {
+            match tokio::time::timeout_at(deadline, lines.next_line()).await {
+                Ok(l) => l?,
+                Err(_) => {
+                    stdin.write_all(b"done\n").await?;
+                    *asked = true;
+                    continue;
+                }
+            }
+        };
+        return next.context("client process ended before reporting");
+    }
+}
+
 /// Reads the client process's next line within `wait` (`None` when none came).
 async fn next_line(
     lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
@@ -1174,19 +1187,7 @@ async fn run_distinct(hub: &Hub, o: &Options, d: &Distinct) -> anyhow::Result<us
         let mut got: HashMap<(usize, usize), Vec<(u64, u64)>> = HashMap::new();
         let mut failures = Vec::new();
         loop {
-            let next = if asked {
-                lines.next_line().await?
-            } else {
-                match tokio::time::timeout_at(deadline, lines.next_line()).await {
-                    Ok(l) => l?,
-                    Err(_) => {
-                        stdin.write_all(b"done\n").await?;
-                        asked = true;
-                        continue;
-                    }
-                }
-            };
-            let line = next.context("client process ended before reporting")?;
+            let line = report_line(&mut lines, &mut stdin, deadline, &mut asked).await?;
             let mut f = line.split(' ');
             match f.next() {
                 Some("e") => {
