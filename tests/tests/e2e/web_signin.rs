@@ -17,6 +17,7 @@ use anyhow::{Context as _, bail, ensure};
 use base64::Engine as _;
 use fantoccini::Locator;
 use roadmap_common::config::OidcSettings;
+use roadmap_common::pg_cluster::free_port;
 use roadmap_e2e::TestHub;
 use roadmap_hub::targets::Target;
 use serde_json::{Value, json};
@@ -105,12 +106,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         std::fs::remove_dir_all(&self.0).ok();
     }
-}
-
-/// A free port for the web target: its address is the redirect URI the provider is started
-/// with, before the hub.
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// The web target's settings for `provider`, its pages at `web`.
