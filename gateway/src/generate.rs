@@ -21,7 +21,9 @@
 //! Same parameters, seed and `today`, same data (ids included). Rows are written with COPY, region by
 //! region, straight into the `people` and `plans` schemas of one database: a bulk loader for
 //! demos and benchmarks, not an API path. Every generated plan's source key starts with
-//! `generated:`.
+//! `generated:`. Rolled-up progress (`plans.measure_rollup`) is not propagated link by
+//! link during the COPY (`roadmap.rolled_progress = deferred` for the transaction) but rebuilt
+//! set-based once before the commit (`plans.measure_rolled_rebuild()`, migration `plans/0014`).
 
 use std::fmt::Write as _;
 
@@ -907,6 +909,10 @@ pub async fn load(conn: &mut PgConnection, params: Params, today: NaiveDate, pro
     };
     let mut measures = 0;
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    // Rolled-up progress: nothing propagates per link during the COPY; one rebuild at the end.
+    sqlx::query("SELECT set_config('roadmap.rolled_progress', 'deferred', true)")
+        .execute(&mut *tx)
+        .await?;
     let federal = generator.federal();
     measures += federal.measures();
     copy(&mut tx, &federal).await?;
@@ -917,6 +923,11 @@ pub async fn load(conn: &mut PgConnection, params: Params, today: NaiveDate, pro
         bar.inc(1);
         bar.set_message(format!("{measures} measures"));
     }
+    bar.set_message(format!("{measures} measures, rolling up progress"));
+    sqlx::query("SELECT plans.measure_rolled_rebuild()")
+        .execute(&mut *tx)
+        .await
+        .context("rebuilding rolled-up progress")?;
     tx.commit().await?;
     bar.finish();
     let mut summary = String::new();

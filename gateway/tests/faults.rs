@@ -823,14 +823,15 @@ async fn import(
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
-            if !terminate {
+            // An import that ended without the signal must have succeeded: say why if not.
+            if !signalled {
                 let mut err = String::new();
                 if let Some(mut stderr) = child.stderr.take() {
                     tokio::io::AsyncReadExt::read_to_string(&mut stderr, &mut err)
                         .await
                         .ok();
                 }
-                assert!(status.success(), "import failed: {err}");
+                assert!(status.success(), "import failed ({status}): {err}");
             }
             return (status, signalled);
         }

@@ -511,7 +511,8 @@ async fn load(split: &mut Split, o: &Options) -> anyhow::Result<Report> {
                         dashboard.record(at, answer.map(drop));
                     }
                     _ => {
-                        let vars = json!({ "id": pick(&cascade.measures) });
+                        // Regional measures: their page asks three levels down.
+                        let vars = json!({ "id": pick(&cascade.measures), "down": 3 });
                         let answer = admin.gql(roadmap_web::operations::MEASURE.document, vars).await;
                         traces.record(at, answer.map(drop));
                     }

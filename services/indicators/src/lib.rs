@@ -14,8 +14,10 @@
 //!   `Indicator.measures` goes back to plans.
 //! - [`store`]: every SQL statement, over the `indicators` schema (indicator, indicator_target,
 //!   observation, measure_indicator).
-//! - [`loaders`]: one DataLoader per key; rollups of any number of territories cost two statements
-//!   whatever the depth of their trees.
+//! - [`loaders`]: one DataLoader per key; rollups of any number of territories cost three
+//!   statements whatever the depth of their trees, two when their indexes are kept ([`cache`]).
+//! - [`cache`]: the rollup indexes kept between requests, exact by a generation the observations'
+//!   writes bump (migration `0006`).
 //! - [`outbox`]: the events every status-relevant write records in its transaction, and the
 //!   commit that ends every mutation (events, audit entry, commit).
 //! - [`rollup`]: the arithmetic (weighted means, gaps, direction-aware status, ranks) and the
@@ -34,7 +36,8 @@
 //!   territory and that territory's ancestors, or a territory's own ancestors), plus
 //!   `parent_territory_id`, the territory it rolls up into directly (none for a class). A rollup
 //!   of any unit reads every observation whose path holds it, in one indexed statement however
-//!   deep, and rebuilds the tree from the paths ([`rollup`]): a region's rollup reaches its
+//!   deep (kept, as an index, until the indicator's observations change: [`cache`]), and
+//!   rebuilds the tree from the paths ([`rollup`]): a region's rollup reaches its
 //!   municipalities, their schools and the schools' classes, also through units that report
 //!   nothing themselves. A unit moved to another parent later keeps its old path on values
 //!   already recorded (re-record to move them). Values without a path (recorded before classes
@@ -59,6 +62,7 @@
 //!   indicators (`ege_below_min`, `oge_below_min`: %, lower is better, weighted mean by
 //!   participants, by subject) are created on demand.
 
+pub mod cache;
 pub mod graphql;
 pub mod loaders;
 pub mod outbox;

@@ -42,20 +42,33 @@
 //! - **Ranking** orders the children of each unit best first by direction; equal values share a
 //!   rank (1, 2, 2, 4); children without a value are not ranked.
 //! - **Children** of a unit are the units (territories, organisations) with an observation
-//!   recorded under it in any period or subject (of the source); a child without a value for the
-//!   rollup's period and subject is missing.
+//!   recorded under it in any period or subject (of the source), listed ranked (children of equal
+//!   rank, and those without a rank, in the order they are first seen in the rows ordered by
+//!   period and subject); a child without a value for the rollup's period and subject is missing.
 //! - **Targets**: when several plans set one for the same place, period and subject, the latest
 //!   set wins; the baseline of a period is the latest one not after it, else the earliest.
 //!
-//! [`compute_rollup`] puts these together over the rows [`RollupData`] holds; the GraphQL layer
-//! only names the result.
+//! How it is computed. A unit's observations (its own and every one below it, every period,
+//! subject and source) are read once into a [`RollupIndex`]: per source, the tree of units (each
+//! unit once, its children in first-seen order) and the values reported in it by subject and
+//! period, without the rows' other columns. A rollup of one period and subject
+//! ([`RollupView`]) computes a source's tree bottom-up in one pass (every unit once, whatever the
+//! depth; a unit under two parents, from paths recorded before a move, is computed once and
+//! listed under both), and ranks a level only when it is read: the GraphQL layer reads the levels
+//! and sources a query selects, [`compute_rollup`] reads all of them over the rows
+//! [`RollupData`] holds. The index is what the loader keeps between requests
+//! ([`crate::cache`]). The tree rebuilt from every row, as rollups were computed before the
+//! index, is kept in the tests as the oracle the index is compared with, over generated trees
+//! (several levels, sources, periods and subjects, paths recorded before a move or not at all).
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, OnceLock};
 
 use uuid::Uuid;
 
-use crate::store::{ObservationRow, TargetRow};
+use crate::store::{ObservationRow, RollupRow, TargetRow};
 
 /// Rounding noise below this is ignored when comparing values.
 const EPSILON: f64 = 1e-9;
@@ -284,7 +297,9 @@ pub struct Below {
     pub row: ObservationRow,
 }
 
-/// What rollups and series of one (indicator, unit) are computed from.
+/// The rows rollups and series of one (indicator, unit) are computed from, in full: the form
+/// [`compute_rollup`] reads (and the tests write). The loader reads [`RollupRow`]s into a
+/// [`RollupIndex`] instead ([`assemble_indexes`]); [`RollupData::index`] is the same index.
 #[derive(Clone, Debug, Default)]
 pub struct RollupData {
     /// The unit's own observations, every period, subject and source.
@@ -474,66 +489,538 @@ impl std::ops::Deref for Child {
     }
 }
 
-/// The tree of one result source under a rollup's unit.
-struct Tree<'d> {
-    rules: Rules,
-    period: i32,
-    subject: &'d str,
-    /// Children of each unit, first seen first; `None` is the rollup's unit.
-    children: HashMap<Option<Unit>, Vec<Unit>>,
-    /// Each unit's observations of the source.
-    observed: HashMap<Unit, Vec<&'d ObservationRow>>,
-    child_targets: &'d [TargetRow],
+/// FxHash (rustc's: rotate, xor, multiply) for the maps an index is built with, a few lookups
+/// per observation: their keys are ids and numbers the database generated (no one can choose
+/// them to collide), and the default SipHash is several times slower on such short keys.
+#[derive(Clone, Copy, Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
 }
 
-impl<'d> Tree<'d> {
-    fn new(rules: Rules, data: &'d RollupData, source: &str, period: i32, subject: &'d str) -> Tree<'d> {
-        let mut children: HashMap<Option<Unit>, Vec<Unit>> = HashMap::new();
-        let mut edges = HashSet::new();
-        let mut observed: HashMap<Unit, Vec<&ObservationRow>> = HashMap::new();
-        for b in data.below.iter().filter(|b| b.row.result_source == source) {
-            let mut up = None;
-            for unit in &b.path {
-                if edges.insert((up, *unit)) {
-                    children.entry(up).or_default().push(*unit);
-                }
-                up = Some(*unit);
-            }
-            if let Some(unit) = up {
-                observed.entry(unit).or_default().push(&b.row);
-            }
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
         }
-        Tree {
-            rules,
-            period,
-            subject,
-            children,
-            observed,
-            child_targets: &data.child_targets,
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
         }
     }
 
-    /// A row's contribution as reported.
-    fn reported(&self, o: &ObservationRow) -> ChildValue {
-        let numerator = match self.rules.aggregation {
-            Aggregation::Sum => Some(o.value),
-            Aggregation::WeightedMean => o.numerator.or(o.denominator.map(|d| o.value * d / self.rules.scale)),
+    fn write_u8(&mut self, n: u8) {
+        self.add(n.into());
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(n.into());
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// A value as reported: the value, and its denominator and numerator as stored.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reported {
+    pub value: f64,
+    pub denominator: Option<f64>,
+    pub numerator: Option<f64>,
+}
+
+impl Reported {
+    /// Its contribution to a parent under `rules` (the numerator per the module docs).
+    fn counted(&self, rules: Rules) -> ChildValue {
+        let numerator = match rules.aggregation {
+            Aggregation::Sum => Some(self.value),
+            Aggregation::WeightedMean => self
+                .numerator
+                .or(self.denominator.map(|d| self.value * d / rules.scale)),
             Aggregation::NotAggregatable => None,
         };
         ChildValue {
-            value: Some(o.value),
-            denominator: o.denominator,
+            value: Some(self.value),
+            denominator: self.denominator,
             numerator,
         }
     }
+}
 
-    fn own(&self, rows: &[&ObservationRow]) -> Option<ChildValue> {
-        rows.iter()
-            .find(|o| o.period == self.period && o.subject == self.subject)
-            .map(|o| self.reported(o))
+/// A unit of one source's tree in a [`RollupIndex`]: [`ROOT`] is the rollup's unit.
+pub type Node = u32;
+
+/// The rollup's unit in every source's tree.
+pub const ROOT: Node = 0;
+
+const NO_PARENT: Node = Node::MAX;
+
+const NO_VALUE: ChildValue = ChildValue {
+    value: None,
+    denominator: None,
+    numerator: None,
+};
+
+const NO_AGGREGATE: Aggregate = Aggregate {
+    value: None,
+    denominator: None,
+    numerator: None,
+    used: 0,
+    missing: 0,
+};
+
+/// One result source's tree under a rollup's unit and every value reported in it.
+#[derive(Debug, Default)]
+struct SourceIndex {
+    /// The unit of each node but the root: node `n` is `units[n - 1]`.
+    units: Vec<Unit>,
+    /// The children of node `n`, first seen first, are `kids[offsets[n]..offsets[n + 1]]`.
+    offsets: Vec<u32>,
+    kids: Vec<Node>,
+    /// The values reported per (subject, period): (node, value), in the order rows came.
+    values: FxMap<(u32, i32), Vec<(Node, Reported)>>,
+}
+
+impl SourceIndex {
+    fn nodes(&self) -> usize {
+        self.units.len() + 1
     }
 
-    /// Whether a reported value can stand for its unit in a parent's aggregate.
+    fn unit(&self, node: Node) -> Option<Unit> {
+        let n = node.checked_sub(1)?;
+        self.units.get(n as usize).copied()
+    }
+
+    fn kids(&self, node: Node) -> &[Node] {
+        let n = node as usize;
+        match (self.offsets.get(n), self.offsets.get(n + 1)) {
+            (Some(&from), Some(&to)) => self.kids.get(from as usize..to as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// Everything rollups and series of one (indicator, unit) are computed from, compact: per result
+/// source, the tree of units under the unit (every unit with an observation below it in any
+/// period or subject, each child list in the order [`RollupData`] rebuilds it: first seen in
+/// rows ordered by period and subject) and the values reported in it, by subject and period.
+/// Built once by [`IndexBuilder`]; a rollup of any period and subject computes its source's tree
+/// bottom-up once over it ([`RollupView`]), every unit once, without copying rows.
+#[derive(Debug, Default)]
+pub struct RollupIndex {
+    subjects: Vec<String>,
+    sources: [SourceIndex; RESULT_SOURCES.len()],
+    facts: usize,
+}
+
+impl RollupIndex {
+    /// How many observations it holds.
+    pub fn facts(&self) -> usize {
+        self.facts
+    }
+
+    /// What keeping it costs, in observations plus units (one root per source).
+    pub fn weight(&self) -> usize {
+        self.facts + self.sources.iter().map(|s| s.units.len()).sum::<usize>() + 1
+    }
+
+    fn subject(&self, subject: &str) -> Option<u32> {
+        self.subjects.iter().position(|s| s == subject).map(|i| i as u32)
+    }
+
+    /// The units directly under the rollup's unit with data below them, in any source.
+    pub fn children(&self) -> BTreeSet<Unit> {
+        self.sources
+            .iter()
+            .flat_map(|s| s.kids(ROOT).iter().filter_map(|&n| s.unit(n)))
+            .collect()
+    }
+
+    /// Every period with an observation (of the unit or under it) for `subject`.
+    pub fn periods(&self, subject: &str) -> BTreeSet<i32> {
+        let Some(k) = self.subject(subject) else {
+            return BTreeSet::new();
+        };
+        self.sources
+            .iter()
+            .flat_map(|s| s.values.keys())
+            .filter(|(s, _)| *s == k)
+            .map(|(_, p)| *p)
+            .collect()
+    }
+
+    /// The result sources (indices of [`RESULT_SOURCES`]) with an observation for `subject`,
+    /// official first (always).
+    pub fn sources(&self, subject: &str) -> Vec<usize> {
+        self.sources_of(self.subject(subject))
+    }
+
+    fn sources_of(&self, subject: Option<u32>) -> Vec<usize> {
+        (0..RESULT_SOURCES.len())
+            .filter(|&i| {
+                RESULT_SOURCES[i] == OFFICIAL || self.sources[i].values.keys().any(|(s, _)| Some(*s) == subject)
+            })
+            .collect()
+    }
+}
+
+/// What rollups and series of one (indicator, unit) are computed from, as the loader gives it:
+/// the unit's [`RollupIndex`] (shared, kept between requests while it is current) and the
+/// targets of the unit and of its children.
+#[derive(Clone, Debug, Default)]
+pub struct RollupInputs {
+    pub index: Arc<RollupIndex>,
+    /// Targets of the unit.
+    pub targets: Vec<TargetRow>,
+    /// Targets of its children.
+    pub child_targets: Vec<TargetRow>,
+}
+
+impl RollupInputs {
+    /// Gives each key the targets of its unit and of its children, from the targets of one batch.
+    pub fn attach_targets(map: &mut HashMap<RollupKey, RollupInputs>, targets: &[TargetRow]) {
+        for ((indicator, unit), inputs) in map.iter_mut() {
+            let children = inputs.index.children();
+            for t in targets.iter().filter(|t| t.indicator_id == *indicator) {
+                match Unit::of(t.territory_id, t.organisation_id) {
+                    Some(u) if u == *unit => inputs.targets.push(t.clone()),
+                    Some(u) if children.contains(&u) => inputs.child_targets.push(t.clone()),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Every period with an observation or a target for `subject`, in order: what a series shows.
+    pub fn periods(&self, subject: &str) -> BTreeSet<i32> {
+        let mut periods = self.index.periods(subject);
+        periods.extend(self.targets.iter().filter(|t| t.subject == subject).map(|t| t.period));
+        periods
+    }
+}
+
+/// Builds a [`RollupIndex`] from observations, one at a time, in the order the rows came.
+#[derive(Debug, Default)]
+pub struct IndexBuilder {
+    index: RollupIndex,
+    sources: [SourceBuilder; RESULT_SOURCES.len()],
+}
+
+#[derive(Debug, Default)]
+struct SourceBuilder {
+    lookup: FxMap<Unit, Node>,
+    /// The first parent each node was seen under (by node; unused for the root).
+    parent: Vec<Node>,
+    /// Edges (parent, child), first seen first.
+    edges: Vec<(Node, Node)>,
+    /// Edges to a node from a parent other than its first.
+    more: FxSet<(Node, Node)>,
+}
+
+impl IndexBuilder {
+    /// Adds one observation of `source`: `path` runs from the child of the rollup's unit down to
+    /// the observed unit (empty: the rollup's unit's own). Rows of an unknown source are left
+    /// out, as every rollup leaves them out.
+    pub fn add(
+        &mut self,
+        path: impl IntoIterator<Item = Unit>,
+        source: &str,
+        (period, subject): (i32, &str),
+        reported: Reported,
+    ) {
+        let Some(s) = RESULT_SOURCES.iter().position(|r| *r == source) else {
+            return;
+        };
+        let (built, index) = (&mut self.sources[s], &mut self.index.sources[s]);
+        let mut up = ROOT;
+        for unit in path {
+            let node = *built.lookup.entry(unit).or_insert_with(|| {
+                index.units.push(unit);
+                index.units.len() as Node
+            });
+            if built.parent.len() <= node as usize {
+                built.parent.resize(node as usize + 1, NO_PARENT);
+            }
+            let first = &mut built.parent[node as usize];
+            let new = if *first == NO_PARENT {
+                *first = up;
+                true
+            } else {
+                *first != up && built.more.insert((up, node))
+            };
+            if new {
+                built.edges.push((up, node));
+            }
+            up = node;
+        }
+        let k = match self.index.subjects.iter().position(|x| x == subject) {
+            Some(k) => k as u32,
+            None => {
+                self.index.subjects.push(subject.to_string());
+                self.index.subjects.len() as u32 - 1
+            }
+        };
+        index.values.entry((k, period)).or_default().push((up, reported));
+        self.index.facts += 1;
+    }
+
+    pub fn finish(mut self) -> RollupIndex {
+        for (built, index) in self.sources.iter().zip(self.index.sources.iter_mut()) {
+            let nodes = index.nodes();
+            let mut offsets = vec![0u32; nodes + 1];
+            for &(parent, _) in &built.edges {
+                offsets[parent as usize + 1] += 1;
+            }
+            for n in 0..nodes {
+                offsets[n + 1] += offsets[n];
+            }
+            let mut next = offsets.clone();
+            let mut kids = vec![ROOT; built.edges.len()];
+            for &(parent, child) in &built.edges {
+                kids[next[parent as usize] as usize] = child;
+                next[parent as usize] += 1;
+            }
+            index.offsets = offsets;
+            index.kids = kids;
+            index.values.shrink_to_fit();
+        }
+        self.index
+    }
+}
+
+impl RollupData {
+    /// The index of these rows (their own first, then those below, each in order).
+    pub fn index(&self) -> RollupIndex {
+        let mut builder = IndexBuilder::default();
+        let rows = self
+            .own
+            .iter()
+            .map(|o| (&[][..], o))
+            .chain(self.below.iter().map(|b| (&b.path[..], &b.row)));
+        for (path, o) in rows {
+            builder.add(
+                path.iter().copied(),
+                &o.result_source,
+                (o.period, &o.subject),
+                Reported {
+                    value: o.value,
+                    denominator: o.denominator,
+                    numerator: o.numerator,
+                },
+            );
+        }
+        builder.finish()
+    }
+}
+
+/// Sorts the rows of one batch (of every key's indicator, under or of every key's unit, in any
+/// order) into each key's index, as [`RollupData::assemble`] sorts them into each key's data;
+/// each index sees them by period and subject (bytewise, as the embedded database collates),
+/// the order the data's rows come in.
+pub fn assemble_indexes(keys: &[RollupKey], rows: &[RollupRow]) -> HashMap<RollupKey, RollupIndex> {
+    let mut builders: FxMap<RollupKey, IndexBuilder> = keys.iter().map(|k| (*k, IndexBuilder::default())).collect();
+    let mut above = Vec::new();
+    for o in by_period_and_subject(rows) {
+        let unit = match o.is_organisation {
+            true => Unit::Organisation(o.unit_id),
+            false => Unit::Territory(o.unit_id),
+        };
+        let at = (o.period, o.subject.as_str());
+        let reported = Reported {
+            value: o.value,
+            denominator: o.denominator,
+            numerator: o.numerator,
+        };
+        if let Some(builder) = builders.get_mut(&(o.indicator_id, unit)) {
+            builder.add([], &o.result_source, at, reported);
+        }
+        // `units_above`, into one buffer for all rows.
+        above.clear();
+        above.extend(o.organisation_path.iter().map(|&id| Unit::Organisation(id)));
+        match &o.territory_path {
+            Some(territories) => above.extend(territories.iter().map(|&id| Unit::Territory(id))),
+            None => above.extend(o.parent_territory_id.map(Unit::Territory)),
+        }
+        for (depth, up) in above.iter().enumerate() {
+            if let Some(builder) = builders.get_mut(&(o.indicator_id, *up)) {
+                let path = above[..depth].iter().rev().copied().chain([unit]);
+                builder.add(path, &o.result_source, at, reported);
+            }
+        }
+    }
+    builders.into_iter().map(|(k, b)| (k, b.finish())).collect()
+}
+
+/// `rows` by period and subject, in their order among equals: a stable sort of the few distinct
+/// (period, subject) pairs rather than of the rows.
+fn by_period_and_subject(rows: &[RollupRow]) -> impl Iterator<Item = &RollupRow> {
+    let mut pairs: FxMap<(i32, &str), u32> = FxMap::default();
+    let of: Vec<u32> = rows
+        .iter()
+        .map(|o| {
+            let next = pairs.len() as u32;
+            *pairs.entry((o.period, o.subject.as_str())).or_insert(next)
+        })
+        .collect();
+    let mut sorted: Vec<((i32, &str), u32)> = pairs.into_iter().collect();
+    sorted.sort_unstable();
+    let mut rank = vec![0u32; sorted.len()];
+    for (position, (_, pair)) in sorted.iter().enumerate() {
+        rank[*pair as usize] = position as u32;
+    }
+    let mut order: Vec<u32> = (0..rows.len() as u32).collect();
+    order.sort_by_key(|&i| rank[of[i as usize] as usize]);
+    order.into_iter().map(move |i| &rows[i as usize])
+}
+
+/// What a unit shows for one result source, period and subject, without its children (the
+/// fields of [`Figures`] but `children`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Summary {
+    pub value: Option<f64>,
+    pub value_source: Option<Source>,
+    pub observed: Option<f64>,
+    pub rolled_up: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub gap: Option<f64>,
+    pub status: Option<Status>,
+    pub children_with_data: usize,
+    pub missing_children: usize,
+}
+
+impl Summary {
+    fn with_children(self, children: Vec<Child>) -> Figures {
+        let Summary {
+            value,
+            value_source,
+            observed,
+            rolled_up,
+            numerator,
+            denominator,
+            gap,
+            status,
+            children_with_data,
+            missing_children,
+        } = self;
+        Figures {
+            value,
+            value_source,
+            observed,
+            rolled_up,
+            numerator,
+            denominator,
+            gap,
+            status,
+            children_with_data,
+            missing_children,
+            children,
+        }
+    }
+}
+
+/// One child of a level: its node, unit, rank among its siblings and (a child of the rollup's
+/// unit) its target.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ranked {
+    pub node: Node,
+    pub unit: Unit,
+    pub rank: Option<u32>,
+    pub target: Option<f64>,
+}
+
+/// One source's tree computed for a period and subject: every unit's figures, bottom-up.
+#[derive(Debug)]
+struct Computed {
+    /// Each node's own reported value.
+    own: Vec<Option<ChildValue>>,
+    /// Each node's children's aggregate.
+    below: Vec<Aggregate>,
+    /// What each node counts as in its parent: its own value when usable, else its children's.
+    counts_as: Vec<(ChildValue, Option<Source>)>,
+}
+
+/// A rollup of one period and subject over a [`RollupIndex`], read level by level: a source's
+/// tree is computed (bottom-up, every unit once) the first time it is read, and a level (a unit's
+/// children, ranked) only when asked for. [`compute_rollup`] reads all of it; the GraphQL layer
+/// reads what the query selects.
+#[derive(Debug)]
+pub struct RollupView {
+    index: Arc<RollupIndex>,
+    rules: Rules,
+    period: i32,
+    subject: Option<u32>,
+    /// The rollup's unit's target.
+    target: Option<f64>,
+    /// Its children's targets (the latest set for the period and subject).
+    child_targets: HashMap<Unit, f64>,
+    trees: [OnceLock<Computed>; RESULT_SOURCES.len()],
+}
+
+impl RollupView {
+    /// `target`: the unit's; `child_targets`: its children's targets and baselines, any period.
+    pub fn new<'t>(
+        rules: Rules,
+        index: Arc<RollupIndex>,
+        target: Option<f64>,
+        child_targets: impl IntoIterator<Item = &'t TargetRow>,
+        period: i32,
+        subject: &str,
+    ) -> RollupView {
+        let mut latest: HashMap<Unit, &TargetRow> = HashMap::new();
+        for t in child_targets {
+            let Some(unit) = Unit::of(t.territory_id, t.organisation_id) else {
+                continue;
+            };
+            if t.kind == "TARGET" && t.period == period && t.subject == subject {
+                // As `pick`: the latest updated; of equals, the last.
+                let slot = latest.entry(unit).or_insert(t);
+                if t.updated_at >= slot.updated_at {
+                    *slot = t;
+                }
+            }
+        }
+        RollupView {
+            subject: index.subject(subject),
+            index,
+            rules,
+            period,
+            target,
+            child_targets: latest.into_iter().map(|(u, t)| (u, t.value)).collect(),
+            trees: Default::default(),
+        }
+    }
+
+    /// The result sources with data for the subject, official first (indices of
+    /// [`RESULT_SOURCES`]).
+    pub fn sources(&self) -> Vec<usize> {
+        self.index.sources_of(self.subject)
+    }
+
+    fn tree(&self, source: usize) -> &Computed {
+        self.trees[source].get_or_init(|| self.compute(source))
+    }
+
     fn usable(&self, v: &ChildValue) -> bool {
         match self.rules.aggregation {
             Aggregation::WeightedMean => v.value.is_some() && v.denominator.is_some_and(|d| d > 0.0),
@@ -541,112 +1028,78 @@ impl<'d> Tree<'d> {
         }
     }
 
-    /// The children of `parent` (`None`: the rollup's unit), ranked, and their aggregate.
-    fn level(&self, parent: Option<Unit>) -> (Vec<Child>, Aggregate) {
-        let children: Vec<Child> = self
-            .children
-            .get(&parent)
-            .into_iter()
-            .flatten()
-            .map(|u| self.child(*u, parent.is_none()))
-            .collect();
-        let values: Vec<ChildValue> = children
-            .iter()
-            .map(|c| ChildValue {
-                value: c.value,
-                denominator: c.denominator,
-                numerator: c.numerator,
-            })
-            .collect();
-        let aggregate = aggregate(self.rules.aggregation, &values);
-        let ranks = ranks(
-            self.rules.direction,
-            &values.iter().map(|v| v.value).collect::<Vec<_>>(),
-        );
-        let mut children: Vec<Child> = children
-            .into_iter()
-            .zip(ranks)
-            .map(|(c, rank)| Child { rank, ..c })
-            .collect();
-        children.sort_by_key(|c| (c.rank.is_none(), c.rank));
-        (children, aggregate)
+    /// Every unit's figures of `source`'s tree, children before parents (iteratively: the depth
+    /// of the tree is the data's). A unit found on its own way down (paths recorded before a
+    /// move) counts as having no value there.
+    fn compute(&self, source: usize) -> Computed {
+        let index = &self.index.sources[source];
+        let nodes = index.nodes();
+        let mut own: Vec<Option<ChildValue>> = vec![None; nodes];
+        if let Some(values) = self.subject.and_then(|k| index.values.get(&(k, self.period))) {
+            for (node, reported) in values {
+                let slot = &mut own[*node as usize];
+                if slot.is_none() {
+                    *slot = Some(reported.counted(self.rules));
+                }
+            }
+        }
+        let mut below = vec![NO_AGGREGATE; nodes];
+        let mut counts_as = vec![(NO_VALUE, None); nodes];
+        // 0: not reached, 1: its children are being computed, 2: done.
+        let mut state = vec![0u8; nodes];
+        let mut stack = vec![ROOT];
+        let mut values = Vec::new();
+        while let Some(&node) = stack.last() {
+            let n = node as usize;
+            match state[n] {
+                0 => {
+                    state[n] = 1;
+                    stack.extend(index.kids(node).iter().filter(|&&c| state[c as usize] == 0));
+                }
+                1 => {
+                    stack.pop();
+                    values.clear();
+                    values.extend(index.kids(node).iter().map(|&c| match state[c as usize] {
+                        2 => counts_as[c as usize].0,
+                        _ => NO_VALUE,
+                    }));
+                    state[n] = 2;
+                    let aggregate = aggregate(self.rules.aggregation, &values);
+                    counts_as[n] = match own[n] {
+                        Some(v) if self.usable(&v) || aggregate.value.is_none() => (v, Some(Source::Observed)),
+                        _ if aggregate.value.is_some() => (
+                            ChildValue {
+                                value: aggregate.value,
+                                denominator: aggregate.denominator,
+                                numerator: aggregate.numerator,
+                            },
+                            Some(Source::Rollup),
+                        ),
+                        _ => (NO_VALUE, None),
+                    };
+                    below[n] = aggregate;
+                }
+                _ => {
+                    stack.pop();
+                }
+            }
+        }
+        Computed { own, below, counts_as }
     }
 
-    /// One unit: its own value when usable, else its children's (the rule against double
-    /// counting); `with_target` for the rollup unit's direct children.
-    fn child(&self, unit: Unit, with_target: bool) -> Child {
-        let (children, below) = self.level(Some(unit));
-        let own = self.observed.get(&unit).and_then(|rows| self.own(rows));
-        let rolled = ChildValue {
-            value: below.value,
-            denominator: below.denominator,
-            numerator: below.numerator,
-        };
-        let (value, source) = match own {
-            Some(v) if self.usable(&v) || below.value.is_none() => (v, Some(Source::Observed)),
-            _ if below.value.is_some() => (rolled, Some(Source::Rollup)),
-            _ => (
-                ChildValue {
-                    value: None,
-                    denominator: None,
-                    numerator: None,
-                },
-                None,
-            ),
-        };
-        let target = if with_target {
-            let targets = self
-                .child_targets
-                .iter()
-                .filter(|t| Unit::of(t.territory_id, t.organisation_id) == Some(unit));
-            pick(targets, "TARGET", self.period, self.subject).map(|t| t.value)
-        } else {
-            None
+    /// The rollup's unit for `source`: its children's rollup when they have data, else its own
+    /// value, against its target.
+    pub fn root(&self, source: usize) -> Summary {
+        let tree = self.tree(source);
+        let aggregate = tree.below[ROOT as usize];
+        let observed = tree.own[ROOT as usize];
+        let value = aggregate.value.or(observed.and_then(|o| o.value));
+        let (numerator, denominator) = match aggregate.value {
+            Some(_) => (aggregate.numerator, aggregate.denominator),
+            None => observed.map_or((None, None), |o| (o.numerator, o.denominator)),
         };
         let direction = self.rules.direction;
-        Child {
-            territory: unit.territory(),
-            organisation: unit.organisation(),
-            rank: None,
-            target,
-            figures: Figures {
-                value: value.value,
-                value_source: source,
-                observed: own.and_then(|v| v.value),
-                rolled_up: below.value,
-                numerator: value.numerator,
-                denominator: value.denominator,
-                gap: value.value.zip(target).map(|(v, t)| gap(v, t)),
-                status: value.value.zip(target).map(|(v, t)| status(direction, v, t)),
-                children_with_data: below.used,
-                missing_children: below.missing,
-                children,
-            },
-        }
-    }
-}
-
-/// The rollup of one result source of `data` for `period` and `subject`.
-fn source_rollup(
-    rules: Rules,
-    data: &RollupData,
-    source: &'static str,
-    period: i32,
-    subject: &str,
-    target: Option<f64>,
-) -> SourceRollup {
-    let tree = Tree::new(rules, data, source, period, subject);
-    let (children, aggregate) = tree.level(None);
-    let own: Vec<&ObservationRow> = data.own.iter().filter(|o| o.result_source == source).collect();
-    let observed = tree.own(&own);
-    let value = aggregate.value.or(observed.and_then(|o| o.value));
-    let (numerator, denominator) = match aggregate.value {
-        Some(_) => (aggregate.numerator, aggregate.denominator),
-        None => observed.map_or((None, None), |o| (o.numerator, o.denominator)),
-    };
-    SourceRollup {
-        source,
-        figures: Figures {
+        Summary {
             value,
             value_source: match (aggregate.value, value) {
                 (Some(_), _) => Some(Source::Rollup),
@@ -657,28 +1110,114 @@ fn source_rollup(
             rolled_up: aggregate.value,
             numerator,
             denominator,
-            gap: value.zip(target).map(|(v, t)| gap(v, t)),
-            status: value.zip(target).map(|(v, t)| status(rules.direction, v, t)),
+            gap: value.zip(self.target).map(|(v, t)| gap(v, t)),
+            status: value.zip(self.target).map(|(v, t)| status(direction, v, t)),
             children_with_data: aggregate.used,
             missing_children: aggregate.missing,
-            children,
-        },
+        }
+    }
+
+    /// The children of `node` in `source`'s tree, ranked, best first; children without a value
+    /// last.
+    pub fn level(&self, source: usize, node: Node) -> Vec<Ranked> {
+        let index = &self.index.sources[source];
+        let tree = self.tree(source);
+        let kids = index.kids(node);
+        let values: Vec<Option<f64>> = kids.iter().map(|&c| tree.counts_as[c as usize].0.value).collect();
+        let mut level: Vec<Ranked> = kids
+            .iter()
+            .zip(ranks(self.rules.direction, &values))
+            .filter_map(|(&c, rank)| {
+                let unit = index.unit(c)?;
+                let target = if node == ROOT {
+                    self.child_targets.get(&unit).copied()
+                } else {
+                    None
+                };
+                Some(Ranked {
+                    node: c,
+                    unit,
+                    rank,
+                    target,
+                })
+            })
+            .collect();
+        level.sort_by_key(|c| (c.rank.is_none(), c.rank));
+        level
+    }
+
+    /// A child of a level: what it counts as in its parent (its own value when usable, else its
+    /// children's), against its target.
+    pub fn child(&self, source: usize, child: &Ranked) -> Summary {
+        let tree = self.tree(source);
+        let n = child.node as usize;
+        let (value, value_source) = tree.counts_as[n];
+        let below = tree.below[n];
+        let direction = self.rules.direction;
+        Summary {
+            value: value.value,
+            value_source,
+            observed: tree.own[n].and_then(|v| v.value),
+            rolled_up: below.value,
+            numerator: value.numerator,
+            denominator: value.denominator,
+            gap: value.value.zip(child.target).map(|(v, t)| gap(v, t)),
+            status: value.value.zip(child.target).map(|(v, t)| status(direction, v, t)),
+            children_with_data: below.used,
+            missing_children: below.missing,
+        }
+    }
+
+    /// `node`'s children with theirs, all the way down, as [`Child`]ren; `above`: the nodes
+    /// from the root down to `node`, whose repeats are left out (so a cycle ends).
+    fn children(&self, source: usize, node: Node, above: &mut Vec<Node>) -> Vec<Child> {
+        above.push(node);
+        let mut children = Vec::new();
+        for c in self.level(source, node) {
+            if above.contains(&c.node) {
+                continue;
+            }
+            let below = self.children(source, c.node, above);
+            children.push(Child {
+                territory: c.unit.territory(),
+                organisation: c.unit.organisation(),
+                rank: c.rank,
+                target: c.target,
+                figures: self.child(source, &c).with_children(below),
+            });
+        }
+        above.pop();
+        children
+    }
+
+    /// The whole rollup of `source`, every level.
+    pub fn source_rollup(&self, source: usize) -> SourceRollup {
+        SourceRollup {
+            source: RESULT_SOURCES[source],
+            figures: self
+                .root(source)
+                .with_children(self.children(source, ROOT, &mut Vec::new())),
+        }
     }
 }
 
-/// The rollup of `data` for `period` and `subject` (the empty key for none).
+/// The rollup of `data` for `period` and `subject` (the empty key for none), every level of it.
 pub fn compute_rollup<'a>(rules: Rules, data: &'a RollupData, period: i32, subject: &str) -> Rollup<'a> {
     let target = pick(data.targets.iter(), "TARGET", period, subject);
-    let by_source: Vec<SourceRollup> = data
-        .sources(subject)
-        .into_iter()
-        .map(|s| source_rollup(rules, data, s, period, subject, target.map(|t| t.value)))
-        .collect();
+    let view = RollupView::new(
+        rules,
+        Arc::new(data.index()),
+        target.map(|t| t.value),
+        &data.child_targets,
+        period,
+        subject,
+    );
+    let by_source: Vec<SourceRollup> = view.sources().into_iter().map(|s| view.source_rollup(s)).collect();
     let official = by_source
         .iter()
         .find(|s| s.source == OFFICIAL)
         .cloned()
-        .unwrap_or_else(|| source_rollup(rules, data, OFFICIAL, period, subject, target.map(|t| t.value)));
+        .unwrap_or_else(|| view.source_rollup(0));
     Rollup {
         target,
         baseline: baseline(&data.targets, period, subject),
@@ -686,6 +1225,9 @@ pub fn compute_rollup<'a>(rules: Rules, data: &'a RollupData, period: i32, subje
         by_source,
     }
 }
+
+#[cfg(test)]
+mod reference;
 
 #[cfg(test)]
 mod tests {
@@ -1180,5 +1722,277 @@ mod tests {
         let m = data_of(t(M), &rows);
         assert_eq!((m.own.len(), m.below.len()), (1, 1));
         assert!(near(compute_rollup(SHARE, m, 2025, "chemistry").value, 10.0));
+    }
+}
+
+/// The index against the way rollups were computed before it ([`reference`]: the tree rebuilt
+/// from every row, recursively), over generated trees.
+#[cfg(test)]
+mod same_as_before {
+    use super::*;
+    use crate::store::ValueOf;
+
+    /// xorshift64*: the same cases on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn chance(&mut self, percent: usize) -> bool {
+            self.below(100) < percent
+        }
+
+        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+            &items[self.below(items.len())]
+        }
+    }
+
+    const COUNTRY: u128 = 1;
+    const PERIODS: [i32; 3] = [2023, 2024, 2025];
+    const SUBJECTS: [&str; 3] = ["chemistry", "russian", ""];
+
+    /// A unit and the units above it, nearest first, as a recorded path says.
+    #[derive(Clone)]
+    struct Placed {
+        unit: Unit,
+        above: Vec<Unit>,
+    }
+
+    /// The country ← regions ← municipalities ← schools ← classes; some schools are also found
+    /// under a second municipality (values recorded before they moved).
+    fn tree(rng: &mut Rng) -> Vec<Placed> {
+        let t = |n: u128| Unit::Territory(Uuid::from_u128(n));
+        let o = |n: u128| Unit::Organisation(Uuid::from_u128(n));
+        let mut placed = vec![Placed {
+            unit: t(COUNTRY),
+            above: vec![],
+        }];
+        let mut next = 100;
+        let mut id = || {
+            next += 1;
+            next
+        };
+        let mut municipalities = Vec::new();
+        for _ in 0..2 + rng.below(2) {
+            let region = t(id());
+            placed.push(Placed {
+                unit: region,
+                above: vec![t(COUNTRY)],
+            });
+            for _ in 0..1 + rng.below(3) {
+                let m = t(id());
+                municipalities.push((m, region));
+                placed.push(Placed {
+                    unit: m,
+                    above: vec![region, t(COUNTRY)],
+                });
+            }
+        }
+        for &(m, region) in &municipalities.clone() {
+            for _ in 0..rng.below(4) {
+                let school = o(id());
+                let (m, region) = if rng.chance(10) {
+                    *rng.pick(&municipalities)
+                } else {
+                    (m, region)
+                };
+                placed.push(Placed {
+                    unit: school,
+                    above: vec![m, region, t(COUNTRY)],
+                });
+                if rng.chance(15) {
+                    let (m2, r2) = *rng.pick(&municipalities);
+                    placed.push(Placed {
+                        unit: school,
+                        above: vec![m2, r2, t(COUNTRY)],
+                    });
+                }
+                for _ in 0..rng.below(4) {
+                    placed.push(Placed {
+                        unit: o(id()),
+                        above: vec![school, m, region, t(COUNTRY)],
+                    });
+                }
+            }
+        }
+        placed
+    }
+
+    /// An observation of `p` as stored: its path recorded, or (`pathless`) only the parent
+    /// territory, as bulk loads and values recorded before classes did.
+    fn row(rng: &mut Rng, p: &Placed, pathless: bool) -> ObservationRow {
+        let organisation_path: Vec<Uuid> = p.above.iter().filter_map(|u| u.organisation()).collect();
+        let territory_path: Vec<Uuid> = p.above.iter().filter_map(|u| u.territory()).collect();
+        let denominator = rng.chance(85).then(|| 1.0 + rng.below(400) as f64);
+        let numerator = denominator
+            .filter(|_| rng.chance(40))
+            .map(|d| (rng.below(d as usize + 1)) as f64);
+        let value = rng.below(1000) as f64 / 10.0;
+        let period = *rng.pick(&PERIODS);
+        let subject = rng.pick(&SUBJECTS).to_string();
+        ObservationRow {
+            id: Uuid::from_u128(rng.next() as u128),
+            of: ValueOf {
+                indicator_id: Uuid::nil(),
+                territory_id: p.unit.territory().or(territory_path.first().copied()),
+                organisation_id: p.unit.organisation(),
+                period,
+                subject,
+            },
+            parent_territory_id: organisation_path
+                .is_empty()
+                .then(|| territory_path.first().copied())
+                .flatten(),
+            value,
+            value_raw: value.to_string(),
+            denominator,
+            source: None,
+            observed_on: None,
+            recorded_at: chrono::DateTime::UNIX_EPOCH,
+            result_source: rng.pick(&[OFFICIAL, OFFICIAL, "MOCK_EXAM", "DIAGNOSTIC"]).to_string(),
+            numerator,
+            organisation_path,
+            territory_path: (!pathless).then_some(territory_path),
+        }
+    }
+
+    /// Targets and baselines of `units`, some set at the same time (the last of equals wins).
+    fn targets(rng: &mut Rng, units: &[Unit]) -> Vec<TargetRow> {
+        let mut rows = Vec::new();
+        for &unit in units {
+            for _ in 0..rng.below(4) {
+                let value = rng.below(600) as f64 / 10.0;
+                rows.push(TargetRow {
+                    id: Uuid::from_u128(rng.next() as u128),
+                    of: ValueOf {
+                        indicator_id: Uuid::nil(),
+                        territory_id: unit.territory(),
+                        organisation_id: unit.organisation(),
+                        period: *rng.pick(&PERIODS),
+                        subject: rng.pick(&SUBJECTS).to_string(),
+                    },
+                    kind: rng.pick(&["TARGET", "TARGET", "BASELINE"]).to_string(),
+                    comparator: "LE".to_string(),
+                    value,
+                    value_raw: value.to_string(),
+                    plan_id: None,
+                    measure_id: None,
+                    source_line: None,
+                    position: None,
+                    updated_at: chrono::DateTime::UNIX_EPOCH + chrono::Duration::minutes(rng.below(3) as i64),
+                });
+            }
+        }
+        rows
+    }
+
+    const RULES: [Rules; 4] = [
+        Rules {
+            direction: Direction::LowerIsBetter,
+            aggregation: Aggregation::WeightedMean,
+            scale: 100.0,
+        },
+        Rules {
+            direction: Direction::HigherIsBetter,
+            aggregation: Aggregation::WeightedMean,
+            scale: 1.0,
+        },
+        Rules {
+            direction: Direction::HigherIsBetter,
+            aggregation: Aggregation::Sum,
+            scale: 1.0,
+        },
+        Rules {
+            direction: Direction::LowerIsBetter,
+            aggregation: Aggregation::NotAggregatable,
+            scale: 100.0,
+        },
+    ];
+
+    #[test]
+    fn every_rollup_of_every_unit_is_what_it_was() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut compared, mut children_seen, mut missing_seen) = (0, 0, 0);
+        for case in 0..15 {
+            let placed = tree(&mut rng);
+            let mut rows: Vec<ObservationRow> = (0..20 + rng.below(120))
+                .map(|_| {
+                    let p = rng.pick(&placed).clone();
+                    let pathless = rng.chance(8);
+                    row(&mut rng, &p, pathless)
+                })
+                .collect();
+            // The loader's statement gives them in no order; the data's, by period and subject.
+            let compact: Vec<RollupRow> = rows.iter().map(RollupRow::from).collect();
+            rows.sort_by(|a, b| (a.period, &a.subject).cmp(&(b.period, &b.subject)));
+            let mut keys: Vec<RollupKey> = placed.iter().map(|p| (Uuid::nil(), p.unit)).collect();
+            keys.sort();
+            keys.dedup();
+            let all_units: Vec<Unit> = keys.iter().map(|k| k.1).collect();
+            let targets = targets(&mut rng, &all_units);
+            let mut data = RollupData::assemble(&keys, &rows);
+            RollupData::attach_targets(&mut data, &targets);
+            // The loader's way: only the columns rollups read, every key of the batch at once.
+            let indexes: HashMap<RollupKey, Arc<RollupIndex>> = assemble_indexes(&keys, &compact)
+                .into_iter()
+                .map(|(k, i)| (k, Arc::new(i)))
+                .collect();
+            for key in &keys {
+                let data = &data[key];
+                let index = indexes[key].clone();
+                assert_eq!(index.children(), data.children(), "case {case}, {key:?}");
+                for subject in SUBJECTS.iter().chain(&["physics"]) {
+                    let inputs = RollupInputs {
+                        index: index.clone(),
+                        targets: data.targets.clone(),
+                        child_targets: data.child_targets.clone(),
+                    };
+                    assert_eq!(inputs.periods(subject), data.periods(subject), "case {case}, {key:?}");
+                    let sources: Vec<&str> = index.sources(subject).into_iter().map(|s| RESULT_SOURCES[s]).collect();
+                    assert_eq!(sources, data.sources(subject), "case {case}, {key:?}");
+                    for rules in RULES {
+                        for period in PERIODS.iter().chain(&[2030]) {
+                            let before = reference::reference_rollup(rules, data, *period, subject);
+                            let now = compute_rollup(rules, data, *period, subject);
+                            let what = format!("case {case}, {key:?}, {period} {subject:?}, {rules:?}");
+                            assert_eq!(now.official, before.official, "{what}");
+                            assert_eq!(now.by_source, before.by_source, "{what}");
+                            assert_eq!(now.target.map(|t| t.id), before.target.map(|t| t.id), "{what}");
+                            assert_eq!(now.baseline.map(|t| t.id), before.baseline.map(|t| t.id), "{what}");
+                            // The loader's index gives the same, every source and level.
+                            let view = RollupView::new(
+                                rules,
+                                index.clone(),
+                                now.target.map(|t| t.value),
+                                &data.child_targets,
+                                *period,
+                                subject,
+                            );
+                            let loaded: Vec<SourceRollup> =
+                                view.sources().into_iter().map(|s| view.source_rollup(s)).collect();
+                            assert_eq!(loaded, before.by_source, "{what}");
+                            compared += 1;
+                            children_seen += before.children.len();
+                            missing_seen += before.by_source.iter().map(|s| s.missing_children).sum::<usize>();
+                        }
+                    }
+                }
+            }
+        }
+        // The cases reach what they are about.
+        assert!(compared > 10_000, "{compared} rollups compared");
+        assert!(
+            children_seen > 5_000 && missing_seen > 5_000,
+            "{children_seen} children, {missing_seen} missing"
+        );
     }
 }

@@ -133,6 +133,66 @@ const OBSERVATION_SELECT: &str = "SELECT o.id, o.indicator_id, o.territory_id, o
      o.denominator::float8 AS denominator, o.source, o.observed_on, o.recorded_at, o.result_source, \
      o.numerator::float8 AS numerator, o.organisation_path, o.territory_path FROM observation o";
 
+/// An observation as rollups read it: where it sits and what it reports, nothing else. Read by
+/// column position ([`rollup_rows`]' order): a country's rollup reads every observation of the
+/// indicator.
+#[derive(Clone, Debug)]
+pub struct RollupRow {
+    pub indicator_id: Uuid,
+    /// The organisation it is about, else the territory.
+    pub unit_id: Uuid,
+    pub is_organisation: bool,
+    /// Only without a `territory_path`, the one time it is read.
+    pub parent_territory_id: Option<Uuid>,
+    pub period: i32,
+    pub subject: String,
+    pub result_source: String,
+    pub value: f64,
+    pub denominator: Option<f64>,
+    pub numerator: Option<f64>,
+    pub organisation_path: Vec<Uuid>,
+    pub territory_path: Option<Vec<Uuid>>,
+}
+
+impl<'r> FromRow<'r, sqlx::postgres::PgRow> for RollupRow {
+    fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row as _;
+        Ok(RollupRow {
+            indicator_id: row.try_get(0)?,
+            unit_id: row.try_get(1)?,
+            is_organisation: row.try_get(2)?,
+            parent_territory_id: row.try_get(3)?,
+            period: row.try_get(4)?,
+            subject: row.try_get(5)?,
+            result_source: row.try_get(6)?,
+            value: row.try_get(7)?,
+            denominator: row.try_get(8)?,
+            numerator: row.try_get(9)?,
+            organisation_path: row.try_get(10)?,
+            territory_path: row.try_get(11)?,
+        })
+    }
+}
+
+impl From<&ObservationRow> for RollupRow {
+    fn from(o: &ObservationRow) -> Self {
+        RollupRow {
+            indicator_id: o.indicator_id,
+            unit_id: o.organisation_id.or(o.territory_id).unwrap_or_default(),
+            is_organisation: o.organisation_id.is_some(),
+            parent_territory_id: o.parent_territory_id.filter(|_| o.territory_path.is_none()),
+            period: o.period,
+            subject: o.subject.clone(),
+            result_source: o.result_source.clone(),
+            value: o.value,
+            denominator: o.denominator,
+            numerator: o.numerator,
+            organisation_path: o.organisation_path.clone(),
+            territory_path: o.territory_path.clone(),
+        }
+    }
+}
+
 /// An observation before it is written, named as its columns are: numbers are decimal text.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct NewObservation {
@@ -411,19 +471,30 @@ where
 /// Everything rollups of these units need, in one statement whatever the depth: the units' own
 /// observations and those of every unit under them (territories and organisations whose
 /// recorded path holds one of them, or, without a path, whose `parent_territory_id` is one),
-/// every period, subject and source, of these indicators.
-pub async fn rollup_observations(
-    pool: &PgPool,
-    units: (&[Uuid], &[Uuid], &[Uuid]),
-) -> ServiceResult<Vec<ObservationRow>> {
-    let sql = format!(
-        "{OBSERVATION_SELECT} WHERE o.indicator_id = ANY($1) \
+/// every period, subject and source, of these indicators; only the columns rollups read, in no
+/// order (a country's are every observation of the indicator: sorting them here spilled to disk;
+/// [`crate::rollup::assemble_indexes`] orders them).
+pub async fn rollup_rows(pool: &PgPool, units: (&[Uuid], &[Uuid], &[Uuid])) -> ServiceResult<Vec<RollupRow>> {
+    // As `RollupRow` reads them, by position.
+    let sql = "SELECT o.indicator_id, coalesce(o.organisation_id, o.territory_id), o.organisation_id IS NOT NULL, \
+             CASE WHEN o.territory_path IS NULL THEN o.parent_territory_id END, o.period, o.subject, \
+             o.result_source, o.value::float8, o.denominator::float8, o.numerator::float8, \
+             o.organisation_path, o.territory_path \
+         FROM observation o WHERE o.indicator_id = ANY($1) \
          AND (o.territory_path && $2 OR o.organisation_path && $3 OR o.organisation_id = ANY($3) \
               OR (o.territory_path IS NULL AND o.parent_territory_id = ANY($2)) \
-              OR (o.territory_id = ANY($2) AND o.organisation_id IS NULL)) \
-         ORDER BY o.period, o.subject"
-    );
-    select_by_units(pool, &sql, units).await
+              OR (o.territory_id = ANY($2) AND o.organisation_id IS NULL))";
+    select_by_units(pool, sql, units).await
+}
+
+/// (indicator, generation) of these indicators' observations, for those written since the
+/// migration that counts them (`rollup_generation`; none: 0).
+pub async fn rollup_generations(pool: &PgPool, indicator_ids: &[Uuid]) -> ServiceResult<Vec<(Uuid, i64)>> {
+    sqlx::query_as("SELECT indicator_id, generation FROM rollup_generation WHERE indicator_id = ANY($1)")
+        .bind(indicator_ids)
+        .fetch_all(pool)
+        .await
+        .map_err(Into::into)
 }
 
 /// Targets of these indicators for these territories (their own, not their organisations') and

@@ -712,6 +712,7 @@ mod tests {
                         status: "IN_PROGRESS".to_string(),
                         progress: Some(42.5),
                         weight: 1.0,
+                        rolled_progress: None,
                         due_on: m.due_on,
                         time_zone: None,
                     };

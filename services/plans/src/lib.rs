@@ -2,7 +2,7 @@
 //!
 //! Layout:
 //! - this file: the target's [`TARGET`] descriptor (router with the calendar feeds and exports, deadline
-//!   watcher) and [`schema`];
+//!   watcher, plan counts refresher, reach warmer) and [`schema`];
 //! - [`graphql`]: the schema's types and roots, one file per type family (`Plan` →
 //!   `graphql/plan.rs`, `Measure` → `graphql/measure.rs`, `MeasureLink` and the other cascade
 //!   types → `graphql/link.rs`, ...), `Query.*` in `graphql/query.rs`, `Mutation.*` in
@@ -16,7 +16,7 @@
 //! - [`access`]: who may see drafts and change plans (rules in `roadmap_common::auth`), scope
 //!   checks through the people subgraph;
 //! - [`cascade`]: the rules of links between levels: effective status (OVERDUE derived),
-//!   rolled-up progress, trace trees (pure);
+//!   rolled-up progress (stored and kept by the database's triggers), trace trees (pure);
 //! - [`classroom`]: class plans (CLASSROOM): owned by a class or staff role, no personal names
 //!   in their text or reports, schedules parsed when entered by hand (pure);
 //! - [`similarity`]: BM25 over stemmed Russian titles, ranking link suggestions (pure);
@@ -27,6 +27,10 @@
 //! - [`versions`]: what changed between two imported versions of a plan, measure by measure
 //!   (pure);
 //! - [`deadlines`]: the deadline watcher (a `DEADLINE_MISSED` event once per missed due day);
+//! - [`counts`]: measure counts per group of plans (a territory's plans of one state, zone and
+//!   period) stored for `Territory.measureCounts`, and their refresher;
+//! - [`reach`]: the warmer of the stored reach (where each measure is carried out, read by
+//!   `Measure.coverage`, `Plan.implementationByTerritory`, `Territory.coverageGaps`);
 //! - [`calendar`]: the iCalendar feed per organisation, `GET /calendar/organisations/{id}.ics`;
 //! - [`export`]: a plan as CSV or XLSX, `GET /export/plans/{id}.csv|.xlsx` (signed links for
 //!   drafts), and the derived columns the importer ignores;
@@ -37,6 +41,7 @@ pub mod access;
 pub mod calendar;
 pub mod cascade;
 pub mod classroom;
+pub mod counts;
 pub mod deadlines;
 pub mod export;
 pub mod graphql;
@@ -45,6 +50,7 @@ pub mod indicators_client;
 pub mod loaders;
 pub mod occurrences;
 pub mod outbox;
+pub mod reach;
 pub mod similarity;
 pub mod store;
 pub mod versions;
@@ -67,7 +73,8 @@ const INDICATORS: &str = "indicators";
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/plans");
 
-/// The plans target: its subgraph with the calendar feeds, and the deadline watcher.
+/// The plans target: its subgraph with the calendar feeds, the deadline watcher and the plan
+/// counts refresher.
 pub const TARGET: Descriptor = Descriptor {
     name: NAME,
     default_port: 4001,
@@ -184,7 +191,21 @@ fn start(deps: Deps) -> BoxFuture<'static, anyhow::Result<Started>> {
             config.deadline_interval,
             deps.shutdown.clone(),
         );
-        Ok(Started::router(router).with_task("deadline watcher", watcher))
+        // Its own connection too: a batch holds one while it counts a hundred groups of plans.
+        let counts_pool = roadmap_common::db::connect_schema_quiet(&config.database_url, NAME, 1).await?;
+        let refresher = counts::run(
+            counts_pool,
+            config.clock,
+            config.deadline_interval,
+            deps.shutdown.clone(),
+        );
+        // And the reach warmer: a batch may walk a federal measure's whole cascade.
+        let reach_pool = roadmap_common::db::connect_schema_quiet(&config.database_url, NAME, 1).await?;
+        let warmer = reach::run(reach_pool, deps.shutdown.clone());
+        Ok(Started::router(router)
+            .with_task("deadline watcher", watcher)
+            .with_task("plan counts refresher", refresher)
+            .with_task("reach warmer", warmer))
     })
 }
 

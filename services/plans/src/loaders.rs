@@ -20,8 +20,8 @@ use uuid::Uuid;
 use roadmap_common::LoadError;
 
 use crate::store::{
-    self, LinkRow, LintRow, MeasureRow, MeasureWithPlanRow, PlanRow, PlanVersionRow, ReportRow, SectionRow, StatusRow,
-    TraceNodeRow, TraceRow, VersionTextRow,
+    self, LinkRow, LintRow, MeasureRow, MeasureWithPlanRow, PlanRow, PlanVersionRow, ReachedRow, ReportRow, SectionRow,
+    StatusRow, TraceNodeRow, TraceRow, VersionTextRow,
 };
 
 roadmap_common::pg_loaders! {
@@ -39,6 +39,7 @@ roadmap_common::pg_loaders! {
     trace_up: TraceByMeasureLoader(store::Direction::Up),
     trace_nodes_down: TraceNodesByMeasureLoader(store::Direction::Down),
     trace_nodes_up: TraceNodesByMeasureLoader(store::Direction::Up),
+    reach_by_measure: ReachByMeasureLoader,
     link_by_id: LinkByIdLoader,
     status_by_measure: StatusByMeasureLoader,
     parents_by_plan: ParentsByPlanLoader,
@@ -198,6 +199,12 @@ impl Loader<TraceNodesKey> for TraceNodesByMeasureLoader {
             .collect())
     }
 }
+
+roadmap_common::pg_loader!(
+    /// Where each measure is carried out: territories (with plan state) of the plans whose
+    /// measures implement it at any depth, with those measures (`store::reached`, cached in the
+    /// database, current whatever changed).
+    ReachByMeasureLoader: Uuid => many ReachedRow = store::reached, |r| Some(r.reach.root));
 
 roadmap_common::pg_loader!(LinkByIdLoader: Uuid => one LinkRow = store::links_by_ids, |r| r.id);
 

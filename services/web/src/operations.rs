@@ -109,17 +109,24 @@ pub const PLAN: Operation = Operation {
     ),
 };
 
-/// A measure with the cascade down to school measures (and their dated occurrences with the
-/// latest report), up to the top, and its coverage of the child territories.
+/// The level of a measure's plan: how deep its page shows the cascade down (see
+/// `pages::measure::down_depth`).
+pub const MEASURE_LEVEL: Operation = Operation {
+    name: "WebMeasureLevel",
+    document: "query WebMeasureLevel($id: ID!) { measure(id: $id) { id plan { id level } } }",
+};
+
+/// A measure with the cascade down `$down` levels (to school measures, with their dated
+/// occurrences and the latest report), up to the top, and its coverage of the child territories.
 pub const MEASURE: Operation = Operation {
     name: "WebMeasure",
     document: concat!(
-        "query WebMeasure($id: ID!) { measure(id: $id) { \
+        "query WebMeasure($id: ID!, $down: Int!) { measure(id: $id) { \
          id number title kind scheduleText startsOn dueOn responsibleText responsible { id name } \
          status progress rolledProgress expectedResult reportingForms notes \
          plan { id title level territory { id name kind } } \
          implements(depth: 5) { ...UpNode next { ...UpNode next { ...UpNode next { ...UpNode } } } } \
-         implementedBy(depth: 3) { ...DownNode next { ...DownNode next { ...DownNode } } } \
+         implementedBy(depth: $down) { ...DownNode next { ...DownNode next { ...DownNode } } } \
          coverage { territory { id name kind } covered \
          implementingMeasures { id number title status plan { id title } } } \
          occurrences { ...Occurrence } \
@@ -231,6 +238,7 @@ pub const ALL: &[Operation] = &[
     TERRITORY_LIGHTS,
     PLAN,
     PLAN_VERSION,
+    MEASURE_LEVEL,
     MEASURE,
     INDICATORS,
     INDICATOR,

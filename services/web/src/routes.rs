@@ -264,10 +264,27 @@ async fn plan_version_page(visit: Visit, Path((id, version)): Path<(String, Stri
     }
 }
 
+/// `/measures/{id}`: the level of the measure's plan (first request) decides how deep the
+/// cascade down is asked (second request, see [`measure::down_depth`]).
 async fn measure_page(visit: Visit, Path(id): Path<String>) -> Response {
-    let render = |data: MeasureData| data.measure.map(|m| measure::render(&m, visit.visitor));
+    let v = visit.visitor;
+    let level = match visit
+        .ask::<MeasureData>(&operations::MEASURE_LEVEL, json!({ "id": id }))
+        .await
+    {
+        Ok(MeasureData { measure: Some(m) }) => m.plan.and_then(|p| p.level),
+        Ok(_) => return not_found(v, "Мероприятие"),
+        Err(e) => return fetch_failed(e, v),
+    };
+    let down = measure::down_depth(level.as_deref());
+    let render = |data: MeasureData| data.measure.map(|m| measure::render(&m, down, v));
     visit
-        .page(&operations::MEASURE, json!({ "id": id }), "Мероприятие", render)
+        .page(
+            &operations::MEASURE,
+            json!({ "id": id, "down": down }),
+            "Мероприятие",
+            render,
+        )
         .await
 }
 

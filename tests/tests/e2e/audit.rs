@@ -132,7 +132,11 @@ async fn plan_measures(hub: &TestHub, plan: &str) -> Vec<Value> {
 
 /// Counts by effective status of every measure of the plans of `territories` the reader sees,
 /// read through `plans(territory) { measures { status } }`.
-async fn expected_counts(hub: &TestHub, token: Option<&str>, territories: &[&str]) -> BTreeMap<&'static str, i64> {
+pub(crate) async fn expected_counts(
+    hub: &TestHub,
+    token: Option<&str>,
+    territories: &[&str],
+) -> BTreeMap<&'static str, i64> {
     let mut counts = BTreeMap::new();
     for t in territories {
         let data = hub
@@ -162,7 +166,7 @@ async fn expected_counts(hub: &TestHub, token: Option<&str>, territories: &[&str
     counts
 }
 
-fn counts_of(v: &Value) -> BTreeMap<&'static str, i64> {
+pub(crate) fn counts_of(v: &Value) -> BTreeMap<&'static str, i64> {
     [
         "plans",
         "total",
@@ -177,7 +181,8 @@ fn counts_of(v: &Value) -> BTreeMap<&'static str, i64> {
     .collect()
 }
 
-const COUNTS: &str = "measureCounts { plans plansInForce total done inProgress overdue notStarted cancelled }";
+pub(crate) const COUNTS: &str =
+    "measureCounts { plans plansInForce total done inProgress overdue notStarted cancelled }";
 
 fn admin() -> String {
     roadmap_e2e::admin_token()

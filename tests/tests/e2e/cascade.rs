@@ -130,6 +130,27 @@ async fn links_go_upward_only_and_never_close_a_cycle() {
         first_error(&body).as_deref(),
         Some("implements: the link would close a cycle")
     );
+    // Recorded as rejected, the way back is kept; confirming it later is refused the same way.
+    let body = hub
+        .request(
+            "mutation($m: ID!, $i: ID!) { linkMeasures(measure: $m, implements: $i, state: REJECTED) { id state } }",
+            json!({ "m": b[0], "i": a[0] }),
+        )
+        .await
+        .expect("link request");
+    assert_eq!(body["data"]["linkMeasures"]["state"], "REJECTED", "{body}");
+    let rejected = body["data"]["linkMeasures"]["id"].as_str().expect("id").to_string();
+    let body = hub
+        .request(
+            "mutation($id: ID!) { decideLink(id: $id, state: CONFIRMED) { state } }",
+            json!({ "id": rejected }),
+        )
+        .await
+        .expect("decide request");
+    assert_eq!(
+        first_error(&body).as_deref(),
+        Some("state: the link would close a cycle")
+    );
     hub.finish().await.expect("finish");
 }
 
@@ -740,5 +761,203 @@ async fn generated_regions_have_targets_and_weighted_observations() {
         "the region's 2024 target: {rollup}"
     );
     assert!(rollup["status"].as_str().is_some());
+    hub.finish().await.expect("finish");
+}
+
+/// `Measure.coverage` and `Plan.implementationByTerritory` read where each measure is carried out
+/// from the stored reach (migration `0015_reach`): the first read stores it, a stored row is what
+/// is answered, and every change that moves it (a plan approved, a link added two levels down,
+/// a link rejected) is seen by the next read, by the reader who may see it.
+#[tokio::test]
+async fn stored_reach_is_read_and_follows_every_change() {
+    let hub = TestHub::spawn().await.expect("hub");
+    let c = cascade(&hub).await;
+    let pool = hub
+        .hub
+        .as_ref()
+        .and_then(|h| h.pool(Target::PLANS))
+        .expect("pool")
+        .clone();
+    const COVERAGE: &str = "query($id: ID!, $plan: ID!) { \
+        measure(id: $id) { coverage { territory { name } covered implementingMeasures { id } } } \
+        plan(id: $plan) { implementationByTerritory { territory { name } implemented } } }";
+    // (municipality, implementing measures of r1 there) and (municipality, implemented of the plan).
+    let ask = |token: Option<String>| {
+        let hub = &hub;
+        let vars = json!({ "id": c.r1, "plan": c.region_plan });
+        async move {
+            let data = hub.gql_as(token.as_deref(), COVERAGE, vars).await.expect("coverage");
+            let coverage: Vec<(String, Vec<String>)> = data["measure"]["coverage"]
+                .as_array()
+                .expect("coverage")
+                .iter()
+                .map(|r| {
+                    let ids = r["implementingMeasures"].as_array().expect("measures");
+                    assert_eq!(r["covered"], json!(!ids.is_empty()), "{r}");
+                    let ids = ids.iter().map(|m| m["id"].as_str().expect("id").to_string()).collect();
+                    (r["territory"]["name"].as_str().expect("name").to_string(), ids)
+                })
+                .collect();
+            let shares: Vec<(String, i64)> = data["plan"]["implementationByTerritory"]
+                .as_array()
+                .expect("shares")
+                .iter()
+                .map(|r| {
+                    (
+                        r["territory"]["name"].as_str().expect("name").to_string(),
+                        r["implemented"].as_i64().expect("implemented"),
+                    )
+                })
+                .collect();
+            (coverage, shares)
+        }
+    };
+    let admin = || Some(roadmap_e2e::admin_token());
+    let of = |list: &[(String, Vec<String>)], name: &str| -> Vec<String> {
+        list.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, ids)| ids.clone())
+            .expect(name)
+    };
+    let share = |list: &[(String, i64)], name: &str| -> i64 {
+        list.iter().find(|(n, _)| n == name).map(|(_, n)| *n).expect(name)
+    };
+    let plan_of = |measure: &str| {
+        let hub = &hub;
+        let vars = json!({ "id": measure });
+        async move {
+            let data = hub
+                .gql("query($id: ID!) { measure(id: $id) { plan { id } } }", vars)
+                .await
+                .expect("plan");
+            data["measure"]["plan"]["id"].as_str().expect("plan id").to_string()
+        }
+    };
+    let approve = |plan: String| {
+        let hub = &hub;
+        async move {
+            hub.gql(
+                "mutation($p: ID!) { approvePlan(plan: $p) { state } }",
+                json!({ "p": plan }),
+            )
+            .await
+            .expect("approve");
+        }
+    };
+    let r1: uuid::Uuid = c.r1.parse().expect("uuid");
+    let second: uuid::Uuid = c.municipalities[1].parse().expect("uuid");
+
+    let (coverage, shares) = ask(admin()).await;
+    // The first district carries r1 out twice: its own measure and, under it, its school's.
+    let mut first = of(&coverage, "Первый район");
+    first.sort_unstable();
+    let mut expected = [c.m1a.clone(), c.s1.clone()];
+    expected.sort_unstable();
+    assert_eq!(first, expected);
+    assert_eq!(of(&coverage, "Второй район"), [c.m2a.as_str()]);
+    assert!(of(&coverage, "Третий район").is_empty());
+    assert_eq!(
+        [
+            share(&shares, "Первый район"),
+            share(&shares, "Второй район"),
+            share(&shares, "Третий район")
+        ],
+        [2, 1, 0]
+    );
+    let (generation, computed): (i64, Option<i64>) =
+        sqlx::query_as("SELECT generation, computed FROM reach_root WHERE measure_id = $1")
+            .bind(r1)
+            .fetch_one(&pool)
+            .await
+            .expect("r1 is stored");
+    assert_eq!(computed, Some(generation), "the read stored r1's reach as current");
+
+    // A stored row is what is answered: without it the second municipality is not covered ...
+    sqlx::query("DELETE FROM reach WHERE root = $1 AND territory_id = $2")
+        .bind(r1)
+        .bind(second)
+        .execute(&pool)
+        .await
+        .expect("delete");
+    assert!(of(&ask(admin()).await.0, "Второй район").is_empty());
+    // ... until a change bumps r1's generation: then it is computed again.
+    sqlx::query("UPDATE reach_root SET generation = generation + 1 WHERE measure_id = $1")
+        .bind(r1)
+        .execute(&pool)
+        .await
+        .expect("bump");
+    assert_eq!(of(&ask(admin()).await.0, "Второй район"), [c.m2a.as_str()]);
+
+    // Drafts count only for those who may see them; approving a plan shows its measures.
+    approve(c.region_plan.clone()).await;
+    approve(plan_of(&c.m1a).await).await;
+    let (coverage, shares) = ask(None).await;
+    assert_eq!(
+        of(&coverage, "Первый район"),
+        [c.m1a.as_str()],
+        "the school's plan is a draft"
+    );
+    assert!(
+        of(&coverage, "Второй район").is_empty(),
+        "the second district's plan is a draft"
+    );
+    assert_eq!(share(&shares, "Второй район"), 0);
+    approve(plan_of(&c.m2a).await).await;
+    let (coverage, shares) = ask(None).await;
+    assert_eq!(of(&coverage, "Второй район"), [c.m2a.as_str()]);
+    assert_eq!(share(&shares, "Второй район"), 1);
+
+    // A school of the third district carries out the second district's measure: two levels
+    // under r1, the third district is covered too.
+    let (_, y) = plan(
+        &hub,
+        "Карта школы третьего района",
+        "SCHOOL",
+        &c.municipalities[2],
+        &["1"],
+    )
+    .await;
+    let body = link(&hub, &y[0], &c.m2a).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let link_id = body["data"]["linkMeasures"]["id"]
+        .as_str()
+        .expect("link id")
+        .to_string();
+    let (coverage, shares) = ask(admin()).await;
+    assert_eq!(of(&coverage, "Третий район"), [y[0].as_str()]);
+    assert_eq!(share(&shares, "Третий район"), 1);
+    // Rejected, the link no longer counts. Nobody reads r1 now: the warmer computes it again
+    // (r1 was read before), so the stored rows are current before the next reader comes.
+    hub.gql(
+        "mutation($id: ID!) { decideLink(id: $id, state: REJECTED) { state } }",
+        json!({ "id": link_id }),
+    )
+    .await
+    .expect("reject");
+    let third: uuid::Uuid = c.municipalities[2].parse().expect("uuid");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (current, third_stored): (bool, bool) = sqlx::query_as(
+            "SELECT computed = generation, EXISTS (SELECT 1 FROM reach WHERE root = $1 AND territory_id = $2) \
+               FROM reach_root WHERE measure_id = $1",
+        )
+        .bind(r1)
+        .bind(third)
+        .fetch_one(&pool)
+        .await
+        .expect("r1");
+        if current {
+            assert!(!third_stored, "the warmer stored r1 without the rejected link");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the warmer did not compute r1 again in 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let (coverage, shares) = ask(admin()).await;
+    assert!(of(&coverage, "Третий район").is_empty());
+    assert_eq!(share(&shares, "Третий район"), 0);
     hub.finish().await.expect("finish");
 }

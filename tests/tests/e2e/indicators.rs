@@ -417,6 +417,187 @@ async fn rollup_sql_statements_do_not_grow_with_the_number_of_territories() {
     hub.finish().await.expect("finish");
 }
 
+/// Every figure of a territory's rollup, every source, two levels down.
+const KEPT_ROLLUP: &str = "query($id: ID!, $period: Int!, $subject: String) { territory(id: $id) { \
+    rollup(indicator: \"ege_below_min\", period: $period, subject: $subject) { period value source rolledUp \
+    observed numerator denominator target gap status childrenWithData missingChildren \
+    children { territory { id } organisation { id } value rank target gap status missingChildren \
+      children { organisation { id } value valueSource rank } } \
+    bySource { source value missingChildren children { territory { id } value rank missingChildren \
+      children { organisation { id } value rank children { organisation { id } value } } } } } } }";
+
+#[tokio::test]
+async fn kept_rollups_follow_every_write_and_a_period_reads_as_in_the_series() {
+    let hub = TestHub::spawn().await.expect("hub");
+    let ege = hub
+        .gql(
+            "mutation { createIndicator(input: { code: \"ege_below_min\", name: \"Доля ниже порога ЕГЭ\", unit: \"%\", \
+               direction: LOWER_IS_BETTER, aggregation: WEIGHTED_MEAN, dimensions: [\"subject\"] }) { id } }",
+            json!({}),
+        )
+        .await
+        .expect("indicator")["createIndicator"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let region = territory(&hub, "Край", "REGION", None).await;
+    let mut m = Vec::new();
+    for name in ["Район 0", "Район 1", "Район 2"] {
+        m.push(territory(&hub, name, "MUNICIPALITY", Some(&region)).await);
+    }
+    let school = hub
+        .gql(
+            "mutation($t: ID!) { createOrganisation(input: { name: \"Школа № 1\", kind: SCHOOL, territory: $t }) { id } }",
+            json!({ "t": m[0] }),
+        )
+        .await
+        .expect("school")["createOrganisation"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let record = |place: (&str, &str), period: i32, subject: &str, source: &str, value: f64, denominator: f64| {
+        let (key, id) = place;
+        json!({ "input": { "indicator": ege, key: id, "period": period, "subject": subject, "resultSource": source,
+            "value": value, "denominator": denominator } })
+    };
+    // Район 0 and 1 report 2024 chemistry, Район 2 only 2023 (missing in 2024); Район 0's school
+    // reports chemistry (official and a mock exam) and russian.
+    for input in [
+        record(("territory", &m[0]), 2024, "chemistry", "OFFICIAL", 20.0, 300.0),
+        record(("territory", &m[1]), 2024, "chemistry", "OFFICIAL", 36.0, 100.0),
+        record(("territory", &m[2]), 2023, "chemistry", "OFFICIAL", 50.0, 40.0),
+        record(("organisation", &school), 2024, "chemistry", "OFFICIAL", 10.0, 30.0),
+        record(("organisation", &school), 2024, "chemistry", "MOCK_EXAM", 15.0, 20.0),
+        record(("organisation", &school), 2023, "russian", "OFFICIAL", 5.0, 25.0),
+    ] {
+        hub.gql(RECORD, input).await.expect("observation");
+    }
+    hub.settle().await.expect("the event log caught up");
+    let rollup = |period: i32| {
+        let hub = &hub;
+        let region = region.clone();
+        async move {
+            let before = sql_statement_count();
+            let data = hub
+                .gql(
+                    KEPT_ROLLUP,
+                    json!({ "id": region, "period": period, "subject": "chemistry" }),
+                )
+                .await
+                .expect("rollup");
+            (data["territory"]["rollup"].clone(), sql_statement_count() - before)
+        }
+    };
+
+    // Built once, then kept: the same answer without reading the observations again.
+    let (first, cold) = rollup(2024).await;
+    let (again, kept) = rollup(2024).await;
+    assert_eq!(again, first);
+    assert_eq!(
+        kept + 1,
+        cold,
+        "a kept rollup reads no observation: {kept} and {cold} statements"
+    );
+    assert!(close(&first["value"], 24.0), "(20·300 + 36·100) / 400: {first}");
+    assert_eq!(
+        (first["childrenWithData"].as_i64(), first["missingChildren"].as_i64()),
+        (Some(2), Some(1))
+    );
+    let mock = &first["bySource"][1];
+    assert_eq!(mock["source"], "MOCK_EXAM");
+    assert!(close(&mock["value"], 15.0), "{mock}");
+
+    // A rollup asked for one period is that period's entry of the series, the kept index or not.
+    let series = hub
+        .gql(
+            "query($id: ID!) { territory(id: $id) { series(indicator: \"ege_below_min\", subject: \"chemistry\") { \
+               period value source missingChildren children { territory { id } value rank } } } }",
+            json!({ "id": region }),
+        )
+        .await
+        .expect("series")["territory"]["series"]
+        .clone();
+    let periods: Vec<i64> = series
+        .as_array()
+        .expect("series")
+        .iter()
+        .filter_map(|p| p["period"].as_i64())
+        .collect();
+    assert_eq!(periods, [2023, 2024]);
+    for entry in series.as_array().expect("series") {
+        let (r, _) = rollup(entry["period"].as_i64().expect("period") as i32).await;
+        for field in ["value", "source", "missingChildren"] {
+            assert_eq!(r[field], entry[field], "{field} of {entry}");
+        }
+        let children = |v: &Value| -> Vec<(Value, Value, Value)> {
+            v["children"]
+                .as_array()
+                .expect("children")
+                .iter()
+                .map(|c| (c["territory"]["id"].clone(), c["value"].clone(), c["rank"].clone()))
+                .collect()
+        };
+        assert_eq!(children(&r), children(entry));
+    }
+
+    // A recorded value is seen at once, in its unit and above.
+    hub.gql(
+        RECORD,
+        record(("territory", &m[1]), 2024, "chemistry", "OFFICIAL", 60.0, 100.0),
+    )
+    .await
+    .expect("changed");
+    let (r, _) = rollup(2024).await;
+    assert!(close(&r["value"], 30.0), "(20·300 + 60·100) / 400: {r}");
+    hub.gql(
+        RECORD,
+        record(("organisation", &school), 2024, "chemistry", "MOCK_EXAM", 25.0, 20.0),
+    )
+    .await
+    .expect("mock changed");
+    let (r, _) = rollup(2024).await;
+    assert!(close(&r["bySource"][1]["value"], 25.0), "{r}");
+
+    // So is a write made outside the API: updated, deleted, truncated.
+    let mut conn = roadmap_common::db::connect_one(&hub.database_url)
+        .await
+        .expect("connect");
+    sqlx::query("UPDATE indicators.observation SET value = 40, value_raw = '40' WHERE territory_id = $1::uuid AND period = 2024")
+        .bind(&m[1])
+        .execute(&mut conn)
+        .await
+        .expect("update");
+    let (r, _) = rollup(2024).await;
+    assert!(close(&r["value"], 25.0), "(20·300 + 40·100) / 400: {r}");
+    sqlx::query("DELETE FROM indicators.observation WHERE territory_id = $1::uuid")
+        .bind(&m[2])
+        .execute(&mut conn)
+        .await
+        .expect("delete");
+    let (r, _) = rollup(2024).await;
+    assert_eq!(
+        (r["childrenWithData"].as_i64(), r["missingChildren"].as_i64()),
+        (Some(2), Some(0)),
+        "{r}"
+    );
+    assert_eq!(
+        r["children"].as_array().map(Vec::len),
+        Some(2),
+        "Район 2 reported nothing left: {r}"
+    );
+    sqlx::query("TRUNCATE indicators.observation")
+        .execute(&mut conn)
+        .await
+        .expect("truncate");
+    let (r, _) = rollup(2024).await;
+    assert_eq!(
+        (r["value"].clone(), r["children"].as_array().map(Vec::len)),
+        (Value::Null, Some(0)),
+        "{r}"
+    );
+    hub.finish().await.expect("finish");
+}
+
 #[tokio::test]
 async fn measures_link_to_indicators_both_ways_across_subgraphs() {
     let hub = TestHub::spawn().await.expect("hub");

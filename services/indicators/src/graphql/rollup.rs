@@ -1,16 +1,19 @@
 //! `Rollup`, `SourceRollup`, `RollupChild` and their enums: the GraphQL face of
-//! [`crate::rollup`], which computes them.
+//! [`crate::rollup`], which computes them. A rollup's figures come from one bottom-up pass over
+//! its source's tree ([`RollupView`]); its levels (`children`, at any depth) and its other
+//! sources (`bySource`) are read from that pass only when the query selects them.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, Object, Result, SimpleObject};
 use uuid::Uuid;
 
 use roadmap_common::{ServiceError, people};
 
 use super::{Indicator, Organisation, ResultSource, Territory, id_of};
 use crate::loaders::Loaders;
-use crate::rollup::{self, RollupData, Unit, compute_rollup};
+use crate::rollup::{self, Node, RESULT_SOURCES, ROOT, RollupInputs, RollupView, Summary, Unit, baseline, pick};
 use crate::store::IndicatorRow;
 use crate::values::{opt_subject, subject_key};
 
@@ -56,6 +59,7 @@ impl From<rollup::Source> for ValueSource {
 /// computed for dashboards from the official results; `bySource` puts every result source side by
 /// side.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Rollup {
     pub indicator: Indicator,
     /// The territory rolled up, or the organisation's territory.
@@ -87,15 +91,73 @@ pub struct Rollup {
     pub children_with_data: i32,
     /// Children that report this indicator but have no usable value for this period and subject.
     pub missing_children: i32,
+    #[graphql(skip)]
+    view: Arc<RollupView>,
+}
+
+#[ComplexObject]
+impl Rollup {
     /// Best first (by the indicator's direction); children without a value last.
-    pub children: Vec<RollupChild>,
+    async fn children(&self) -> Vec<RollupChild> {
+        children(&self.view, OFFICIAL, ROOT)
+    }
+
     /// The same rollup for every result source with data for the subject, `OFFICIAL` first
     /// (always): class mock exams next to the official results, never folded into them.
-    pub by_source: Vec<SourceRollup>,
+    async fn by_source(&self) -> Vec<SourceRollup> {
+        self.view
+            .sources()
+            .into_iter()
+            .map(|source| SourceRollup {
+                source: ResultSource::from_db(RESULT_SOURCES[source]).unwrap_or(ResultSource::Official),
+                figures: RollupFigures::new(
+                    self.view.root(source),
+                    Branch {
+                        view: self.view.clone(),
+                        source,
+                        node: ROOT,
+                    },
+                ),
+            })
+            .collect()
+    }
+}
+
+/// The official source's index in [`RESULT_SOURCES`].
+const OFFICIAL: usize = 0;
+
+/// Where a unit's figures sit: its node in one source's tree of a view.
+#[derive(Clone)]
+struct Branch {
+    view: Arc<RollupView>,
+    source: usize,
+    node: Node,
+}
+
+/// The children of `node` in `source`'s tree of `view`, ranked.
+fn children(view: &Arc<RollupView>, source: usize, node: Node) -> Vec<RollupChild> {
+    view.level(source, node)
+        .into_iter()
+        .map(|c| RollupChild {
+            territory: c.unit.territory().map(|id| Territory { id }),
+            organisation: c.unit.organisation().map(|id| Organisation { id: id_of(id) }),
+            rank: c.rank.map(|r| r as i32),
+            target: c.target,
+            figures: RollupFigures::new(
+                view.child(source, &c),
+                Branch {
+                    view: view.clone(),
+                    source,
+                    node: c.node,
+                },
+            ),
+        })
+        .collect()
 }
 
 /// What a unit shows for one result source (flattened into `SourceRollup` and `RollupChild`).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct RollupFigures {
     /// The territory asked for: `rolledUp` when the children have data, else `observed`. A
     /// child: what it counts as in its parent, its own value when usable, else its children's.
@@ -114,8 +176,34 @@ pub struct RollupFigures {
     pub status: Option<TrackStatus>,
     pub children_with_data: i32,
     pub missing_children: i32,
+    #[graphql(skip)]
+    below: Branch,
+}
+
+#[ComplexObject]
+impl RollupFigures {
     /// Its children (a school's classes), best first; children without a value last.
-    pub children: Vec<RollupChild>,
+    async fn children(&self) -> Vec<RollupChild> {
+        children(&self.below.view, self.below.source, self.below.node)
+    }
+}
+
+impl RollupFigures {
+    fn new(s: Summary, below: Branch) -> RollupFigures {
+        RollupFigures {
+            value: s.value,
+            value_source: s.value_source.map(Into::into),
+            observed: s.observed,
+            rolled_up: s.rolled_up,
+            numerator: s.numerator,
+            denominator: s.denominator,
+            gap: s.gap,
+            status: s.status.map(Into::into),
+            children_with_data: s.children_with_data as i32,
+            missing_children: s.missing_children as i32,
+            below,
+        }
+    }
 }
 
 /// One result source's rollup: its own tree of children, compared with the same target.
@@ -194,30 +282,39 @@ impl<Of: Send + Sync + 'static> UnitRollup<Of> {
 
 impl Rollup {
     /// The indicator with code `code` and what rollups of it under `unit` are computed from.
-    pub(super) async fn inputs(ctx: &Context<'_>, code: &str, unit: Unit) -> Result<(IndicatorRow, RollupData)> {
+    pub(super) async fn inputs(ctx: &Context<'_>, code: &str, unit: Unit) -> Result<(IndicatorRow, RollupInputs)> {
         let loaders = ctx.data::<Loaders>()?;
         let row = loaders
             .indicator_by_code
             .load_one(code.trim().to_string())
             .await?
             .ok_or_else(|| ServiceError::invalid("indicator", format!("unknown indicator `{code}`")))?;
-        let data = loaders.rollup_data.load_one((row.id, unit)).await?.unwrap_or_default();
-        Ok((row, data))
+        let inputs = loaders.rollup_data.load_one((row.id, unit)).await?.unwrap_or_default();
+        Ok((row, inputs))
     }
 
-    /// The rollup of `indicator` under `territory`, or under `organisation` (of `territory`)
-    /// ([`compute_rollup`]).
+    /// The rollup of `indicator` under `territory`, or under `organisation` (of `territory`):
+    /// its official tree computed, the rest on demand ([`RollupView`]).
     pub(super) fn compute(
         indicator: &IndicatorRow,
-        data: &RollupData,
+        inputs: &RollupInputs,
         territory: Uuid,
         organisation: Option<Uuid>,
         period: i32,
         subject: &str,
     ) -> Rollup {
         let indicator = Indicator(indicator.clone());
-        let r = compute_rollup(indicator.rules(), data, period, subject);
-        let official = RollupFigures::from(r.official.figures.clone());
+        let target = pick(inputs.targets.iter(), "TARGET", period, subject);
+        let base = baseline(&inputs.targets, period, subject);
+        let view = Arc::new(RollupView::new(
+            indicator.rules(),
+            inputs.index.clone(),
+            target.map(|t| t.value),
+            &inputs.child_targets,
+            period,
+            subject,
+        ));
+        let official = view.root(OFFICIAL);
         Rollup {
             indicator,
             territory: Territory { id: territory },
@@ -225,61 +322,21 @@ impl Rollup {
             period,
             subject: opt_subject(subject).map(str::to_string),
             value: official.value,
-            source: official.value_source,
+            source: official.value_source.map(Into::into),
             rolled_up: official.rolled_up,
             observed: official.observed,
             // Of the children's rollup, as before sources: none for a value observed alone.
             numerator: official.rolled_up.and(official.numerator),
             denominator: official.rolled_up.and(official.denominator),
-            target: r.target.map(|t| t.value),
-            target_raw: r.target.map(|t| t.value_raw.clone()),
-            baseline: r.baseline.map(|t| t.value),
-            baseline_period: r.baseline.map(|t| t.period),
+            target: target.map(|t| t.value),
+            target_raw: target.map(|t| t.value_raw.clone()),
+            baseline: base.map(|t| t.value),
+            baseline_period: base.map(|t| t.period),
             gap: official.gap,
-            status: official.status,
-            children_with_data: official.children_with_data,
-            missing_children: official.missing_children,
-            children: official.children,
-            by_source: r.by_source.into_iter().map(SourceRollup::from).collect(),
-        }
-    }
-}
-
-impl From<rollup::SourceRollup> for SourceRollup {
-    fn from(s: rollup::SourceRollup) -> Self {
-        SourceRollup {
-            source: ResultSource::from_db(s.source).unwrap_or(ResultSource::Official),
-            figures: s.figures.into(),
-        }
-    }
-}
-
-impl From<rollup::Figures> for RollupFigures {
-    fn from(f: rollup::Figures) -> Self {
-        RollupFigures {
-            value: f.value,
-            value_source: f.value_source.map(Into::into),
-            observed: f.observed,
-            rolled_up: f.rolled_up,
-            numerator: f.numerator,
-            denominator: f.denominator,
-            gap: f.gap,
-            status: f.status.map(Into::into),
-            children_with_data: f.children_with_data as i32,
-            missing_children: f.missing_children as i32,
-            children: f.children.into_iter().map(RollupChild::from).collect(),
-        }
-    }
-}
-
-impl From<rollup::Child> for RollupChild {
-    fn from(c: rollup::Child) -> Self {
-        RollupChild {
-            territory: c.territory.map(|id| Territory { id }),
-            organisation: c.organisation.map(|id| Organisation { id: id_of(id) }),
-            rank: c.rank.map(|r| r as i32),
-            target: c.target,
-            figures: c.figures.into(),
+            status: official.status.map(Into::into),
+            children_with_data: official.children_with_data as i32,
+            missing_children: official.missing_children as i32,
+            view,
         }
     }
 }

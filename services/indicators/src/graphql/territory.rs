@@ -85,12 +85,12 @@ impl Territory {
 
     /// The rollup for every period that has observations, baselines or targets, in order.
     async fn series(&self, ctx: &Context<'_>, indicator: String, subject: Option<String>) -> Result<Vec<Rollup>> {
-        let (row, data) = Rollup::inputs(ctx, &indicator, Unit::Territory(self.id)).await?;
+        let (row, inputs) = Rollup::inputs(ctx, &indicator, Unit::Territory(self.id)).await?;
         let subject = subject.as_deref().map(subject_key).unwrap_or_default();
-        Ok(data
+        Ok(inputs
             .periods(&subject)
             .into_iter()
-            .map(|p| Rollup::compute(&row, &data, self.id, None, p, &subject))
+            .map(|p| Rollup::compute(&row, &inputs, self.id, None, p, &subject))
             .collect())
     }
 }

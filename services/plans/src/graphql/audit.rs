@@ -11,7 +11,10 @@
 //!   (region → municipality → settlement); a plan belongs to the territory it names (a school's
 //!   plan names its municipality).
 //! - Counts count every measure row of a plan (sub-rows and control points too), as the plan
-//!   pages list them; statuses are effective ones (OVERDUE derived with the hub's clock).
+//!   pages list them; statuses are effective ones (OVERDUE derived with the hub's clock). The
+//!   counts of a territory's plans of one state, zone and period are read from those stored for
+//!   them when they are of today in that zone, else counted from their measures, in one
+//!   statement ([`crate::counts`]): the same answer either way.
 //! - Coverage gaps: measures proper (not control points), not cancelled, of the territory's own
 //!   plans; a child territory covers one when a plan of it or of a territory under it has a
 //!   measure implementing it at any depth (a rejected link does not count).
@@ -39,7 +42,6 @@ use roadmap_common::metrics::Measured;
 use roadmap_common::people::{PeopleClient, TerritoryTree};
 use roadmap_common::{LoadError, ServiceError, ServiceResult, parse_id};
 
-use crate::cascade;
 use crate::graphql::{Measure, Plan, Territory, clock};
 pub use crate::store::MeasureCounts;
 use crate::store::{self, Listed, MeasureRow, PlanRow, ReachRow, TerritoryCountRow, Today};
@@ -163,7 +165,18 @@ async fn list(ctx: &Context<'_>, territory: &ID, kind: ListKind, first: Option<i
         kind,
         first,
     };
-    let (total, rows) = loaders(ctx)?.lists.load_one(key).await?.unwrap_or_default();
+    let (mut total, rows) = loaders(ctx)?.lists.load_one(key).await?.unwrap_or_default();
+    if kind == ListKind::Overdue {
+        // The length of the overdue list is the overdue count, read from the stored counts.
+        total = i64::from(
+            loaders(ctx)?
+                .counts
+                .load_one(key.audit)
+                .await?
+                .unwrap_or_default()
+                .overdue,
+        );
+    }
     Ok(MeasureList {
         total_count: i32::try_from(total).unwrap_or(i32::MAX),
         measures: rows.into_iter().map(Measure).collect(),
@@ -426,7 +439,8 @@ impl Loader<AuditKey> for GapsLoader {
             let order: HashMap<Uuid, usize> = plan_ids.iter().enumerate().map(|(i, p)| (*p, i)).collect();
             measures.sort_by_key(|m| (order.get(&m.plan_id).copied(), m.position));
             let roots: Vec<Uuid> = measures.iter().map(|m| m.id).collect();
-            let reached_by = batch.reached(store::reached_territories(pool, &roots, cascade::MAX_DEPTH).await?);
+            let reached = store::reached(pool, &roots).await?;
+            let reached_by = batch.reached(reached.into_iter().map(|r| r.reach).collect());
             let territory_of: HashMap<Uuid, Option<Uuid>> = plans.iter().map(|p| (p.id, p.territory_id)).collect();
             let place = |m: &MeasureRow| (m.id, territory_of.get(&m.plan_id).copied().flatten());
             batch.missing_per_key(
@@ -509,14 +523,15 @@ impl Loader<ListKey> for ListsLoader {
                         batch.tree(root).ids().into_iter().map(move |t| (root, t))
                     })
                     .collect();
-                let listed = match kind {
-                    ListKind::Overdue => Listed::Overdue,
-                    ListKind::Stale { days } => Listed::Stale(stale_since(batch.today, days)),
+                let (listed, count) = match kind {
+                    ListKind::Overdue => (Listed::Overdue, false),
+                    ListKind::Stale { days } => (Listed::Stale(stale_since(batch.today, days)), true),
                 };
                 let rows = store::listed_measures(
                     &self.0.pool,
                     &scope,
                     listed,
+                    count,
                     &batch.zoned,
                     batch.drafts.as_deref(),
                     first,
@@ -525,7 +540,7 @@ impl Loader<ListKey> for ListsLoader {
                 let mut by_root: HashMap<Uuid, (i64, Vec<MeasureRow>)> = HashMap::new();
                 for r in rows {
                     let entry = by_root.entry(r.root).or_default();
-                    entry.0 = r.total;
+                    entry.0 = r.total.unwrap_or_default();
                     entry.1.push(r.measure);
                 }
                 for k in keys {

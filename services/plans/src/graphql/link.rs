@@ -2,7 +2,7 @@
 //! `crate::cascade::build_tree`), `Suggestion` with `SuggestionScope`, `CoverageRow`,
 //! `UnitCoverageRow`, `ParentMeasureCoverage`, `TerritoryImplementation`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ use crate::access;
 use crate::cascade::{Reached, TraceNode};
 use crate::graphql::{Measure, Territory};
 use crate::loaders::Loaders;
-use crate::store::{LinkRow, MeasureRow, TraceRow};
+use crate::store::{LinkRow, MeasureRow};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum LinkState {
@@ -171,27 +171,34 @@ pub struct TerritoryImplementation {
     pub share: f64,
 }
 
-/// Territory of the plan of each measure reached by a downward trace.
-pub async fn implementers_by_territory(ctx: &Context<'_>, rows: &[TraceRow]) -> Result<HashMap<Uuid, Vec<MeasureRow>>> {
-    let loaders = ctx.data::<Loaders>()?;
-    let ids: Vec<Uuid> = rows
-        .iter()
-        .map(|r| r.measure_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let measures = loaders.measure_by_id.load_many(ids).await?;
-    let plan_ids: Vec<Uuid> = measures
-        .values()
-        .map(|m| m.plan_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let plans = loaders.plan_by_id.load_many(plan_ids).await?;
-    let mut out: HashMap<Uuid, Vec<MeasureRow>> = HashMap::new();
-    for m in measures.into_values() {
-        if let Some(t) = plans.get(&m.plan_id).and_then(|p| p.territory_id) {
-            out.entry(t).or_default().push(m);
+/// Where each of `roots` is carried out, as the reader may see it: by root, the territories of
+/// the plans whose measures implement it at any depth (drafts only where the reader may see
+/// that territory's drafts), each with those measures' ids. One batched read
+/// (`Loaders::reach_by_measure`) for all the roots of a request.
+pub async fn implementing_territories(
+    ctx: &Context<'_>,
+    roots: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, HashMap<Uuid, Vec<Uuid>>>> {
+    let reached = ctx.data::<Loaders>()?.reach_by_measure.load_many(roots).await?;
+    let mut seen: HashMap<(Uuid, bool), bool> = HashMap::new();
+    let mut out: HashMap<Uuid, HashMap<Uuid, Vec<Uuid>>> = HashMap::new();
+    for row in reached.into_values().flatten() {
+        let r = row.reach;
+        let approved = r.state == "APPROVED";
+        let visible = match seen.get(&(r.territory_id, approved)) {
+            Some(v) => *v,
+            None => {
+                let v = access::may_see_plan(ctx, &r.state, Some(r.territory_id)).await?;
+                seen.insert((r.territory_id, approved), v);
+                v
+            }
+        };
+        if visible {
+            out.entry(r.root)
+                .or_default()
+                .entry(r.territory_id)
+                .or_default()
+                .extend(row.measures);
         }
     }
     Ok(out)

@@ -16,7 +16,7 @@ use crate::graphql::occurrence::{self, Occurrence, UndatedScheduleItem};
 use crate::graphql::section::Heading;
 use crate::graphql::{
     CoverageRow, Organisation, Plan, Suggestion, SuggestionScope, Territory, TraceNode, UnitCoverageRow, clock,
-    implementers_by_territory,
+    implementing_territories,
 };
 use crate::loaders::Loaders;
 use crate::store::{self, Direction, MeasureRow, PlanRow, StatusRow, TraceRow};
@@ -196,32 +196,11 @@ impl Measure {
     }
 
     /// Progress rolled up over confirmed implementers (rule in the cascade module docs);
-    /// null for a cancelled measure.
+    /// null for a cancelled measure. Read with the measure's status (kept by the database), so
+    /// the measures of a page cost one batched read between them, whatever the cascade under them.
     async fn rolled_progress(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        let loaders = ctx.data::<Loaders>()?;
-        let rows = loaders
-            .trace_down
-            .load_one((self.0.id, cascade::MAX_DEPTH))
-            .await?
-            .unwrap_or_default();
-        let links = loaders.link_by_id.load_many(rows.iter().map(|r| r.link_id)).await?;
-        let mut edges: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for r in rows
-            .iter()
-            .filter(|r| links.get(&r.link_id).is_some_and(|l| l.state == "CONFIRMED"))
-        {
-            edges.entry(r.implements_id).or_default().push(r.measure_id);
-        }
-        let ids: Vec<Uuid> = std::iter::once(self.0.id)
-            .chain(rows.iter().map(|r| r.measure_id))
-            .collect();
-        let statuses = loaders.status_by_measure.load_many(ids).await?;
-        Ok(cascade::rolled_progress(
-            self.0.id,
-            &edges,
-            &statuses,
-            &mut Default::default(),
-        ))
+        let row = ctx.data::<Loaders>()?.status_by_measure.load_one(self.0.id).await?;
+        Ok(row.and_then(|r| r.rolled_progress))
     }
 
     /// Measures of lower-level plans that carry this one out, level by level, down to `depth`.
@@ -287,23 +266,31 @@ impl Measure {
         };
         let people = people::from_ctx(ctx)?;
         let children = people.children(territory).await?;
-        let rows = loaders
-            .trace_down
-            .load_one((self.0.id, cascade::MAX_DEPTH))
+        let mut reach = implementing_territories(ctx, [self.0.id])
             .await?
+            .remove(&self.0.id)
             .unwrap_or_default();
-        let mut by_territory = implementers_by_territory(ctx, &rows).await?;
-        // Drafts count only for those who may see them.
-        let visible = access::visible_plans(ctx, by_territory.values().flatten().map(|m| m.plan_id)).await?;
+        let wanted: Vec<Uuid> = children
+            .iter()
+            .filter_map(|t| reach.get(t))
+            .flatten()
+            .copied()
+            .collect();
+        let measures = loaders.measure_by_id.load_many(wanted).await?;
         Ok(children
             .into_iter()
             .map(|t| {
-                let mut measures = by_territory.remove(&t).unwrap_or_default();
-                measures.retain(|m| visible.contains(&m.plan_id));
+                let mut implementing: Vec<&MeasureRow> = reach
+                    .remove(&t)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|id| measures.get(id))
+                    .collect();
+                implementing.sort_by_key(|m| (m.plan_id, m.position));
                 CoverageRow {
                     territory: Territory { id: ID(t.to_string()) },
-                    covered: !measures.is_empty(),
-                    implementing_measures: measures.into_iter().map(Measure).collect(),
+                    covered: !implementing.is_empty(),
+                    implementing_measures: implementing.into_iter().cloned().map(Measure).collect(),
                 }
             })
             .collect())

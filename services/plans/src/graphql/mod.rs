@@ -40,7 +40,7 @@ use roadmap_common::clock::Clock;
 pub use import::{ImportChanges, ImportPreview, ImportReport, ImportRoadmapInput, KindCount};
 pub use link::{
     CoverageRow, LinkState, MeasureLink, ParentMeasureCoverage, Suggestion, SuggestionScope, TerritoryImplementation,
-    UnitCoverageRow, implementers_by_territory,
+    UnitCoverageRow, implementing_territories,
 };
 pub use measure::{Measure, MeasureStatus};
 pub use mutation::MutationRoot;

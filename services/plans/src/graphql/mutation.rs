@@ -128,7 +128,8 @@ impl MutationRoot {
         Ok(MeasureLink(row))
     }
 
-    /// Confirms or rejects a (suggested) link.
+    /// Confirms or rejects a (suggested) link. Confirming a rejected link that would close a
+    /// cycle is refused.
     async fn decide_link(&self, ctx: &Context<'_>, id: ID, state: LinkState) -> Result<MeasureLink> {
         let link_id = parse_id("id", &id)?;
         if state == LinkState::Suggested {
@@ -146,6 +147,12 @@ impl MutationRoot {
         let low_plan = measures.iter().find(|m| m.id == link.measure_id).map(|m| m.plan_id);
         require_link(ctx, "deciding on a link", &plans, low_plan).await?;
         let mut tx = begin(pool).await?;
+        if link.state == LinkState::Rejected.as_db()
+            && state != LinkState::Rejected
+            && store::creates_cycle(&mut tx, link.measure_id, link.implements_id).await?
+        {
+            return Err(ServiceError::invalid("state", "the link would close a cycle").into());
+        }
         let row = store::set_link_state(&mut tx, link_id, state.as_db(), &subject(ctx))
             .await?
             .ok_or_else(|| ServiceError::not_found("MeasureLink", link_id))?;

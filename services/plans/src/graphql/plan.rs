@@ -1,7 +1,7 @@
 //! `Plan` with `PlanLevel`, `PlanState`, `Approval`, `LintFinding`, and `CreatePlanInput` (with
 //! `SectionInput`, `MeasureInput`) turned into rows before `createPlan` writes them.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
@@ -9,14 +9,12 @@ use uuid::Uuid;
 
 use roadmap_common::{ServiceError, ServiceResult, parse_id, people};
 
-use crate::cascade;
 use crate::graphql::version::{PlanVersion, VersionChanges, version_changes};
 use crate::graphql::{
-    Measure, Organisation, ParentMeasureCoverage, Section, Territory, TerritoryImplementation,
-    implementers_by_territory,
+    Measure, Organisation, ParentMeasureCoverage, Section, Territory, TerritoryImplementation, implementing_territories,
 };
 use crate::loaders::Loaders;
-use crate::store::{LintRow, MeasureRow, PlanRow, SectionRow, TraceRow};
+use crate::store::{LintRow, MeasureRow, PlanRow, SectionRow};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum PlanState {
@@ -164,7 +162,8 @@ impl Plan {
     }
 
     /// For a plan with a territory: per child territory, how many of this plan's measures have an
-    /// implementing measure there (at any depth), out of all its measures.
+    /// implementing measure there (at any depth; a draft's only for readers who may see it), out
+    /// of all its measures.
     async fn implementation_by_territory(&self, ctx: &Context<'_>) -> Result<Vec<TerritoryImplementation>> {
         let Some(territory) = self.0.territory_id else {
             return Ok(Vec::new());
@@ -180,29 +179,19 @@ impl Plan {
             .into_iter()
             .filter(|m| m.kind == "MEASURE")
             .collect();
-        let traces = loaders
-            .trace_down
-            .load_many(measures.iter().map(|m| (m.id, cascade::MAX_DEPTH)))
-            .await?;
-        // Every reached measure's territory in one batch of measures and one of plans.
-        let reached: Vec<TraceRow> = traces.values().flatten().cloned().collect();
-        let territory_of: HashMap<Uuid, Uuid> = implementers_by_territory(ctx, &reached)
-            .await?
-            .into_iter()
-            .flat_map(|(t, ms)| ms.into_iter().map(move |m| (m.id, t)))
-            .collect();
-        let mut implemented: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
-        for m in &measures {
-            let rows = traces.get(&(m.id, cascade::MAX_DEPTH)).into_iter().flatten();
-            for t in rows.filter_map(|r| territory_of.get(&r.measure_id)) {
-                implemented.entry(*t).or_default().insert(m.id);
+        // Where each measure is carried out, from the stored reach: no walk down the cascade.
+        let reach = implementing_territories(ctx, measures.iter().map(|m| m.id)).await?;
+        let mut implemented: HashMap<Uuid, usize> = HashMap::new();
+        for territories in reach.values() {
+            for t in territories.keys() {
+                *implemented.entry(*t).or_default() += 1;
             }
         }
         let total = measures.len() as i32;
         Ok(children
             .into_iter()
             .map(|t| {
-                let n = implemented.get(&t).map(HashSet::len).unwrap_or(0) as i32;
+                let n = implemented.get(&t).copied().unwrap_or(0) as i32;
                 TerritoryImplementation {
                     territory: Territory { id: ID(t.to_string()) },
                     implemented: n,

@@ -12,7 +12,10 @@ use uuid::Uuid;
 
 use roadmap_common::ServiceResult;
 
-use super::{Direction, MEASURE_COLUMNS, MeasureRow, PLAN_COLUMNS, PlanRow, Today, trace_statement, zone_today};
+use super::{
+    Direction, MEASURE_COLUMNS, MeasureRow, PLAN_COLUMNS, PlanRow, Today, group_day, trace_statement, zone_join,
+    zone_today,
+};
 
 /// Who may see a plan `p`, in SQL: approved, or a draft the reader may see (`$drafts`).
 fn visible(drafts: &str) -> String {
@@ -66,6 +69,15 @@ pub struct TerritoryCountRow {
 }
 
 /// [`TerritoryCountRow`] of each of `territories` that has a plan the reader may see.
+///
+/// One statement over the groups of plans of the territories (`plan_group_counts`, see
+/// [`crate::counts`]; about one per territory): a group's stored counts when they are of today
+/// in its zone, else its plans' measures counted here by the same definition
+/// (`plan_group_measure_counts`, migration 0013), so the answer never depends on whether the
+/// refresher has run. The count is a scalar subquery under `CASE`, evaluated only for groups
+/// without current counts, once per group (the inner `SELECT` is kept from being flattened by
+/// `OFFSET 0`). Plans, plans in force and visibility come from the groups' keys and plan counts,
+/// which are always exact.
 pub async fn territory_counts(
     pool: &PgPool,
     territories: &[Uuid],
@@ -73,27 +85,39 @@ pub async fn territory_counts(
     zoned: &Today,
     drafts: Option<&[Uuid]>,
 ) -> ServiceResult<Vec<TerritoryCountRow>> {
-    // Today in the plan's zone, found once per plan (not once per measure and condition).
-    let today_of_plan = zone_today("COALESCE(p.time_zone, $7)", 4);
-    let due = "m.due_on < z.today";
+    let day = group_day(4);
+    let current = format!("g.as_of = {day}");
     let sql = format!(
-        "SELECT p.territory_id, count(DISTINCT p.id)::int4 AS plans, \
-                count(DISTINCT p.id) FILTER (WHERE (p.period_start IS NULL OR p.period_start <= $2) \
-                                               AND (p.period_end IS NULL OR p.period_end >= $2))::int4 AS plans_in_force, \
-                count(m.id)::int4 AS total, \
-                count(m.id) FILTER (WHERE m.status = 'DONE')::int4 AS done, \
-                count(m.id) FILTER (WHERE m.status = 'IN_PROGRESS' AND NOT coalesce({due}, false))::int4 AS in_progress, \
-                count(m.id) FILTER (WHERE m.status IN ('PLANNED', 'IN_PROGRESS') AND {due})::int4 AS overdue, \
-                count(m.id) FILTER (WHERE m.status = 'PLANNED' AND NOT coalesce({due}, false))::int4 AS not_started, \
-                count(m.id) FILTER (WHERE m.status = 'CANCELLED')::int4 AS cancelled \
-         FROM plan p CROSS JOIN LATERAL (SELECT {today_of_plan} AS today) z \
-         LEFT JOIN measure m ON m.plan_id = p.id \
-         WHERE p.territory_id = ANY($1) AND {} \
-         GROUP BY p.territory_id",
-        visible("$3")
+        "SELECT territory_id, sum(plans)::int4 AS plans, \
+                coalesce(sum(plans) FILTER (WHERE period_start <= $2 AND period_end >= $2), 0)::int4 AS plans_in_force, \
+                sum(coalesce(total, live[1]))::int4 AS total, sum(coalesce(done, live[2]))::int4 AS done, \
+                sum(coalesce(in_progress, live[3]))::int4 AS in_progress, \
+                sum(coalesce(overdue, live[4]))::int4 AS overdue, \
+                sum(coalesce(not_started, live[5]))::int4 AS not_started, \
+                sum(coalesce(cancelled, live[6]))::int4 AS cancelled \
+         FROM (SELECT g.territory_id, g.plans, g.period_start, g.period_end, \
+                      CASE WHEN {current} THEN g.total END AS total, CASE WHEN {current} THEN g.done END AS done, \
+                      CASE WHEN {current} THEN g.in_progress END AS in_progress, \
+                      CASE WHEN {current} THEN g.overdue END AS overdue, \
+                      CASE WHEN {current} THEN g.not_started END AS not_started, \
+                      CASE WHEN {current} THEN g.cancelled END AS cancelled, \
+                      CASE WHEN g.as_of IS DISTINCT FROM {day} THEN \
+                          (SELECT ARRAY[n.total, n.done, n.in_progress, n.overdue, n.not_started, n.cancelled] \
+                             FROM plan_group_measure_counts(g, {day}) n) END AS live \
+               FROM plan_group_counts g {} \
+               WHERE g.territory_id = ANY($1) AND {} OFFSET 0) counted \
+         GROUP BY territory_id",
+        zone_join(4),
+        visible_group("$3")
     );
     let query = sqlx::query_as(&sql).bind(territories).bind(today).bind(drafts);
     Ok(zoned.bind(query).fetch_all(pool).await?)
+}
+
+/// Who may see the plans of group `g`, in SQL: approved, or drafts the reader may see
+/// (`$drafts`), as [`visible`] for a plan.
+fn visible_group(drafts: &str) -> String {
+    format!("(g.state = 'APPROVED' OR {drafts}::uuid[] IS NULL OR g.territory_id = ANY({drafts}))")
 }
 
 /// Which measures a list holds.
@@ -105,49 +129,73 @@ pub enum Listed {
     Stale(DateTime<Utc>),
 }
 
-/// A measure of a list under a territory (`root`), with the list's whole length.
+/// A measure of a list under a territory (`root`), with the list's whole length when it was
+/// counted.
 #[derive(Clone, Debug, FromRow)]
 pub struct ListedMeasureRow {
     pub root: Uuid,
-    pub total: i64,
+    pub total: Option<i64>,
     #[sqlx(flatten)]
     pub measure: MeasureRow,
 }
 
 /// For each `(root, territory)` of `scope` (a root and every territory under it): the first
-/// `limit` measures of the list under each root and how many there are.
+/// `limit` measures of the list under each root, and how many there are when `count` (the
+/// overdue ones are counted by [`territory_counts`] already).
+#[allow(clippy::too_many_arguments)]
 pub async fn listed_measures(
     pool: &PgPool,
     scope: &[(Uuid, Uuid)],
     listed: Listed,
+    count: bool,
     zoned: &Today,
     drafts: Option<&[Uuid]>,
     limit: i64,
 ) -> ServiceResult<Vec<ListedMeasureRow>> {
-    let (condition, order, since) = match listed {
+    let (condition, first_key, since) = match listed {
         Listed::Overdue => (
             format!(
                 "m.due_on < $3 AND m.due_on < {}",
                 zone_today("COALESCE(p.time_zone, $10)", 7)
             ),
-            "m.due_on, p.title, p.id, m.position",
+            "m.due_on",
             None,
         ),
-        Listed::Stale(since) => (
-            "m.updated_at < $6".to_string(),
-            "m.updated_at, p.title, p.id, m.position",
-            Some(since),
-        ),
+        Listed::Stale(since) => ("m.updated_at < $6".to_string(), "m.updated_at", Some(since)),
     };
     let (roots, territories): (Vec<Uuid>, Vec<Uuid>) = scope.iter().copied().unzip();
-    let sql = format!(
-        "WITH scope(root, territory) AS (SELECT * FROM unnest($1::uuid[], $2::uuid[])), \
-         hits AS (SELECT s.root, m.*, count(*) OVER (PARTITION BY s.root) AS total, \
-                         row_number() OVER (PARTITION BY s.root ORDER BY {order}) AS n \
-                  FROM scope s JOIN plan p ON p.territory_id = s.territory JOIN measure m ON m.plan_id = p.id \
-                  WHERE m.status IN ('PLANNED', 'IN_PROGRESS') AND {condition} AND {}) \
-         SELECT root, total, {MEASURE_COLUMNS} FROM hits WHERE n <= $5 ORDER BY root, n",
+    // Per root: the length of the list (a count) and its first `limit` ids in order (a top-N
+    // that an index on the first key can stop early), then the rows of those only. Open is
+    // written as "not done nor cancelled" (the same, by the status check) so that the partial
+    // index of open measures by due day (`measure_open_due_idx`) applies.
+    let hits = format!(
+        "FROM plan p JOIN measure m ON m.plan_id = p.id \
+         WHERE p.territory_id = ANY(s.territories) AND m.status NOT IN ('DONE', 'CANCELLED') \
+           AND {condition} AND {}",
         visible("$4")
+    );
+    let (total, counted) = if count {
+        (
+            "c.total",
+            format!("CROSS JOIN LATERAL (SELECT count(*) AS total {hits}) c"),
+        )
+    } else {
+        ("NULL::int8 AS total", String::new())
+    };
+    let sql = format!(
+        "WITH scope AS (SELECT root, array_agg(territory) AS territories \
+                          FROM unnest($1::uuid[], $2::uuid[]) AS x(root, territory) GROUP BY root) \
+         SELECT s.root, {total}, {} \
+         FROM scope s {counted} \
+         CROSS JOIN LATERAL (SELECT m.id, {first_key} AS k1, p.title AS k2, p.id AS k3, m.position AS k4 {hits} \
+                             ORDER BY {first_key}, p.title, p.id, m.position LIMIT $5) top \
+         JOIN measure m ON m.id = top.id \
+         ORDER BY s.root, top.k1, top.k2, top.k3, top.k4",
+        MEASURE_COLUMNS
+            .split(", ")
+            .map(|c| format!("m.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let query = sqlx::query_as(&sql)
         .bind(roots)
@@ -185,18 +233,107 @@ pub struct ReachRow {
     pub state: String,
 }
 
-/// For each measure of `roots`, the territories (with the plan's state) of the plans whose
-/// measures implement it, down to `depth`: the trace statement of [`super::trace`], its reached
-/// measures' plans read with it.
-pub async fn reached_territories(pool: &PgPool, roots: &[Uuid], depth: i32) -> ServiceResult<Vec<ReachRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT DISTINCT e.root, p.territory_id, p.state \
-         FROM ({}) e JOIN measure m ON m.id = e.measure_id JOIN plan p ON p.id = m.plan_id \
-         WHERE p.territory_id IS NOT NULL",
+/// [`ReachRow`] with the implementing measures in that territory's plans of that state.
+#[derive(Clone, Debug, FromRow, PartialEq, Eq)]
+pub struct ReachedRow {
+    #[sqlx(flatten)]
+    pub reach: ReachRow,
+    pub measures: Vec<Uuid>,
+}
+
+/// A root asked about, whether its stored reach is current, and one stored row of it (none when
+/// it is not current or has none).
+#[derive(FromRow)]
+struct StoredReachRow {
+    root: Uuid,
+    generation: i64,
+    fresh: bool,
+    territory_id: Option<Uuid>,
+    state: Option<String>,
+    measures: Option<Vec<Uuid>>,
+}
+
+/// For each of `roots`, the territories (with the plan's state) of the plans whose measures
+/// implement it, down to [`crate::cascade::MAX_DEPTH`] (the trace statement of
+/// [`super::trace`]), with those measures: read from the `reach` cache (migration `0015_reach`) where it is current, the
+/// others computed in one statement that also stores them. One statement when every root is
+/// current, two otherwise.
+pub async fn reached(pool: &PgPool, roots: &[Uuid]) -> ServiceResult<Vec<ReachedRow>> {
+    let stored: Vec<StoredReachRow> = sqlx::query_as(
+        "WITH roots AS ( \
+           SELECT x.id, COALESCE(rr.generation, 0) AS generation, \
+                  COALESCE(rr.computed = rr.generation, false) AS fresh \
+             FROM unnest($1::uuid[]) AS x(id) LEFT JOIN reach_root rr ON rr.measure_id = x.id) \
+         SELECT r.id AS root, r.generation, r.fresh, s.territory_id, s.state, s.measures \
+           FROM roots r LEFT JOIN reach s ON r.fresh AND s.root = r.id",
+    )
+    .bind(roots)
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::new();
+    let mut stale: Vec<(Uuid, i64)> = Vec::new();
+    for row in stored {
+        if !row.fresh {
+            stale.push((row.root, row.generation));
+            continue;
+        }
+        if let (Some(territory_id), Some(state), Some(measures)) = (row.territory_id, row.state, row.measures) {
+            out.push(ReachedRow {
+                reach: ReachRow {
+                    root: row.root,
+                    territory_id,
+                    state,
+                },
+                measures,
+            });
+        }
+    }
+    if stale.is_empty() {
+        return Ok(out);
+    }
+    stale.sort_unstable();
+    stale.dedup_by_key(|(root, _)| *root);
+    let (ids, generations): (Vec<Uuid>, Vec<i64>) = stale.into_iter().unzip();
+    // Stored only where the generation read is still the row's: a change committed since then
+    // bumped it, and the next reader computes again. Rows are locked in id order, as the
+    // changes' triggers lock them, so two never wait on each other in a circle.
+    let computed: Vec<ReachedRow> = sqlx::query_as(&format!(
+        "WITH computed AS ( \
+           SELECT e.root, p.territory_id, p.state, array_agg(DISTINCT e.measure_id) AS measures \
+             FROM ({}) e JOIN measure m ON m.id = e.measure_id JOIN plan p ON p.id = m.plan_id \
+            WHERE p.territory_id IS NOT NULL GROUP BY e.root, p.territory_id, p.state), \
+         marked AS ( \
+           INSERT INTO reach_root (measure_id, generation, computed) \
+           SELECT x.id, x.generation, x.generation \
+             FROM unnest($1::uuid[], $3::int8[]) AS x(id, generation) JOIN measure m ON m.id = x.id \
+            ORDER BY x.id \
+           ON CONFLICT (measure_id) DO UPDATE SET computed = EXCLUDED.computed \
+            WHERE reach_root.generation = EXCLUDED.generation \
+           RETURNING measure_id), \
+         kept AS ( \
+           INSERT INTO reach (root, territory_id, state, measures) \
+           SELECT c.root, c.territory_id, c.state, c.measures FROM computed c JOIN marked k ON k.measure_id = c.root \
+           ON CONFLICT DO NOTHING) \
+         SELECT root, territory_id, state, measures FROM computed",
         trace_statement(Direction::Down, None)
     ))
-    .bind(roots)
-    .bind(depth)
+    .bind(&ids)
+    .bind(crate::cascade::MAX_DEPTH)
+    .bind(&generations)
+    .fetch_all(pool)
+    .await?;
+    out.extend(computed);
+    Ok(out)
+}
+
+/// Up to `limit` roots whose stored reach was computed once and is out of date now (a change
+/// bumped their generation since), in id order.
+pub async fn stale_reach_roots(pool: &PgPool, limit: i64) -> ServiceResult<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT measure_id FROM reach_root WHERE computed IS NOT NULL AND computed <> generation \
+         ORDER BY measure_id LIMIT $1",
+    )
+    .bind(limit)
     .fetch_all(pool)
     .await?)
 }

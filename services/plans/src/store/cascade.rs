@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use roadmap_common::ServiceResult;
 
+use super::measure::ROLLED_PROGRESS;
 use super::{MEASURE_COLUMNS, MeasureRow, PLAN_COLUMNS, PlanRow, StatusRow};
 
 #[derive(Clone, Debug, FromRow)]
@@ -124,7 +125,7 @@ pub fn trace_statement(direction: Direction, nodes: Option<NodeReads>) -> String
                      THEN (SELECT to_jsonb(p) FROM (SELECT {PLAN_COLUMNS} FROM plan WHERE id = m.plan_id) p) END AS plan \
          FROM t CROSS JOIN LATERAL ( \
              SELECT {columns}, m.status, m.progress::float8 AS progress, m.weight::float8 AS weight, \
-                    p.time_zone, p.state AS plan_state, p.territory_id AS plan_territory_id \
+                    {ROLLED_PROGRESS}, p.time_zone, p.state AS plan_state, p.territory_id AS plan_territory_id \
              FROM measure m JOIN plan p ON p.id = m.plan_id WHERE m.id = t.{to}) m \
          ORDER BY t.root, t.depth"
     )

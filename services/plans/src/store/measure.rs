@@ -213,16 +213,26 @@ pub struct StatusRow {
     pub status: String,
     pub progress: Option<f64>,
     pub weight: f64,
+    /// The rolled-up progress (`ROLLED_PROGRESS`); `None` for a cancelled measure.
+    pub rolled_progress: Option<f64>,
     pub due_on: Option<NaiveDate>,
     /// The time zone of the measure's plan (`PlanRow::time_zone`): OVERDUE is judged on its day.
     pub time_zone: Option<String>,
 }
 
+/// The rolled-up progress of measure `m`, as a [`StatusRow`] column: the rule applied to its
+/// status, progress and its implementers' mean as the database keeps it (`crate::cascade`; one
+/// primary-key read, a correlated subquery so that it never changes the plan of the statement
+/// around it).
+pub(super) const ROLLED_PROGRESS: &str = "measure_rolled_rule(m.status, m.progress, \
+     (SELECT mr.mean FROM measure_rollup mr WHERE mr.measure_id = m.id))::float8 AS rolled_progress";
+
 pub async fn statuses(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<StatusRow>> {
-    Ok(sqlx::query_as(
-        "SELECT m.id, m.status, m.progress::float8 AS progress, m.weight::float8 AS weight, m.due_on, p.time_zone \
-         FROM measure m JOIN plan p ON p.id = m.plan_id WHERE m.id = ANY($1)",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT m.id, m.status, m.progress::float8 AS progress, m.weight::float8 AS weight, {ROLLED_PROGRESS}, \
+                m.due_on, p.time_zone \
+         FROM measure m JOIN plan p ON p.id = m.plan_id WHERE m.id = ANY($1)"
+    ))
     .bind(ids)
     .fetch_all(pool)
     .await?)

@@ -5,6 +5,7 @@
 mod audit;
 mod calendar;
 mod cascade;
+mod counts;
 mod deadline;
 mod import;
 mod measure;
@@ -15,6 +16,7 @@ mod plan;
 pub use audit::*;
 pub use calendar::*;
 pub use cascade::*;
+pub use counts::*;
 pub use deadline::*;
 pub use import::*;
 pub use measure::*;

@@ -13,7 +13,19 @@ use crate::model::{MeasureDetail, Occurrence, TraceMeasure, TraceNode};
 /// How many occurrences a trace node lists before "и ещё N".
 const OCCURRENCES_SHOWN: usize = 12;
 
-pub fn render(m: &MeasureDetail, visitor: Visitor) -> Markup {
+/// How many levels of the cascade down a measure's page shows, by its plan's level: a federal
+/// measure's cascade spans the country (tens of thousands of school measures at national scale),
+/// so its page lists the regional measures that carry it out, each of which opens its own
+/// cascade; any other measure's page goes three levels down (a region's to its schools' and
+/// classes' measures).
+pub fn down_depth(level: Option<&str>) -> i32 {
+    match level {
+        Some("FEDERAL") => 1,
+        _ => 3,
+    }
+}
+
+pub fn render(m: &MeasureDetail, down: i32, visitor: Visitor) -> Markup {
     let head = &m.head;
     let mut crumbs: Vec<(String, String)> = vec![("Обзор".to_string(), "/".to_string())];
     if let Some(p) = &m.plan {
@@ -59,6 +71,11 @@ pub fn render(m: &MeasureDetail, visitor: Visitor) -> Markup {
         }
         (trace_section(Direction::Up, &m.implements))
         (trace_section(Direction::Down, &m.implemented_by))
+        @if down == 1 && !m.implemented_by.is_empty() {
+            p.muted.cascade-note {
+                "Показан первый уровень каскада: исполнение ниже — на странице каждого исполняющего мероприятия."
+            }
+        }
         @if !m.coverage.is_empty() {
             section aria-labelledby="coverage" {
                 h2 #coverage { "Охват территорий" }

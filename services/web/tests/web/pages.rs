@@ -189,11 +189,25 @@ fn a_plan_reads_like_its_document() {
     assert!(html.contains("всего <strong>6</strong>, выполнено <strong data-count=\"DONE\">1</strong>"));
 }
 
+/// A federal measure's page asks one level down and says where the rest of the cascade is; any
+/// other measure's page asks three and says nothing of it.
+#[test]
+fn a_federal_measure_shows_one_level_of_the_cascade_and_says_so() {
+    assert_eq!(measure::down_depth(Some("FEDERAL")), 1);
+    assert_eq!(measure::down_depth(Some("REGIONAL")), 3);
+    assert_eq!(measure::down_depth(None), 3);
+    let data: MeasureData = read_data(&operations::MEASURE, fixture("measure")).expect("measure");
+    let m = data.measure.expect("measure");
+    let note = "Показан первый уровень каскада";
+    assert!(measure::render(&m, 1, ANON).into_string().contains(note));
+    assert!(!measure::render(&m, 3, ANON).into_string().contains(note));
+}
+
 #[test]
 fn a_measure_shows_the_cascade_down_to_school_occurrences_up_and_coverage() {
     let data: MeasureData = read_data(&operations::MEASURE, fixture("measure")).expect("measure");
     let m = data.measure.expect("measure");
-    let html = measure::render(&m, ANON).into_string();
+    let html = measure::render(&m, 3, ANON).into_string();
     assert_document(&html, &format!("{} {}", m.head.number, m.head.title));
     // Up: the federal measure.
     let up = between(&html, "<ul class=\"trace up\">", "</section>");

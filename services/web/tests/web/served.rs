@@ -63,7 +63,7 @@ fn answer(log: Log, headers: &HeaderMap, body: Value) -> Json<Value> {
         "WebMissing" => "missing",
         "WebPlan" => "plan",
         "WebPlanVersion" => "plan_version",
-        "WebMeasure" => "measure",
+        "WebMeasure" | "WebMeasureLevel" => "measure",
         "WebIndicators" => "indicators",
         "WebIndicator" => "indicator",
         "WebIndicatorTerritory" => "indicator_territory",
@@ -145,7 +145,8 @@ async fn every_page_is_served_from_at_most_two_gateway_requests_with_the_visitor
         ("/territories/ter-zab/missing", "Чего не хватает", 1),
         ("/plans/plan-zab", "114-р", 1),
         ("/plans/plan-zab/versions/2", "Источник финансирования", 1),
-        ("/measures/m-2-3", "Охват территорий", 1),
+        // The level of the measure's plan, then the measure as deep as that level asks.
+        ("/measures/m-2-3", "Охват территорий", 2),
         ("/indicators", "ege_below_min", 1),
         ("/indicators/ege_below_min", "Забайкальский край", 1),
         ("/indicators/ege_below_min/ter-zab?subject=chemistry", "32,79", 1),
