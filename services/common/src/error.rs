@@ -77,6 +77,15 @@ impl ServiceError {
             Self::Internal(_) => "internal error".to_string(),
         }
     }
+
+    /// What the logs are told: an internal error's cause, else the client's message (background
+    /// tasks log their failures with it).
+    pub fn cause(&self) -> String {
+        match self {
+            Self::Internal(cause) => cause.to_string(),
+            other => other.message(),
+        }
+    }
 }
 
 impl From<sqlx::Error> for ServiceError {

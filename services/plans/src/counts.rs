@@ -207,10 +207,7 @@ pub async fn run(pool: PgPool, clock: Clock, interval: Duration, mut shutdown: w
                 }
             }
             Err(e) => {
-                let cause = match &e {
-                    ServiceError::Internal(cause) => cause.to_string(),
-                    other => other.message(),
-                };
+                let cause = e.cause();
                 tracing::warn!(today = %today.latest(), error = %cause, "plan counts refresher pass failed; retrying at the next tick");
                 interval
             }

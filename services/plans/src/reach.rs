@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use tokio::sync::watch;
 
-use roadmap_common::{ServiceError, ServiceResult};
+use roadmap_common::ServiceResult;
 
 use crate::store;
 
@@ -63,10 +63,7 @@ pub async fn run(pool: PgPool, mut shutdown: watch::Receiver<bool>) {
                 "reach warmer pass: stored reach computed again"
             ),
             Err(e) => {
-                let cause = match &e {
-                    ServiceError::Internal(cause) => cause.to_string(),
-                    other => other.message(),
-                };
+                let cause = e.cause();
                 tracing::warn!(error = %cause, "reach warmer pass failed; retrying at the next tick");
             }
         }
