@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use roadmap_common::telemetry::sql_statement_count;
-use roadmap_e2e::{TestHub, ensure_territory as territory};
+use roadmap_e2e::{TestHub, create_plan, ensure_territory as territory};
 use roadmap_hub::targets::Target;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -18,8 +18,6 @@ use uuid::Uuid;
 use crate::import::fixture;
 use crate::versions::changed_copy;
 
-const CREATE_PLAN: &str =
-    "mutation($input: CreatePlanInput!) { createPlan(input: $input) { id sections { measures { id } } } }";
 const LINK: &str =
     "mutation($m: ID!, $i: ID!, $s: LinkState) { linkMeasures(measure: $m, implements: $i, state: $s) { id state } }";
 const DECIDE: &str = "mutation($id: ID!, $s: LinkState!) { decideLink(id: $id, state: $s) { state } }";
@@ -28,26 +26,17 @@ const STORED: &str = "plans.measure_rolled_rule(m.status, m.progress, \
      (SELECT mr.mean FROM plans.measure_rollup mr WHERE mr.measure_id = m.id))::float8";
 const SET: &str = "mutation($m: ID!, $s: MeasureStatus!, $p: Float) { setMeasureStatus(measure: $m, status: $s, progress: $p) { status } }";
 
-/// A plan of `level` with `n` measures; returns (plan id, measure ids in order).
+/// An approved plan of `level` with `n` measures; returns (plan id, measure ids in order).
 async fn plan(hub: &TestHub, title: &str, level: &str, territory: Option<&str>, n: usize) -> (String, Vec<String>) {
     let measures: Vec<Value> = (1..=n)
         .map(|i| json!({ "number": i.to_string(), "title": format!("{title}: мероприятие {i}") }))
         .collect();
-    let data = hub
-        .gql(
-            CREATE_PLAN,
-            json!({ "input": { "title": title, "level": level, "territory": territory, "state": "APPROVED",
-                               "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] } }),
-        )
-        .await
-        .expect("plan");
-    let ids = data["createPlan"]["sections"][0]["measures"]
-        .as_array()
-        .expect("measures")
-        .iter()
-        .map(|m| m["id"].as_str().expect("id").to_string())
-        .collect();
-    (data["createPlan"]["id"].as_str().expect("id").to_string(), ids)
+    create_plan(
+        hub,
+        json!({ "title": title, "level": level, "territory": territory, "state": "APPROVED",
+                "sections": [{ "number": "1", "title": "Раздел", "measures": measures }] }),
+    )
+    .await
 }
 
 /// Links `measure` → `implements` in `state` (CONFIRMED, SUGGESTED); returns the link's id.
