@@ -121,11 +121,13 @@ async fn main() -> anyhow::Result<()> {
         via_sql.push(t.elapsed());
         reached += rows.len();
         let t = Instant::now();
-        // What the gateway's query makes the hub read: light rows, plans at depth 1.
+        // What the gateway's query makes the hub read: numbers, plans at depth 1.
         let reads = roadmap_plans::store::NodeReads {
-            full_rows: false,
             plan_depths: 1 << 1,
-        };
+            ..Default::default()
+        }
+        .with_columns(&["number"])
+        .expect("a column");
         let hub_rows = sqlx::query(&roadmap_plans::store::trace_statement(
             roadmap_plans::store::Direction::Down,
             Some(reads),

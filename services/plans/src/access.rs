@@ -146,19 +146,40 @@ pub async fn visible_plans(
 }
 
 /// Which of the plans given as (id, state, territory) the actor may see, each decided once
-/// however often it is given (a trace gives a plan per node it reaches).
+/// however often it is given (a trace gives a plan per node it reaches), and once per
+/// (state, territory) however many plans share it ([`VisibleByStateTerritory`]).
 pub async fn visible_of(
     ctx: &Context<'_>,
     plans: &[(Uuid, &str, Option<Uuid>)],
 ) -> ServiceResult<std::collections::HashSet<Uuid>> {
+    let mut visible = VisibleByStateTerritory::default();
     let mut decided = std::collections::HashSet::new();
     let mut out = std::collections::HashSet::new();
     for &(id, state, territory) in plans {
-        if decided.insert(id) && may_see_plan(ctx, state, territory).await? {
+        if decided.insert(id) && visible.may_see(ctx, state, territory).await? {
             out.insert(id);
         }
     }
     Ok(out)
+}
+
+/// [`may_see_plan`] decided once per (state, territory) for the life of the value: what a
+/// reader of many rows of a few territories keeps (plans of a trace, territories of a stored
+/// reach). Every state but `APPROVED` is decided alike, so they share one answer per territory.
+#[derive(Default)]
+pub struct VisibleByStateTerritory(std::collections::HashMap<(bool, Option<Uuid>), bool>);
+
+impl VisibleByStateTerritory {
+    /// Whether the actor may see a plan in `state` of `territory` ([`may_see_plan`]).
+    pub async fn may_see(&mut self, ctx: &Context<'_>, state: &str, territory: Option<Uuid>) -> ServiceResult<bool> {
+        let key = (state == "APPROVED", territory);
+        if let Some(seen) = self.0.get(&key) {
+            return Ok(*seen);
+        }
+        let seen = may_see_plan(ctx, state, territory).await?;
+        self.0.insert(key, seen);
+        Ok(seen)
+    }
 }
 
 /// The audit form of a plan's identity.

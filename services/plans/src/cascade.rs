@@ -172,6 +172,7 @@ mod tests {
             progress: None,
             weight: 1.0,
             rolled_progress: None,
+            rolled_read: true,
             due_on: Some(d("2024-03-31")),
             time_zone: None,
         };
@@ -196,6 +197,7 @@ mod tests {
             progress: None,
             weight: 1.0,
             rolled_progress: None,
+            rolled_read: true,
             due_on: due,
             time_zone: zone.map(str::to_string),
         };

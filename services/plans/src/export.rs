@@ -713,6 +713,7 @@ mod tests {
                         progress: Some(42.5),
                         weight: 1.0,
                         rolled_progress: None,
+                        rolled_read: true,
                         due_on: m.due_on,
                         time_zone: None,
                     };

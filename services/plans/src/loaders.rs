@@ -20,8 +20,8 @@ use uuid::Uuid;
 use roadmap_common::LoadError;
 
 use crate::store::{
-    self, LinkRow, LintRow, MeasureRow, MeasureWithPlanRow, PlanRow, PlanVersionRow, ReachedRow, ReportRow, SectionRow,
-    StatusRow, TraceNodeRow, TraceRow, VersionTextRow,
+    self, LinkRow, LintRow, MeasureRow, MeasureWithPlanRow, PlanRow, PlanVersionRow, ReachRow, ReachedRow, ReportRow,
+    RolledRow, SectionRow, StatusRow, TraceNodeRow, TraceRow, VersionTextRow,
 };
 
 roadmap_common::pg_loaders! {
@@ -40,8 +40,10 @@ roadmap_common::pg_loaders! {
     trace_nodes_down: TraceNodesByMeasureLoader(store::Direction::Down),
     trace_nodes_up: TraceNodesByMeasureLoader(store::Direction::Up),
     reach_by_measure: ReachByMeasureLoader,
+    reach_territories_by_measure: ReachTerritoriesByMeasureLoader,
     link_by_id: LinkByIdLoader,
     status_by_measure: StatusByMeasureLoader,
+    rolled_by_measure: RolledByMeasureLoader,
     parents_by_plan: ParentsByPlanLoader,
     reports_by_measure: ReportsByMeasureLoader,
     versions_by_plan: VersionsByPlanLoader,
@@ -206,11 +208,21 @@ roadmap_common::pg_loader!(
     /// database, current whatever changed).
     ReachByMeasureLoader: Uuid => many ReachedRow = store::reached, |r| Some(r.reach.root));
 
+roadmap_common::pg_loader!(
+    /// [`ReachByMeasureLoader`] without the measures: the territories (with plan state) only,
+    /// for readers that count territories (`store::reached_territories`).
+    ReachTerritoriesByMeasureLoader: Uuid => many ReachRow = store::reached_territories, |r| Some(r.root));
+
 roadmap_common::pg_loader!(LinkByIdLoader: Uuid => one LinkRow = store::links_by_ids, |r| r.id);
 
 roadmap_common::pg_loader!(
     /// Status, progress, weight and due date; read fresh (statuses change often, rows rarely).
     StatusByMeasureLoader: Uuid => one StatusRow = store::statuses, |r| r.id);
+
+roadmap_common::pg_loader!(
+    /// The rolled-up progress of measures whose status was read without it
+    /// ([`StatusRow::rolled_read`]: a trace that did not ask for it).
+    RolledByMeasureLoader: Uuid => one RolledRow = store::rolled_progress, |r| r.id);
 
 roadmap_common::pg_loader!(
     /// Plans a plan declares it implements.

@@ -9,7 +9,8 @@
 //! - It recomputes only roots that somebody has read before (`computed` set, unequal to
 //!   `generation`; a partial index finds them): a bulk load bumps every measure with an
 //!   implementer, and computing all of them ahead of any reader would be work nobody asked for.
-//! - [`BATCH`] roots per statement, the one statement readers use (`store::reached`), so what
+//! - [`BATCH`] roots per statement, the one statement readers use (through
+//!   `store::reached_territories`, which does not send back the measure ids it stores), so what
 //!   the warmer stores obeys the same generation check: a change committed while it computes
 //!   wins, and the root stays to be computed again.
 //! - A pass runs every [`TICK`] until nothing is left; a log line says how many roots it
@@ -43,7 +44,7 @@ pub async fn pass(pool: &PgPool, shutdown: Option<&watch::Receiver<bool>>) -> Se
         if roots.is_empty() {
             return Ok(computed);
         }
-        store::reached(pool, &roots).await?;
+        store::reached_territories(pool, &roots).await?;
         computed += roots.len();
     }
 }

@@ -419,19 +419,44 @@ async fn a_depth_two_trace_costs_at_most_two_statements_whatever_its_size() {
     hub.finish().await.expect("finish");
 }
 
-/// A trace reads the document's long texts and JSON of the measures it reaches only at the levels
-/// whose selection asks for them, and every field asked through a trace is the measure's own:
-/// equal to the same field asked of the measure directly, at a level that asks for the long texts
-/// (whole rows) and at one that does not (light rows), in both orders.
+/// A trace reads only the columns of the measures it reaches that its selection asks for (the
+/// document's long texts and JSON, the rolled-up progress, single light columns), and every field
+/// asked through a trace is the measure's own: equal to the same field asked of the measure
+/// directly, whichever columns the trace read, at either level, in both orders. A rolled-up
+/// progress asked outside a trace that did not read it is the measure's own too.
 #[tokio::test]
 async fn trace_nodes_answer_like_the_measures_themselves_whatever_they_read() {
     let hub = TestHub::spawn_with_demo().await.expect("hub with the demo");
     let light = "id number title key kind dueOn startsOn scheduleKind sourceLine status reportedStatus";
     let heavy = "id number scheduleText expectedResult responsibleText notes reportingForms indicatorText \
         targets parties schedule extraColumns { header value }";
+    // Some reached measures past their due day, so that OVERDUE (derived from the due day,
+    // whether or not `dueOn` is asked) is among what is compared.
+    let pool = hub
+        .hub
+        .as_ref()
+        .and_then(|h| h.pool(Target::PLANS))
+        .expect("pool")
+        .clone();
+    sqlx::query(
+        "UPDATE measure SET due_on = DATE '2020-01-31' WHERE status NOT IN ('DONE', 'CANCELLED') \
+         AND id IN (SELECT measure_id FROM measure_link) AND get_byte(uuid_send(id), 15) % 3 = 0",
+    )
+    .execute(&pool)
+    .await
+    .expect("past due");
     let mut compared = 0;
     let mut texts = 0;
-    for (first, second) in [(light, heavy), (heavy, light)] {
+    let mut rolled = 0;
+    let mut overdue = 0;
+    let pairs = [
+        (light, heavy),
+        (heavy, light),
+        ("id number status", "id rolledProgress progress"),
+        ("id rolledProgress", "id title dueOn"),
+        ("id key sourceLine", "id"),
+    ];
+    for (first, second) in pairs {
         let query = format!(
             "{{ plans(level: REGIONAL) {{ edges {{ node {{ measures {{ implementedBy(depth: 2) {{ \
                measure {{ {first} plan {{ level }} }} next {{ measure {{ {second} }} }} }} }} }} }} }} }}"
@@ -468,10 +493,64 @@ async fn trace_nodes_answer_like_the_measures_themselves_whatever_they_read() {
             if node["scheduleText"].is_string() || node["expectedResult"].is_string() {
                 texts += 1;
             }
+            if node["rolledProgress"].as_f64().is_some_and(|p| p > 0.0) {
+                rolled += 1;
+            }
+            if node["status"] == "OVERDUE" {
+                overdue += 1;
+            }
         }
     }
-    assert!(compared > 8, "{compared}");
+    assert!(compared > 30, "{compared}");
     assert!(texts > 0, "some reached measure has its document texts: {texts}");
+    assert!(rolled > 0, "some reached measure has a rolled-up progress: {rolled}");
+    assert!(overdue > 0, "some reached measure is overdue: {overdue}");
+    // A trace that does not read the rolled-up progress hands its statuses to the request's
+    // loaders; the same measures' rolled-up progress asked beside it is still their own.
+    let data = hub
+        .gql(
+            "{ plans(level: REGIONAL) { edges { node { measures { id implementedBy(depth: 1) { \
+               measure { id status } } } } } } }",
+            json!({}),
+        )
+        .await
+        .expect("trace");
+    // (a regional measure, one of its implementers)
+    let pairs: Vec<(Value, Value)> = data["plans"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["node"]["measures"].as_array().into_iter().flatten())
+        .map(|m| (m["id"].clone(), m["implementedBy"][0]["measure"]["id"].clone()))
+        .filter(|(_, id)| id.is_string())
+        .take(10)
+        .collect();
+    assert!(!pairs.is_empty(), "regional measures with implementers");
+    for (root, id) in pairs {
+        let beside = hub
+            .gql(
+                "query($root: ID!, $id: ID!) { a: measure(id: $root) { implementedBy(depth: 2) { \
+                   measure { id status } next { measure { id status } } } } \
+                   b: measure(id: $id) { rolledProgress status } }",
+                json!({ "root": root, "id": id }),
+            )
+            .await
+            .expect("trace beside a measure");
+        let direct = hub
+            .gql(
+                "query($id: ID!) { measure(id: $id) { rolledProgress status } }",
+                json!({ "id": id }),
+            )
+            .await
+            .expect("measure");
+        assert_eq!(beside["b"], direct["measure"], "beside a trace and alone");
+        assert!(
+            beside["a"]["implementedBy"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|n| n["measure"]["id"] == id)),
+            "the measure is a node of the trace beside it"
+        );
+    }
     hub.finish().await.expect("finish");
 }
 
@@ -548,12 +627,14 @@ async fn trace_statements_are_never_jit_compiled() {
     .expect("school roots");
     // Every shape the hub runs: edges only, light and whole rows, plans at some levels or none.
     let light = NodeReads {
-        full_rows: false,
         plan_depths: 0b10,
-    };
+        ..NodeReads::default()
+    }
+    .with_columns(&["number"])
+    .expect("a column");
     let whole = NodeReads {
-        full_rows: true,
         plan_depths: 0b110,
+        ..NodeReads::WHOLE
     };
     let mut statements = Vec::new();
     for (direction, roots) in [(Direction::Down, &down), (Direction::Up, &up)] {
@@ -767,7 +848,8 @@ async fn generated_regions_have_targets_and_weighted_observations() {
 /// `Measure.coverage` and `Plan.implementationByTerritory` read where each measure is carried out
 /// from the stored reach (migration `0015_reach`): the first read stores it, a stored row is what
 /// is answered, and every change that moves it (a plan approved, a link added two levels down,
-/// a link rejected) is seen by the next read, by the reader who may see it.
+/// a link rejected, a measure moved to another plan) is seen by the next read, by the reader who
+/// may see it.
 #[tokio::test]
 async fn stored_reach_is_read_and_follows_every_change() {
     let hub = TestHub::spawn().await.expect("hub");
@@ -909,7 +991,7 @@ async fn stored_reach_is_read_and_follows_every_change() {
 
     // A school of the third district carries out the second district's measure: two levels
     // under r1, the third district is covered too.
-    let (_, y) = plan(
+    let (school_plan, y) = plan(
         &hub,
         "Карта школы третьего района",
         "SCHOOL",
@@ -959,5 +1041,50 @@ async fn stored_reach_is_read_and_follows_every_change() {
     let (coverage, shares) = ask(admin()).await;
     assert!(of(&coverage, "Третий район").is_empty());
     assert_eq!(share(&shares, "Третий район"), 0);
+
+    // A measure moved to another plan (by SQL, as an administrator would) takes its links along:
+    // the second district's measure moved into the third district's school plan (a draft) carries
+    // r1 out there now, for the next reader who may see that draft. Only a changed plan counts.
+    let generation = || {
+        let pool = &pool;
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT generation FROM reach_root WHERE measure_id = $1")
+                .bind(r1)
+                .fetch_one(pool)
+                .await
+                .expect("r1's generation")
+        }
+    };
+    let m2a: uuid::Uuid = c.m2a.parse().expect("uuid");
+    let school_plan: uuid::Uuid = school_plan.parse().expect("uuid");
+    let before = generation().await;
+    sqlx::query("UPDATE measure SET plan_id = plan_id, title = title || '.' WHERE id = $1")
+        .bind(m2a)
+        .execute(&pool)
+        .await
+        .expect("update in place");
+    assert_eq!(
+        generation().await,
+        before,
+        "an update that moves nothing keeps r1's reach"
+    );
+    sqlx::query("UPDATE measure SET plan_id = $2, section_id = NULL WHERE id = $1")
+        .bind(m2a)
+        .bind(school_plan)
+        .execute(&pool)
+        .await
+        .expect("move");
+    assert!(
+        generation().await > before,
+        "moving a measure that implements r1 bumps r1"
+    );
+    let (coverage, shares) = ask(admin()).await;
+    assert!(of(&coverage, "Второй район").is_empty());
+    assert_eq!(of(&coverage, "Третий район"), [c.m2a.as_str()]);
+    assert_eq!([share(&shares, "Второй район"), share(&shares, "Третий район")], [0, 1]);
+    let (coverage, shares) = ask(None).await;
+    assert!(of(&coverage, "Второй район").is_empty());
+    assert!(of(&coverage, "Третий район").is_empty(), "the school's plan is a draft");
+    assert_eq!([share(&shares, "Второй район"), share(&shares, "Третий район")], [0, 0]);
     hub.finish().await.expect("finish");
 }

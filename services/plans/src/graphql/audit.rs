@@ -439,8 +439,7 @@ impl Loader<AuditKey> for GapsLoader {
             let order: HashMap<Uuid, usize> = plan_ids.iter().enumerate().map(|(i, p)| (*p, i)).collect();
             measures.sort_by_key(|m| (order.get(&m.plan_id).copied(), m.position));
             let roots: Vec<Uuid> = measures.iter().map(|m| m.id).collect();
-            let reached = store::reached(pool, &roots).await?;
-            let reached_by = batch.reached(reached.into_iter().map(|r| r.reach).collect());
+            let reached_by = batch.reached(store::reached_territories(pool, &roots).await?);
             let territory_of: HashMap<Uuid, Option<Uuid>> = plans.iter().map(|p| (p.id, p.territory_id)).collect();
             let place = |m: &MeasureRow| (m.id, territory_of.get(&m.plan_id).copied().flatten());
             batch.missing_per_key(

@@ -2,7 +2,7 @@
 //! `crate::cascade::build_tree`), `Suggestion` with `SuggestionScope`, `CoverageRow`,
 //! `UnitCoverageRow`, `ParentMeasureCoverage`, `TerritoryImplementation`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -12,7 +12,7 @@ use crate::access;
 use crate::cascade::{Reached, TraceNode};
 use crate::graphql::{Measure, Territory};
 use crate::loaders::Loaders;
-use crate::store::{LinkRow, MeasureRow};
+use crate::store::{LinkRow, MeasureRow, ReachRow};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 pub enum LinkState {
@@ -180,25 +180,49 @@ pub async fn implementing_territories(
     roots: impl IntoIterator<Item = Uuid>,
 ) -> Result<HashMap<Uuid, HashMap<Uuid, Vec<Uuid>>>> {
     let reached = ctx.data::<Loaders>()?.reach_by_measure.load_many(roots).await?;
-    let mut seen: HashMap<(Uuid, bool), bool> = HashMap::new();
     let mut out: HashMap<Uuid, HashMap<Uuid, Vec<Uuid>>> = HashMap::new();
-    for row in reached.into_values().flatten() {
-        let r = row.reach;
-        let approved = r.state == "APPROVED";
-        let visible = match seen.get(&(r.territory_id, approved)) {
-            Some(v) => *v,
-            None => {
-                let v = access::may_see_plan(ctx, &r.state, Some(r.territory_id)).await?;
-                seen.insert((r.territory_id, approved), v);
-                v
-            }
-        };
-        if visible {
-            out.entry(r.root)
-                .or_default()
-                .entry(r.territory_id)
-                .or_default()
-                .extend(row.measures);
+    for row in visible_reach(ctx, reached.into_values().flatten(), |r| &r.reach).await? {
+        out.entry(row.reach.root)
+            .or_default()
+            .entry(row.reach.territory_id)
+            .or_default()
+            .extend(row.measures);
+    }
+    Ok(out)
+}
+
+/// [`implementing_territories`] without the measures: by root, the territories only, read
+/// without the stored measure ids (`Loaders::reach_territories_by_measure`), for readers that
+/// count territories.
+pub async fn implementing_territory_ids(
+    ctx: &Context<'_>,
+    roots: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, HashSet<Uuid>>> {
+    let reached = ctx
+        .data::<Loaders>()?
+        .reach_territories_by_measure
+        .load_many(roots)
+        .await?;
+    let mut out: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
+    for r in visible_reach(ctx, reached.into_values().flatten(), |r| r).await? {
+        out.entry(r.root).or_default().insert(r.territory_id);
+    }
+    Ok(out)
+}
+
+/// The rows of a stored reach the reader may see: drafts only where the reader may see that
+/// territory's drafts, decided once per (state, territory).
+async fn visible_reach<R>(
+    ctx: &Context<'_>,
+    rows: impl IntoIterator<Item = R>,
+    reach: impl Fn(&R) -> &ReachRow,
+) -> Result<Vec<R>> {
+    let mut visible = access::VisibleByStateTerritory::default();
+    let mut out = Vec::new();
+    for row in rows {
+        let r = reach(&row);
+        if visible.may_see(ctx, &r.state, Some(r.territory_id)).await? {
+            out.push(row);
         }
     }
     Ok(out)

@@ -199,8 +199,15 @@ impl Measure {
     /// null for a cancelled measure. Read with the measure's status (kept by the database), so
     /// the measures of a page cost one batched read between them, whatever the cascade under them.
     async fn rolled_progress(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        let row = ctx.data::<Loaders>()?.status_by_measure.load_one(self.0.id).await?;
-        Ok(row.and_then(|r| r.rolled_progress))
+        let loaders = ctx.data::<Loaders>()?;
+        match loaders.status_by_measure.load_one(self.0.id).await? {
+            Some(row) if !row.rolled_read => Ok(loaders
+                .rolled_by_measure
+                .load_one(self.0.id)
+                .await?
+                .and_then(|r| r.rolled_progress)),
+            row => Ok(row.and_then(|r| r.rolled_progress)),
+        }
     }
 
     /// Measures of lower-level plans that carry this one out, level by level, down to `depth`.
@@ -419,7 +426,7 @@ impl Measure {
             .filter_map(|n| n.plan.as_ref().map(|p| p.0.clone()))
             .collect();
         let statuses: Vec<StatusRow> = nodes.iter().map(|n| n.status.clone()).collect();
-        let measures: Vec<MeasureRow> = match asks.reads.full_rows {
+        let measures: Vec<MeasureRow> = match asks.reads.whole_rows() {
             true => nodes.iter().map(|n| n.measure.clone()).collect(),
             false => Vec::new(),
         };
@@ -447,35 +454,35 @@ impl Measure {
     }
 }
 
-/// The fields of `Measure` whose resolvers read no more of its row than a trace reads by default
-/// (id, plan, numbering, kind, dates; not the document's long texts and JSON, see
-/// `store::HEAVY_MEASURE_COLUMNS`). A trace whose selection asks any other field of a reached
-/// measure reads the whole rows. A new field is not listed until its resolver is checked: unlisted
-/// means whole rows, never a wrong value.
-const LIGHT_FIELDS: &[&str] = &[
-    "__typename",
-    "id",
-    "number",
-    "title",
-    "key",
-    "kind",
-    "scheduleKind",
-    "startsOn",
-    "dueOn",
-    "sourceLine",
-    "responsible",
-    "status",
-    "reportedStatus",
-    "progress",
-    "updatedAt",
-    "rolledProgress",
-    "implementedBy",
-    "implements",
-    "similarMeasures",
-    "coverage",
-    "coverageByUnit",
-    "plan",
-    "children",
+/// The fields of `Measure` whose resolvers are checked, with the columns of its row they read
+/// besides `id` and `plan_id` (which a trace always reads; see `store::TRACE_PLACEHOLDERS` for
+/// what the others read as). A trace reads the columns of the fields its selection asks at any
+/// level; a field not listed here reads every column. A new field is not listed until its
+/// resolver is checked: unlisted means whole rows, never a wrong value.
+const TRACE_FIELD_COLUMNS: &[(&str, &[&str])] = &[
+    ("__typename", &[]),
+    ("id", &[]),
+    ("number", &["number"]),
+    ("title", &["title"]),
+    ("key", &["key"]),
+    ("kind", &["kind"]),
+    ("scheduleKind", &["schedule_kind"]),
+    ("startsOn", &["starts_on"]),
+    ("dueOn", &["due_on"]),
+    ("sourceLine", &["source_line"]),
+    ("responsible", &[]),
+    ("status", &[]),
+    ("reportedStatus", &[]),
+    ("progress", &[]),
+    ("updatedAt", &[]),
+    ("rolledProgress", &[]),
+    ("implementedBy", &[]),
+    ("implements", &[]),
+    ("similarMeasures", &["title"]),
+    ("coverage", &[]),
+    ("coverageByUnit", &[]),
+    ("plan", &[]),
+    ("children", &[]),
 ];
 
 /// What a trace's selection asks of the measures it reaches, over all its levels.
@@ -494,12 +501,16 @@ impl TraceAsks {
                 "measure" => {
                     self.measures = true;
                     for asked in field.selection_set() {
-                        if asked.name() == "plan" {
-                            self.reads.plan_depths |= 1 << depth;
+                        match asked.name() {
+                            "plan" => self.reads.plan_depths |= 1 << depth,
+                            "rolledProgress" => self.reads.rolled = true,
+                            _ => {}
                         }
-                        if !LIGHT_FIELDS.contains(&asked.name()) {
-                            self.reads.full_rows = true;
-                        }
+                        let columns = TRACE_FIELD_COLUMNS
+                            .iter()
+                            .find(|(name, _)| *name == asked.name())
+                            .and_then(|(_, columns)| self.reads.with_columns(columns));
+                        self.reads = columns.unwrap_or(store::NodeReads::WHOLE.union(self.reads));
                     }
                 }
                 "next" => self.walk(field.selection_set(), depth + 1),

@@ -40,7 +40,7 @@ use roadmap_common::clock::Clock;
 pub use import::{ImportChanges, ImportPreview, ImportReport, ImportRoadmapInput, KindCount};
 pub use link::{
     CoverageRow, LinkState, MeasureLink, ParentMeasureCoverage, Suggestion, SuggestionScope, TerritoryImplementation,
-    UnitCoverageRow, implementing_territories,
+    UnitCoverageRow, implementing_territories, implementing_territory_ids,
 };
 pub use measure::{Measure, MeasureStatus};
 pub use mutation::MutationRoot;

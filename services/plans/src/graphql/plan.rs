@@ -11,7 +11,8 @@ use roadmap_common::{ServiceError, ServiceResult, parse_id, people};
 
 use crate::graphql::version::{PlanVersion, VersionChanges, version_changes};
 use crate::graphql::{
-    Measure, Organisation, ParentMeasureCoverage, Section, Territory, TerritoryImplementation, implementing_territories,
+    Measure, Organisation, ParentMeasureCoverage, Section, Territory, TerritoryImplementation,
+    implementing_territory_ids,
 };
 use crate::loaders::Loaders;
 use crate::store::{LintRow, MeasureRow, PlanRow, SectionRow};
@@ -179,11 +180,12 @@ impl Plan {
             .into_iter()
             .filter(|m| m.kind == "MEASURE")
             .collect();
-        // Where each measure is carried out, from the stored reach: no walk down the cascade.
-        let reach = implementing_territories(ctx, measures.iter().map(|m| m.id)).await?;
+        // Where each measure is carried out, from the stored reach: no walk down the cascade, and
+        // territories only (not the implementing measures' ids).
+        let reach = implementing_territory_ids(ctx, measures.iter().map(|m| m.id)).await?;
         let mut implemented: HashMap<Uuid, usize> = HashMap::new();
         for territories in reach.values() {
-            for t in territories.keys() {
+            for t in territories {
                 *implemented.entry(*t).or_default() += 1;
             }
         }

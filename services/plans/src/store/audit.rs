@@ -242,7 +242,7 @@ pub struct ReachedRow {
 }
 
 /// A root asked about, whether its stored reach is current, and one stored row of it (none when
-/// it is not current or has none).
+/// it is not current or has none); its measures only when asked for.
 #[derive(FromRow)]
 struct StoredReachRow {
     root: Uuid,
@@ -253,20 +253,59 @@ struct StoredReachRow {
     measures: Option<Vec<Uuid>>,
 }
 
+/// [`ReachRow`] with its measures when they were asked for.
+#[derive(FromRow)]
+struct ReadReachRow {
+    #[sqlx(flatten)]
+    reach: ReachRow,
+    measures: Option<Vec<Uuid>>,
+}
+
 /// For each of `roots`, the territories (with the plan's state) of the plans whose measures
 /// implement it, down to [`crate::cascade::MAX_DEPTH`] (the trace statement of
-/// [`super::trace`]), with those measures: read from the `reach` cache (migration `0015_reach`) where it is current, the
-/// others computed in one statement that also stores them. One statement when every root is
-/// current, two otherwise.
+/// [`super::trace`]), with those measures: read from the `reach` cache (migration `0015_reach`)
+/// where it is current, the others computed in one statement that also stores them. One
+/// statement when every root is current, two otherwise.
 pub async fn reached(pool: &PgPool, roots: &[Uuid]) -> ServiceResult<Vec<ReachedRow>> {
-    let stored: Vec<StoredReachRow> = sqlx::query_as(
+    Ok(read_reach(pool, roots, true)
+        .await?
+        .into_iter()
+        .map(|r| ReachedRow {
+            reach: r.reach,
+            measures: r.measures.unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// [`reached`] without the measures: the territories and states only, the same rows. The
+/// `measures` arrays are neither selected nor sent (a federal plan's measures reach ~600,000);
+/// stale roots are computed and stored whole all the same.
+pub async fn reached_territories(pool: &PgPool, roots: &[Uuid]) -> ServiceResult<Vec<ReachRow>> {
+    Ok(read_reach(pool, roots, false)
+        .await?
+        .into_iter()
+        .map(|r| r.reach)
+        .collect())
+}
+
+/// [`reached`], with the measures selected only when `with_measures`.
+async fn read_reach(pool: &PgPool, roots: &[Uuid], with_measures: bool) -> ServiceResult<Vec<ReadReachRow>> {
+    let measures = |of: &str| {
+        if with_measures {
+            format!("{of}measures")
+        } else {
+            "NULL::uuid[] AS measures".to_string()
+        }
+    };
+    let stored: Vec<StoredReachRow> = sqlx::query_as(&format!(
         "WITH roots AS ( \
            SELECT x.id, COALESCE(rr.generation, 0) AS generation, \
                   COALESCE(rr.computed = rr.generation, false) AS fresh \
              FROM unnest($1::uuid[]) AS x(id) LEFT JOIN reach_root rr ON rr.measure_id = x.id) \
-         SELECT r.id AS root, r.generation, r.fresh, s.territory_id, s.state, s.measures \
+         SELECT r.id AS root, r.generation, r.fresh, s.territory_id, s.state, {} \
            FROM roots r LEFT JOIN reach s ON r.fresh AND s.root = r.id",
-    )
+        measures("s.")
+    ))
     .bind(roots)
     .fetch_all(pool)
     .await?;
@@ -277,14 +316,14 @@ pub async fn reached(pool: &PgPool, roots: &[Uuid]) -> ServiceResult<Vec<Reached
             stale.push((row.root, row.generation));
             continue;
         }
-        if let (Some(territory_id), Some(state), Some(measures)) = (row.territory_id, row.state, row.measures) {
-            out.push(ReachedRow {
+        if let (Some(territory_id), Some(state)) = (row.territory_id, row.state) {
+            out.push(ReadReachRow {
                 reach: ReachRow {
                     root: row.root,
                     territory_id,
                     state,
                 },
-                measures,
+                measures: row.measures,
             });
         }
     }
@@ -297,7 +336,7 @@ pub async fn reached(pool: &PgPool, roots: &[Uuid]) -> ServiceResult<Vec<Reached
     // Stored only where the generation read is still the row's: a change committed since then
     // bumped it, and the next reader computes again. Rows are locked in id order, as the
     // changes' triggers lock them, so two never wait on each other in a circle.
-    let computed: Vec<ReachedRow> = sqlx::query_as(&format!(
+    let computed: Vec<ReadReachRow> = sqlx::query_as(&format!(
         "WITH computed AS ( \
            SELECT e.root, p.territory_id, p.state, array_agg(DISTINCT e.measure_id) AS measures \
              FROM ({}) e JOIN measure m ON m.id = e.measure_id JOIN plan p ON p.id = m.plan_id \
@@ -314,8 +353,9 @@ pub async fn reached(pool: &PgPool, roots: &[Uuid]) -> ServiceResult<Vec<Reached
            INSERT INTO reach (root, territory_id, state, measures) \
            SELECT c.root, c.territory_id, c.state, c.measures FROM computed c JOIN marked k ON k.measure_id = c.root \
            ON CONFLICT DO NOTHING) \
-         SELECT root, territory_id, state, measures FROM computed",
-        trace_statement(Direction::Down, None)
+         SELECT root, territory_id, state, {} FROM computed",
+        trace_statement(Direction::Down, None),
+        measures("")
     ))
     .bind(&ids)
     .bind(crate::cascade::MAX_DEPTH)

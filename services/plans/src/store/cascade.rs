@@ -46,37 +46,81 @@ pub enum Direction {
 /// What a trace statement reads besides the edges.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct NodeReads {
-    /// Every column of the reached measures. Otherwise the long texts and JSON of the document
-    /// ([`HEAVY_MEASURE_COLUMNS`]) read as NULL: enough for the fields the look-ahead found asked
-    /// (`crate::graphql::Measure`'s trace decides), at a fraction of the bytes.
-    pub full_rows: bool,
+    /// The measure columns read, a bit per column of [`MEASURE_COLUMNS`] in its order (see
+    /// [`NodeReads::with_columns`]); the others read as the placeholder
+    /// [`TRACE_PLACEHOLDERS`] gives them (`id` and `plan_id` are always read). The fields the
+    /// look-ahead found asked decide (`crate::graphql::Measure`'s trace): the columns their
+    /// resolvers read, every column for a field whose resolver is not checked.
+    pub columns: u32,
     /// The depths whose reached plans are read whole: bit `d` for depth `d` (`plan { ... }` asked
     /// at that level). Every node's plan state and territory are read anyway (who may see it).
     pub plan_depths: u32,
+    /// The rolled-up progress is read (`rolledProgress` asked at some level): a primary-key read
+    /// of `measure_rollup` per node. Otherwise the statuses read carry none
+    /// ([`StatusRow::rolled_read`] false).
+    pub rolled: bool,
 }
 
 impl NodeReads {
+    /// Every column of the reached measures, their rolled-up progress and plans at no depth.
+    pub const WHOLE: NodeReads = NodeReads {
+        columns: u32::MAX,
+        plan_depths: 0,
+        rolled: true,
+    };
+
     /// What two readers need together.
     pub fn union(self, other: NodeReads) -> NodeReads {
         NodeReads {
-            full_rows: self.full_rows || other.full_rows,
+            columns: self.columns | other.columns,
             plan_depths: self.plan_depths | other.plan_depths,
+            rolled: self.rolled || other.rolled,
         }
+    }
+
+    /// These reads and the columns named (of [`MEASURE_COLUMNS`]); `None` when one is no
+    /// column.
+    pub fn with_columns(self, names: &[&str]) -> Option<NodeReads> {
+        let mut columns = self.columns;
+        for name in names {
+            columns |= 1 << measure_columns().position(|c| c == *name)?;
+        }
+        Some(NodeReads { columns, ..self })
+    }
+
+    /// Every column of the rows is read: they are whole [`MeasureRow`]s.
+    pub fn whole_rows(self) -> bool {
+        measure_columns().enumerate().all(|(i, _)| self.columns & (1 << i) != 0)
     }
 }
 
-/// The measure columns a trace leaves out unless asked for ([`NodeReads::full_rows`]), with the
-/// value they read as then.
-pub const HEAVY_MEASURE_COLUMNS: [(&str, &str); 10] = [
+fn measure_columns() -> impl Iterator<Item = &'static str> {
+    MEASURE_COLUMNS.split(", ")
+}
+
+/// What each measure column a trace may leave out reads as then ([`NodeReads::columns`]):
+/// every column but `id` and `plan_id` (who may see the node, the tree) and `due_on` (the
+/// node's [`StatusRow`] reads it too: OVERDUE is derived from it), typed as the column.
+pub const TRACE_PLACEHOLDERS: [(&str, &str); 20] = [
+    ("section_id", "NULL::uuid"),
+    ("parent_measure_id", "NULL::uuid"),
+    ("position", "0::int4"),
+    ("number", "''::text"),
+    ("title", "''::text"),
     ("schedule_text", "NULL::text"),
     ("expected_result", "NULL::text"),
     ("responsible_text", "NULL::text"),
+    ("key", "NULL::text"),
+    ("kind", "''::text"),
     ("schedule", "NULL::jsonb"),
+    ("schedule_kind", "NULL::text"),
+    ("starts_on", "NULL::date"),
     ("reporting_forms", "NULL::text"),
     ("notes", "NULL::text"),
     ("indicator_text", "NULL::text"),
     ("targets", "'null'::jsonb"),
     ("parties", "'null'::jsonb"),
+    ("source_line", "NULL::int4"),
     ("extra", "'null'::jsonb"),
 ];
 
@@ -104,16 +148,20 @@ pub fn trace_statement(direction: Direction, nodes: Option<NodeReads>) -> String
             "{traversal} SELECT root, depth, link_id, measure_id, implements_id FROM t ORDER BY root, depth"
         );
     };
-    let columns = MEASURE_COLUMNS
-        .split(", ")
+    let columns = measure_columns()
+        .enumerate()
         .map(
-            |column| match HEAVY_MEASURE_COLUMNS.iter().find(|(c, _)| *c == column) {
-                Some((_, empty)) if !reads.full_rows => format!("{empty} AS {column}"),
+            |(i, column)| match TRACE_PLACEHOLDERS.iter().find(|(c, _)| *c == column) {
+                Some((_, empty)) if reads.columns & (1 << i) == 0 => format!("{empty} AS {column}"),
                 _ => format!("m.{column}"),
             },
         )
         .collect::<Vec<_>>()
         .join(", ");
+    let rolled = match reads.rolled {
+        true => format!("{ROLLED_PROGRESS}, true AS rolled_read"),
+        false => "NULL::float8 AS rolled_progress, false AS rolled_read".to_string(),
+    };
     // Measures (with their plan's state, territory and zone) by primary key per edge (LATERAL: a
     // nested loop whatever the recursive part's row estimate); a plan's columns on the nodes of
     // the depths asked (no window to send each plan once: at the level that asks, plans are
@@ -125,14 +173,14 @@ pub fn trace_statement(direction: Direction, nodes: Option<NodeReads>) -> String
                      THEN (SELECT to_jsonb(p) FROM (SELECT {PLAN_COLUMNS} FROM plan WHERE id = m.plan_id) p) END AS plan \
          FROM t CROSS JOIN LATERAL ( \
              SELECT {columns}, m.status, m.progress::float8 AS progress, m.weight::float8 AS weight, \
-                    {ROLLED_PROGRESS}, p.time_zone, p.state AS plan_state, p.territory_id AS plan_territory_id \
+                    {rolled}, p.time_zone, p.state AS plan_state, p.territory_id AS plan_territory_id \
              FROM measure m JOIN plan p ON p.id = m.plan_id WHERE m.id = t.{to}) m \
          ORDER BY t.root, t.depth"
     )
 }
 
 /// A node reached by a trace with what its fields read: the edge, the reached measure's row
-/// (the light columns only, unless [`NodeReads::full_rows`]) and status, who may see it (its
+/// (the columns of [`NodeReads::columns`], placeholders for the others) and status, who may see it (its
 /// plan's state and territory), and its plan (on the nodes of the depths asked).
 #[derive(Clone, Debug, FromRow)]
 pub struct TraceNodeRow {

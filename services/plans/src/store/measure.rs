@@ -213,8 +213,13 @@ pub struct StatusRow {
     pub status: String,
     pub progress: Option<f64>,
     pub weight: f64,
-    /// The rolled-up progress (`ROLLED_PROGRESS`); `None` for a cancelled measure.
+    /// The rolled-up progress (`ROLLED_PROGRESS`); `None` for a cancelled measure, and when
+    /// not read (`rolled_read`).
     pub rolled_progress: Option<f64>,
+    /// `rolled_progress` was read: a trace reads it only when asked for
+    /// (`super::NodeReads::rolled`), and `Measure.rolledProgress` reads it then
+    /// ([`rolled_progress`]).
+    pub rolled_read: bool,
     pub due_on: Option<NaiveDate>,
     /// The time zone of the measure's plan (`PlanRow::time_zone`): OVERDUE is judged on its day.
     pub time_zone: Option<String>,
@@ -230,8 +235,24 @@ pub(super) const ROLLED_PROGRESS: &str = "measure_rolled_rule(m.status, m.progre
 pub async fn statuses(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<StatusRow>> {
     Ok(sqlx::query_as(&format!(
         "SELECT m.id, m.status, m.progress::float8 AS progress, m.weight::float8 AS weight, {ROLLED_PROGRESS}, \
-                m.due_on, p.time_zone \
+                true AS rolled_read, m.due_on, p.time_zone \
          FROM measure m JOIN plan p ON p.id = m.plan_id WHERE m.id = ANY($1)"
+    ))
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// A measure's rolled-up progress alone (`ROLLED_PROGRESS`), for statuses read without it.
+#[derive(Clone, Debug, FromRow)]
+pub struct RolledRow {
+    pub id: Uuid,
+    pub rolled_progress: Option<f64>,
+}
+
+pub async fn rolled_progress(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<RolledRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT m.id, {ROLLED_PROGRESS} FROM measure m WHERE m.id = ANY($1)"
     ))
     .bind(ids)
     .fetch_all(pool)
