@@ -140,25 +140,37 @@ pub type TraceKey = (Uuid, i32);
 pub type TraceNodesKey = (Uuid, i32, store::NodeReads);
 
 /// The rows of each key out of one statement for all of them: a key's root, down to its depth.
+/// A row goes to the last key that wants it without a copy (most batches have one key per root).
 fn split_traces<K: Copy + Eq + std::hash::Hash, R: Clone>(
     rows: Vec<R>,
     keys: &[K],
     root_and_depth: impl Fn(&K) -> (Uuid, i32),
     edge: impl Fn(&R) -> &TraceRow,
 ) -> HashMap<K, Vec<R>> {
-    let mut by_root: HashMap<Uuid, Vec<R>> = HashMap::new();
-    for row in rows {
-        by_root.entry(edge(&row).root).or_default().push(row);
+    let mut wanting: HashMap<Uuid, Vec<(K, i32)>> = HashMap::new();
+    for key in keys {
+        let (root, depth) = root_and_depth(key);
+        wanting.entry(root).or_default().push((*key, depth));
     }
-    keys.iter()
-        .map(|key| {
-            let (root, depth) = root_and_depth(key);
-            let rows = by_root
-                .get(&root)
-                .map(|r| r.iter().filter(|t| edge(t).depth <= depth).cloned().collect());
-            (*key, rows.unwrap_or_default())
-        })
-        .collect()
+    let mut out: HashMap<K, Vec<R>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for row in rows {
+        let (root, depth) = (edge(&row).root, edge(&row).depth);
+        let Some(keys) = wanting.get(&root) else { continue };
+        let Some(last) = keys.iter().rposition(|&(_, d)| depth <= d) else {
+            continue;
+        };
+        for (key, d) in &keys[..last] {
+            if depth <= *d
+                && let Some(rows) = out.get_mut(key)
+            {
+                rows.push(row.clone());
+            }
+        }
+        if let Some(rows) = out.get_mut(&keys[last].0) {
+            rows.push(row);
+        }
+    }
+    out
 }
 
 /// Links from measures, one way (see [`store::Direction`]): one recursive statement for all the

@@ -554,6 +554,86 @@ async fn trace_nodes_answer_like_the_measures_themselves_whatever_they_read() {
     hub.finish().await.expect("finish");
 }
 
+/// A trace answers the same whether its plain selection is written in one pass over its tree
+/// (`roadmap_plans::graphql::trace`) or resolved field by field (a directive anywhere in the
+/// selection sends it there): aliases, `__typename`, OVERDUE derived from a past due day, plans
+/// at some levels, and a draft's measure as null for a visitor and whole for an administrator.
+#[tokio::test]
+async fn a_trace_answers_the_same_however_it_is_resolved() {
+    let hub = TestHub::spawn_with_demo().await.expect("hub with the demo");
+    let pool = hub
+        .hub
+        .as_ref()
+        .and_then(|h| h.pool(Target::PLANS))
+        .expect("pool")
+        .clone();
+    sqlx::query(
+        "UPDATE measure SET due_on = DATE '2020-01-31' WHERE status NOT IN ('DONE', 'CANCELLED') \
+         AND id IN (SELECT measure_id FROM measure_link) AND get_byte(uuid_send(id), 15) % 2 = 0",
+    )
+    .execute(&pool)
+    .await
+    .expect("past due");
+    sqlx::query(
+        "UPDATE plan SET state = 'DRAFT' WHERE id = (SELECT m.plan_id FROM measure m \
+           JOIN measure_link l ON l.measure_id = m.id JOIN measure r ON r.id = l.implements_id \
+           JOIN plan rp ON rp.id = r.plan_id WHERE rp.level = 'REGIONAL' ORDER BY m.plan_id LIMIT 1)",
+    )
+    .execute(&pool)
+    .await
+    .expect("a draft");
+    let fields = "__typename id number title key kind startsOn dueOn status progress";
+    let plain = format!(
+        "{{ plans(level: REGIONAL) {{ edges {{ node {{ measures {{ id implementedBy(depth: 3) {{ \
+           __typename d: depth measure {{ {fields} plan {{ __typename id title level state }} }} \
+           next {{ depth measure {{ {fields} n: number }} next {{ measure {{ id s: status }} }} }} }} }} }} }} }} }}"
+    );
+    let generic = plain.replacen("d: depth", "d: depth @include(if: true)", 1);
+    assert_ne!(plain, generic);
+    for token in [None, Some(roadmap_e2e::admin_token())] {
+        let fast = hub.gql_as(token.as_deref(), &plain, json!({})).await.expect("plain");
+        let slow = hub
+            .gql_as(token.as_deref(), &generic, json!({}))
+            .await
+            .expect("generic");
+        assert_eq!(
+            first_difference(&fast, &slow, ""),
+            None,
+            "one pass and field by field (token: {})",
+            token.is_some()
+        );
+        let text = fast.to_string();
+        assert!(text.contains("\"OVERDUE\""), "an overdue node: {text}");
+        assert!(text.contains("\"level\":\"MUNICIPAL\""), "plans at depth 1: {text}");
+        assert!(text.contains("\"__typename\":\"TraceNode\""), "{text}");
+        assert!(text.contains("\"n\":"), "aliases: {text}");
+        let hidden = text.contains("\"measure\":null");
+        assert_eq!(
+            hidden,
+            token.is_none(),
+            "the draft's measure is null for a visitor only"
+        );
+    }
+    hub.finish().await.expect("finish");
+}
+
+/// Where `a` and `b` first differ (a JSON path with both values), if they do.
+fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => x
+            .keys()
+            .chain(y.keys())
+            .find_map(|k| first_difference(&x[k], y.get(k).unwrap_or(&Value::Null), &format!("{path}.{k}")))
+            .or_else(|| (x.len() != y.len()).then(|| format!("{path}: keys {:?} vs {:?}", x.keys(), y.keys()))),
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (a, b))| first_difference(a, b, &format!("{path}[{i}]"))),
+        _ => (a != b).then(|| format!("{path}: {a} vs {b}")),
+    }
+}
+
 async fn setting(conn: &mut sqlx::PgConnection, name: &str) -> String {
     sqlx::query_scalar("SELECT current_setting($1)")
         .bind(name)

@@ -14,8 +14,9 @@ use roadmap_common::{ServiceError, people};
 use crate::cascade::Reached;
 use crate::graphql::occurrence::{self, Occurrence, UndatedScheduleItem};
 use crate::graphql::section::Heading;
+use crate::graphql::trace::{Known, Trace};
 use crate::graphql::{
-    CoverageRow, Organisation, Plan, Suggestion, SuggestionScope, Territory, TraceNode, UnitCoverageRow, clock,
+    CoverageRow, Organisation, Plan, Suggestion, SuggestionScope, Territory, UnitCoverageRow, clock,
     implementing_territories,
 };
 use crate::loaders::Loaders;
@@ -211,12 +212,12 @@ impl Measure {
     }
 
     /// Measures of lower-level plans that carry this one out, level by level, down to `depth`.
-    async fn implemented_by(&self, ctx: &Context<'_>, #[graphql(default = 5)] depth: i32) -> Result<Vec<TraceNode>> {
+    async fn implemented_by(&self, ctx: &Context<'_>, #[graphql(default = 5)] depth: i32) -> Result<Trace> {
         self.trace(ctx, depth, Direction::Down).await
     }
 
     /// Measures of higher-level plans this one carries out, up to the top.
-    async fn implements(&self, ctx: &Context<'_>, #[graphql(default = 5)] depth: i32) -> Result<Vec<TraceNode>> {
+    async fn implements(&self, ctx: &Context<'_>, #[graphql(default = 5)] depth: i32) -> Result<Trace> {
         self.trace(ctx, depth, Direction::Up).await
     }
 
@@ -396,7 +397,7 @@ impl Measure {
     /// links also reads their rows (only the columns the asked fields need), statuses, plan
     /// states and, at the levels that ask for `plan`, plans: the whole trace is that statement,
     /// and who may see each node is decided once per plan.
-    async fn trace(&self, ctx: &Context<'_>, depth: i32, direction: Direction) -> Result<Vec<TraceNode>> {
+    async fn trace(&self, ctx: &Context<'_>, depth: i32, direction: Direction) -> Result<Trace> {
         let depth = cascade::check_depth(depth)?;
         let loaders = ctx.data::<Loaders>()?;
         let mut asks = TraceAsks::default();
@@ -409,7 +410,10 @@ impl Measure {
                 Direction::Up => &loaders.trace_up,
             };
             let rows = loader.load_one((self.0.id, depth)).await?.unwrap_or_default();
-            return Ok(cascade::build_tree(self.0.id, &rows, direction, &|_| Reached::Unknown));
+            return Ok(Trace {
+                nodes: cascade::build_tree(self.0.id, &rows, direction, &|_| Reached::Unknown),
+                known: None,
+            });
         }
         let loader = match direction {
             Direction::Down => &loaders.trace_nodes_down,
@@ -421,42 +425,47 @@ impl Measure {
             .unwrap_or_default();
         // Statuses and plans are whole rows: later fields of the request may use them. Measure
         // rows go to the loader only when whole.
-        let plans: Vec<PlanRow> = nodes
+        let plans: HashMap<Uuid, PlanRow> = nodes
             .iter()
-            .filter_map(|n| n.plan.as_ref().map(|p| p.0.clone()))
+            .filter_map(|n| n.plan.as_ref().map(|p| (p.0.id, p.0.clone())))
             .collect();
-        let statuses: Vec<StatusRow> = nodes.iter().map(|n| n.status.clone()).collect();
+        let statuses: HashMap<Uuid, StatusRow> = nodes.iter().map(|n| (n.status.id, n.status.clone())).collect();
         let measures: Vec<MeasureRow> = match asks.reads.whole_rows() {
             true => nodes.iter().map(|n| n.measure.clone()).collect(),
             false => Vec::new(),
         };
-        loaders.feed(measures, statuses, plans).await;
-        let plans: Vec<_> = nodes
+        loaders
+            .feed(measures, statuses.values().cloned(), plans.values().cloned())
+            .await;
+        let visible_plans: Vec<_> = nodes
             .iter()
             .map(|n| (n.measure.plan_id, n.plan_state.as_str(), n.plan_territory_id))
             .collect();
-        let visible = access::visible_of(ctx, &plans).await?;
+        let visible = access::visible_of(ctx, &visible_plans).await?;
         let rows: HashMap<Uuid, Arc<MeasureRow>> = nodes
             .iter()
             .map(|n| (n.measure.id, Arc::new(n.measure.clone())))
             .collect();
         let edges: Vec<TraceRow> = nodes.iter().map(|n| n.edge.clone()).collect();
-        Ok(cascade::build_tree(
-            self.0.id,
-            &edges,
-            direction,
-            &|m| match rows.get(&m) {
-                Some(row) if visible.contains(&row.plan_id) => Reached::Row(row.clone()),
-                Some(_) => Reached::Hidden,
-                None => Reached::Unknown,
-            },
-        ))
+        let nodes = cascade::build_tree(self.0.id, &edges, direction, &|m| match rows.get(&m) {
+            Some(row) if visible.contains(&row.plan_id) => Reached::Row(row.clone()),
+            Some(_) => Reached::Hidden,
+            None => Reached::Unknown,
+        });
+        Ok(Trace {
+            nodes,
+            known: Some(Known {
+                statuses,
+                plans,
+                clock: clock(ctx),
+            }),
+        })
     }
 }
 
 /// The fields of `Measure` whose resolvers are checked, with the columns of its row they read
-/// besides `id` and `plan_id` (which a trace always reads; see `store::TRACE_PLACEHOLDERS` for
-/// what the others read as). A trace reads the columns of the fields its selection asks at any
+/// besides `id`, `plan_id` and `due_on` (which a trace always reads; the others are left as
+/// `MeasureRow::manual` leaves them, see `store::NodeReads`). A trace reads the columns of the fields its selection asks at any
 /// level; a field not listed here reads every column. A new field is not listed until its
 /// resolver is checked: unlisted means whole rows, never a wrong value.
 const TRACE_FIELD_COLUMNS: &[(&str, &[&str])] = &[

@@ -14,6 +14,8 @@
 //!   `MeasureFieldChange`: a plan's imported versions and what changed between two of them
 //!   (`MeasureField` is `crate::versions`');
 //! - [`people`]: `Organisation`, `Territory`, entities of the people subgraph referenced by id;
+//! - [`trace`]: `Trace`, a trace's `[TraceNode!]!` written in one pass when its selection is
+//!   plain;
 //! - [`audit`]: the auditor's questions on `Territory` (`measureCounts`, `coverageGaps`,
 //!   `childrenWithoutPlan`, `overdueMeasures`, `staleMeasures`) and `Measure.updatedAt`;
 //! - [`query`]: `Query.*`, with the entity resolvers `find_<type>_by_id`;
@@ -29,6 +31,7 @@ pub mod people;
 pub mod plan;
 pub mod query;
 pub mod section;
+pub mod trace;
 pub mod version;
 
 use async_graphql::Context;

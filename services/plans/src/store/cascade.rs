@@ -1,6 +1,7 @@
 //! Links between measures, traces along them, parent plans and link candidates.
 
-use sqlx::{FromRow, PgPool, Postgres, Transaction};
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
 
 use roadmap_common::ServiceResult;
@@ -47,8 +48,8 @@ pub enum Direction {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct NodeReads {
     /// The measure columns read, a bit per column of [`MEASURE_COLUMNS`] in its order (see
-    /// [`NodeReads::with_columns`]); the others read as the placeholder
-    /// [`TRACE_PLACEHOLDERS`] gives them (`id` and `plan_id` are always read). The fields the
+    /// [`NodeReads::with_columns`]; `id`, `plan_id` and `due_on` are always read); the others
+    /// are left as [`MeasureRow::manual`] leaves them. The fields the
     /// look-ahead found asked decide (`crate::graphql::Measure`'s trace): the columns their
     /// resolvers read, every column for a field whose resolver is not checked.
     pub columns: u32,
@@ -88,41 +89,28 @@ impl NodeReads {
         Some(NodeReads { columns, ..self })
     }
 
+    /// The measure columns read besides `id`, `plan_id` and `due_on` (always read: who may see
+    /// the node, the tree, and OVERDUE, which the node's [`StatusRow`] derives from the due day),
+    /// in the order of [`MEASURE_COLUMNS`].
+    pub fn optional_columns(self) -> impl Iterator<Item = &'static str> {
+        measure_columns()
+            .enumerate()
+            .filter(move |&(i, c)| self.columns & (1 << i) != 0 && !ALWAYS_READ.contains(&c))
+            .map(|(_, c)| c)
+    }
+
     /// Every column of the rows is read: they are whole [`MeasureRow`]s.
     pub fn whole_rows(self) -> bool {
         measure_columns().enumerate().all(|(i, _)| self.columns & (1 << i) != 0)
     }
 }
 
+/// The measure columns every trace statement reads.
+const ALWAYS_READ: [&str; 3] = ["id", "plan_id", "due_on"];
+
 fn measure_columns() -> impl Iterator<Item = &'static str> {
     MEASURE_COLUMNS.split(", ")
 }
-
-/// What each measure column a trace may leave out reads as then ([`NodeReads::columns`]):
-/// every column but `id` and `plan_id` (who may see the node, the tree) and `due_on` (the
-/// node's [`StatusRow`] reads it too: OVERDUE is derived from it), typed as the column.
-pub const TRACE_PLACEHOLDERS: [(&str, &str); 20] = [
-    ("section_id", "NULL::uuid"),
-    ("parent_measure_id", "NULL::uuid"),
-    ("position", "0::int4"),
-    ("number", "''::text"),
-    ("title", "''::text"),
-    ("schedule_text", "NULL::text"),
-    ("expected_result", "NULL::text"),
-    ("responsible_text", "NULL::text"),
-    ("key", "NULL::text"),
-    ("kind", "''::text"),
-    ("schedule", "NULL::jsonb"),
-    ("schedule_kind", "NULL::text"),
-    ("starts_on", "NULL::date"),
-    ("reporting_forms", "NULL::text"),
-    ("notes", "NULL::text"),
-    ("indicator_text", "NULL::text"),
-    ("targets", "'null'::jsonb"),
-    ("parties", "'null'::jsonb"),
-    ("source_line", "NULL::int4"),
-    ("extra", "'null'::jsonb"),
-];
 
 /// The SQL of a trace in `direction` (`$1` roots, `$2` depth): the edges only (`nodes` `None`),
 /// or with the reached measures, statuses, plan states and, at the depths in `$3`
@@ -145,54 +133,120 @@ pub fn trace_statement(direction: Direction, nodes: Option<NodeReads>) -> String
     );
     let Some(reads) = nodes else {
         return format!(
-            "{traversal} SELECT root, depth, link_id, measure_id, implements_id FROM t ORDER BY root, depth"
+            "{traversal} SELECT root, depth, link_id, measure_id, implements_id FROM t ORDER BY root, depth, {to}"
         );
     };
-    let columns = measure_columns()
-        .enumerate()
-        .map(
-            |(i, column)| match TRACE_PLACEHOLDERS.iter().find(|(c, _)| *c == column) {
-                Some((_, empty)) if reads.columns & (1 << i) == 0 => format!("{empty} AS {column}"),
-                _ => format!("m.{column}"),
-            },
-        )
-        .collect::<Vec<_>>()
-        .join(", ");
     let rolled = match reads.rolled {
         true => format!("{ROLLED_PROGRESS}, true AS rolled_read"),
         false => "NULL::float8 AS rolled_progress, false AS rolled_read".to_string(),
     };
-    // Measures (with their plan's state, territory and zone) by primary key per edge (LATERAL: a
-    // nested loop whatever the recursive part's row estimate); a plan's columns on the nodes of
-    // the depths asked (no window to send each plan once: at the level that asks, plans are
-    // mostly distinct, and the sort cost more than the repeats).
+    let columns: String = reads.optional_columns().map(|c| format!(", m.{c}")).collect();
+    // Rows by root, depth and reached measure: the same trace lists its nodes in the same order
+    // however the statement is planned. Measures (with their plan's state, territory and zone)
+    // by primary key per edge (LATERAL: a nested loop whatever the recursive part's row
+    // estimate); a plan's columns on the nodes of the depths asked (no window to send each plan
+    // once: at the level that asks, plans are mostly distinct, and the sort cost more than the
+    // repeats). The columns come in the order [`trace_nodes`] decodes them.
     format!(
         "{traversal} \
          SELECT t.root, t.depth, t.link_id, t.measure_id, t.implements_id, m.*, \
                 CASE WHEN ($3::int4 >> t.depth) & 1 = 1 \
                      THEN (SELECT to_jsonb(p) FROM (SELECT {PLAN_COLUMNS} FROM plan WHERE id = m.plan_id) p) END AS plan \
          FROM t CROSS JOIN LATERAL ( \
-             SELECT {columns}, m.status, m.progress::float8 AS progress, m.weight::float8 AS weight, \
-                    {rolled}, p.time_zone, p.state AS plan_state, p.territory_id AS plan_territory_id \
+             SELECT m.id, m.plan_id, m.due_on{columns}, m.status, m.progress::float8 AS progress, \
+                    m.weight::float8 AS weight, {rolled}, p.time_zone, p.state AS plan_state, \
+                    p.territory_id AS plan_territory_id \
              FROM measure m JOIN plan p ON p.id = m.plan_id WHERE m.id = t.{to}) m \
-         ORDER BY t.root, t.depth"
+         ORDER BY t.root, t.depth, t.{to}"
     )
 }
 
 /// A node reached by a trace with what its fields read: the edge, the reached measure's row
-/// (the columns of [`NodeReads::columns`], placeholders for the others) and status, who may see it (its
-/// plan's state and territory), and its plan (on the nodes of the depths asked).
-#[derive(Clone, Debug, FromRow)]
+/// (the columns of [`NodeReads::columns`]; the others as [`MeasureRow::manual`] leaves them) and
+/// status, who may see it (its plan's state and territory), and its plan (on the nodes of the
+/// depths asked).
+#[derive(Clone, Debug)]
 pub struct TraceNodeRow {
-    #[sqlx(flatten)]
     pub edge: TraceRow,
-    #[sqlx(flatten)]
     pub measure: MeasureRow,
-    #[sqlx(flatten)]
     pub status: StatusRow,
     pub plan_state: String,
     pub plan_territory_id: Option<Uuid>,
     pub plan: Option<sqlx::types::Json<PlanRow>>,
+}
+
+/// Reads the next column of a row, in the order of the statement.
+struct Columns<'r> {
+    row: &'r PgRow,
+    next: usize,
+}
+
+impl<'r> Columns<'r> {
+    fn get<T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>>(&mut self) -> Result<T, sqlx::Error> {
+        self.next += 1;
+        self.row.try_get(self.next - 1)
+    }
+}
+
+impl TraceNodeRow {
+    /// A row of [`trace_statement`] with `reads`, its columns by position (the statement's order;
+    /// no lookup by name per column and row).
+    fn decode(row: &PgRow, reads: NodeReads) -> Result<TraceNodeRow, sqlx::Error> {
+        let mut c = Columns { row, next: 0 };
+        let edge = TraceRow {
+            root: c.get()?,
+            depth: c.get()?,
+            link_id: c.get()?,
+            measure_id: c.get()?,
+            implements_id: c.get()?,
+        };
+        let (id, plan_id) = (c.get()?, c.get()?);
+        let mut m = MeasureRow::manual(id, plan_id, 0, String::new(), String::new());
+        m.due_on = c.get()?;
+        for column in reads.optional_columns() {
+            match column {
+                "section_id" => m.section_id = c.get()?,
+                "parent_measure_id" => m.parent_measure_id = c.get()?,
+                "position" => m.position = c.get()?,
+                "number" => m.number = c.get()?,
+                "title" => m.title = c.get()?,
+                "schedule_text" => m.schedule_text = c.get()?,
+                "expected_result" => m.expected_result = c.get()?,
+                "responsible_text" => m.responsible_text = c.get()?,
+                "key" => m.key = c.get()?,
+                "kind" => m.kind = c.get()?,
+                "schedule" => m.schedule = c.get()?,
+                "schedule_kind" => m.schedule_kind = c.get()?,
+                "starts_on" => m.starts_on = c.get()?,
+                "reporting_forms" => m.reporting_forms = c.get()?,
+                "notes" => m.notes = c.get()?,
+                "indicator_text" => m.indicator_text = c.get()?,
+                "targets" => m.targets = c.get()?,
+                "parties" => m.parties = c.get()?,
+                "source_line" => m.source_line = c.get()?,
+                "extra" => m.extra = c.get()?,
+                other => return Err(sqlx::Error::ColumnNotFound(other.to_string())),
+            }
+        }
+        let status = StatusRow {
+            id,
+            status: c.get()?,
+            progress: c.get()?,
+            weight: c.get()?,
+            rolled_progress: c.get()?,
+            rolled_read: c.get()?,
+            due_on: m.due_on,
+            time_zone: c.get()?,
+        };
+        Ok(TraceNodeRow {
+            edge,
+            measure: m,
+            status,
+            plan_state: c.get()?,
+            plan_territory_id: c.get()?,
+            plan: c.get()?,
+        })
+    }
 }
 
 /// Every non-rejected link from the roots in `direction`, down to `max_depth`, in one statement
@@ -218,12 +272,16 @@ pub async fn trace_nodes(
     max_depth: i32,
     reads: NodeReads,
 ) -> ServiceResult<Vec<TraceNodeRow>> {
-    Ok(sqlx::query_as(&trace_statement(direction, Some(reads)))
+    let rows = sqlx::query(&trace_statement(direction, Some(reads)))
         .bind(roots)
         .bind(max_depth)
         .bind(reads.plan_depths as i32)
         .fetch_all(pool)
-        .await?)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| TraceNodeRow::decode(row, reads))
+        .collect::<Result<_, _>>()?)
 }
 
 pub async fn links_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<LinkRow>> {
