@@ -37,10 +37,24 @@ impl Today {
         if let Some(day) = clock.same_day_everywhere() {
             return Ok(day.into());
         }
-        let zones: Vec<String> = sqlx::query_scalar("SELECT DISTINCT COALESCE(time_zone, $1) FROM plan ORDER BY 1")
-            .bind(DEFAULT_TIME_ZONE)
-            .fetch_all(pool)
-            .await?;
+        // A skip scan along `plan_zone_idx` (migration 0017): one index probe per zone, not a
+        // pass over every plan. '' stands for a plan without a zone (the default zone).
+        let found: Vec<String> = sqlx::query_scalar(
+            "WITH RECURSIVE z(zone) AS ( \
+               SELECT min(COALESCE(time_zone, '')) FROM plan \
+               UNION ALL \
+               SELECT (SELECT min(COALESCE(p.time_zone, '')) FROM plan p WHERE COALESCE(p.time_zone, '') > z.zone) \
+                 FROM z WHERE z.zone IS NOT NULL) \
+             SELECT zone FROM z WHERE zone IS NOT NULL",
+        )
+        .fetch_all(pool)
+        .await?;
+        let mut zones: Vec<String> = found
+            .into_iter()
+            .map(|z| if z.is_empty() { DEFAULT_TIME_ZONE.to_string() } else { z })
+            .collect();
+        zones.sort();
+        zones.dedup();
         Ok(Self::in_zones(clock, zones))
     }
 
