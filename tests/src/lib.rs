@@ -264,6 +264,14 @@ impl TestHub {
         Ok(body["data"].clone())
     }
 
+    /// The pool of the hub's plans target (for tests that read or set rows directly).
+    pub fn plans_pool(&self) -> &sqlx::PgPool {
+        self.hub
+            .as_ref()
+            .and_then(|h| h.pool(Target::PLANS))
+            .expect("the hub runs its plans target")
+    }
+
     /// Waits (at most 15 s) until every event the producers wrote is in the event log, so the
     /// background work earlier writes cause (the events consumer asks people for each new
     /// territory's ancestry) is over before a test counts SQL statements.

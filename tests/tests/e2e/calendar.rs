@@ -61,17 +61,9 @@ async fn events(hub: &TestHub, filter: Value) -> Vec<Value> {
     data["events"].as_array().expect("list").clone()
 }
 
-/// The pool of the hub's plans target.
-fn plans_pool(hub: &TestHub) -> &sqlx::PgPool {
-    hub.hub
-        .as_ref()
-        .and_then(|h| h.pool(Target::PLANS))
-        .expect("plans pool")
-}
-
 /// Waits until every outbox row of plans is in the events log.
 async fn drained(hub: &TestHub) {
-    let pool = plans_pool(hub);
+    let pool = hub.plans_pool();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while roadmap_common::outbox::unpublished(pool).await.expect("outbox") > 0 {
         assert!(tokio::time::Instant::now() < deadline, "outbox not drained in 20 s");
@@ -202,7 +194,7 @@ async fn a_moved_deadline_is_a_new_deadline_and_concurrent_watchers_emit_each_mi
     assert!(overdue > 1);
 
     // Three watchers (replicas) at once on the same database.
-    let pool = plans_pool(&hub).clone();
+    let pool = hub.plans_pool().clone();
     let passes = (0..3).map(|_| {
         let pool = pool.clone();
         tokio::spawn(async move { roadmap_plans::deadlines::scan(&pool, today, None).await })
@@ -337,7 +329,7 @@ async fn overdue_and_missed_deadlines_follow_the_territorys_time_zone() {
         "counts and lists agree: {audited:?}"
     );
 
-    let pool = plans_pool(&hub).clone();
+    let pool = hub.plans_pool().clone();
     // Which plans' 1.1 a pass at `at` flags (their `detected_on`), and every miss is an event.
     let missed_11 = |at: roadmap_common::clock::Clock| {
         let (pool, ids) = (pool.clone(), m11.iter().map(|m| m.0.clone()).collect::<Vec<_>>());

@@ -432,19 +432,8 @@ async fn trace_nodes_answer_like_the_measures_themselves_whatever_they_read() {
         targets parties schedule extraColumns { header value }";
     // Some reached measures past their due day, so that OVERDUE (derived from the due day,
     // whether or not `dueOn` is asked) is among what is compared.
-    let pool = hub
-        .hub
-        .as_ref()
-        .and_then(|h| h.pool(Target::PLANS))
-        .expect("pool")
-        .clone();
-    sqlx::query(
-        "UPDATE measure SET due_on = DATE '2020-01-31' WHERE status NOT IN ('DONE', 'CANCELLED') \
-         AND id IN (SELECT measure_id FROM measure_link) AND get_byte(uuid_send(id), 15) % 3 = 0",
-    )
-    .execute(&pool)
-    .await
-    .expect("past due");
+    let pool = hub.plans_pool().clone();
+    past_due(&pool, 3).await;
     let mut compared = 0;
     let mut texts = 0;
     let mut rolled = 0;
@@ -561,19 +550,8 @@ async fn trace_nodes_answer_like_the_measures_themselves_whatever_they_read() {
 #[tokio::test]
 async fn a_trace_answers_the_same_however_it_is_resolved() {
     let hub = TestHub::spawn_with_demo().await.expect("hub with the demo");
-    let pool = hub
-        .hub
-        .as_ref()
-        .and_then(|h| h.pool(Target::PLANS))
-        .expect("pool")
-        .clone();
-    sqlx::query(
-        "UPDATE measure SET due_on = DATE '2020-01-31' WHERE status NOT IN ('DONE', 'CANCELLED') \
-         AND id IN (SELECT measure_id FROM measure_link) AND get_byte(uuid_send(id), 15) % 2 = 0",
-    )
-    .execute(&pool)
-    .await
-    .expect("past due");
+    let pool = hub.plans_pool().clone();
+    past_due(&pool, 2).await;
     sqlx::query(
         "UPDATE plan SET state = 'DRAFT' WHERE id = (SELECT m.plan_id FROM measure m \
            JOIN measure_link l ON l.measure_id = m.id JOIN measure r ON r.id = l.implements_id \
@@ -615,6 +593,19 @@ async fn a_trace_answers_the_same_however_it_is_resolved() {
         );
     }
     hub.finish().await.expect("finish");
+}
+
+/// Puts about one in `one_in` of the measures that implement another (and are neither done nor
+/// cancelled) past their due day, so that OVERDUE is among what a trace answers.
+async fn past_due(pool: &sqlx::PgPool, one_in: i32) {
+    sqlx::query(
+        "UPDATE measure SET due_on = DATE '2020-01-31' WHERE status NOT IN ('DONE', 'CANCELLED') \
+         AND id IN (SELECT measure_id FROM measure_link) AND get_byte(uuid_send(id), 15) % $1 = 0",
+    )
+    .bind(one_in)
+    .execute(pool)
+    .await
+    .expect("past due");
 }
 
 /// Where `a` and `b` first differ (a JSON path with both values), if they do.
@@ -666,12 +657,7 @@ async fn trace_statements_are_never_jit_compiled() {
     use roadmap_plans::store::{Direction, trace_statement};
 
     let hub = TestHub::spawn().await.expect("hub");
-    let pool = hub
-        .hub
-        .as_ref()
-        .and_then(|h| h.pool(Target::PLANS))
-        .expect("pool")
-        .clone();
+    let pool = hub.plans_pool().clone();
     let mut conn = pool.acquire().await.expect("conn");
     let params = roadmap_hub::generate::Params {
         regions: 2,
@@ -934,12 +920,7 @@ async fn generated_regions_have_targets_and_weighted_observations() {
 async fn stored_reach_is_read_and_follows_every_change() {
     let hub = TestHub::spawn().await.expect("hub");
     let c = cascade(&hub).await;
-    let pool = hub
-        .hub
-        .as_ref()
-        .and_then(|h| h.pool(Target::PLANS))
-        .expect("pool")
-        .clone();
+    let pool = hub.plans_pool().clone();
     const COVERAGE: &str = "query($id: ID!, $plan: ID!) { \
         measure(id: $id) { coverage { territory { name } covered implementingMeasures { id } } } \
         plan(id: $plan) { implementationByTerritory { territory { name } implemented } } }";

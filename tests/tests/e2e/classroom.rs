@@ -384,7 +384,7 @@ async fn personal_names_are_refused_in_class_level_text_and_reports() {
 #[tokio::test]
 async fn no_column_in_any_schema_can_hold_a_pupils_identity() {
     let hub = TestHub::spawn().await.expect("hub");
-    let pool = hub.hub.as_ref().and_then(|h| h.pool(Target::PLANS)).expect("pool");
+    let pool = hub.plans_pool();
     let schemas: Vec<String> = Target::ALL
         .iter()
         .filter(|t| t.descriptor().migrator.is_some())

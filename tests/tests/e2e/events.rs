@@ -407,12 +407,7 @@ async fn outbox_keeps_events_while_redis_is_down_and_delivers_them_after() {
 
     set_measure_status(&hub, &m[0], "DONE").await;
     set_measure_status(&hub, &m[1], "CANCELLED").await;
-    let plans = hub
-        .hub
-        .as_ref()
-        .and_then(|h| h.pool(Target::PLANS))
-        .expect("plans pool")
-        .clone();
+    let plans = hub.plans_pool().clone();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let kept = roadmap_common::outbox::unpublished(&plans).await.expect("outbox");
     // Each change also wrote its audit entry, which waits in the same outbox.

@@ -487,12 +487,7 @@ async fn a_status_change_shows_its_relay_batch_and_its_consumption_as_spans() {
     let hub = TestHub::spawn().await.expect("hub");
     let (_, _, measures) = regional_plan(&hub, &["1"]).await;
     set_measure_status(&hub, &measures[0], "DONE").await;
-    let plans = hub
-        .hub
-        .as_ref()
-        .and_then(|h| h.pool(Target::PLANS))
-        .expect("plans pool")
-        .clone();
+    let plans = hub.plans_pool().clone();
     let mut event = None;
     for _ in 0..100 {
         let data = hub

@@ -34,14 +34,6 @@ fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
 }
 
-fn plans_pool(hub: &TestHub) -> PgPool {
-    hub.hub
-        .as_ref()
-        .and_then(|h| h.pool(Target::PLANS))
-        .expect("plans pool")
-        .clone()
-}
-
 /// What is wrong with the stored groups, counted here from `plan` and `measure`: a group whose
 /// number of plans differs (or a group of plans with no row, or a row of no plans), or a
 /// counted group whose counts differ from its plans' measures as of the group's day.
@@ -172,7 +164,7 @@ async fn measure_counts_from_stored_groups_equal_the_live_count_through_changes(
     .await
     .expect("hub");
     let a = audited(&hub).await;
-    let pool = plans_pool(&hub);
+    let pool = hub.plans_pool().clone();
     assert_eq!(problems(&pool).await, Vec::<String>::new());
 
     // Counted from the measures (nothing counted yet, unless the start pass ran late).

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 
 use roadmap_common::telemetry::sql_statement_count;
 use roadmap_e2e::{TestHub, create_plan, ensure_territory as territory};
-use roadmap_hub::targets::Target;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -53,14 +52,6 @@ async fn set(hub: &TestHub, measure: &str, status: &str, progress: Option<f64>) 
     hub.gql(SET, json!({ "m": measure, "s": status, "p": progress }))
         .await
         .expect("setMeasureStatus");
-}
-
-fn pool(hub: &TestHub) -> PgPool {
-    hub.hub
-        .as_ref()
-        .and_then(|h| h.pool(Target::PLANS))
-        .expect("the plans pool")
-        .clone()
 }
 
 async fn sql(pool: &PgPool, statement: &str, id: &str) {
@@ -175,7 +166,7 @@ async fn updated_at(pool: &PgPool, id: &str) -> chrono::DateTime<chrono::Utc> {
 #[tokio::test]
 async fn stored_rolled_progress_follows_every_change_at_every_level() {
     let hub = TestHub::spawn().await.expect("hub");
-    let pool = pool(&hub);
+    let pool = hub.plans_pool().clone();
     let region = territory(&hub, "Край прогресса", "REGION", None).await;
     let m_one = territory(&hub, "Первый район прогресса", "MUNICIPALITY", Some(&region)).await;
     let m_two = territory(&hub, "Второй район прогресса", "MUNICIPALITY", Some(&region)).await;
@@ -306,7 +297,7 @@ async fn stored_rolled_progress_follows_every_change_at_every_level() {
 #[tokio::test]
 async fn a_cycle_of_links_stops_at_the_bound() {
     let hub = TestHub::spawn().await.expect("hub");
-    let pool = pool(&hub);
+    let pool = hub.plans_pool().clone();
     let t = territory(&hub, "Район кольца", "MUNICIPALITY", None).await;
     let (a_plan, a) = plan(&hub, "План А", "MUNICIPAL", Some(&t), 1).await;
     let (b_plan, b) = plan(&hub, "План Б", "MUNICIPAL", Some(&t), 2).await;
@@ -365,7 +356,7 @@ async fn a_cycle_of_links_stops_at_the_bound() {
 #[tokio::test]
 async fn stored_rolled_progress_follows_a_re_import() {
     let hub = TestHub::spawn().await.expect("hub");
-    let pool = pool(&hub);
+    let pool = hub.plans_pool().clone();
     let import = "mutation($input: ImportRoadmapInput!) { importRoadmap(input: $input) { status plan { id territory { id } } } }";
     let original = fixture("002_587447f0e4c9bb26.txt");
     let input = |text: &str, file: &str| json!({ "input": { "document": text, "fileName": file, "level": "REGIONAL", "territory": "Забайкальский край" } });
@@ -425,7 +416,7 @@ async fn stored_rolled_progress_follows_a_re_import() {
 #[tokio::test]
 async fn a_generated_cascade_is_rolled_up_and_the_rebuild_repairs_it() {
     let hub = TestHub::spawn().await.expect("hub");
-    let pool = pool(&hub);
+    let pool = hub.plans_pool().clone();
     let mut conn = pool.acquire().await.expect("conn");
     let params = roadmap_hub::generate::Params {
         regions: 2,
@@ -568,7 +559,7 @@ async fn a_generated_cascade_is_rolled_up_and_the_rebuild_repairs_it() {
 #[tokio::test]
 async fn a_plans_rolled_progress_is_one_batched_read() {
     let hub = TestHub::spawn().await.expect("hub");
-    let pool = pool(&hub);
+    let pool = hub.plans_pool().clone();
     let region = territory(&hub, "Край пакетов", "REGION", None).await;
     let mut extra = Vec::new();
     for n in [2, 12] {
