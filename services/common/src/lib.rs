@@ -39,6 +39,7 @@ pub mod macros;
 pub mod metrics;
 pub mod outbox;
 pub mod people;
+pub mod periodic;
 pub mod personal_data;
 pub mod pg_cluster;
 pub mod relay;

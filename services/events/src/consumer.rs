@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 
 use roadmap_common::outbox::{InProcessBatch, OutboxEvent};
+use roadmap_common::periodic::pause;
 
 use crate::live::Live;
 use crate::scope::Territories;
@@ -278,14 +279,6 @@ async fn insert_and_notify(sink: &Sink, event: &OutboxEvent) -> Result<(), Consu
 /// The root span of one batch the consumer read (`transport`: `redis` or `in-process`).
 fn batch_span(transport: &'static str, size: usize) -> tracing::Span {
     tracing::info_span!(parent: None, "event batch consumed", transport, batch.size = size)
-}
-
-/// Sleeps `d` unless shutdown comes first; returns whether to stop.
-async fn pause(d: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(d) => *shutdown.borrow(),
-        changed = shutdown.changed() => changed.is_err() || *shutdown.borrow(),
-    }
 }
 
 /// Samples the consumer group of `stream` every second into `redis_stream_lag_entries` (entries

@@ -176,9 +176,8 @@ pub async fn run(pool: PgPool, clock: Clock, interval: Duration, mut shutdown: w
                 interval
             }
         };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            changed = shutdown.changed() => if changed.is_err() { return },
+        if roadmap_common::periodic::pause(wait, &mut shutdown).await {
+            return;
         }
     }
 }

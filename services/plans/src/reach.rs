@@ -68,9 +68,8 @@ pub async fn run(pool: PgPool, mut shutdown: watch::Receiver<bool>) {
                 tracing::warn!(error = %cause, "reach warmer pass failed; retrying at the next tick");
             }
         }
-        tokio::select! {
-            _ = tokio::time::sleep(TICK) => {}
-            changed = shutdown.changed() => if changed.is_err() { return },
+        if roadmap_common::periodic::pause(TICK, &mut shutdown).await {
+            return;
         }
     }
 }
