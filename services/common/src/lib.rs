@@ -21,6 +21,7 @@
 //! - [`people`]: the one client of the people subgraph the other subgraphs use.
 //! - [`personal_data`]: the detector of personal names in free text (class-level text is refused
 //!   with it).
+//! - [`periodic`]: how background tasks wait between passes (until shutdown begins).
 //! - [`clock`]: the settable "today"; [`loaders`]: the DataLoader builder with metrics;
 //!   [`macros`]: `db_enum!` (GraphQL enum ↔ database text, with `ALL`), `pg_loader!` (one
 //!   DataLoader over a store call) and `pg_loaders!` (a subgraph's `Loaders`).
