@@ -297,6 +297,24 @@ pub struct Below {
     pub row: ObservationRow,
 }
 
+/// The targets of `key`'s indicator set for its unit (into `own`) and for one of its `children`
+/// (into `of_children`), out of the targets of one batch.
+fn split_targets(
+    (indicator, unit): &RollupKey,
+    children: &BTreeSet<Unit>,
+    targets: &[TargetRow],
+    own: &mut Vec<TargetRow>,
+    of_children: &mut Vec<TargetRow>,
+) {
+    for t in targets.iter().filter(|t| t.indicator_id == *indicator) {
+        match Unit::of(t.territory_id, t.organisation_id) {
+            Some(u) if u == *unit => own.push(t.clone()),
+            Some(u) if children.contains(&u) => of_children.push(t.clone()),
+            _ => {}
+        }
+    }
+}
+
 /// The rows rollups and series of one (indicator, unit) are computed from, in full: the form
 /// [`compute_rollup`] reads (and the tests write). The loader reads [`RollupRow`]s into a
 /// [`RollupIndex`] instead ([`assemble_indexes`]); [`RollupData::index`] is the same index.
@@ -342,15 +360,9 @@ impl RollupData {
 
     /// Gives each key the targets of its unit and of its children, from the targets of one batch.
     pub fn attach_targets(map: &mut HashMap<RollupKey, RollupData>, targets: &[TargetRow]) {
-        for ((indicator, unit), data) in map.iter_mut() {
+        for (key, data) in map.iter_mut() {
             let children = data.children();
-            for t in targets.iter().filter(|t| t.indicator_id == *indicator) {
-                match Unit::of(t.territory_id, t.organisation_id) {
-                    Some(u) if u == *unit => data.targets.push(t.clone()),
-                    Some(u) if children.contains(&u) => data.child_targets.push(t.clone()),
-                    _ => {}
-                }
-            }
+            split_targets(key, &children, targets, &mut data.targets, &mut data.child_targets);
         }
     }
 
@@ -699,15 +711,9 @@ pub struct RollupInputs {
 impl RollupInputs {
     /// Gives each key the targets of its unit and of its children, from the targets of one batch.
     pub fn attach_targets(map: &mut HashMap<RollupKey, RollupInputs>, targets: &[TargetRow]) {
-        for ((indicator, unit), inputs) in map.iter_mut() {
+        for (key, inputs) in map.iter_mut() {
             let children = inputs.index.children();
-            for t in targets.iter().filter(|t| t.indicator_id == *indicator) {
-                match Unit::of(t.territory_id, t.organisation_id) {
-                    Some(u) if u == *unit => inputs.targets.push(t.clone()),
-                    Some(u) if children.contains(&u) => inputs.child_targets.push(t.clone()),
-                    _ => {}
-                }
-            }
+            split_targets(key, &children, targets, &mut inputs.targets, &mut inputs.child_targets);
         }
     }
 

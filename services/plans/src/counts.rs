@@ -179,13 +179,7 @@ pub async fn run(pool: PgPool, clock: Clock, interval: Duration, mut shutdown: w
         if *shutdown.borrow() {
             return;
         }
-        let today = match Today::of(&pool, &clock).await {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(error = %e.message(), "plan counts refresher: time zones unreadable; retrying at the next tick");
-                Today::in_zones(&clock, Vec::new())
-            }
-        };
+        let today = Today::of_or_default(&pool, &clock, "plan counts refresher").await;
         // A cursor is only good for the days it was made on.
         let from = resume.take().filter(|r| r.0 == today).and_then(|r| r.1);
         let started = Instant::now();

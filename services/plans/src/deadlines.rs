@@ -144,13 +144,7 @@ pub async fn run(pool: PgPool, clock: Clock, interval: Duration, mut shutdown: w
         if *shutdown.borrow() {
             return;
         }
-        let today = match Today::of(&pool, &clock).await {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::warn!(error = %e.message(), "deadline watcher: time zones unreadable; retrying at the next tick");
-                Today::in_zones(&clock, Vec::new())
-            }
-        };
+        let today = Today::of_or_default(&pool, &clock, "deadline watcher").await;
         // A new day starts from the beginning: the cursor is only good for the days it was made on.
         let from = resume.take().filter(|r| r.0 == today).map(|r| r.1);
         let started = Instant::now();

@@ -58,6 +58,18 @@ impl Today {
         Ok(Self::in_zones(clock, zones))
     }
 
+    /// [`Today::of`] for a background task (`task` names it in the log): when the zones cannot
+    /// be read, today in the default zone, and a warning; the next pass reads them again.
+    pub async fn of_or_default(pool: &PgPool, clock: &Clock, task: &str) -> Self {
+        match Self::of(pool, clock).await {
+            Ok(today) => today,
+            Err(e) => {
+                tracing::warn!(task, error = %e.message(), "time zones unreadable; retrying at the next tick");
+                Self::in_zones(clock, Vec::new())
+            }
+        }
+    }
+
     /// Today by `clock` in each of `zones` (IANA names); with none (no plan yet), in the
     /// default zone, so that [`Today::latest`] is a real day.
     pub fn in_zones(clock: &Clock, zones: Vec<String>) -> Self {
