@@ -252,9 +252,3 @@ where
         self.inner.load(keys).instrument(span).await
     }
 }
-
-/// The spawner of every DataLoader: the batch runs in the span of the resolver that opened it,
-/// so its `dataloader` span and SQL belong to the request's trace.
-pub fn spawn_in_current_span(future: futures::future::BoxFuture<'static, ()>) {
-    tokio::spawn(future.in_current_span());
-}

@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 
 use crate::auth::{self, Actor, GatewaySecret};
+use crate::loaders;
 use sqlx::PgPool;
 
 /// A readiness check of one dependency: `Err(reason)` when it is not usable.
@@ -165,7 +166,9 @@ where
     let graphql = post(
         move |Extension(actor): Extension<Actor>, request: GraphQLBatchRequest| {
             let schema = http_schema.clone();
-            async move { GraphQLResponse::from(schema.execute_batch(request.into_inner().data(actor)).await) }
+            async move {
+                GraphQLResponse::from(loaders::batched(schema.execute_batch(request.into_inner().data(actor))).await)
+            }
         },
     )
     .route_layer(axum::middleware::from_fn_with_state(secret.clone(), auth::guard));

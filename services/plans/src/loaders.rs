@@ -147,6 +147,13 @@ fn split_traces<K: Copy + Eq + std::hash::Hash, R: Clone>(
     root_and_depth: impl Fn(&K) -> (Uuid, i32),
     edge: impl Fn(&R) -> &TraceRow,
 ) -> HashMap<K, Vec<R>> {
+    // One key (a trace asked once, the common case): its rows are the statement's, kept in place.
+    if let [key] = keys {
+        let (root, depth) = root_and_depth(key);
+        let mut rows = rows;
+        rows.retain(|r| edge(r).root == root && edge(r).depth <= depth);
+        return HashMap::from([(*key, rows)]);
+    }
     let mut wanting: HashMap<Uuid, Vec<(K, i32)>> = HashMap::new();
     for key in keys {
         let (root, depth) = root_and_depth(key);

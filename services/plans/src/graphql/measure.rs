@@ -212,12 +212,20 @@ impl Measure {
     }
 
     /// Measures of lower-level plans that carry this one out, level by level, down to `depth`.
-    async fn implemented_by(&self, ctx: &Context<'_>, #[graphql(default = 5)] depth: i32) -> Result<Trace> {
+    async fn implemented_by(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "DEFAULT_TRACE_DEPTH")] depth: i32,
+    ) -> Result<Trace> {
         self.trace(ctx, depth, Direction::Down).await
     }
 
     /// Measures of higher-level plans this one carries out, up to the top.
-    async fn implements(&self, ctx: &Context<'_>, #[graphql(default = 5)] depth: i32) -> Result<Trace> {
+    async fn implements(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "DEFAULT_TRACE_DEPTH")] depth: i32,
+    ) -> Result<Trace> {
         self.trace(ctx, depth, Direction::Up).await
     }
 
@@ -400,67 +408,112 @@ impl Measure {
     async fn trace(&self, ctx: &Context<'_>, depth: i32, direction: Direction) -> Result<Trace> {
         let depth = cascade::check_depth(depth)?;
         let loaders = ctx.data::<Loaders>()?;
-        let mut asks = TraceAsks::default();
-        for field in ctx.look_ahead().selection_fields() {
-            asks.walk(field.selection_set(), 1);
-        }
-        if !asks.measures {
-            let loader = match direction {
-                Direction::Down => &loaders.trace_down,
-                Direction::Up => &loaders.trace_up,
-            };
-            let rows = loader.load_one((self.0.id, depth)).await?.unwrap_or_default();
-            return Ok(Trace {
-                nodes: cascade::build_tree(self.0.id, &rows, direction, &|_| Reached::Unknown),
-                known: None,
-            });
-        }
-        let loader = match direction {
-            Direction::Down => &loaders.trace_nodes_down,
-            Direction::Up => &loaders.trace_nodes_up,
+        let asks = TraceAsks::of(ctx.look_ahead().selection_fields());
+        let nodes = match read_trace(loaders, self.0.id, direction, depth, &asks).await? {
+            TraceRead::Edges(rows) => {
+                return Ok(Trace {
+                    nodes: cascade::build_tree(self.0.id, &rows, direction, &|_| Reached::Unknown),
+                    known: None,
+                });
+            }
+            TraceRead::Nodes(nodes) => nodes,
         };
-        let nodes = loader
-            .load_one((self.0.id, depth, asks.reads))
-            .await?
-            .unwrap_or_default();
-        // Statuses and plans are whole rows: later fields of the request may use them. Measure
-        // rows go to the loader only when whole.
-        let plans: HashMap<Uuid, PlanRow> = nodes
+        let row_of: HashMap<Uuid, usize> = nodes.iter().enumerate().map(|(i, n)| (n.measure.id, i)).collect();
+        let plans: HashMap<Uuid, Arc<PlanRow>> = nodes
             .iter()
-            .filter_map(|n| n.plan.as_ref().map(|p| (p.0.id, p.0.clone())))
+            .filter_map(|n| n.plan.as_ref().map(|p| (p.id, p.clone())))
             .collect();
-        let statuses: HashMap<Uuid, StatusRow> = nodes.iter().map(|n| (n.status.id, n.status.clone())).collect();
-        let measures: Vec<MeasureRow> = match asks.reads.whole_rows() {
-            true => nodes.iter().map(|n| n.measure.clone()).collect(),
-            false => Vec::new(),
-        };
-        loaders
-            .feed(measures, statuses.values().cloned(), plans.values().cloned())
-            .await;
         let visible_plans: Vec<_> = nodes
             .iter()
             .map(|n| (n.measure.plan_id, n.plan_state.as_str(), n.plan_territory_id))
             .collect();
         let visible = access::visible_of(ctx, &visible_plans).await?;
-        let rows: HashMap<Uuid, Arc<MeasureRow>> = nodes
-            .iter()
-            .map(|n| (n.measure.id, Arc::new(n.measure.clone())))
-            .collect();
         let edges: Vec<TraceRow> = nodes.iter().map(|n| n.edge.clone()).collect();
-        let nodes = cascade::build_tree(self.0.id, &edges, direction, &|m| match rows.get(&m) {
-            Some(row) if visible.contains(&row.plan_id) => Reached::Row(row.clone()),
+        let tree = cascade::build_tree(self.0.id, &edges, direction, &|m| match row_of.get(&m) {
+            Some(&i) if visible.contains(&nodes[i].measure.plan_id) => Reached::Row(nodes[i].measure.clone()),
             Some(_) => Reached::Hidden,
             None => Reached::Unknown,
         });
         Ok(Trace {
-            nodes,
+            nodes: tree,
             known: Some(Known {
-                statuses,
+                rows: nodes,
+                row_of,
                 plans,
+                whole_rows: asks.reads.whole_rows(),
                 clock: clock(ctx),
             }),
         })
     }
+}
+
+/// What a trace reads: its edges alone (no level asks for `measure`), or its nodes with what
+/// their fields need.
+enum TraceRead {
+    Edges(Vec<TraceRow>),
+    Nodes(Arc<Vec<store::TraceNodeRow>>),
+}
+
+/// Reads the trace from `id` through the request's loaders (kept for the rest of the request).
+async fn read_trace(
+    loaders: &Loaders,
+    id: Uuid,
+    direction: Direction,
+    depth: i32,
+    asks: &TraceAsks,
+) -> Result<TraceRead> {
+    if !asks.measures {
+        let loader = match direction {
+            Direction::Down => &loaders.trace_down,
+            Direction::Up => &loaders.trace_up,
+        };
+        return Ok(TraceRead::Edges(
+            loader.load_one((id, depth)).await?.unwrap_or_default(),
+        ));
+    }
+    let loader = match direction {
+        Direction::Down => &loaders.trace_nodes_down,
+        Direction::Up => &loaders.trace_nodes_up,
+    };
+    Ok(TraceRead::Nodes(
+        loader.load_one((id, depth, asks.reads)).await?.unwrap_or_default(),
+    ))
+}
+
+/// The depth of a trace when its field gives none.
+pub const DEFAULT_TRACE_DEPTH: i32 = 5;
+
+/// Reads the traces that `measures` (the look-ahead of a field returning the measure `id`, e.g.
+/// `Query.measure`) ask of it, into the request's loaders, where `implementedBy` and
+/// `implements` then find them. Started beside the read of the measure itself, both statements
+/// are in flight at once instead of one after the other. What is read is exactly what those
+/// fields would read (the same [`TraceAsks`] and depth): a trace asked in some other way is
+/// read by its field as before, and an error here is left for the field to meet (a measure the
+/// caller may not see answers `null` and its traces are never returned).
+pub async fn read_traces_ahead(measures: Vec<SelectionField<'_>>, loaders: &Loaders, id: Uuid) {
+    let mut reads = Vec::new();
+    for field in measures.iter().flat_map(|m| m.selection_set()) {
+        let direction = match field.name() {
+            "implementedBy" => Direction::Down,
+            "implements" => Direction::Up,
+            _ => continue,
+        };
+        let Ok(arguments) = field.arguments() else { continue };
+        let depth = match arguments.iter().find(|(name, _)| name.as_str() == "depth") {
+            None => DEFAULT_TRACE_DEPTH,
+            Some((_, async_graphql::Value::Number(n))) => match n.as_i64().and_then(|d| i32::try_from(d).ok()) {
+                Some(d) => d,
+                None => continue,
+            },
+            Some(_) => continue,
+        };
+        let Ok(depth) = cascade::check_depth(depth) else {
+            continue;
+        };
+        let asks = TraceAsks::of(std::iter::once(field));
+        reads.push(async move { read_trace(loaders, id, direction, depth, &asks).await });
+    }
+    futures::future::join_all(reads).await;
 }
 
 /// The fields of `Measure` whose resolvers are checked, with the columns of its row they read
@@ -503,6 +556,16 @@ struct TraceAsks {
 }
 
 impl TraceAsks {
+    /// What the trace fields `fields` (`implementedBy` or `implements`, as the look-ahead finds
+    /// them) ask.
+    fn of<'a>(fields: impl IntoIterator<Item = SelectionField<'a>>) -> TraceAsks {
+        let mut asks = TraceAsks::default();
+        for field in fields {
+            asks.walk(field.selection_set(), 1);
+        }
+        asks
+    }
+
     /// Reads the selection of a level (`TraceNode`'s fields) at `depth`.
     fn walk<'a>(&mut self, level: impl Iterator<Item = SelectionField<'a>>, depth: i32) {
         for field in level {

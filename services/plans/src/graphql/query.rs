@@ -10,6 +10,7 @@ use roadmap_common::relay::{decode_cursor, encode_cursor, page_size};
 use roadmap_common::{ServiceError, parse_id};
 
 use crate::access;
+use crate::graphql::measure;
 use crate::graphql::{ImportPreview, ImportRoadmapInput, Measure, Plan, PlanLevel, Territory};
 use crate::loaders::Loaders;
 use crate::store;
@@ -71,7 +72,13 @@ impl QueryRoot {
         // The measure and its plan in one statement: the plan decides visibility and is then at
         // hand for `plan { ... }` (a trace from here costs one more statement, whatever its size).
         let loaders = ctx.data::<Loaders>()?;
-        let Some(row) = loaders.measure_with_plan_by_id.load_one(id).await? else {
+        // Its traces, when asked, are read at the same time (`measure::read_traces_ahead`).
+        let (row, ()) = futures::future::join(
+            loaders.measure_with_plan_by_id.load_one(id),
+            measure::read_traces_ahead(ctx.look_ahead().selection_fields(), loaders, id),
+        )
+        .await;
+        let Some(row) = row? else {
             return Ok(None);
         };
         if let Some(plan) = row.plan {

@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
@@ -24,14 +25,38 @@ use roadmap_common::clock::Clock;
 
 use crate::cascade::{self, Reached, TraceNode};
 use crate::graphql::{PlanLevel, PlanState};
-use crate::store::{PlanRow, StatusRow};
+use crate::loaders::Loaders;
+use crate::store::{MeasureRow, PlanRow, StatusRow, TraceNodeRow};
 
-/// What a trace's statement read besides the rows of the nodes: their statuses, the plans of
+/// What a trace's statement read of its nodes: their rows (statuses among them), the plans of
 /// the levels that asked for them, and the request's clock (OVERDUE is judged by it).
 pub struct Known {
-    pub statuses: HashMap<Uuid, StatusRow>,
-    pub plans: HashMap<Uuid, PlanRow>,
+    pub rows: Arc<Vec<TraceNodeRow>>,
+    /// The row of each reached measure (an index into `rows`).
+    pub row_of: HashMap<Uuid, usize>,
+    pub plans: HashMap<Uuid, Arc<PlanRow>>,
+    /// The rows are whole (every column read).
+    pub whole_rows: bool,
     pub clock: Clock,
+}
+
+impl Known {
+    /// Hands the resolvers what the trace read, through the request's loaders: statuses and
+    /// plans (whole rows), and the measure rows when whole. Only the resolvers' way needs it:
+    /// the one-pass answer reads `Known` itself.
+    async fn feed(&self, loaders: &Loaders) {
+        let measures: Vec<MeasureRow> = match self.whole_rows {
+            true => self.rows.iter().map(|n| MeasureRow::clone(&n.measure)).collect(),
+            false => Vec::new(),
+        };
+        let statuses: Vec<StatusRow> = self.row_of.values().map(|&i| self.rows[i].status.clone()).collect();
+        let plans: Vec<PlanRow> = self.plans.values().map(|p| PlanRow::clone(p)).collect();
+        loaders.feed(measures, statuses, plans).await;
+    }
+
+    fn status(&self, measure: Uuid) -> Option<&StatusRow> {
+        self.row_of.get(&measure).map(|&i| &self.rows[i].status)
+    }
 }
 
 /// A trace's answer: its tree, and what is known of its nodes when the trace read them.
@@ -54,11 +79,15 @@ impl OutputType for Trace {
     }
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
-        if let Some(known) = &self.known
-            && let Some(selection) = NodeSelection::of(&ctx.item.node)
-            && let Some(value) = render_nodes(&self.nodes, &selection, known)
-        {
-            return Ok(value);
+        if let Some(known) = &self.known {
+            if let Some(selection) = NodeSelection::of(&ctx.item.node)
+                && let Some(value) = render_nodes(&self.nodes, &selection, known)
+            {
+                return Ok(value);
+            }
+            known
+                .feed(ctx.data::<Loaders>().map_err(|e| e.into_server_error(field.pos))?)
+                .await;
         }
         self.nodes.resolve(ctx, field).await
     }
@@ -174,7 +203,7 @@ fn render_nodes(nodes: &[TraceNode], selection: &NodeSelection, known: &Known) -
                     // Null when the measure belongs to a draft the caller may not see.
                     Reached::Hidden => Value::Null,
                     Reached::Row(row) => {
-                        let status = known.statuses.get(&row.id)?;
+                        let status = known.status(row.id)?;
                         let mut measure = IndexMap::with_capacity(fields.len());
                         for (key, field) in fields {
                             let value = match field {

@@ -1,5 +1,7 @@
 //! Links between measures, traces along them, parent plans and link candidates.
 
+use std::sync::Arc;
+
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgPool, Postgres, Row, Transaction};
 use uuid::Uuid;
@@ -164,15 +166,16 @@ pub fn trace_statement(direction: Direction, nodes: Option<NodeReads>) -> String
 /// A node reached by a trace with what its fields read: the edge, the reached measure's row
 /// (the columns of [`NodeReads::columns`]; the others as [`MeasureRow::manual`] leaves them) and
 /// status, who may see it (its plan's state and territory), and its plan (on the nodes of the
-/// depths asked).
+/// depths asked). The row and the plan are shared (`Arc`): a trace hands them to the request's
+/// tree and loaders without a copy per node.
 #[derive(Clone, Debug)]
 pub struct TraceNodeRow {
     pub edge: TraceRow,
-    pub measure: MeasureRow,
+    pub measure: Arc<MeasureRow>,
     pub status: StatusRow,
     pub plan_state: String,
     pub plan_territory_id: Option<Uuid>,
-    pub plan: Option<sqlx::types::Json<PlanRow>>,
+    pub plan: Option<Arc<PlanRow>>,
 }
 
 /// Reads the next column of a row, in the order of the statement.
@@ -188,10 +191,59 @@ impl<'r> Columns<'r> {
     }
 }
 
+/// Sets one optional measure column from the next column of a row.
+type SetColumn = for<'r> fn(&mut MeasureRow, &mut Columns<'r>) -> Result<(), sqlx::Error>;
+
+/// How each optional column ([`NodeReads::optional_columns`]) is set, found once per statement
+/// rather than per row and column.
+fn column_setters(reads: NodeReads) -> Result<Vec<SetColumn>, sqlx::Error> {
+    reads
+        .optional_columns()
+        .map(|column| {
+            // The columns are the row's fields of the same names.
+            macro_rules! setters {
+                ($($field:ident),+) => {
+                    match column {
+                        $(stringify!($field) => |m, c| {
+                            m.$field = c.get()?;
+                            Ok(())
+                        },)+
+                        other => return Err(sqlx::Error::ColumnNotFound(other.to_string())),
+                    }
+                };
+            }
+            let set: SetColumn = setters!(
+                section_id,
+                parent_measure_id,
+                position,
+                number,
+                title,
+                schedule_text,
+                expected_result,
+                responsible_text,
+                key,
+                kind,
+                schedule,
+                schedule_kind,
+                starts_on,
+                reporting_forms,
+                notes,
+                indicator_text,
+                targets,
+                parties,
+                source_line,
+                extra
+            );
+            Ok(set)
+        })
+        .collect()
+}
+
 impl TraceNodeRow {
-    /// A row of [`trace_statement`] with `reads`, its columns by position (the statement's order;
-    /// no lookup by name per column and row).
-    fn decode(row: &PgRow, reads: NodeReads) -> Result<TraceNodeRow, sqlx::Error> {
+    /// A row of [`trace_statement`] whose optional columns are set by `columns`
+    /// ([`column_setters`] of its reads), its columns by position (the statement's order; no
+    /// lookup by name per column and row).
+    fn decode(row: &PgRow, columns: &[SetColumn]) -> Result<TraceNodeRow, sqlx::Error> {
         let mut c = Columns { row, next: 0 };
         let edge = TraceRow {
             root: c.get()?,
@@ -203,30 +255,8 @@ impl TraceNodeRow {
         let (id, plan_id) = (c.get()?, c.get()?);
         let mut m = MeasureRow::manual(id, plan_id, 0, String::new(), String::new());
         m.due_on = c.get()?;
-        for column in reads.optional_columns() {
-            match column {
-                "section_id" => m.section_id = c.get()?,
-                "parent_measure_id" => m.parent_measure_id = c.get()?,
-                "position" => m.position = c.get()?,
-                "number" => m.number = c.get()?,
-                "title" => m.title = c.get()?,
-                "schedule_text" => m.schedule_text = c.get()?,
-                "expected_result" => m.expected_result = c.get()?,
-                "responsible_text" => m.responsible_text = c.get()?,
-                "key" => m.key = c.get()?,
-                "kind" => m.kind = c.get()?,
-                "schedule" => m.schedule = c.get()?,
-                "schedule_kind" => m.schedule_kind = c.get()?,
-                "starts_on" => m.starts_on = c.get()?,
-                "reporting_forms" => m.reporting_forms = c.get()?,
-                "notes" => m.notes = c.get()?,
-                "indicator_text" => m.indicator_text = c.get()?,
-                "targets" => m.targets = c.get()?,
-                "parties" => m.parties = c.get()?,
-                "source_line" => m.source_line = c.get()?,
-                "extra" => m.extra = c.get()?,
-                other => return Err(sqlx::Error::ColumnNotFound(other.to_string())),
-            }
+        for set in columns {
+            set(&mut m, &mut c)?;
         }
         let status = StatusRow {
             id,
@@ -240,11 +270,11 @@ impl TraceNodeRow {
         };
         Ok(TraceNodeRow {
             edge,
-            measure: m,
+            measure: Arc::new(m),
             status,
             plan_state: c.get()?,
             plan_territory_id: c.get()?,
-            plan: c.get()?,
+            plan: c.get::<Option<sqlx::types::Json<PlanRow>>>()?.map(|p| Arc::new(p.0)),
         })
     }
 }
@@ -278,10 +308,12 @@ pub async fn trace_nodes(
         .bind(reads.plan_depths as i32)
         .fetch_all(pool)
         .await?;
-    Ok(rows
-        .iter()
-        .map(|row| TraceNodeRow::decode(row, reads))
-        .collect::<Result<_, _>>()?)
+    let columns = column_setters(reads)?;
+    let mut nodes = Vec::with_capacity(rows.len());
+    for row in &rows {
+        nodes.push(TraceNodeRow::decode(row, &columns)?);
+    }
+    Ok(nodes)
 }
 
 pub async fn links_by_ids(pool: &PgPool, ids: &[Uuid]) -> ServiceResult<Vec<LinkRow>> {
