@@ -126,9 +126,9 @@ pub fn group_pairs<K: Hash + Eq, V>(pairs: Vec<(K, V)>) -> HashMap<K, Vec<V>> {
 mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
+    use std::time::Instant;
 
     use async_graphql::dataloader::Loader;
-    use std::time::Instant;
 
     use super::{BATCH_DELAY, batched, group_by, group_pairs, loader, request_loader};
 

@@ -3,9 +3,11 @@
 //! Each request gets fresh loaders that keep what they read for the rest of the request: a plan
 //! read to decide a measure's visibility is not read again for `plan { level }`, and a statement
 //! that already read rows hands them over with `feed_many` (a trace reads its nodes' measures,
-//! statuses and plans with its edges, [`crate::graphql::Measure`]'s `trace`). Nothing outlives
-//! the request, so nothing is served stale across requests. Mutations run with the cache off
-//! (rows change between the reads of one request), batching only.
+//! statuses and plans with its edges, [`crate::graphql::Measure`]'s `trace`, and hands them over
+//! when the resolvers answer it rather than its one-pass answer: `Known::feed` in
+//! `graphql/trace.rs`). Nothing outlives the request, so nothing is served stale across
+//! requests. Mutations run with the cache off (rows change between the reads of one request),
+//! batching only.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, Json, Object, Result, SelectionField};
+use async_graphql::{Context, Enum, ID, InputType, Json, Object, Result, SelectionField};
 use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -499,13 +499,13 @@ pub async fn read_traces_ahead(measures: Vec<SelectionField<'_>>, loaders: &Load
             _ => continue,
         };
         let Ok(arguments) = field.arguments() else { continue };
-        let depth = match arguments.iter().find(|(name, _)| name.as_str() == "depth") {
+        // Parsed as the field's own argument is: a value the field would refuse reads nothing.
+        let depth = match arguments.into_iter().find(|(name, _)| name.as_str() == "depth") {
             None => DEFAULT_TRACE_DEPTH,
-            Some((_, async_graphql::Value::Number(n))) => match n.as_i64().and_then(|d| i32::try_from(d).ok()) {
-                Some(d) => d,
-                None => continue,
+            Some((_, value)) => match <i32 as InputType>::parse(Some(value)) {
+                Ok(depth) => depth,
+                Err(_) => continue,
             },
-            Some(_) => continue,
         };
         let Ok(depth) = cascade::check_depth(depth) else {
             continue;

@@ -156,8 +156,8 @@ pub fn trace_statement(direction: Direction, nodes: Option<NodeReads>) -> String
         false => "NULL::float8 AS rolled_progress, false AS rolled_read".to_string(),
     };
     let columns: String = reads.optional_columns().map(|c| format!(", m.{c}")).collect();
-    // Rows in no order: the caller sorts them ([`TraceRow::order`]). Measures (with their plan's state, territory and zone)
-    // by primary key per edge (LATERAL: a nested loop whatever the recursive part's row
+    // Rows in no order: the caller sorts them ([`TraceRow::order`]). Measures (with their plan's
+    // state, territory and zone) by primary key per edge (LATERAL: a nested loop whatever the recursive part's row
     // estimate); a plan's columns on the nodes of the depths asked (no window to send each plan
     // once: at the level that asks, plans are mostly distinct, and the sort cost more than the
     // repeats). The columns come in the order [`trace_nodes`] decodes them.
